@@ -1,0 +1,253 @@
+/**
+ * The `api7-sync` command. Exit codes: 0 every service synced, unchanged or planned; 1 a sync
+ * failed or the control plane could not be reached or rejected the token; 2 a service was
+ * refused; 64 usage or config error. With `--json`, stdout holds exactly one JSON document.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { Api7Error, ConfigError, createEngine, loadConfigFile, resultText, type Config, type SyncResult } from '../engine/index.js';
+import { demoCommand } from './commands/demo.js';
+import { sandboxCommand } from './commands/sandbox.js';
+import { processIo, type Io } from './io.js';
+
+export const EXIT = { ok: 0, failed: 1, refused: 2, usage: 64 } as const;
+
+class UsageError extends Error {}
+
+const SYNC_FLAGS = {
+  from: { type: 'string' },
+  to: { type: 'string' },
+  service: { type: 'string', multiple: true },
+  version: { type: 'string' },
+  'new-version': { type: 'string' },
+  config: { type: 'string' },
+  'token-file': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+const COMMANDS: Record<string, { usage: string; options: ParseArgsConfig['options'] }> = {
+  plan: {
+    usage: 'api7-sync plan --from ENV --to ENV [--service NAME]... [--version V] [--new-version V] [--config F] [--json]',
+    options: SYNC_FLAGS,
+  },
+  sync: {
+    usage:
+      'api7-sync sync --from ENV --to ENV [--service NAME]... [--version V] [--new-version V] [--config F] [--json]\n' +
+      '               [--dry-run] [--no-verify] [--no-rollback] [--atomic|--no-atomic]',
+    options: {
+      ...SYNC_FLAGS,
+      'dry-run': { type: 'boolean' },
+      'no-verify': { type: 'boolean' },
+      'no-rollback': { type: 'boolean' },
+      atomic: { type: 'boolean' },
+      'no-atomic': { type: 'boolean' },
+      'verify-timeout': { type: 'string' },
+    },
+  },
+  status: {
+    usage: 'api7-sync status [--config F] [--json]',
+    options: { config: { type: 'string' }, 'token-file': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  },
+  rollback: {
+    usage: 'api7-sync rollback --env ENV --service NAME [--to-version V] [--config F] [--json] [--no-verify]',
+    options: {
+      env: { type: 'string' },
+      service: { type: 'string' },
+      'to-version': { type: 'string' },
+      config: { type: 'string' },
+      'token-file': { type: 'string' },
+      json: { type: 'boolean' },
+      'no-verify': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  },
+  sandbox: {
+    usage: 'api7-sync sandbox [--seed FILE] [--api7-version V]',
+    options: { seed: { type: 'string' }, 'api7-version': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  },
+  demo: {
+    usage: 'api7-sync demo [--api7-version V] [--keep]',
+    options: { 'api7-version': { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  },
+};
+
+const HELP = `api7-sync: promote the running version of API7 EE services between gateway groups
+
+Usage:
+${Object.values(COMMANDS)
+  .map((c) => `  ${c.usage.replace(/\n/g, '\n  ')}`)
+  .join('\n')}
+  api7-sync --version        print the program's version
+
+The token comes from API7_TOKEN or --token-file, never from the command line.
+Exit codes: 0 ok, 1 a sync failed or the control plane failed, 2 refused, 64 usage or config error.`;
+
+function programVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+function readToken(values: Values, io: Io): string {
+  const file = values['token-file'] as string | undefined;
+  if (file) {
+    try {
+      const token = readFileSync(file, 'utf8').trim();
+      if (token) return token;
+    } catch (err) {
+      throw new UsageError(`cannot read --token-file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+    throw new UsageError(`--token-file ${file} is empty`);
+  }
+  const token = io.env.API7_TOKEN;
+  if (!token) throw new UsageError('no API7 token: set API7_TOKEN or pass --token-file FILE');
+  return token;
+}
+
+function loadConfig(values: Values, io: Io): Config {
+  const file = (values.config as string | undefined) ?? path.join('.github', 'api7-sync.yml');
+  return loadConfigFile(file, { env: io.env });
+}
+
+function exitFor(result: SyncResult): number {
+  if (result.services.some((s) => s.action === 'failed' || s.action === 'rolled-back')) return EXIT.failed;
+  if (result.services.some((s) => s.action === 'refused')) return EXIT.refused;
+  return EXIT.ok;
+}
+
+/** Runs the CLI; returns the exit code. Never throws. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === '--version' || command === '-V') {
+    io.stdout(programVersion());
+    return EXIT.ok;
+  }
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    io.stdout(HELP);
+    return command === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const spec = COMMANDS[command];
+  if (!spec) {
+    io.stderr(`api7-sync: unknown command "${command}"\n\n${HELP}`);
+    return EXIT.usage;
+  }
+  let values: Values;
+  try {
+    ({ values } = parseArgs({ args: rest, options: spec.options, strict: true, allowPositionals: false }));
+  } catch (err) {
+    io.stderr(`api7-sync ${command}: ${(err as Error).message}\nusage: ${spec.usage}`);
+    return EXIT.usage;
+  }
+  if (values.help) {
+    io.stdout(`usage: ${spec.usage}`);
+    return EXIT.ok;
+  }
+  try {
+    switch (command) {
+      case 'sandbox':
+        return await sandboxCommand(values as { seed?: string; 'api7-version'?: string }, io);
+      case 'demo':
+        return await demoCommand(values as { 'api7-version'?: string; keep?: boolean }, io);
+      case 'status':
+        return await statusCommand(values, io);
+      case 'rollback':
+        return await rollbackCommand(values, io);
+      default:
+        return await syncCommand(command as 'plan' | 'sync', values, io, spec.usage);
+    }
+  } catch (err) {
+    return reportError(err, command, io, spec.usage);
+  }
+}
+
+function reportError(err: unknown, command: string, io: Io, usage: string): number {
+  if (err instanceof ConfigError) {
+    io.stderr(err.message);
+    return EXIT.usage;
+  }
+  if (err instanceof UsageError) {
+    io.stderr(`api7-sync ${command}: ${err.message}\nusage: ${usage}`);
+    return EXIT.usage;
+  }
+  if (err instanceof Api7Error) {
+    const hint = err.isAuth ? ' (check API7_TOKEN: the control plane rejected it)' : '';
+    io.stderr(`api7-sync ${command}: the control plane failed: ${err.message}${hint}`);
+    return EXIT.failed;
+  }
+  io.stderr(`api7-sync ${command}: ${err instanceof Error ? err.message : String(err)}`);
+  return EXIT.failed;
+}
+
+async function syncCommand(command: 'plan' | 'sync', values: Values, io: Io, usage: string): Promise<number> {
+  if (!values.from || !values.to) throw new UsageError('--from and --to are required');
+  if (values.atomic && values['no-atomic']) throw new UsageError('--atomic and --no-atomic contradict each other');
+  const verifyTimeout = values['verify-timeout'] === undefined ? undefined : Number(values['verify-timeout']);
+  if (verifyTimeout !== undefined && !(verifyTimeout > 0)) throw new UsageError('--verify-timeout takes milliseconds, such as 10000');
+  const config = loadConfig(values, io);
+  const token = readToken(values, io);
+  const engine = createEngine({ config, token, logger: (line) => io.stderr(line) });
+  try {
+    const services = values.service as string[] | undefined;
+    const plan = await engine.plan({
+      from: values.from as string,
+      to: values.to as string,
+      services,
+      expectVersion: values.version as string | undefined,
+      newVersion: values['new-version'] as string | undefined,
+    });
+    const dryRun = command === 'plan' || Boolean(values['dry-run']);
+    const result = await engine.apply(plan, {
+      dryRun,
+      verify: !values['no-verify'],
+      rollbackOnFailure: !values['no-rollback'],
+      atomic: values.atomic ? true : values['no-atomic'] ? false : undefined,
+      verifyTimeoutMs: verifyTimeout,
+    });
+    if (values.json) io.stdout(JSON.stringify(result, null, 2));
+    else io.stderr(resultText(result));
+    return exitFor(result);
+  } catch (err) {
+    return reportError(err, command, io, usage);
+  } finally {
+    await engine.close();
+  }
+}
+
+async function statusCommand(values: Values, io: Io): Promise<number> {
+  const config = loadConfig(values, io);
+  const engine = createEngine({ config, token: readToken(values, io), logger: (line) => io.stderr(line) });
+  try {
+    const matrix = await engine.status();
+    if (values.json) {
+      io.stdout(JSON.stringify(matrix, null, 2));
+      return EXIT.ok;
+    }
+    const header = ['service', ...matrix.environments.map((e) => `${e.name}${e.found ? '' : ' (group missing)'}`)];
+    const rows = matrix.services.map((s) => [s.name, ...matrix.environments.map((e) => s.versions[e.name] ?? '—')]);
+    const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i]!.length)));
+    for (const row of [header, ...rows]) io.stdout(row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+    return EXIT.ok;
+  } finally {
+    await engine.close();
+  }
+}
+
+async function rollbackCommand(values: Values, io: Io): Promise<number> {
+  if (!values.env || !values.service) throw new UsageError('--env and --service are required');
+  const config = loadConfig(values, io);
+  const engine = createEngine({ config, token: readToken(values, io), logger: (line) => io.stderr(line) });
+  try {
+    const result = await engine.rollback(
+      { environment: values.env as string, service: values.service as string, toVersion: values['to-version'] as string | undefined },
+      { verify: !values['no-verify'] },
+    );
+    if (values.json) io.stdout(JSON.stringify(result, null, 2));
+    else io.stderr(resultText(result));
+    return exitFor(result);
+  } finally {
+    await engine.close();
+  }
+}

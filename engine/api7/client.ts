@@ -1,0 +1,221 @@
+/**
+ * The API7 EE Admin API as the engine uses it (CONTRACT.md §4). Every call the contract marks
+ * as inferred [I] sits behind one named function here, so that a correction is a one-place change.
+ */
+import { Api7Error, Transport, type Query, type TransportOptions } from './transport.js';
+
+export type Generation = 'legacy' | 'modern';
+
+export interface GatewayGroup {
+  id: string;
+  name: string;
+}
+
+export interface Api7Upstream {
+  scheme?: string;
+  type?: string;
+  pass_host?: string;
+  upstream_host?: string;
+  nodes?: { host: string; port: number; weight: number; priority?: number }[];
+  discovery_type?: string;
+  service_name?: string;
+  discovery_args?: { metadata?: Record<string, string> };
+  [key: string]: unknown;
+}
+
+/** A service as published in one gateway group. */
+export interface PublishedService {
+  id: string;
+  service_id: string;
+  name: string;
+  version?: string | null;
+  service_version_id?: string;
+  status?: number;
+  hosts?: string[];
+  path_prefix?: string;
+  strip_path_prefix?: boolean;
+  upstream?: Api7Upstream;
+}
+
+export interface ServiceRegistry {
+  id: string;
+  name: string;
+  type: string;
+}
+
+export interface VersionHistoryItem {
+  id: string;
+  service_id: string;
+  version: string;
+  publish_time?: string;
+}
+
+export interface RuntimeConfiguration {
+  upstreams?: Api7Upstream;
+  hosts?: string[];
+  path_prefix?: string;
+  status?: number;
+}
+
+export interface PublishItem {
+  service_id: string;
+  service_version_id?: string;
+  version: string;
+  name?: string;
+  upstream?: Api7Upstream;
+  hosts?: string[];
+  path_prefix?: string;
+  status: 0 | 1;
+}
+
+const PAGE_SIZE = 100;
+
+/** API7 versions have four parts (3.2.14.6), which semver rejects: compare numerically. */
+export function parseApi7Version(raw: string): number[] | 'dev' {
+  if (raw === 'dev') return 'dev';
+  if (!/^\d+(\.\d+){1,3}$/.test(raw)) {
+    throw new Error(`the control plane reports version "${raw}", which api7-sync cannot read; it supports API7 EE 3.2.14 and later`);
+  }
+  return raw.split('.').map(Number);
+}
+
+function atLeast(version: number[], floor: number[]): boolean {
+  for (let i = 0; i < floor.length; i++) {
+    const a = version[i] ?? 0;
+    const b = floor[i]!;
+    if (a !== b) return a > b;
+  }
+  return true;
+}
+
+/** Which API generation a control plane speaks (CONTRACT.md §2). */
+export function generationOf(raw: string): Generation {
+  const v = parseApi7Version(raw);
+  if (v === 'dev') return 'modern';
+  if (!atLeast(v, [3, 2, 14])) {
+    throw new Error(`API7 EE ${raw} is older than 3.2.14, the oldest version api7-sync supports; upgrade the control plane`);
+  }
+  return atLeast(v, [3, 6]) ? 'modern' : 'legacy';
+}
+
+export class Api7Client {
+  readonly transport: Transport;
+
+  constructor(options: TransportOptions) {
+    this.transport = new Transport(options);
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+
+  async version(): Promise<string> {
+    const res = await this.transport.get<{ value: string }>('/api/version');
+    return String(res.value);
+  }
+
+  /** Reads every page of a list: API7's default page size is unknown, so always page explicitly. */
+  async listAll<T>(path: string, query: Query = {}): Promise<T[]> {
+    const first = await this.transport.get<{ list: T[]; total: number }>(path, { ...query, page: 1, page_size: PAGE_SIZE });
+    const items = [...(first.list ?? [])];
+    const pages = Math.ceil((first.total ?? items.length) / PAGE_SIZE);
+    const rest = await Promise.all(
+      Array.from({ length: Math.max(0, pages - 1) }, (_, i) =>
+        this.transport.get<{ list: T[] }>(path, { ...query, page: i + 2, page_size: PAGE_SIZE }),
+      ),
+    );
+    for (const page of rest) items.push(...(page.list ?? []));
+    return items;
+  }
+
+  /**
+   * Resolves a gateway group by its **exact** name over the full list: `search` is fuzzy, and
+   * `prod` must never resolve to `prod-eu`.
+   */
+  async gatewayGroupByName(name: string): Promise<GatewayGroup | undefined> {
+    const groups = await this.listAll<GatewayGroup>('/api/gateway_groups');
+    const matches = groups.filter((g) => g.name === name);
+    if (matches.length > 1) throw new Error(`${matches.length} gateway groups are named "${name}"; rename one in API7`);
+    return matches[0];
+  }
+
+  listGatewayGroups(): Promise<GatewayGroup[]> {
+    return this.listAll<GatewayGroup>('/api/gateway_groups');
+  }
+
+  publishedServices(groupId: string): Promise<PublishedService[]> {
+    return this.listAll<PublishedService>(`/api/gateway_groups/${encodeURIComponent(groupId)}/services`);
+  }
+
+  /**
+   * [I] The snapshot a published service is running. The list item's `service_version_id` when
+   * present (the 3.2 spec's list items lack it), else the runtime view with publish info (3.2.13+).
+   * Never "the newest history item": after a rollback the running version is not the newest.
+   */
+  async runningVersionId(groupId: string, service: PublishedService): Promise<string | undefined> {
+    if (service.service_version_id) return service.service_version_id;
+    if (!hasVersion(service)) return undefined;
+    const res = await this.transport.get<{ value: { service_version_id?: string } }>(
+      `/apisix/admin/services/${encodeURIComponent(service.id)}`,
+      { gateway_group_id: groupId, with_publish_info: true },
+    );
+    return res.value.service_version_id;
+  }
+
+  /** [I] Version history in a group; items' `id` is the `service_version_id`. Newest first. */
+  versionHistory(groupId: string, templateId: string): Promise<VersionHistoryItem[]> {
+    return this.listAll<VersionHistoryItem>(
+      `/api/gateway_groups/${encodeURIComponent(groupId)}/services/${encodeURIComponent(templateId)}/versions`,
+      { order_by: 'publish_time', direction: 'desc' },
+    );
+  }
+
+  serviceRegistries(groupId: string): Promise<ServiceRegistry[]> {
+    return this.listAll<ServiceRegistry>(`/api/gateway_groups/${encodeURIComponent(groupId)}/service_registries`);
+  }
+
+  async runtimeConfiguration(groupId: string, templateId: string): Promise<RuntimeConfiguration> {
+    const res = await this.transport.get<{ value: RuntimeConfiguration }>(runtimePath(groupId, templateId));
+    return res.value;
+  }
+
+  /** [I on 3.6+] Sets a published service's runtime configuration (upstream, hosts, status). */
+  async setRuntimeConfiguration(groupId: string, templateId: string, body: RuntimeConfiguration): Promise<void> {
+    await this.transport.send('PATCH', runtimePath(groupId, templateId), body);
+  }
+
+  /**
+   * [I semantics] `POST /api/services/publish`. `create_new_version: false` applies an existing
+   * `service_version_id` (sync, rollback); `true` mints a new version from the live service.
+   */
+  async publish(groupId: string, createNewVersion: boolean, services: PublishItem[]): Promise<void> {
+    await this.transport.send('POST', '/api/services/publish', {
+      create_new_version: createNewVersion,
+      gateway_group_id: groupId,
+      services,
+    });
+  }
+
+  /** Route conflicts that a publish would cause in the target group. Changes nothing. */
+  async conflictCheck(groupId: string, services: PublishItem[]): Promise<{ duplicate: ConflictPair[]; overlapping: ConflictPair[] }> {
+    const res = await this.transport.check<{ value: { duplicate?: ConflictPair[]; overlapping?: ConflictPair[] } }>(
+      'POST',
+      '/api/services/conflict_check',
+      { create_new_version: false, gateway_group_id: groupId, services },
+    );
+    return { duplicate: res.value?.duplicate ?? [], overlapping: res.value?.overlapping ?? [] };
+  }
+}
+
+export type ConflictPair = { service_id?: string; service_name?: string; route_name?: string; url?: string }[];
+
+function runtimePath(groupId: string, templateId: string): string {
+  return `/api/gateway_groups/${encodeURIComponent(groupId)}/services/${encodeURIComponent(templateId)}/runtime_configuration`;
+}
+
+/** [I] "No Version": `version` absent, null or "" (the shape was never captured live). */
+export function hasVersion(service: Pick<PublishedService, 'version'>): boolean {
+  return typeof service.version === 'string' && service.version.length > 0;
+}
+
+export { Api7Error };

@@ -1,0 +1,129 @@
+/**
+ * The one schema of `.github/api7-sync.yml`. The loader validates with it, and
+ * `npm run schema` writes it to `schema/api7-sync.schema.json` for editors.
+ */
+
+const hostName = { type: 'string', pattern: '^\\*?[0-9a-zA-Z-._]+$', minLength: 1 } as const;
+const environmentName = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' } as const;
+
+const node = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['host', 'port'],
+  properties: {
+    host: hostName,
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    weight: { type: 'integer', minimum: 0, maximum: 65535, default: 100 },
+    priority: { type: 'integer' },
+  },
+} as const;
+
+const discovery = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['registry', 'service'],
+  properties: {
+    registry: { type: 'string', minLength: 1, description: 'Name of a service registry of the target gateway group.' },
+    namespace: { type: 'string', minLength: 1, default: 'public' },
+    group: { type: 'string', minLength: 1, default: 'DEFAULT_GROUP' },
+    service: { type: 'string', minLength: 1 },
+  },
+} as const;
+
+const upstream = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    nodes: { type: 'array', minItems: 1, maxItems: 64, items: node },
+    discovery,
+    scheme: { enum: ['http', 'https', 'grpc', 'grpcs'] },
+    passHost: { enum: ['pass', 'node', 'rewrite'] },
+    upstreamHost: hostName,
+  },
+  oneOf: [{ required: ['nodes'] }, { required: ['discovery'] }],
+} as const;
+
+const runtime = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    hosts: { type: 'array', minItems: 1, maxItems: 32, uniqueItems: true, items: hostName },
+    pathPrefix: { type: 'string', pattern: '^/', minLength: 1 },
+    stripPathPrefix: { type: 'boolean' },
+    upstream,
+  },
+} as const;
+
+const probe = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['path'],
+  properties: {
+    path: { type: 'string', pattern: '^/' },
+    method: { enum: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] },
+    status: { type: 'integer', minimum: 100, maximum: 599, default: 200 },
+    host: hostName,
+  },
+} as const;
+
+const principal = { type: 'string', pattern: '^(@[A-Za-z0-9-]+/[A-Za-z0-9_.-]+|[A-Za-z0-9-]+)$' } as const;
+
+export const configSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://github.com/api7-sync/api7-sync/schema/api7-sync.schema.json',
+  title: 'api7-sync configuration (.github/api7-sync.yml)',
+  type: 'object',
+  additionalProperties: false,
+  required: ['controlPlane', 'environments', 'services'],
+  properties: {
+    controlPlane: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url'],
+      properties: {
+        url: { type: 'string', pattern: '^https?://[^/]+$', description: 'Dashboard / control plane origin, no path.' },
+        caFile: { type: 'string', minLength: 1 },
+        insecure: { type: 'boolean', description: 'Turns TLS verification off. Never in production.' },
+      },
+    },
+    environments: {
+      type: 'object',
+      minProperties: 1,
+      propertyNames: environmentName,
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['gatewayGroup'],
+        properties: {
+          gatewayGroup: { type: 'string', minLength: 1 },
+          gatewayUrl: { type: 'string', pattern: '^https?://[^/]+$' },
+          promoteFrom: {
+            anyOf: [environmentName, { type: 'array', minItems: 1, items: environmentName }],
+          },
+          protection: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              deployers: { type: 'array', items: principal },
+              approvals: { type: 'integer', minimum: 0, maximum: 10 },
+              approvers: { type: 'array', items: principal },
+              allowForks: { type: 'boolean' },
+            },
+          },
+        },
+      },
+    },
+    services: {
+      type: 'object',
+      minProperties: 1,
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          runtime: { type: 'object', additionalProperties: runtime },
+          verify: { type: 'array', items: probe },
+        },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,66 @@
+/** The repository config (`.github/api7-sync.yml`) after loading and validation. */
+
+export interface UpstreamNodeConfig {
+  host: string;
+  port: number;
+  weight?: number;
+  priority?: number;
+}
+
+export interface DiscoveryConfig {
+  /** Name of a service registry of the *target* gateway group. */
+  registry: string;
+  namespace?: string;
+  group?: string;
+  service: string;
+}
+
+export interface UpstreamConfig {
+  nodes?: UpstreamNodeConfig[];
+  discovery?: DiscoveryConfig;
+  scheme?: 'http' | 'https' | 'grpc' | 'grpcs';
+  passHost?: 'pass' | 'node' | 'rewrite';
+  upstreamHost?: string;
+}
+
+/** Per-environment runtime configuration: not versioned in API7, kept per gateway group. */
+export interface RuntimeConfig {
+  hosts?: string[];
+  pathPrefix?: string;
+  stripPathPrefix?: boolean;
+  upstream?: UpstreamConfig;
+}
+
+export interface Probe {
+  path: string;
+  method?: string;
+  status?: number;
+  host?: string;
+}
+
+export interface Protection {
+  deployers?: string[];
+  approvals?: number;
+  approvers?: string[];
+  allowForks?: boolean;
+}
+
+export interface EnvironmentConfig {
+  gatewayGroup: string;
+  gatewayUrl?: string;
+  promoteFrom?: string | string[];
+  protection?: Protection;
+}
+
+export interface ServiceConfig {
+  runtime?: Record<string, RuntimeConfig>;
+  verify?: Probe[];
+}
+
+export interface Config {
+  /** The path as the user gave it, for messages. */
+  file: string;
+  controlPlane: { url: string; caFile?: string; insecure?: boolean };
+  environments: Record<string, EnvironmentConfig>;
+  services: Record<string, ServiceConfig>;
+}

@@ -1,0 +1,127 @@
+/**
+ * The seed file (DESIGN.md §5): gateway groups, registries and published services that exist
+ * before the sandbox listens. Seeding writes the store directly and is never in the request log.
+ */
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { ApiError, type Route, type Store, type Upstream } from './store.js';
+import { checkHosts, checkPathPrefix, checkRoute, checkUpstream, isObject } from './validate.js';
+
+export interface Seed {
+  api7Version?: string;
+  listen?: string;
+  token?: string;
+  propagationDelayMs?: number;
+  gatewayGroups?: { name: string; gatewayPort?: number }[];
+  registries?: {
+    gatewayGroup: string;
+    name: string;
+    type: 'nacos' | 'kubernetes' | 'consul';
+    services?: { namespace: string; group: string; name: string; instances: { host: string; port?: number; weight?: number }[] }[];
+  }[];
+  services?: {
+    gatewayGroup: string;
+    name: string;
+    version?: string;
+    enabled?: boolean;
+    hosts?: string[];
+    pathPrefix?: string;
+    routes?: Omit<Route, 'id'>[];
+    upstream?: Upstream & { nodes?: { host: string; port?: number; weight?: number }[] };
+    /** A discovery upstream by registry name, like the config file's. */
+    discovery?: { registry: string; namespace?: string; group?: string; service: string };
+  }[];
+}
+
+export class SeedError extends Error {}
+
+export function loadSeed(file: string): Seed {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new SeedError(`${file}: cannot read the seed file: ${(err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text) ?? {};
+  } catch (err) {
+    throw new SeedError(`${file}: ${(err as Error).message}`);
+  }
+  if (!isObject(doc)) throw new SeedError(`${file}: the seed must be a YAML mapping`);
+  const known = ['api7Version', 'listen', 'token', 'propagationDelayMs', 'gatewayGroups', 'registries', 'services'];
+  for (const k of Object.keys(doc)) {
+    if (!known.includes(k)) throw new SeedError(`${file}: unknown key "${k}" (known: ${known.join(', ')})`);
+  }
+  if (doc.api7Version !== undefined) doc.api7Version = String(doc.api7Version);
+  return doc as Seed;
+}
+
+/** Applies a seed to an empty store; entries apply in order. */
+export function applySeed(store: Store, seed: Seed): void {
+  const groupId = (name: string, where: string) => {
+    for (const g of store.groups.values()) if (g.name === name) return g.id;
+    throw new SeedError(`${where}: gateway group "${name}" is not listed under gatewayGroups`);
+  };
+  for (const g of seed.gatewayGroups ?? []) store.createGroup({ name: String(g.name) });
+  for (const [i, r] of (seed.registries ?? []).entries()) {
+    const registry = store.createRegistry(groupId(r.gatewayGroup, `registries[${i}]`), { name: r.name, type: r.type });
+    registry.services = (r.services ?? []).map((s) => ({ ...s, instances: s.instances ?? [] }));
+  }
+  for (const [i, s] of (seed.services ?? []).entries()) {
+    const where = `services[${i}]`;
+    const gid = groupId(s.gatewayGroup, where);
+    try {
+      const upstream = seedUpstream(store, gid, s);
+      const routes = (s.routes ?? []).map((r, j) => checkRoute(r, `${where}.routes[${j}]`));
+      const template = store.findTemplateByName(s.name) ?? store.createTemplate({ name: s.name, routes });
+      template.routes = routes.map((r, j) => ({ ...r, id: template.routes[j]?.id ?? `${template.id}-r${j}` }) as Route);
+      const runtime = {
+        upstream,
+        hosts: checkHosts(s.hosts, `${where}.hosts`),
+        path_prefix: checkPathPrefix(s.pathPrefix, `${where}.pathPrefix`),
+        status: (s.enabled === false ? 0 : 1) as 0 | 1,
+      };
+      if (s.version !== undefined) {
+        const label = String(s.version);
+        const existing = [...store.versions.values()].find((v) => v.service_id === template.id && v.version === label);
+        const version = existing ?? store.mintVersion(template.id, label, '');
+        store.run(gid, version, runtime);
+      } else {
+        // "No Version": the service was created directly in the group.
+        store.run(gid, store.mintVersion(template.id, `__seed-${i}`, ''), runtime);
+        const p = store.publishedIn(gid, template.id)!;
+        store.versions.delete(p.service_version_id!);
+        p.version = '';
+        delete p.service_version_id;
+        p.history = [];
+      }
+    } catch (err) {
+      if (err instanceof ApiError) throw new SeedError(`${where}: ${err.message}`);
+      throw err;
+    }
+  }
+}
+
+function seedUpstream(store: Store, gid: string, s: NonNullable<Seed['services']>[number]): Upstream {
+  const ctx = { store, groupId: gid, generation: store.generation };
+  if (s.discovery) {
+    const registry = store.registriesOf(gid).find((r) => r.name === s.discovery!.registry);
+    if (!registry) throw new ApiError(400, `discovery.registry: "${s.discovery.registry}" is not a registry of this group`);
+    const ns = s.discovery.namespace ?? 'public';
+    const grp = s.discovery.group ?? 'DEFAULT_GROUP';
+    return checkUpstream(
+      {
+        discovery_type: registry.type,
+        service_name: `${registry.id}/${ns}/${grp}/${s.discovery.service}`,
+        discovery_args: { metadata: { namespace_id: ns, group_name: grp } },
+      },
+      'discovery',
+      ctx,
+    );
+  }
+  const up: { nodes?: { host: string; port?: number; weight?: number }[] } = s.upstream ?? { nodes: [{ host: 'httpbin' }] };
+  // In the seed, a node without port or weight means port 80, weight 100.
+  const nodes = up.nodes?.map((n) => ({ ...n, port: n.port ?? 80, weight: n.weight ?? 100 }));
+  return checkUpstream({ ...up, ...(nodes ? { nodes } : {}) }, 'upstream', ctx);
+}

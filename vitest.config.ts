@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Every test talks real HTTP on 127.0.0.1; keep a few files in flight, not dozens.
+    maxWorkers: 2,
+  },
+});
