@@ -485,7 +485,14 @@ function versionView(v: { id: string; service_id: string; version: string; name:
 
 function registryView(r: Store['registries'] extends Map<string, infer R> ? R : never) {
   const { services: _s, ...rest } = r;
-  return { ...rest, status: 'healthy', last_connect_time: r.updated_at, associated_services_count: 0 };
+  // The registry's own connection settings: the sandbox has no real registry behind them.
+  const connection =
+    r.type === 'kubernetes'
+      ? { kubernetes_config: { service: { schema: 'https', host: 'kubernetes.default.svc', port: '443' } } }
+      : r.type === 'nacos'
+        ? { nacos_config: { hosts: ['http://nacos.sandbox:8848'] } }
+        : { consul_config: { servers: ['http://consul.sandbox:8500'] } };
+  return { ...rest, ...connection, status: 'healthy', last_connect_time: r.updated_at, associated_services_count: 0 };
 }
 
 function adminView(p: PublishedService): Record<string, unknown> {

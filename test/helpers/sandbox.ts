@@ -1,0 +1,121 @@
+/** Test helpers: a sandbox on 127.0.0.1 and small HTTP calls against it. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
+import { startSandbox, type Sandbox } from '../../sandbox/server.js';
+import type { Seed } from '../../sandbox/seed.js';
+
+export const TEST = '测试网关组';
+export const PROD = '生产网关组';
+
+/** The walkthrough's starting point, plus whatever a test adds. */
+export function walkthroughSeed(extra: Partial<Seed> = {}): Seed {
+  return {
+    token: 'a7ee-test-secret-token',
+    gatewayGroups: [{ name: TEST }, { name: PROD }],
+    registries: [
+      {
+        gatewayGroup: PROD,
+        name: '生产用注册中心',
+        type: 'nacos',
+        services: [{ namespace: 'public', group: 'DEFAULT_GROUP', name: 'httpbin', instances: [{ host: 'httpbin', port: 80 }] }],
+      },
+    ],
+    services: [
+      {
+        gatewayGroup: TEST,
+        name: 'httpbin API',
+        version: '1.0.0',
+        routes: [{ name: 'headers', paths: ['/headers'], methods: ['GET'] }, { name: 'anything', paths: ['/anything/*'] }],
+        upstream: { nodes: [{ host: 'httpbin', port: 80, weight: 100 }] },
+      },
+    ],
+    ...extra,
+  };
+}
+
+export async function sandbox(seed: Seed = walkthroughSeed(), api7Version?: string): Promise<Sandbox> {
+  return startSandbox({ seed, api7Version });
+}
+
+export interface Answer<T = any> {
+  status: number;
+  body: T;
+}
+
+/** A control-plane call with the sandbox's token (or the one given). */
+export async function api<T = any>(
+  sb: Sandbox,
+  method: string,
+  path: string,
+  body?: unknown,
+  token: string | null = sb.token,
+): Promise<Answer<T>> {
+  const res = await request(`${sb.controlPlane}${path}`, {
+    method: method as 'GET',
+    headers: { ...(token ? { 'x-api-key': token } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.body.text();
+  return { status: res.statusCode, body: text ? JSON.parse(text) : undefined };
+}
+
+/** A request through a gateway, with an optional Host. */
+export async function viaGateway(url: string, path: string, host?: string, method = 'GET'): Promise<Answer> {
+  const res = await request(`${url}${path}`, { method: method as 'GET', headers: host ? { host } : {} });
+  const text = await res.body.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.statusCode, body };
+}
+
+export async function groupId(sb: Sandbox, name: string): Promise<string> {
+  const res = await api(sb, 'GET', `/api/gateway_groups?name=${encodeURIComponent(name)}&page_size=100`);
+  const id = res.body.list.find((g: { name: string }) => g.name === name)?.id;
+  if (!id) throw new Error(`no group ${name}`);
+  return id;
+}
+
+export async function serviceIn(sb: Sandbox, group: string, name: string): Promise<any> {
+  const gid = await groupId(sb, group);
+  const res = await api(sb, 'GET', `/api/gateway_groups/${gid}/services?page_size=100`);
+  return res.body.list.find((s: { name: string }) => s.name === name);
+}
+
+/** Control-plane requests the sandbox recorded. */
+export async function requestLog(sb: Sandbox): Promise<{ method: string; path: string; query: Record<string, string>; body: any; status: number }[]> {
+  return (await api(sb, 'GET', '/sandbox/requests', undefined, null)).body.list;
+}
+
+/** Writes as DESIGN.md §5 counts them: not GET/HEAD, not conflict_check, not dry-run=all. */
+export async function writes(sb: Sandbox) {
+  return (await requestLog(sb)).filter(
+    (r) => !['GET', 'HEAD'].includes(r.method) && r.path !== '/api/services/conflict_check' && r.query['dry-run'] !== 'all',
+  );
+}
+
+/** A tiny upstream that says who it is, to tell one environment's backend from another's. */
+export async function namedUpstream(name: string): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ upstream: name, path: req.url, host: req.headers.host }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise((r) => { server.close(() => r()); server.closeAllConnections(); }),
+  };
+}
+
+/** A port nothing listens on. */
+export async function deadPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
