@@ -6,7 +6,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { Api7Error, ConfigError, createEngine, loadConfigFile, resultText, type Config, type SyncResult } from '../engine/index.js';
+import {
+  Api7Error,
+  ConfigError,
+  createEngine,
+  loadConfigFile,
+  resultText,
+  type Config,
+  type SyncResult,
+} from '../engine/index.js';
 import { demoCommand } from './commands/demo.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { processIo, type Io } from './io.js';
@@ -29,7 +37,8 @@ const SYNC_FLAGS = {
 
 const COMMANDS: Record<string, { usage: string; options: ParseArgsConfig['options'] }> = {
   plan: {
-    usage: 'api7-sync plan --from ENV --to ENV [--service NAME]... [--version V] [--new-version V] [--config F] [--json]',
+    usage:
+      'api7-sync plan --from ENV --to ENV [--service NAME]... [--version V] [--new-version V] [--config F] [--json]',
     options: SYNC_FLAGS,
   },
   sync: {
@@ -48,7 +57,12 @@ const COMMANDS: Record<string, { usage: string; options: ParseArgsConfig['option
   },
   status: {
     usage: 'api7-sync status [--config F] [--json]',
-    options: { config: { type: 'string' }, 'token-file': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      config: { type: 'string' },
+      'token-file': { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   },
   rollback: {
     usage: 'api7-sync rollback --env ENV --service NAME [--to-version V] [--config F] [--json] [--no-verify]',
@@ -65,11 +79,19 @@ const COMMANDS: Record<string, { usage: string; options: ParseArgsConfig['option
   },
   sandbox: {
     usage: 'api7-sync sandbox [--seed FILE] [--api7-version V]',
-    options: { seed: { type: 'string' }, 'api7-version': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      seed: { type: 'string' },
+      'api7-version': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   },
   demo: {
     usage: 'api7-sync demo [--api7-version V] [--keep]',
-    options: { 'api7-version': { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      'api7-version': { type: 'string' },
+      keep: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   },
 };
 
@@ -85,7 +107,9 @@ The token comes from API7_TOKEN or --token-file, never from the command line.
 Exit codes: 0 ok, 1 a sync failed or the control plane failed, 2 refused, 64 usage or config error.`;
 
 function programVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -98,7 +122,9 @@ function readToken(values: Values, io: Io): string {
       const token = readFileSync(file, 'utf8').trim();
       if (token) return token;
     } catch (err) {
-      throw new UsageError(`cannot read --token-file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw new UsageError(
+        `cannot read --token-file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      );
     }
     throw new UsageError(`--token-file ${file} is empty`);
   }
@@ -183,9 +209,11 @@ function reportError(err: unknown, command: string, io: Io, usage: string): numb
 
 async function syncCommand(command: 'plan' | 'sync', values: Values, io: Io, usage: string): Promise<number> {
   if (!values.from || !values.to) throw new UsageError('--from and --to are required');
-  if (values.atomic && values['no-atomic']) throw new UsageError('--atomic and --no-atomic contradict each other');
+  if (values.atomic && values['no-atomic'])
+    throw new UsageError('--atomic and --no-atomic contradict each other');
   const verifyTimeout = values['verify-timeout'] === undefined ? undefined : Number(values['verify-timeout']);
-  if (verifyTimeout !== undefined && !(verifyTimeout > 0)) throw new UsageError('--verify-timeout takes milliseconds, such as 10000');
+  if (verifyTimeout !== undefined && !(verifyTimeout > 0))
+    throw new UsageError('--verify-timeout takes milliseconds, such as 10000');
   const config = loadConfig(values, io);
   const token = readToken(values, io);
   const engine = createEngine({ config, token, logger: (line) => io.stderr(line) });
@@ -225,10 +253,22 @@ async function statusCommand(values: Values, io: Io): Promise<number> {
       io.stdout(JSON.stringify(matrix, null, 2));
       return EXIT.ok;
     }
-    const header = ['service', ...matrix.environments.map((e) => `${e.name}${e.found ? '' : ' (group missing)'}`)];
-    const rows = matrix.services.map((s) => [s.name, ...matrix.environments.map((e) => s.versions[e.name] ?? '—')]);
+    const header = [
+      'service',
+      ...matrix.environments.map((e) => `${e.name}${e.found ? '' : ' (group missing)'}`),
+    ];
+    const rows = matrix.services.map((s) => [
+      s.name,
+      ...matrix.environments.map((e) => s.versions[e.name] ?? '—'),
+    ]);
     const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i]!.length)));
-    for (const row of [header, ...rows]) io.stdout(row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+    for (const row of [header, ...rows])
+      io.stdout(
+        row
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      );
     return EXIT.ok;
   } finally {
     await engine.close();
@@ -241,7 +281,11 @@ async function rollbackCommand(values: Values, io: Io): Promise<number> {
   const engine = createEngine({ config, token: readToken(values, io), logger: (line) => io.stderr(line) });
   try {
     const result = await engine.rollback(
-      { environment: values.env as string, service: values.service as string, toVersion: values['to-version'] as string | undefined },
+      {
+        environment: values.env as string,
+        service: values.service as string,
+        toVersion: values['to-version'] as string | undefined,
+      },
       { verify: !values['no-verify'] },
     );
     if (values.json) io.stdout(JSON.stringify(result, null, 2));

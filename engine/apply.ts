@@ -3,7 +3,14 @@
  * allows, set runtime configuration, verify through the target gateway, and roll back on failure.
  * A write is never blindly re-sent: after an ambiguous failure the target is read back.
  */
-import { Api7Error, hasVersion, type Api7Client, type Generation, type PublishItem, type RuntimeConfiguration } from './api7/client.js';
+import {
+  Api7Error,
+  hasVersion,
+  type Api7Client,
+  type Generation,
+  type PublishItem,
+  type RuntimeConfiguration,
+} from './api7/client.js';
 import type { Plan, PlanEntry, ProbeResult, Reason, ServiceResult } from './model.js';
 import { labelItem, rollbackItem, syncItem, targetRuntime } from './publish-items.js';
 import { verifyProbes } from './verify.js';
@@ -49,7 +56,9 @@ function describeError(err: unknown): string {
 export async function apply(plan: Plan, options: ApplyOptions, ctx: ApplyContext): Promise<ServiceResult[]> {
   const active = plan.entries.filter((e) => e.decision === 'sync');
   if (options.dryRun || active.length === 0 || !plan.from.group || !plan.to.group) {
-    return plan.entries.map((e) => baseResult(e, e.decision === 'sync' ? 'planned' : e.decision === 'unchanged' ? 'unchanged' : 'refused'));
+    return plan.entries.map((e) =>
+      baseResult(e, e.decision === 'sync' ? 'planned' : e.decision === 'unchanged' ? 'unchanged' : 'refused'),
+    );
   }
   const sourceId = plan.from.group.id;
   const targetId = plan.to.group.id;
@@ -80,9 +89,15 @@ export async function apply(plan: Plan, options: ApplyOptions, ctx: ApplyContext
   // 2. "No Version" sources get their label in the source group first.
   const toLabel = [...work.values()].filter((w) => w.entry.newVersionLabel);
   for (const batch of chunks(toLabel, batchSize)) {
-    log(`labelling ${batch.map((w) => `"${w.entry.name}" as ${w.entry.newVersionLabel}`).join(', ')} in the source group`);
+    log(
+      `labelling ${batch.map((w) => `"${w.entry.name}" as ${w.entry.newVersionLabel}`).join(', ')} in the source group`,
+    );
     try {
-      await client.publish(sourceId, true, batch.map((w) => labelItem(w.entry, generation)));
+      await client.publish(
+        sourceId,
+        true,
+        batch.map((w) => labelItem(w.entry, generation)),
+      );
     } catch (err) {
       log(`labelling failed: ${describeError(err)}; reading the source group back`);
     }
@@ -90,19 +105,32 @@ export async function apply(plan: Plan, options: ApplyOptions, ctx: ApplyContext
     const after = await client.publishedServices(sourceId);
     for (const w of batch) {
       const s = after.find((x) => x.service_id === w.entry.templateId);
-      if (s && s.version === w.entry.newVersionLabel) w.versionId = await client.runningVersionId(sourceId, s);
-      else w.failed = { reason: 'publish-failed', message: `could not label "${w.entry.name}" as ${w.entry.newVersionLabel} in the source group` };
+      if (s && s.version === w.entry.newVersionLabel)
+        w.versionId = await client.runningVersionId(sourceId, s);
+      else
+        w.failed = {
+          reason: 'publish-failed',
+          message: `could not label "${w.entry.name}" as ${w.entry.newVersionLabel} in the source group`,
+        };
     }
   }
 
   // 3. Sync: one publish request per batch of services whose version changes.
-  const toSync = [...work.values()].filter((w) => !w.failed && w.versionId && w.versionId !== w.entry.targetVersionId);
+  const toSync = [...work.values()].filter(
+    (w) => !w.failed && w.versionId && w.versionId !== w.entry.targetVersionId,
+  );
   for (const batch of chunks(toSync, batchSize)) {
-    log(`syncing ${batch.map((w) => `"${w.entry.name}" ${w.entry.version}`).join(', ')} into "${plan.to.group.name}"`);
+    log(
+      `syncing ${batch.map((w) => `"${w.entry.name}" ${w.entry.version}`).join(', ')} into "${plan.to.group.name}"`,
+    );
     batch.forEach((w) => (w.touched = true));
     let error: unknown;
     try {
-      await client.publish(targetId, false, batch.map((w) => syncItem(w.entry, generation, w.versionId!)));
+      await client.publish(
+        targetId,
+        false,
+        batch.map((w) => syncItem(w.entry, generation, w.versionId!)),
+      );
     } catch (err) {
       error = err;
       log(`sync request failed: ${describeError(err)}; reading the target group back`);
@@ -114,7 +142,10 @@ export async function apply(plan: Plan, options: ApplyOptions, ctx: ApplyContext
         const s = after.find((x) => x.service_id === w.entry.templateId);
         const running = s ? await client.runningVersionId(targetId, s) : undefined;
         if (running !== w.versionId) {
-          w.failed = { reason: 'publish-failed', message: `sync of "${w.entry.name}" failed: ${describeError(error)}` };
+          w.failed = {
+            reason: 'publish-failed',
+            message: `sync of "${w.entry.name}" failed: ${describeError(error)}`,
+          };
           if (!(error instanceof Api7Error && error.ambiguous) && !s) w.touched = false;
         }
       }
@@ -132,7 +163,10 @@ export async function apply(plan: Plan, options: ApplyOptions, ctx: ApplyContext
         try {
           await client.setRuntimeConfiguration(targetId, w.entry.templateId!, body);
         } catch (err) {
-          w.failed = { reason: 'runtime-failed', message: `setting the runtime configuration of "${w.entry.name}" failed: ${describeError(err)}` };
+          w.failed = {
+            reason: 'runtime-failed',
+            message: `setting the runtime configuration of "${w.entry.name}" failed: ${describeError(err)}`,
+          };
         }
       }),
   );
@@ -167,7 +201,11 @@ export async function apply(plan: Plan, options: ApplyOptions, ctx: ApplyContext
     const atomic = options.atomic ?? plan.entries.length > 1;
     const victims = [...work.values()].filter((w) => w.touched && (w.failed || atomic));
     for (const w of victims) {
-      if (!w.failed) w.failed = { reason: 'atomic-rollback', message: `rolled back because ${failures.map((f) => `"${f.entry.name}"`).join(', ')} failed (atomic promotion)` };
+      if (!w.failed)
+        w.failed = {
+          reason: 'atomic-rollback',
+          message: `rolled back because ${failures.map((f) => `"${f.entry.name}"`).join(', ')} failed (atomic promotion)`,
+        };
     }
     await rollBack(victims, targetId, ctx, batchSize);
   }
@@ -199,7 +237,8 @@ function runtimeBody(w: Work, generation: Generation): RuntimeConfiguration | un
   const disabled = e.target?.status !== 1;
   const versionChanged = w.versionId !== e.targetVersionId;
   // Legacy publish bodies carry the runtime configuration; only a same-version repair needs a PATCH.
-  const needsRuntime = generation === 'modern' ? firstTime || e.drift.length > 0 : !versionChanged && e.drift.length > 0;
+  const needsRuntime =
+    generation === 'modern' ? firstTime || e.drift.length > 0 : !versionChanged && e.drift.length > 0;
   if (!needsRuntime && !(disabled && !firstTime) && !(firstTime && generation === 'modern')) return undefined;
   return {
     ...(needsRuntime && desired.upstream ? { upstreams: desired.upstream } : {}),
@@ -210,7 +249,12 @@ function runtimeBody(w: Work, generation: Generation): RuntimeConfiguration | un
 }
 
 /** Puts each service back on its previous version and runtime configuration, or disables a first sync. */
-async function rollBack(victims: Work[], targetId: string, ctx: ApplyContext, batchSize: number): Promise<void> {
+async function rollBack(
+  victims: Work[],
+  targetId: string,
+  ctx: ApplyContext,
+  batchSize: number,
+): Promise<void> {
   const { client, generation, log } = ctx;
   if (victims.length === 0) return;
   log(`rolling back ${victims.map((w) => `"${w.entry.name}"`).join(', ')}`);
@@ -219,11 +263,19 @@ async function rollBack(victims: Work[], targetId: string, ctx: ApplyContext, ba
   const noVersionBefore = victims.filter((w) => w.entry.target && !w.entry.targetVersionId);
   for (const w of noVersionBefore) {
     w.rollback = 'failed';
-    w.rollbackMessage = 'the target ran a "No Version" service before, which cannot be restored by version; restore it by hand';
+    w.rollbackMessage =
+      'the target ran a "No Version" service before, which cannot be restored by version; restore it by hand';
   }
-  for (const batch of chunks(existed.filter((w) => w.versionId !== w.entry.targetVersionId), batchSize)) {
+  for (const batch of chunks(
+    existed.filter((w) => w.versionId !== w.entry.targetVersionId),
+    batchSize,
+  )) {
     try {
-      await client.publish(targetId, false, batch.map((w) => rollbackItem(w.entry.target!, w.entry.targetVersionId!, generation)));
+      await client.publish(
+        targetId,
+        false,
+        batch.map((w) => rollbackItem(w.entry.target!, w.entry.targetVersionId!, generation)),
+      );
     } catch (err) {
       log(`rollback request failed: ${describeError(err)}; reading the target group back`);
     }
@@ -257,7 +309,9 @@ async function rollBack(victims: Work[], targetId: string, ctx: ApplyContext, ba
       if (!w.entry.target) {
         const ok = !s || s.status === 0;
         w.rollback = ok ? 'done' : 'failed';
-        w.rollbackMessage = ok ? 'first sync into this group: the service is disabled again' : 'could not disable the service again';
+        w.rollbackMessage = ok
+          ? 'first sync into this group: the service is disabled again'
+          : 'could not disable the service again';
         return;
       }
       const running = s ? await client.runningVersionId(targetId, s) : undefined;

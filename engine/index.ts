@@ -64,7 +64,12 @@ export function createEngine(options: EngineOptions): Engine {
     },
     async apply(plan, applyOptions = {}) {
       const started = Date.now();
-      const services = await applyPlan(plan, applyOptions, { client, generation: await detect(), log, signal: options.signal });
+      const services = await applyPlan(plan, applyOptions, {
+        client,
+        generation: await detect(),
+        log,
+        signal: options.signal,
+      });
       return buildResult(plan, services, applyOptions.dryRun ?? false, started);
     },
     async status() {
@@ -79,13 +84,19 @@ export function createEngine(options: EngineOptions): Engine {
       );
       const names = Object.keys(options.config.services);
       return {
-        environments: columns.map((c) => ({ name: c.name, gatewayGroup: c.env.gatewayGroup, found: Boolean(c.group) })),
+        environments: columns.map((c) => ({
+          name: c.name,
+          gatewayGroup: c.env.gatewayGroup,
+          found: Boolean(c.group),
+        })),
         services: names.map((name) => ({
           name,
           versions: Object.fromEntries(
             columns.map((c) => {
               const s = c.services.find((x) => x.name === name);
-              const label = !s ? null : `${hasVersion(s) ? s.version : 'No Version'}${s.status === 1 ? '' : ' (disabled)'}`;
+              const label = !s
+                ? null
+                : `${hasVersion(s) ? s.version : 'No Version'}${s.status === 1 ? '' : ' (disabled)'}`;
               return [c.name, label];
             }),
           ),
@@ -96,18 +107,46 @@ export function createEngine(options: EngineOptions): Engine {
       const started = Date.now();
       const gen = await detect();
       const env = options.config.environments[req.environment];
-      const plan: Plan = { from: { environment: req.environment }, to: { environment: req.environment, gatewayUrl: env?.gatewayUrl }, entries: [], createdAt: started };
-      const entry: PlanEntry = { name: req.service, decision: 'refused', reason: null, message: null, version: null, requestedVersion: req.toVersion ?? null, drift: [], runtimeLabel: null, probes: options.config.services[req.service]?.verify ?? [] };
+      const plan: Plan = {
+        from: { environment: req.environment },
+        to: { environment: req.environment, gatewayUrl: env?.gatewayUrl },
+        entries: [],
+        createdAt: started,
+      };
+      const entry: PlanEntry = {
+        name: req.service,
+        decision: 'refused',
+        reason: null,
+        message: null,
+        version: null,
+        requestedVersion: req.toVersion ?? null,
+        drift: [],
+        runtimeLabel: null,
+        probes: options.config.services[req.service]?.verify ?? [],
+      };
       plan.entries.push(entry);
       const done = (action: ServiceResult['action'], extra: Partial<ServiceResult> = {}) =>
         buildResult(plan, [{ ...baseResult(entry, action), ...extra }], false, started);
-      if (!env) return done('refused', { reason: 'unknown-environment', message: `environment "${req.environment}" is not in ${options.config.file}` });
+      if (!env)
+        return done('refused', {
+          reason: 'unknown-environment',
+          message: `environment "${req.environment}" is not in ${options.config.file}`,
+        });
       const group = await client.gatewayGroupByName(env.gatewayGroup);
-      if (!group) return done('refused', { reason: 'unknown-environment', message: `gateway group "${env.gatewayGroup}" does not exist` });
+      if (!group)
+        return done('refused', {
+          reason: 'unknown-environment',
+          message: `gateway group "${env.gatewayGroup}" does not exist`,
+        });
       plan.from.group = plan.to.group = group;
       const matches = (await client.publishedServices(group.id)).filter((s) => s.name === req.service);
       if (matches.length !== 1) {
-        return done('refused', matches.length ? { reason: 'ambiguous-service', message: `several services are named "${req.service}"` } : { reason: 'unknown-service', message: `"${req.service}" is not published in "${group.name}"` });
+        return done(
+          'refused',
+          matches.length
+            ? { reason: 'ambiguous-service', message: `several services are named "${req.service}"` }
+            : { reason: 'unknown-service', message: `"${req.service}" is not published in "${group.name}"` },
+        );
       }
       const current = matches[0]!;
       entry.target = current;
@@ -119,23 +158,47 @@ export function createEngine(options: EngineOptions): Engine {
         ? history.find((h) => h.version === req.toVersion)
         : history.find((h) => h.id !== runningId && h.version !== current.version);
       if (!candidate) {
-        return done('refused', req.toVersion
-          ? { reason: 'version-not-in-group', message: `version ${req.toVersion} was never published in "${group.name}"; versions there: ${[...new Set(history.map((h) => h.version))].join(', ') || 'none'}` }
-          : { reason: 'nothing-to-roll-back', message: `"${req.service}" has no earlier version in "${group.name}"` });
+        return done(
+          'refused',
+          req.toVersion
+            ? {
+                reason: 'version-not-in-group',
+                message: `version ${req.toVersion} was never published in "${group.name}"; versions there: ${[...new Set(history.map((h) => h.version))].join(', ') || 'none'}`,
+              }
+            : {
+                reason: 'nothing-to-roll-back',
+                message: `"${req.service}" has no earlier version in "${group.name}"`,
+              },
+        );
       }
       entry.version = candidate.version;
       if (candidate.id === runningId) return done('unchanged', { serviceVersionId: runningId ?? null });
       // The runtime configuration stays: roll back the version only.
-      log(`rolling "${req.service}" in "${group.name}" back from ${current.version || 'No Version'} to ${candidate.version}`);
-      await client.publish(group.id, false, [rollbackItem({ ...current, version: candidate.version }, candidate.id, gen)]);
-      const verify = applyOptions.verify !== false && env.gatewayUrl && entry.probes.length
-        ? await verifyProbes(entry.probes, { gatewayUrl: env.gatewayUrl, host: current.hosts?.[0], timeoutMs: applyOptions.verifyTimeoutMs ?? 10_000, intervalMs: applyOptions.verifyIntervalMs ?? 500 })
-        : [];
+      log(
+        `rolling "${req.service}" in "${group.name}" back from ${current.version || 'No Version'} to ${candidate.version}`,
+      );
+      await client.publish(group.id, false, [
+        rollbackItem({ ...current, version: candidate.version }, candidate.id, gen),
+      ]);
+      const verify =
+        applyOptions.verify !== false && env.gatewayUrl && entry.probes.length
+          ? await verifyProbes(entry.probes, {
+              gatewayUrl: env.gatewayUrl,
+              host: current.hosts?.[0],
+              timeoutMs: applyOptions.verifyTimeoutMs ?? 10_000,
+              intervalMs: applyOptions.verifyIntervalMs ?? 500,
+            })
+          : [];
       const failed = verify.some((p) => !p.ok);
       return done(failed ? 'failed' : 'synced', {
         serviceVersionId: candidate.id,
         verify,
-        ...(failed ? { reason: 'verify-failed', message: 'the rolled-back version does not answer as expected through the gateway' } : {}),
+        ...(failed
+          ? {
+              reason: 'verify-failed',
+              message: 'the rolled-back version does not answer as expected through the gateway',
+            }
+          : {}),
       });
     },
     close: () => client.close(),

@@ -2,7 +2,13 @@
  * Planning: read both gateway groups and decide, per service, `sync`, `unchanged` or `refused`.
  * Planning sends no write; a refused service changes nothing.
  */
-import { hasVersion, type Api7Client, type Generation, type PublishedService, type ServiceRegistry } from './api7/client.js';
+import {
+  hasVersion,
+  type Api7Client,
+  type Generation,
+  type PublishedService,
+  type ServiceRegistry,
+} from './api7/client.js';
 import type { Config } from './config/types.js';
 import type { Plan, PlanEntry, Reason } from './model.js';
 import { syncItem } from './publish-items.js';
@@ -20,7 +26,17 @@ export interface PlanRequest {
 }
 
 function refused(name: string, reason: Reason, message: string, requestedVersion: string | null): PlanEntry {
-  return { name, decision: 'refused', reason, message, version: null, requestedVersion, drift: [], runtimeLabel: null, probes: [] };
+  return {
+    name,
+    decision: 'refused',
+    reason,
+    message,
+    version: null,
+    requestedVersion,
+    drift: [],
+    runtimeLabel: null,
+    probes: [],
+  };
 }
 
 /** Environments a target accepts promotions from (`promoteFrom`), or undefined for any. */
@@ -29,10 +45,21 @@ function allowedSources(config: Config, to: string): string[] | undefined {
   return p === undefined ? undefined : [p].flat();
 }
 
-export async function plan(client: Api7Client, config: Config, generation: Generation, req: PlanRequest): Promise<Plan> {
+export async function plan(
+  client: Api7Client,
+  config: Config,
+  generation: Generation,
+  req: PlanRequest,
+): Promise<Plan> {
   const names = req.services?.length ? [...new Set(req.services)] : Object.keys(config.services);
   const requested = req.expectVersion ?? null;
-  const result: Plan = { from: { environment: req.from }, to: { environment: req.to }, generation, entries: [], createdAt: Date.now() };
+  const result: Plan = {
+    from: { environment: req.from },
+    to: { environment: req.to },
+    generation,
+    entries: [],
+    createdAt: Date.now(),
+  };
   const refuseAll = (reason: Reason, message: string) => {
     result.entries = names.map((n) => refused(n, reason, message, requested));
     return result;
@@ -41,13 +68,20 @@ export async function plan(client: Api7Client, config: Config, generation: Gener
   const declared = Object.keys(config.environments);
   for (const env of [req.from, req.to]) {
     if (!config.environments[env]) {
-      return refuseAll('unknown-environment', `environment "${env}" is not in ${config.file}; declared: ${declared.join(', ')}`);
+      return refuseAll(
+        'unknown-environment',
+        `environment "${env}" is not in ${config.file}; declared: ${declared.join(', ')}`,
+      );
     }
   }
-  if (req.from === req.to) return refuseAll('promote-from', `source and target are both "${req.from}"; name two environments`);
+  if (req.from === req.to)
+    return refuseAll('promote-from', `source and target are both "${req.from}"; name two environments`);
   const sources = allowedSources(config, req.to);
   if (sources && !sources.includes(req.from)) {
-    return refuseAll('promote-from', `"${req.to}" accepts promotions only from ${sources.join(', ')}, not from "${req.from}"`);
+    return refuseAll(
+      'promote-from',
+      `"${req.to}" accepts promotions only from ${sources.join(', ')}, not from "${req.from}"`,
+    );
   }
   const fromEnv = config.environments[req.from]!;
   const toEnv = config.environments[req.to]!;
@@ -62,7 +96,10 @@ export async function plan(client: Api7Client, config: Config, generation: Gener
     [req.to, toEnv.gatewayGroup, targetGroup],
   ] as const) {
     if (!group) {
-      return refuseAll('unknown-environment', `gateway group "${groupName}" (environment "${env}") does not exist on the control plane`);
+      return refuseAll(
+        'unknown-environment',
+        `gateway group "${groupName}" (environment "${env}") does not exist on the control plane`,
+      );
     }
   }
   result.from.group = sourceGroup!;
@@ -115,18 +152,38 @@ async function planService(
   const requested = req.expectVersion ?? null;
   const svcConfig = config.services[name];
   if (!svcConfig) {
-    return refused(name, 'unknown-service', `service "${name}" is not under services: in ${config.file}; add it there first`, requested);
+    return refused(
+      name,
+      'unknown-service',
+      `service "${name}" is not under services: in ${config.file}; add it there first`,
+      requested,
+    );
   }
   if (ctx.source.length === 0) {
-    return refused(name, 'unknown-service', `service "${name}" is not published in the source group "${config.environments[req.from]!.gatewayGroup}"`, requested);
+    return refused(
+      name,
+      'unknown-service',
+      `service "${name}" is not published in the source group "${config.environments[req.from]!.gatewayGroup}"`,
+      requested,
+    );
   }
   if (ctx.source.length > 1 || ctx.target.length > 1) {
-    return refused(name, 'ambiguous-service', `more than one service is named "${name}" in one gateway group; rename one in API7`, requested);
+    return refused(
+      name,
+      'ambiguous-service',
+      `more than one service is named "${name}" in one gateway group; rename one in API7`,
+      requested,
+    );
   }
   const source = ctx.source[0]!;
   const target = ctx.target[0];
   if (target && target.service_id !== source.service_id) {
-    return refused(name, 'ambiguous-service', `"${name}" in the target group is a different service (template ${target.service_id}, not ${source.service_id})`, requested);
+    return refused(
+      name,
+      'ambiguous-service',
+      `"${name}" in the target group is a different service (template ${target.service_id}, not ${source.service_id})`,
+      requested,
+    );
   }
 
   let version: string;
@@ -134,27 +191,52 @@ async function planService(
   let sourceVersionId: string | undefined;
   if (!hasVersion(source)) {
     if (!req.newVersion) {
-      return refused(name, 'no-version-needs-label', `"${name}" is in the "No Version" state in the source group; give it a version label with --new-version (for example --new-version 1.0.0)`, requested);
+      return refused(
+        name,
+        'no-version-needs-label',
+        `"${name}" is in the "No Version" state in the source group; give it a version label with --new-version (for example --new-version 1.0.0)`,
+        requested,
+      );
     }
     if (requested !== null) {
-      return refused(name, 'not-current-version', `you expected version ${requested}, but "${name}" runs no version in the source group`, requested);
+      return refused(
+        name,
+        'not-current-version',
+        `you expected version ${requested}, but "${name}" runs no version in the source group`,
+        requested,
+      );
     }
     version = req.newVersion;
     newVersionLabel = req.newVersion;
   } else {
     version = source.version!;
     if (requested !== null && requested !== version) {
-      return refused(name, 'not-current-version', `you expected version ${requested}, but the source group runs ${version}; only the running version can be synced`, requested);
+      return refused(
+        name,
+        'not-current-version',
+        `you expected version ${requested}, but the source group runs ${version}; only the running version can be synced`,
+        requested,
+      );
     }
     if (req.newVersion && req.newVersion !== version) {
-      return refused(name, 'new-version-not-applicable', `"${name}" already has version ${version} in the source group; --new-version only labels "No Version" services`, requested);
+      return refused(
+        name,
+        'new-version-not-applicable',
+        `"${name}" already has version ${version} in the source group; --new-version only labels "No Version" services`,
+        requested,
+      );
     }
     sourceVersionId = await client.runningVersionId(ctx.sourceGroupId, source);
   }
 
   const runtimeConfig = svcConfig.runtime?.[req.to];
   if (!runtimeConfig?.upstream && !target?.upstream) {
-    return refused(name, 'no-runtime-for-environment', `"${name}" has no upstream for "${req.to}": add services."${name}".runtime.${req.to}.upstream to ${config.file}`, requested);
+    return refused(
+      name,
+      'no-runtime-for-environment',
+      `"${name}" has no upstream for "${req.to}": add services."${name}".runtime.${req.to}.upstream to ${config.file}`,
+      requested,
+    );
   }
   const mapping = mapRuntime(runtimeConfig ?? {}, ctx.registries, ctx.targetGroupName);
   if (!mapping.ok) return refused(name, mapping.reason as Reason, mapping.message, requested);
@@ -163,14 +245,27 @@ async function planService(
     return refused(name, 'discovery-type-unsupported', 'consul discovery needs API7 3.6 or later', requested);
   }
   if (generation === 'modern' && desired.strip_path_prefix !== undefined) {
-    return refused(name, 'unsupported-runtime-key', 'stripPathPrefix cannot be set through the runtime configuration API of API7 3.6+; remove it from the config', requested);
+    return refused(
+      name,
+      'unsupported-runtime-key',
+      'stripPathPrefix cannot be set through the runtime configuration API of API7 3.6+; remove it from the config',
+      requested,
+    );
   }
   const probes = svcConfig.verify ?? [];
   if (probes.length > 0 && !ctx.gatewayUrl) {
-    return refused(name, 'no-gateway-url', `"${name}" has verify probes but environment "${req.to}" has no gatewayUrl; add one or remove the probes`, requested);
+    return refused(
+      name,
+      'no-gateway-url',
+      `"${name}" has verify probes but environment "${req.to}" has no gatewayUrl; add one or remove the probes`,
+      requested,
+    );
   }
 
-  const effective = { ...(target ? { upstream: target.upstream, hosts: target.hosts, path_prefix: target.path_prefix } : {}), ...desired };
+  const effective = {
+    ...(target ? { upstream: target.upstream, hosts: target.hosts, path_prefix: target.path_prefix } : {}),
+    ...desired,
+  };
   const runtimeLabel = {
     upstream: describeUpstream(effective.upstream, ctx.registries),
     ...(effective.hosts ? { hosts: effective.hosts } : {}),
@@ -195,7 +290,8 @@ async function planService(
 
   const targetVersionId = await client.runningVersionId(ctx.targetGroupId, target);
   const drift = runtimeDrift(target, desired);
-  const sameVersion = !newVersionLabel && sourceVersionId !== undefined && targetVersionId === sourceVersionId;
+  const sameVersion =
+    !newVersionLabel && sourceVersionId !== undefined && targetVersionId === sourceVersionId;
   if (sameVersion && drift.length === 0 && target.status === 1) {
     return { ...base, decision: 'unchanged', targetVersionId, drift };
   }
@@ -204,9 +300,14 @@ async function planService(
 
 /** Asks the target group, in one request that changes nothing, whether the new routes collide. */
 async function refuseRouteConflicts(client: Api7Client, generation: Generation, result: Plan): Promise<void> {
-  const moving = result.entries.filter((e) => e.decision === 'sync' && e.sourceVersionId && e.targetVersionId !== e.sourceVersionId);
+  const moving = result.entries.filter(
+    (e) => e.decision === 'sync' && e.sourceVersionId && e.targetVersionId !== e.sourceVersionId,
+  );
   if (moving.length === 0 || !result.to.group) return;
-  const { duplicate } = await client.conflictCheck(result.to.group.id, moving.map((e) => syncItem(e, generation, e.sourceVersionId!)));
+  const { duplicate } = await client.conflictCheck(
+    result.to.group.id,
+    moving.map((e) => syncItem(e, generation, e.sourceVersionId!)),
+  );
   for (const entry of moving) {
     const pair = duplicate.find((p) => p[0]?.service_id === entry.templateId);
     if (!pair) continue;

@@ -32,7 +32,7 @@ export function targetRuntime(entry: PlanEntry): Api7Runtime {
 export function syncItem(entry: PlanEntry, generation: Generation, serviceVersionId: string): PublishItem {
   // Legacy: a first sync is live at once; an existing target keeps its status. Modern: a first
   // sync lands disabled and is enabled after its runtime configuration is set.
-  const status = (entry.target ? entry.target.status ?? 1 : generation === 'legacy' ? 1 : 0) as 0 | 1;
+  const status = (entry.target ? (entry.target.status ?? 1) : generation === 'legacy' ? 1 : 0) as 0 | 1;
   return withRuntime(
     { service_id: entry.templateId!, service_version_id: serviceVersionId, version: entry.version!, status },
     generation,
@@ -44,7 +44,12 @@ export function syncItem(entry: PlanEntry, generation: Generation, serviceVersio
 export function labelItem(entry: PlanEntry, generation: Generation): PublishItem {
   const source = entry.source!;
   return withRuntime(
-    { service_id: entry.templateId!, version: entry.newVersionLabel!, name: source.name, status: (source.status ?? 1) as 0 | 1 },
+    {
+      service_id: entry.templateId!,
+      version: entry.newVersionLabel!,
+      name: source.name,
+      status: (source.status ?? 1) as 0 | 1,
+    },
     generation,
     { upstream: source.upstream, hosts: source.hosts, path_prefix: source.path_prefix },
   );

@@ -1,7 +1,12 @@
 /** The result as JSON (`schemaVersion: 1`) and as a Markdown table, both from one place. */
 import { isOk, type Plan, type ServiceResult, type SyncResult } from './model.js';
 
-export function buildResult(plan: Plan, services: ServiceResult[], dryRun: boolean, startedAt: number): SyncResult {
+export function buildResult(
+  plan: Plan,
+  services: ServiceResult[],
+  dryRun: boolean,
+  startedAt: number,
+): SyncResult {
   return {
     schemaVersion: 1,
     from: { environment: plan.from.environment, gatewayGroup: plan.from.group?.name ?? null },
@@ -16,7 +21,7 @@ export function buildResult(plan: Plan, services: ServiceResult[], dryRun: boole
 /** Text that ends up in Markdown (service names come from API7): no markup, no HTML, one line. */
 export function escapeMarkdown(text: string): string {
   return text
-    .replace(/[\u0000-\u001f\u007f]/g, ' ')
+    .replace(/\p{Cc}/gu, ' ')
     .replace(/[\\`*_{}[\]()#+!|<>~]/g, (c) => `\\${c}`)
     .replace(/&/g, '&amp;');
 }
@@ -33,10 +38,21 @@ const ICON: Record<ServiceResult['action'], string> = {
 export function resultMarkdown(result: SyncResult): string {
   const title = `${result.dryRun ? 'Plan' : 'Promotion'}: ${escapeMarkdown(result.from.environment)} → ${escapeMarkdown(result.to.environment)}`;
   const rows = result.services.map((s) => {
-    const version = s.previousVersion && s.previousVersion !== s.version ? `${s.previousVersion} → ${s.version ?? '—'}` : (s.version ?? '—');
-    const runtime = s.runtime?.upstream ? `${s.runtime.upstream}${s.runtime.hosts ? ` (hosts ${s.runtime.hosts.join(', ')})` : ''}` : '—';
-    const verify = s.verify.length ? s.verify.map((p) => `${p.ok ? '✔' : '✘'} ${p.path} ${p.status ?? '—'}`).join('<br>') : '—';
-    const note = s.reason ? `\`${s.reason}\` ${s.message ?? ''}` : s.runtimeRepaired ? 'runtime configuration repaired' : '';
+    const version =
+      s.previousVersion && s.previousVersion !== s.version
+        ? `${s.previousVersion} → ${s.version ?? '—'}`
+        : (s.version ?? '—');
+    const runtime = s.runtime?.upstream
+      ? `${s.runtime.upstream}${s.runtime.hosts ? ` (hosts ${s.runtime.hosts.join(', ')})` : ''}`
+      : '—';
+    const verify = s.verify.length
+      ? s.verify.map((p) => `${p.ok ? '✔' : '✘'} ${p.path} ${p.status ?? '—'}`).join('<br>')
+      : '—';
+    const note = s.reason
+      ? `\`${s.reason}\` ${s.message ?? ''}`
+      : s.runtimeRepaired
+        ? 'runtime configuration repaired'
+        : '';
     return `| ${escapeMarkdown(s.name)} | ${ICON[s.action]} | ${escapeMarkdown(version)} | ${escapeMarkdown(runtime)} | ${verify.replace(/[|]/g, '\\|')} | ${escapeMarkdown(note)} |`;
   });
   return [
@@ -54,9 +70,19 @@ export function resultMarkdown(result: SyncResult): string {
 /** A plain-text table for terminals. */
 export function resultText(result: SyncResult): string {
   const lines = result.services.map((s) => {
-    const version = s.previousVersion && s.previousVersion !== s.version ? `${s.previousVersion} -> ${s.version}` : (s.version ?? '-');
-    const extra = s.reason ? ` [${s.reason}] ${s.message ?? ''}` : s.runtimeRepaired ? ' (runtime configuration repaired)' : '';
+    const version =
+      s.previousVersion && s.previousVersion !== s.version
+        ? `${s.previousVersion} -> ${s.version}`
+        : (s.version ?? '-');
+    const extra = s.reason
+      ? ` [${s.reason}] ${s.message ?? ''}`
+      : s.runtimeRepaired
+        ? ' (runtime configuration repaired)'
+        : '';
     return `  ${s.action.padEnd(11)} ${s.name}  ${version}${s.runtime?.upstream ? `  upstream: ${s.runtime.upstream}` : ''}${extra}`;
   });
-  return [`${result.dryRun ? 'plan' : 'sync'} ${result.from.environment} (${result.from.gatewayGroup ?? '?'}) -> ${result.to.environment} (${result.to.gatewayGroup ?? '?'})`, ...lines].join('\n');
+  return [
+    `${result.dryRun ? 'plan' : 'sync'} ${result.from.environment} (${result.from.gatewayGroup ?? '?'}) -> ${result.to.environment} (${result.to.gatewayGroup ?? '?'})`,
+    ...lines,
+  ].join('\n');
 }

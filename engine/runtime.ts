@@ -16,7 +16,11 @@ export interface Api7Runtime {
 export type Mapping = { ok: true; runtime: Api7Runtime } | { ok: false; reason: string; message: string };
 
 /** Maps a config runtime onto the target group; a discovery registry must belong to that group. */
-export function mapRuntime(runtime: RuntimeConfig, registries: ServiceRegistry[] | undefined, groupName: string): Mapping {
+export function mapRuntime(
+  runtime: RuntimeConfig,
+  registries: ServiceRegistry[] | undefined,
+  groupName: string,
+): Mapping {
   const out: Api7Runtime = {};
   if (runtime.hosts) out.hosts = runtime.hosts;
   if (runtime.pathPrefix) out.path_prefix = runtime.pathPrefix;
@@ -31,7 +35,12 @@ export function mapRuntime(runtime: RuntimeConfig, registries: ServiceRegistry[]
     if (up.nodes) {
       out.upstream = {
         ...common,
-        nodes: up.nodes.map((n) => ({ host: n.host, port: n.port, weight: n.weight ?? 100, ...(n.priority !== undefined ? { priority: n.priority } : {}) })),
+        nodes: up.nodes.map((n) => ({
+          host: n.host,
+          port: n.port,
+          weight: n.weight ?? 100,
+          ...(n.priority !== undefined ? { priority: n.priority } : {}),
+        })),
       };
     } else if (up.discovery) {
       const d = up.discovery;
@@ -59,7 +68,12 @@ export function mapRuntime(runtime: RuntimeConfig, registries: ServiceRegistry[]
  * [I] The discovery upstream format comes from one example in a third-party extract of the 3.9
  * spec; namespace and group are sent both in `service_name` and in `discovery_args.metadata`.
  */
-function discoveryUpstream(registry: ServiceRegistry, namespace: string, group: string, service: string): Api7Upstream {
+function discoveryUpstream(
+  registry: ServiceRegistry,
+  namespace: string,
+  group: string,
+  service: string,
+): Api7Upstream {
   return {
     discovery_type: registry.type,
     service_name: `${registry.id}/${namespace}/${group}/${service}`,
@@ -67,7 +81,8 @@ function discoveryUpstream(registry: ServiceRegistry, namespace: string, group: 
   };
 }
 
-const nodeKey = (n: { host: string; port: number; weight?: number }) => `${n.host}:${n.port}@${n.weight ?? 100}`;
+const nodeKey = (n: { host: string; port: number; weight?: number }) =>
+  `${n.host}:${n.port}@${n.weight ?? 100}`;
 
 function sameUpstream(current: Api7Upstream | undefined, desired: Api7Upstream): boolean {
   if (!current) return false;
@@ -80,11 +95,18 @@ function sameUpstream(current: Api7Upstream | undefined, desired: Api7Upstream):
     const b = desired.nodes.map(nodeKey).sort();
     return a.length === b.length && a.every((k, i) => k === b[i]);
   }
-  return current.discovery_type === desired.discovery_type && current.service_name === desired.service_name && !current.nodes;
+  return (
+    current.discovery_type === desired.discovery_type &&
+    current.service_name === desired.service_name &&
+    !current.nodes
+  );
 }
 
 /** The keys of `desired` that differ from what the group runs; only keys the config sets count. */
-export function runtimeDrift(current: Pick<PublishedService, 'upstream' | 'hosts' | 'path_prefix' | 'strip_path_prefix'>, desired: Api7Runtime): string[] {
+export function runtimeDrift(
+  current: Pick<PublishedService, 'upstream' | 'hosts' | 'path_prefix' | 'strip_path_prefix'>,
+  desired: Api7Runtime,
+): string[] {
   const drift: string[] = [];
   if (desired.upstream && !sameUpstream(current.upstream, desired.upstream)) drift.push('upstream');
   if (desired.hosts) {
@@ -92,7 +114,10 @@ export function runtimeDrift(current: Pick<PublishedService, 'upstream' | 'hosts
     if (a !== [...desired.hosts].sort().join(',')) drift.push('hosts');
   }
   if (desired.path_prefix && (current.path_prefix ?? '') !== desired.path_prefix) drift.push('path_prefix');
-  if (desired.strip_path_prefix !== undefined && (current.strip_path_prefix ?? true) !== desired.strip_path_prefix) {
+  if (
+    desired.strip_path_prefix !== undefined &&
+    (current.strip_path_prefix ?? true) !== desired.strip_path_prefix
+  ) {
     drift.push('strip_path_prefix');
   }
   return drift;

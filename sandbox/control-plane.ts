@@ -11,7 +11,6 @@ import {
   checkRoute,
   checkStatus,
   checkUpstream,
-  isObject,
   onlyKeys,
   optionalString,
   requireId,
@@ -56,7 +55,10 @@ function positiveInt(raw: string | null, field: string, fallback: number): numbe
   return n;
 }
 
-function orderBy<T extends { created_at: number; updated_at?: number }>(items: T[], query: URLSearchParams): T[] {
+function orderBy<T extends { created_at: number; updated_at?: number }>(
+  items: T[],
+  query: URLSearchParams,
+): T[] {
   const key = (query.get('order_by') ?? 'updated_at') as 'created_at' | 'updated_at';
   const asc = (query.get('direction') ?? 'desc').toLowerCase() === 'asc';
   return [...items].sort((a, b) => ((a[key] ?? 0) - (b[key] ?? 0)) * (asc ? 1 : -1));
@@ -100,7 +102,9 @@ export class ControlPlane {
   ) {
     const gg = '/api/gateway_groups/([^/]+)';
     this.on('GET', '/api/version', () => ok(this.api7Version));
-    this.on('GET', '/api/gateway_groups', (r) => paged(orderBy([...store.groups.values()], r.query), r.query));
+    this.on('GET', '/api/gateway_groups', (r) =>
+      paged(orderBy([...store.groups.values()], r.query), r.query),
+    );
     this.on('POST', '/api/gateway_groups', (r) => ok(this.createGroup(r.body)));
     this.on('GET', gg, (_r, [g]) => ok(store.group(g!)));
     this.on('GET', `${gg}/services`, (r, [g]) => {
@@ -114,16 +118,22 @@ export class ControlPlane {
       store.onChange();
       return { status: 200 };
     });
-    this.on('GET', `${gg}/services/([^/]+)/versions`, (r, [g, s]) => paged(this.history(g!, s!, r.query), r.query));
+    this.on('GET', `${gg}/services/([^/]+)/versions`, (r, [g, s]) =>
+      paged(this.history(g!, s!, r.query), r.query),
+    );
     this.on('GET', `${gg}/services/([^/]+)/runtime_configuration`, (_r, [g, s]) =>
       ok(runtimeView(this.published(g!, s!))),
     );
-    this.on('PATCH', `${gg}/services/([^/]+)/runtime_configuration`, (r, [g, s]) => this.patchRuntime(r, g!, s!));
+    this.on('PATCH', `${gg}/services/([^/]+)/runtime_configuration`, (r, [g, s]) =>
+      this.patchRuntime(r, g!, s!),
+    );
     this.on('GET', `${gg}/service_registries`, (r, [g]) => {
       store.group(g!);
       return paged(store.registriesOf(g!).map(registryView), r.query);
     });
-    this.on('POST', `${gg}/service_registries`, (r, [g]) => ok(registryView(this.createRegistry(r.body, g!))));
+    this.on('POST', `${gg}/service_registries`, (r, [g]) =>
+      ok(registryView(this.createRegistry(r.body, g!))),
+    );
     this.on('GET', `${gg}/service_registries/([^/]+)`, (_r, [g, id]) => {
       const reg = store.registries.get(id!);
       if (!reg || reg.gateway_group_id !== g) throw new ApiError(404, `service registry "${id}" not found`);
@@ -133,7 +143,10 @@ export class ControlPlane {
     this.on('POST', '/api/services/conflict_check', (r) => this.publish(r.body, true));
     this.on('GET', '/api/service_versions/([^/]+)', (_r, [id]) => ok(versionView(this.version(id!))));
     this.on('GET', '/api/service_versions/([^/]+)/routes', (r, [id]) =>
-      paged(this.version(id!).routes.map((rt) => ({ ...rt, service_version_id: id })), r.query),
+      paged(
+        this.version(id!).routes.map((rt) => ({ ...rt, service_version_id: id })),
+        r.query,
+      ),
     );
     this.on('GET', '/api/service_versions/([^/]+)/routes/([^/]+)', (_r, [id, rid]) => {
       const route = this.version(id!).routes.find((rt) => rt.id === rid);
@@ -157,14 +170,18 @@ export class ControlPlane {
       store.group(g);
       const p = store.publishedById(g, id!);
       if (!p) throw new ApiError(404, `service "${id}" not found in gateway group "${g}"`);
-      return ok(r.query.get('with_publish_info') === 'true' ? { ...adminView(p), ...publishInfo(p) } : adminView(p));
+      return ok(
+        r.query.get('with_publish_info') === 'true' ? { ...adminView(p), ...publishInfo(p) } : adminView(p),
+      );
     });
     this.on('PUT', '/apisix/admin/services/([^/]+)', (r, [id]) => this.putService(r, id!));
     this.on('GET', '/apisix/admin/routes', (r) => {
       const g = r.query.get('gateway_group_id');
       const serviceId = r.query.get('service_id');
       const all = g
-        ? store.servicesOf(store.group(g).id).flatMap((p) => p.routes.map((rt) => ({ ...rt, service_id: p.id })))
+        ? store
+            .servicesOf(store.group(g).id)
+            .flatMap((p) => p.routes.map((rt) => ({ ...rt, service_id: p.id })))
         : [...store.templates.values()].flatMap((t) => t.routes.map((rt) => ({ ...rt, service_id: t.id })));
       return paged(
         all.filter((rt) => !serviceId || rt.service_id === serviceId),
@@ -187,7 +204,10 @@ export class ControlPlane {
       pathMatched = true;
       if (route.method !== req.method) continue;
       try {
-        return route.handler(req, m.slice(1).map((s) => decodeURIComponent(s)));
+        return route.handler(
+          req,
+          m.slice(1).map((s) => decodeURIComponent(s)),
+        );
       } catch (err) {
         if (err instanceof ApiError) return { status: err.status, body: { error_msg: err.message } };
         throw err;
@@ -227,14 +247,20 @@ export class ControlPlane {
     const b = requireObject(body, 'body');
     onlyKeys(b, ['name', 'description', 'desc', 'labels'], '');
     const name = requireString(b.name, 'name');
-    const labels = b.labels === undefined ? undefined : (requireObject(b.labels, 'labels') as Record<string, string>);
-    return this.store.createGroup({ name, description: optionalString(b.description ?? b.desc, 'description'), labels });
+    const labels =
+      b.labels === undefined ? undefined : (requireObject(b.labels, 'labels') as Record<string, string>);
+    return this.store.createGroup({
+      name,
+      description: optionalString(b.description ?? b.desc, 'description'),
+      labels,
+    });
   }
 
   private createRegistry(body: unknown, groupId: string) {
     const b = requireObject(body, 'body');
     const name = requireString(b.name, 'name');
-    if (!['nacos', 'kubernetes', 'consul'].includes(b.type as string)) bad('type', 'must be nacos or kubernetes');
+    if (!['nacos', 'kubernetes', 'consul'].includes(b.type as string))
+      bad('type', 'must be nacos or kubernetes');
     return this.store.createRegistry(groupId, { name, type: b.type as 'nacos' });
   }
 
@@ -242,16 +268,25 @@ export class ControlPlane {
     const p = this.published(groupId, templateId);
     const b = requireObject(r.body, 'body');
     onlyKeys(b, ['upstreams', 'hosts', 'path_prefix', 'status', 'plugins'], '');
-    if (Object.keys(b).length === 0) bad('body', 'must set at least one of upstreams, hosts, path_prefix, status');
+    if (Object.keys(b).length === 0)
+      bad('body', 'must set at least one of upstreams, hosts, path_prefix, status');
     const ctx = { store: this.store, groupId, generation: this.store.generation };
     const upstream = b.upstreams === undefined ? p.upstream : checkUpstream(b.upstreams, 'upstreams', ctx);
     const hosts = b.hosts === undefined ? p.hosts : checkHosts(b.hosts, 'hosts');
-    const pathPrefix = b.path_prefix === undefined ? p.path_prefix : checkPathPrefix(b.path_prefix, 'path_prefix');
+    const pathPrefix =
+      b.path_prefix === undefined ? p.path_prefix : checkPathPrefix(b.path_prefix, 'path_prefix');
     const status = checkStatus(b.status, 'status') ?? p.status;
-    if (status === 1 && !upstream) bad('upstreams', 'an upstream is required before the service can be enabled');
+    if (status === 1 && !upstream)
+      bad('upstreams', 'an upstream is required before the service can be enabled');
     const next = { ...p, upstream, hosts, path_prefix: pathPrefix, status };
     if (r.query.get('dry-run') === 'all') return ok(runtimeView(next));
-    Object.assign(p, { upstream, hosts, path_prefix: pathPrefix, status, updated_at: Math.floor(Date.now() / 1000) });
+    Object.assign(p, {
+      upstream,
+      hosts,
+      path_prefix: pathPrefix,
+      status,
+      updated_at: Math.floor(Date.now() / 1000),
+    });
     if (hosts === undefined) delete p.hosts;
     if (pathPrefix === undefined) delete p.path_prefix;
     this.store.onChange();
@@ -279,7 +314,18 @@ export class ControlPlane {
       const item = requireObject(raw, f);
       onlyKeys(
         item,
-        ['service_id', 'service_version_id', 'version', 'name', 'upstream', 'hosts', 'path_prefix', 'status', 'desc', 'labels'],
+        [
+          'service_id',
+          'service_version_id',
+          'version',
+          'name',
+          'upstream',
+          'hosts',
+          'path_prefix',
+          'status',
+          'desc',
+          'labels',
+        ],
         f,
       );
       const serviceId = requireId(item.service_id, `${f}.service_id`);
@@ -291,7 +337,11 @@ export class ControlPlane {
       if (legacy) {
         if (item.upstream === undefined) bad(`${f}.upstream`, 'is required');
         runtime = {
-          upstream: checkUpstream(item.upstream, `${f}.upstream`, { store: this.store, groupId, generation: 'legacy' }),
+          upstream: checkUpstream(item.upstream, `${f}.upstream`, {
+            store: this.store,
+            groupId,
+            generation: 'legacy',
+          }),
           hosts: checkHosts(item.hosts, `${f}.hosts`),
           path_prefix: checkPathPrefix(item.path_prefix, `${f}.path_prefix`),
         };
@@ -310,10 +360,14 @@ export class ControlPlane {
       let versionId: string | undefined;
       if (createNew) {
         version = requireString(item.version, `${f}.version`);
-        if (item.service_version_id !== undefined) bad(`${f}.service_version_id`, 'must be omitted when create_new_version is true');
+        if (item.service_version_id !== undefined)
+          bad(`${f}.service_version_id`, 'must be omitted when create_new_version is true');
         for (const v of this.store.versions.values()) {
           if (v.service_id === serviceId && v.version === version) {
-            bad(`${f}.version`, `"${version}" already exists for service "${template.name}"; choose a new label`);
+            bad(
+              `${f}.version`,
+              `"${version}" already exists for service "${template.name}"; choose a new label`,
+            );
           }
         }
       } else {
@@ -324,7 +378,8 @@ export class ControlPlane {
         }
         if (legacy || item.version !== undefined) {
           const label = requireString(item.version, `${f}.version`);
-          if (label !== v.version) bad(`${f}.version`, `"${label}" does not match the version's label "${v.version}"`);
+          if (label !== v.version)
+            bad(`${f}.version`, `"${label}" does not match the version's label "${v.version}"`);
         }
         version = v.version;
       }
@@ -347,7 +402,8 @@ export class ControlPlane {
         };
       } else if (existing) {
         // Modern: later syncs inherit the group's runtime configuration and status.
-        runtime = it.status === undefined || (it.status === 1 && !existing.upstream) ? {} : { status: it.status };
+        runtime =
+          it.status === undefined || (it.status === 1 && !existing.upstream) ? {} : { status: it.status };
       } else {
         // Modern, first time in this group: lands without runtime configuration, disabled.
         runtime = { status: 0 };
@@ -358,9 +414,25 @@ export class ControlPlane {
     return ok({ services: results });
   }
 
-  private conflicts(groupId: string, items: { serviceId: string; versionId?: string; runtime: { hosts?: string[]; path_prefix?: string } }[]) {
-    type Entry = { service_id: string; service_name: string; route_id: string; route_name: string; url: string; methods?: string[] };
-    const entries = (serviceId: string, name: string, routes: Route[], hosts: string[] | undefined, prefix: string | undefined): Entry[] =>
+  private conflicts(
+    groupId: string,
+    items: { serviceId: string; versionId?: string; runtime: { hosts?: string[]; path_prefix?: string } }[],
+  ) {
+    type Entry = {
+      service_id: string;
+      service_name: string;
+      route_id: string;
+      route_name: string;
+      url: string;
+      methods?: string[];
+    };
+    const entries = (
+      serviceId: string,
+      name: string,
+      routes: Route[],
+      hosts: string[] | undefined,
+      prefix: string | undefined,
+    ): Entry[] =>
       routes.flatMap((rt) =>
         (hosts ?? ['*']).flatMap((h) =>
           rt.paths.map((path) => ({
@@ -376,7 +448,9 @@ export class ControlPlane {
     const incoming = items.flatMap((it) => {
       const t = this.store.template(it.serviceId);
       const existing = this.store.publishedIn(groupId, it.serviceId);
-      const routes = it.versionId ? this.store.versions.get(it.versionId)!.routes : (existing?.routes ?? t.routes);
+      const routes = it.versionId
+        ? this.store.versions.get(it.versionId)!.routes
+        : (existing?.routes ?? t.routes);
       const hosts = this.store.generation === 'legacy' ? it.runtime.hosts : existing?.hosts;
       const prefix = this.store.generation === 'legacy' ? it.runtime.path_prefix : existing?.path_prefix;
       return entries(it.serviceId, t.name, routes, hosts, prefix);
@@ -386,7 +460,8 @@ export class ControlPlane {
       .servicesOf(groupId)
       .filter((p) => !moving.has(p.service_id))
       .flatMap((p) => entries(p.service_id, p.name, p.routes, p.hosts, p.path_prefix));
-    const methodsMeet = (a: Entry, b: Entry) => !a.methods || !b.methods || a.methods.some((m) => b.methods!.includes(m));
+    const methodsMeet = (a: Entry, b: Entry) =>
+      !a.methods || !b.methods || a.methods.some((m) => b.methods!.includes(m));
     const strip = ({ methods: _m, ...e }: Entry) => e;
     const duplicate: unknown[] = [];
     const overlapping: unknown[] = [];
@@ -412,7 +487,8 @@ export class ControlPlane {
         existing.updated_at = Math.floor(Date.now() / 1000);
         return ok(existing);
       }
-      const routes = b.routes === undefined ? [] : (b.routes as unknown[]).map((rt, i) => checkRoute(rt, `routes[${i}]`));
+      const routes =
+        b.routes === undefined ? [] : (b.routes as unknown[]).map((rt, i) => checkRoute(rt, `routes[${i}]`));
       return ok(this.store.createTemplate({ id, name, routes, desc: optionalString(b.desc, 'desc') }));
     }
     this.store.group(groupId);
@@ -465,7 +541,8 @@ export class ControlPlane {
     }
     this.store.group(groupId);
     const p = this.store.publishedById(groupId, serviceId);
-    if (!p) throw new ApiError(404, `service_id: service "${serviceId}" not found in gateway group "${groupId}"`);
+    if (!p)
+      throw new ApiError(404, `service_id: service "${serviceId}" not found in gateway group "${groupId}"`);
     p.routes = [...p.routes.filter((rt) => rt.id !== id), route];
     p.version = '';
     delete p.service_version_id;
@@ -479,7 +556,13 @@ function coversUrl(wild: string, other: string): boolean {
   return wild.endsWith('*') && other.startsWith(wild.slice(0, -1));
 }
 
-function versionView(v: { id: string; service_id: string; version: string; name: string; created_at: number }) {
+function versionView(v: {
+  id: string;
+  service_id: string;
+  version: string;
+  name: string;
+  created_at: number;
+}) {
   return { id: v.id, service_id: v.service_id, version: v.version, name: v.name, created_at: v.created_at };
 }
 
@@ -492,7 +575,13 @@ function registryView(r: Store['registries'] extends Map<string, infer R> ? R : 
       : r.type === 'nacos'
         ? { nacos_config: { hosts: ['http://nacos.sandbox:8848'] } }
         : { consul_config: { servers: ['http://consul.sandbox:8500'] } };
-  return { ...rest, ...connection, status: 'healthy', last_connect_time: r.updated_at, associated_services_count: 0 };
+  return {
+    ...rest,
+    ...connection,
+    status: 'healthy',
+    last_connect_time: r.updated_at,
+    associated_services_count: 0,
+  };
 }
 
 function adminView(p: PublishedService): Record<string, unknown> {
@@ -515,4 +604,3 @@ function publishInfo(p: PublishedService): Record<string, unknown> {
     ...(p.service_version_id ? { service_version_id: p.service_version_id } : {}),
   };
 }
-

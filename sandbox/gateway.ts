@@ -66,7 +66,8 @@ export class Gateway {
       if (service.status !== 1 || !service.upstream) continue;
       if (!hostMatches(service.hosts, host)) continue;
       const prefix = service.path_prefix ?? '';
-      if (prefix && !(path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`))) continue;
+      if (prefix && !(path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`)))
+        continue;
       // API7 strips the service's path prefix before matching routes unless told otherwise.
       const rest = prefix && service.strip_path_prefix !== false ? path.slice(prefix.length) || '/' : path;
       const route = service.routes.find(
@@ -80,12 +81,19 @@ export class Gateway {
   }
 
   private targets(upstream: Upstream): Target[] {
-    if (upstream.nodes) return upstream.nodes.map((n: UpstreamNode) => ({ host: n.host, port: n.port, weight: n.weight }));
+    if (upstream.nodes)
+      return upstream.nodes.map((n: UpstreamNode) => ({ host: n.host, port: n.port, weight: n.weight }));
     const [registryId, namespace, group, name] = (upstream.service_name ?? '').split('/');
     const registry = this.opts.store.registries.get(registryId ?? '');
     if (!registry || registry.gateway_group_id !== this.opts.groupId) return [];
-    const found = registry.services.find((s) => s.namespace === namespace && s.group === group && s.name === name);
-    return (found?.instances ?? []).map((i) => ({ host: i.host, port: i.port ?? 80, weight: i.weight ?? 100 }));
+    const found = registry.services.find(
+      (s) => s.namespace === namespace && s.group === group && s.name === name,
+    );
+    return (found?.instances ?? []).map((i) => ({
+      host: i.host,
+      port: i.port ?? 80,
+      weight: i.weight ?? 100,
+    }));
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -108,13 +116,20 @@ export class Gateway {
     const builtIn = target.host === 'httpbin';
     const connectHost = builtIn ? '127.0.0.1' : target.host;
     const connectPort = builtIn ? this.opts.httpbinPort() : target.port;
-    const nodeHost = target.port === 80 || target.port === 443 ? target.host : `${target.host}:${target.port}`;
+    const nodeHost =
+      target.port === 80 || target.port === 443 ? target.host : `${target.host}:${target.port}`;
     const passHost = upstream.pass_host ?? 'pass';
     const upstreamHostHeader =
-      passHost === 'node' ? nodeHost : passHost === 'rewrite' ? (upstream.upstream_host ?? nodeHost) : hostHeader;
+      passHost === 'node'
+        ? nodeHost
+        : passHost === 'rewrite'
+          ? (upstream.upstream_host ?? nodeHost)
+          : hostHeader;
     const headers: http.OutgoingHttpHeaders = { ...req.headers, host: upstreamHostHeader };
     const remote = req.socket.remoteAddress ?? '';
-    headers['x-forwarded-for'] = req.headers['x-forwarded-for'] ? `${req.headers['x-forwarded-for']}, ${remote}` : remote;
+    headers['x-forwarded-for'] = req.headers['x-forwarded-for']
+      ? `${req.headers['x-forwarded-for']}, ${remote}`
+      : remote;
     headers['x-forwarded-host'] = host;
     headers['x-forwarded-proto'] = 'http';
     headers['x-forwarded-port'] = String((this.server.address() as { port: number }).port);
@@ -128,7 +143,9 @@ export class Gateway {
     );
     proxied.on('timeout', () => proxied.destroy(new Error('upstream timed out')));
     proxied.on('error', (err) => {
-      this.opts.log(`gateway ${this.opts.groupId}: upstream ${connectHost}:${connectPort} failed: ${err.message}`);
+      this.opts.log(
+        `gateway ${this.opts.groupId}: upstream ${connectHost}:${connectPort} failed: ${err.message}`,
+      );
       if (!res.headersSent) fail(502, `upstream ${target.host}:${target.port} is unreachable`);
       else res.destroy();
     });

@@ -17,7 +17,12 @@ export interface Seed {
     gatewayGroup: string;
     name: string;
     type: 'nacos' | 'kubernetes' | 'consul';
-    services?: { namespace: string; group: string; name: string; instances: { host: string; port?: number; weight?: number }[] }[];
+    services?: {
+      namespace: string;
+      group: string;
+      name: string;
+      instances: { host: string; port?: number; weight?: number }[];
+    }[];
   }[];
   services?: {
     gatewayGroup: string;
@@ -49,7 +54,15 @@ export function loadSeed(file: string): Seed {
     throw new SeedError(`${file}: ${(err as Error).message}`);
   }
   if (!isObject(doc)) throw new SeedError(`${file}: the seed must be a YAML mapping`);
-  const known = ['api7Version', 'listen', 'token', 'propagationDelayMs', 'gatewayGroups', 'registries', 'services'];
+  const known = [
+    'api7Version',
+    'listen',
+    'token',
+    'propagationDelayMs',
+    'gatewayGroups',
+    'registries',
+    'services',
+  ];
   for (const k of Object.keys(doc)) {
     if (!known.includes(k)) throw new SeedError(`${file}: unknown key "${k}" (known: ${known.join(', ')})`);
   }
@@ -65,7 +78,10 @@ export function applySeed(store: Store, seed: Seed): void {
   };
   for (const g of seed.gatewayGroups ?? []) store.createGroup({ name: String(g.name) });
   for (const [i, r] of (seed.registries ?? []).entries()) {
-    const registry = store.createRegistry(groupId(r.gatewayGroup, `registries[${i}]`), { name: r.name, type: r.type });
+    const registry = store.createRegistry(groupId(r.gatewayGroup, `registries[${i}]`), {
+      name: r.name,
+      type: r.type,
+    });
     registry.services = (r.services ?? []).map((s) => ({ ...s, instances: s.instances ?? [] }));
   }
   for (const [i, s] of (seed.services ?? []).entries()) {
@@ -75,7 +91,9 @@ export function applySeed(store: Store, seed: Seed): void {
       const upstream = seedUpstream(store, gid, s);
       const routes = (s.routes ?? []).map((r, j) => checkRoute(r, `${where}.routes[${j}]`));
       const template = store.findTemplateByName(s.name) ?? store.createTemplate({ name: s.name, routes });
-      template.routes = routes.map((r, j) => ({ ...r, id: template.routes[j]?.id ?? `${template.id}-r${j}` }) as Route);
+      template.routes = routes.map(
+        (r, j) => ({ ...r, id: template.routes[j]?.id ?? `${template.id}-r${j}` }) as Route,
+      );
       const runtime = {
         upstream,
         hosts: checkHosts(s.hosts, `${where}.hosts`),
@@ -84,7 +102,9 @@ export function applySeed(store: Store, seed: Seed): void {
       };
       if (s.version !== undefined) {
         const label = String(s.version);
-        const existing = [...store.versions.values()].find((v) => v.service_id === template.id && v.version === label);
+        const existing = [...store.versions.values()].find(
+          (v) => v.service_id === template.id && v.version === label,
+        );
         const version = existing ?? store.mintVersion(template.id, label, '');
         store.run(gid, version, runtime);
       } else {
@@ -107,7 +127,11 @@ function seedUpstream(store: Store, gid: string, s: NonNullable<Seed['services']
   const ctx = { store, groupId: gid, generation: store.generation };
   if (s.discovery) {
     const registry = store.registriesOf(gid).find((r) => r.name === s.discovery!.registry);
-    if (!registry) throw new ApiError(400, `discovery.registry: "${s.discovery.registry}" is not a registry of this group`);
+    if (!registry)
+      throw new ApiError(
+        400,
+        `discovery.registry: "${s.discovery.registry}" is not a registry of this group`,
+      );
     const ns = s.discovery.namespace ?? 'public';
     const grp = s.discovery.group ?? 'DEFAULT_GROUP';
     return checkUpstream(
@@ -120,7 +144,9 @@ function seedUpstream(store: Store, gid: string, s: NonNullable<Seed['services']
       ctx,
     );
   }
-  const up: { nodes?: { host: string; port?: number; weight?: number }[] } = s.upstream ?? { nodes: [{ host: 'httpbin' }] };
+  const up: { nodes?: { host: string; port?: number; weight?: number }[] } = s.upstream ?? {
+    nodes: [{ host: 'httpbin' }],
+  };
   // In the seed, a node without port or weight means port 80, weight 100.
   const nodes = up.nodes?.map((n) => ({ ...n, port: n.port ?? 80, weight: n.weight ?? 100 }));
   return checkUpstream({ ...up, ...(nodes ? { nodes } : {}) }, 'upstream', ctx);

@@ -118,7 +118,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         return;
       }
       const text = JSON.stringify(body);
-      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(text),
+      });
       res.end(text);
     };
     const raw = await readBody(req);
@@ -208,7 +211,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     store,
     async close() {
       for (const g of gateways.values()) g.stop();
-      await Promise.all([close(server), close(httpbin), ...[...gateways.values()].map((g) => close(g.server))]);
+      await Promise.all([
+        close(server),
+        close(httpbin),
+        ...[...gateways.values()].map((g) => close(g.server)),
+      ]);
     },
   };
 }

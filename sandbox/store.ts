@@ -150,7 +150,8 @@ export class Store {
 
   createGroup(input: { name: string; description?: string; labels?: Record<string, string> }): GatewayGroup {
     for (const g of this.groups.values()) {
-      if (g.name === input.name) throw new ApiError(400, `name: gateway group "${input.name}" already exists`);
+      if (g.name === input.name)
+        throw new ApiError(400, `name: gateway group "${input.name}" already exists`);
     }
     const t = now();
     const group: GatewayGroup = {
@@ -240,7 +241,10 @@ export class Store {
     const template = this.template(templateId);
     for (const v of this.versions.values()) {
       if (v.service_id === templateId && v.version === label) {
-        throw new ApiError(400, `version: "${label}" already exists for service "${template.name}"; choose a new label`);
+        throw new ApiError(
+          400,
+          `version: "${label}" already exists for service "${template.name}"; choose a new label`,
+        );
       }
     }
     const live = this.publishedIn(groupId, templateId);

@@ -104,12 +104,16 @@ export function checkUpstream(
     });
   } else {
     const types = ctx.generation === 'modern' ? ['nacos', 'kubernetes', 'consul'] : ['nacos', 'kubernetes'];
-    if (!types.includes(up.discovery_type as string)) bad(`${field}.discovery_type`, `must be one of ${types.join(', ')}`);
+    if (!types.includes(up.discovery_type as string))
+      bad(`${field}.discovery_type`, `must be one of ${types.join(', ')}`);
     const name = requireString(up.service_name, `${field}.service_name`);
     const registryId = name.split('/')[0] ?? '';
     const registry = ctx.store.registries.get(registryId);
     if (!registry || registry.gateway_group_id !== ctx.groupId) {
-      bad(`${field}.service_name`, `service registry "${registryId}" not found in gateway group "${ctx.groupId}"`);
+      bad(
+        `${field}.service_name`,
+        `service registry "${registryId}" not found in gateway group "${ctx.groupId}"`,
+      );
     }
   }
   return up as Upstream;
@@ -118,7 +122,8 @@ export function checkUpstream(
 export function checkRoute(value: unknown, field: string): Omit<Route, 'id'> {
   const r = requireObject(value, field);
   requireString(r.name, `${field}.name`);
-  if (!Array.isArray(r.paths) || r.paths.length === 0) bad(`${field}.paths`, 'must be a non-empty array of paths');
+  if (!Array.isArray(r.paths) || r.paths.length === 0)
+    bad(`${field}.paths`, 'must be a non-empty array of paths');
   r.paths.forEach((p: unknown, i: number) => {
     if (typeof p !== 'string' || !p.startsWith('/')) bad(`${field}.paths[${i}]`, 'must start with "/"');
   });
@@ -126,7 +131,8 @@ export function checkRoute(value: unknown, field: string): Omit<Route, 'id'> {
     const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'CONNECT', 'TRACE'];
     if (!Array.isArray(r.methods)) bad(`${field}.methods`, 'must be an array');
     r.methods.forEach((m: unknown, i: number) => {
-      if (!methods.includes(m as string)) bad(`${field}.methods[${i}]`, `must be one of ${methods.join(', ')}`);
+      if (!methods.includes(m as string))
+        bad(`${field}.methods[${i}]`, `must be one of ${methods.join(', ')}`);
     });
   }
   return r as Omit<Route, 'id'>;

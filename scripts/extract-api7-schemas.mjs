@@ -18,7 +18,16 @@ const OPERATIONS = [
   ['post', '/api/services/conflict_check'],
 ];
 
-const DROP = new Set(['description', 'example', 'examples', 'summary', 'tags', 'title', 'format', 'x-go-name']);
+const DROP = new Set([
+  'description',
+  'example',
+  'examples',
+  'summary',
+  'tags',
+  'title',
+  'format',
+  'x-go-name',
+]);
 
 /** OpenAPI 3.0 (draft-04 flavoured) → draft-07: boolean exclusive bounds become numbers. */
 function clean(node) {
@@ -54,5 +63,8 @@ for (const [method, path] of OPERATIONS) {
     ...(response ? { response: clean(response) } : {}),
   };
 }
-writeFileSync(new URL('../test/contract/api7-schemas.json', import.meta.url), JSON.stringify(result, null, 1) + '\n');
+writeFileSync(
+  new URL('../test/contract/api7-schemas.json', import.meta.url),
+  JSON.stringify(result, null, 1) + '\n',
+);
 console.error(`wrote test/contract/api7-schemas.json (${OPERATIONS.length} operations)`);

@@ -19,7 +19,14 @@ function walkthroughSeed(token: string): Seed {
         gatewayGroup: PRODUCTION_GROUP,
         name: '生产用注册中心',
         type: 'nacos',
-        services: [{ namespace: 'public', group: 'DEFAULT_GROUP', name: 'httpbin', instances: [{ host: 'httpbin', port: 80 }] }],
+        services: [
+          {
+            namespace: 'public',
+            group: 'DEFAULT_GROUP',
+            name: 'httpbin',
+            instances: [{ host: 'httpbin', port: 80 }],
+          },
+        ],
       },
     ],
     services: [
@@ -41,7 +48,10 @@ function walkthroughSeed(token: string): Seed {
  * `api7-sync demo`: API7's "sync a published service version to another gateway group"
  * walkthrough, end to end, on an in-process sandbox with its own token.
  */
-export async function demoCommand(values: { 'api7-version'?: string; keep?: boolean }, io: Io): Promise<number> {
+export async function demoCommand(
+  values: { 'api7-version'?: string; keep?: boolean },
+  io: Io,
+): Promise<number> {
   // The demo never uses the user's API7_TOKEN: its sandbox gets a throwaway one.
   const token = `a7ee-demo-${randomBytes(12).toString('hex')}`;
   const api7Version = values['api7-version'] ?? '3.5.0';
@@ -66,7 +76,9 @@ export async function demoCommand(values: { 'api7-version'?: string; keep?: bool
   };
   const engine = createEngine({ config, token, logger: (l) => io.stderr(`  ${l}`) });
   try {
-    io.stderr(`demo: API7 ${api7Version} sandbox at ${sandbox.controlPlane}; "${SERVICE}" 1.0.0 runs in ${TEST_GROUP}`);
+    io.stderr(
+      `demo: API7 ${api7Version} sandbox at ${sandbox.controlPlane}; "${SERVICE}" 1.0.0 runs in ${TEST_GROUP}`,
+    );
     const before = await engine.status();
     io.stderr(`demo: before: ${JSON.stringify(before.services[0]?.versions)}`);
     const plan = await engine.plan({ from: 'test', to: 'production', expectVersion: '1.0.0' });
@@ -85,7 +97,9 @@ export async function demoCommand(values: { 'api7-version'?: string; keep?: bool
     const text = await res.body.text();
     io.stdout(text.trimEnd());
     if (values.keep) {
-      io.stderr(`demo: sandbox left running (Ctrl-C to stop): ${JSON.stringify({ controlPlane: sandbox.controlPlane, token, gateways: sandbox.gateways })}`);
+      io.stderr(
+        `demo: sandbox left running (Ctrl-C to stop): ${JSON.stringify({ controlPlane: sandbox.controlPlane, token, gateways: sandbox.gateways })}`,
+      );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());

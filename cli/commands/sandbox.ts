@@ -6,7 +6,10 @@ import type { Io } from '../io.js';
  * `api7-sync sandbox`: serves the API7 stand-in until SIGINT/SIGTERM. The one JSON ready line is
  * the only thing ever written to stdout, so scripts can read it with a single line read.
  */
-export async function sandboxCommand(values: { seed?: string; 'api7-version'?: string }, io: Io): Promise<number> {
+export async function sandboxCommand(
+  values: { seed?: string; 'api7-version'?: string },
+  io: Io,
+): Promise<number> {
   const seed: Seed = values.seed ? loadSeed(values.seed) : {};
   const sandbox = await startSandbox({
     seed,

@@ -74,7 +74,9 @@ const PAGE_SIZE = 100;
 export function parseApi7Version(raw: string): number[] | 'dev' {
   if (raw === 'dev') return 'dev';
   if (!/^\d+(\.\d+){1,3}$/.test(raw)) {
-    throw new Error(`the control plane reports version "${raw}", which api7-sync cannot read; it supports API7 EE 3.2.14 and later`);
+    throw new Error(
+      `the control plane reports version "${raw}", which api7-sync cannot read; it supports API7 EE 3.2.14 and later`,
+    );
   }
   return raw.split('.').map(Number);
 }
@@ -93,7 +95,9 @@ export function generationOf(raw: string): Generation {
   const v = parseApi7Version(raw);
   if (v === 'dev') return 'modern';
   if (!atLeast(v, [3, 2, 14])) {
-    throw new Error(`API7 EE ${raw} is older than 3.2.14, the oldest version api7-sync supports; upgrade the control plane`);
+    throw new Error(
+      `API7 EE ${raw} is older than 3.2.14, the oldest version api7-sync supports; upgrade the control plane`,
+    );
   }
   return atLeast(v, [3, 6]) ? 'modern' : 'legacy';
 }
@@ -116,7 +120,11 @@ export class Api7Client {
 
   /** Reads every page of a list: API7's default page size is unknown, so always page explicitly. */
   async listAll<T>(path: string, query: Query = {}): Promise<T[]> {
-    const first = await this.transport.get<{ list: T[]; total: number }>(path, { ...query, page: 1, page_size: PAGE_SIZE });
+    const first = await this.transport.get<{ list: T[]; total: number }>(path, {
+      ...query,
+      page: 1,
+      page_size: PAGE_SIZE,
+    });
     const items = [...(first.list ?? [])];
     const pages = Math.ceil((first.total ?? items.length) / PAGE_SIZE);
     const rest = await Promise.all(
@@ -135,7 +143,8 @@ export class Api7Client {
   async gatewayGroupByName(name: string): Promise<GatewayGroup | undefined> {
     const groups = await this.listAll<GatewayGroup>('/api/gateway_groups');
     const matches = groups.filter((g) => g.name === name);
-    if (matches.length > 1) throw new Error(`${matches.length} gateway groups are named "${name}"; rename one in API7`);
+    if (matches.length > 1)
+      throw new Error(`${matches.length} gateway groups are named "${name}"; rename one in API7`);
     return matches[0];
   }
 
@@ -171,7 +180,9 @@ export class Api7Client {
   }
 
   serviceRegistries(groupId: string): Promise<ServiceRegistry[]> {
-    return this.listAll<ServiceRegistry>(`/api/gateway_groups/${encodeURIComponent(groupId)}/service_registries`);
+    return this.listAll<ServiceRegistry>(
+      `/api/gateway_groups/${encodeURIComponent(groupId)}/service_registries`,
+    );
   }
 
   async runtimeConfiguration(groupId: string, templateId: string): Promise<RuntimeConfiguration> {
@@ -180,7 +191,11 @@ export class Api7Client {
   }
 
   /** [I on 3.6+] Sets a published service's runtime configuration (upstream, hosts, status). */
-  async setRuntimeConfiguration(groupId: string, templateId: string, body: RuntimeConfiguration): Promise<void> {
+  async setRuntimeConfiguration(
+    groupId: string,
+    templateId: string,
+    body: RuntimeConfiguration,
+  ): Promise<void> {
     await this.transport.send('PATCH', runtimePath(groupId, templateId), body);
   }
 
@@ -197,17 +212,27 @@ export class Api7Client {
   }
 
   /** Route conflicts that a publish would cause in the target group. Changes nothing. */
-  async conflictCheck(groupId: string, services: PublishItem[]): Promise<{ duplicate: ConflictPair[]; overlapping: ConflictPair[] }> {
-    const res = await this.transport.check<{ value: { duplicate?: ConflictPair[]; overlapping?: ConflictPair[] } }>(
-      'POST',
-      '/api/services/conflict_check',
-      { create_new_version: false, gateway_group_id: groupId, services },
-    );
+  async conflictCheck(
+    groupId: string,
+    services: PublishItem[],
+  ): Promise<{ duplicate: ConflictPair[]; overlapping: ConflictPair[] }> {
+    const res = await this.transport.check<{
+      value: { duplicate?: ConflictPair[]; overlapping?: ConflictPair[] };
+    }>('POST', '/api/services/conflict_check', {
+      create_new_version: false,
+      gateway_group_id: groupId,
+      services,
+    });
     return { duplicate: res.value?.duplicate ?? [], overlapping: res.value?.overlapping ?? [] };
   }
 }
 
-export type ConflictPair = { service_id?: string; service_name?: string; route_name?: string; url?: string }[];
+export type ConflictPair = {
+  service_id?: string;
+  service_name?: string;
+  route_name?: string;
+  url?: string;
+}[];
 
 function runtimePath(groupId: string, templateId: string): string {
   return `/api/gateway_groups/${encodeURIComponent(groupId)}/services/${encodeURIComponent(templateId)}/runtime_configuration`;

@@ -92,7 +92,9 @@ export class Transport {
     this.budgets = { ...DEFAULT_BUDGETS, ...opts.budgets };
     this.origin = opts.baseUrl.replace(/\/+$/, '');
     if (opts.insecure) {
-      opts.warn?.('TLS verification is OFF for the control plane (insecure: true). Never use this in production.');
+      opts.warn?.(
+        'TLS verification is OFF for the control plane (insecure: true). Never use this in production.',
+      );
     }
     this.ownDispatcher = !opts.dispatcher;
     this.dispatcher =
@@ -124,7 +126,12 @@ export class Transport {
    * A write: sent once. Only a refused connection (nothing reached the server) is tried again,
    * once. Anything else that leaves the outcome unknown is thrown with `ambiguous: true`.
    */
-  send<T>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body: unknown, query?: Query): Promise<T> {
+  send<T>(
+    method: 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    path: string,
+    body: unknown,
+    query?: Query,
+  ): Promise<T> {
     return this.limit(async () => {
       try {
         return await this.once<T>(method, path, query, body);
@@ -204,7 +211,14 @@ export class Transport {
       text = await res.body.text();
     } catch (err) {
       const code = (err as { code?: string }).code ?? 'UND_ERR_BODY';
-      throw new Api7Error(method, path, res.statusCode, `the answer broke off: ${(err as Error).message}`, method !== 'GET', code);
+      throw new Api7Error(
+        method,
+        path,
+        res.statusCode,
+        `the answer broke off: ${(err as Error).message}`,
+        method !== 'GET',
+        code,
+      );
     }
     let parsed: unknown = undefined;
     if (text.length > 0) {
@@ -217,12 +231,16 @@ export class Transport {
     if (res.statusCode >= 200 && res.statusCode < 300) return parsed as T;
     const errorMsg =
       (parsed as { error_msg?: string } | undefined)?.error_msg ??
-      (res.statusCode === 401 ? 'the control plane rejected the token' : text.slice(0, 200) || 'no error message');
+      (res.statusCode === 401
+        ? 'the control plane rejected the token'
+        : text.slice(0, 200) || 'no error message');
     const error = new Api7Error(method, path, res.statusCode, errorMsg, false);
     const retryAfter = res.headers['retry-after'];
     if (typeof retryAfter === 'string') {
       const seconds = Number(retryAfter);
-      error.retryAfterMs = Number.isFinite(seconds) ? seconds * 1000 : Math.max(0, Date.parse(retryAfter) - Date.now());
+      error.retryAfterMs = Number.isFinite(seconds)
+        ? seconds * 1000
+        : Math.max(0, Date.parse(retryAfter) - Date.now());
     }
     throw error;
   }

@@ -29,11 +29,12 @@ export interface LoadOptions {
   env: Record<string, string | undefined> | false;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false });
+const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false, verbose: true });
 const validate = ajv.compile(configSchema);
 
 const PATTERN_HINTS: Record<string, string> = {
-  '^(@[A-Za-z0-9-]+/[A-Za-z0-9_.-]+|[A-Za-z0-9-]+)$': 'write a GitHub login (alice) or a team as "@org/team", quoted',
+  '^(@[A-Za-z0-9-]+/[A-Za-z0-9_.-]+|[A-Za-z0-9-]+)$':
+    'write a GitHub login (alice) or a team as "@org/team", quoted',
   '^https?://[^/]+$': 'write an origin such as https://api.example.com (no path, no trailing slash)',
   '^/': 'start it with "/"',
   '^\\*?[0-9a-zA-Z-._]+$': 'write a host name such as api.example.com or *.example.com',
@@ -47,7 +48,8 @@ export function loadConfigFile(file: string, options: LoadOptions): Config {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file; create it or pass --config with its path' : (err as Error).message;
+    const why =
+      code === 'ENOENT' ? 'no such file; create it or pass --config with its path' : (err as Error).message;
     throw new ConfigError([{ file, line: 1, col: 1, message: `cannot read the config: ${why}` }]);
   }
   return parseConfig(text, file, options);
@@ -108,18 +110,28 @@ function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
 }
 
 /** Replaces `${NAME}` in scalar values (never keys). */
-function interpolate(doc: Document, options: LoadOptions, at: (offset: number | undefined, m: string) => void): void {
+function interpolate(
+  doc: Document,
+  options: LoadOptions,
+  at: (offset: number | undefined, m: string) => void,
+): void {
   visit(doc, {
     Scalar(key, node) {
       if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('${')) return;
       if (options.env === false) {
-        at(node.range?.[0], '"${...}" is not interpolated here (the bot reads the config as written); write the value itself');
+        at(
+          node.range?.[0],
+          '"${...}" is not interpolated here (the bot reads the config as written); write the value itself',
+        );
         return;
       }
       const env = options.env;
       node.value = node.value.replace(/\$\{([^}]*)\}/g, (whole, name: string) => {
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-          at(node.range?.[0], `"${whole}" is not a variable reference; write \${NAME} with letters, digits and "_"`);
+          at(
+            node.range?.[0],
+            `"${whole}" is not a variable reference; write \${NAME} with letters, digits and "_"`,
+          );
           return whole;
         }
         const value = env[name];
@@ -139,7 +151,10 @@ function relevantErrors(errors: ErrorObject[]): ErrorObject[] {
   return errors.filter((e) => {
     if (e.keyword === 'oneOf' || e.keyword === 'anyOf') return true;
     return !combinators.some(
-      (c) => e.instancePath.startsWith(c.instancePath) && e.schemaPath.startsWith(c.schemaPath.replace(/\/(oneOf|anyOf)$/, '')) && e.schemaPath.includes(`/${c.keyword}/`),
+      (c) =>
+        e.instancePath.startsWith(c.instancePath) &&
+        e.schemaPath.startsWith(c.schemaPath.replace(/\/(oneOf|anyOf)$/, '')) &&
+        e.schemaPath.includes(`/${c.keyword}/`),
     );
   });
 }
@@ -152,7 +167,9 @@ function segments(instancePath: string): string[] {
 }
 
 function where(segs: string[]): string {
-  return segs.length === 0 ? 'the top level' : segs.map((s) => (/^[\w.-]+$/.test(s) ? s : JSON.stringify(s))).join('.');
+  return segs.length === 0
+    ? 'the top level'
+    : segs.map((s) => (/^[\w.-]+$/.test(s) ? s : JSON.stringify(s))).join('.');
 }
 
 function keyNode(doc: Document, parent: string[], key: string): Node | undefined {
@@ -189,9 +206,12 @@ function describe(doc: Document, e: ErrorObject): { node: Node | undefined; mess
       const want = String(e.params.type);
       const hint =
         want === 'string' && value !== null && typeof value !== 'object'
-          ? `; quote it: "${String(isScalar(node) ? node.source ?? value : value)}"`
+          ? `; quote it: "${String(isScalar(node) ? (node.source ?? value) : value)}"`
           : '';
-      return { node, message: `${field} must be a ${want}, not ${typeName(isScalar(node) ? node.value : value)}${hint}` };
+      return {
+        node,
+        message: `${field} must be a ${want}, not ${typeName(isScalar(node) ? node.value : value)}${hint}`,
+      };
     }
     case 'enum':
       return {
@@ -200,7 +220,10 @@ function describe(doc: Document, e: ErrorObject): { node: Node | undefined; mess
       };
     case 'pattern': {
       const pattern = String(e.params.pattern);
-      return { node, message: `${field} "${String(value)}" is not valid: ${PATTERN_HINTS[pattern] ?? `it must match ${pattern}`}` };
+      return {
+        node,
+        message: `${field} "${String(value)}" is not valid: ${PATTERN_HINTS[pattern] ?? `it must match ${pattern}`}`,
+      };
     }
     case 'propertyNames':
       return { node, message: `${field} has an invalid name: ${PATTERN_HINTS[environmentPattern()] ?? ''}` };
@@ -221,7 +244,11 @@ function environmentPattern(): string {
 }
 
 /** What one schema cannot say: references between sections, and files on disk. */
-function crossCheck(config: Config, doc: Document, at: (offset: number | undefined, m: string) => void): void {
+function crossCheck(
+  config: Config,
+  doc: Document,
+  at: (offset: number | undefined, m: string) => void,
+): void {
   const envs = Object.keys(config.environments);
   const pos = (segs: string[]) => (doc.getIn(segs, true) as Node | undefined)?.range?.[0];
   const keyPos = (segs: string[]) => keyNode(doc, segs.slice(0, -1), segs.at(-1)!)?.range?.[0];
@@ -229,23 +256,38 @@ function crossCheck(config: Config, doc: Document, at: (offset: number | undefin
     const sources = env.promoteFrom === undefined ? [] : [env.promoteFrom].flat();
     sources.forEach((s, i) => {
       if (!envs.includes(s)) {
-        const p = Array.isArray(env.promoteFrom) ? ['environments', name, 'promoteFrom', i] : ['environments', name, 'promoteFrom'];
-        at(pos(p.map(String)), `promoteFrom names "${s}", which is not an environment; declared: ${envs.join(', ')}`);
+        const p = Array.isArray(env.promoteFrom)
+          ? ['environments', name, 'promoteFrom', i]
+          : ['environments', name, 'promoteFrom'];
+        at(
+          pos(p.map(String)),
+          `promoteFrom names "${s}", which is not an environment; declared: ${envs.join(', ')}`,
+        );
       }
-      if (s === name) at(pos(['environments', name, 'promoteFrom']), `environment "${name}" cannot promote from itself`);
+      if (s === name)
+        at(pos(['environments', name, 'promoteFrom']), `environment "${name}" cannot promote from itself`);
     });
   }
   for (const [service, svc] of Object.entries(config.services)) {
     for (const [env, rt] of Object.entries(svc.runtime ?? {})) {
       if (!envs.includes(env)) {
-        at(keyPos(['services', service, 'runtime', env]), `runtime for "${env}", which is not an environment; declared: ${envs.join(', ')}`);
+        at(
+          keyPos(['services', service, 'runtime', env]),
+          `runtime for "${env}", which is not an environment; declared: ${envs.join(', ')}`,
+        );
       }
       const up = rt.upstream;
       if (up?.passHost === 'rewrite' && !up.upstreamHost) {
-        at(pos(['services', service, 'runtime', env, 'upstream', 'passHost']), 'passHost: rewrite needs upstreamHost; add upstreamHost: <host>');
+        at(
+          pos(['services', service, 'runtime', env, 'upstream', 'passHost']),
+          'passHost: rewrite needs upstreamHost; add upstreamHost: <host>',
+        );
       }
       if (up?.upstreamHost && up.passHost !== 'rewrite') {
-        at(pos(['services', service, 'runtime', env, 'upstream', 'upstreamHost']), 'upstreamHost is used only with passHost: rewrite; add it or remove upstreamHost');
+        at(
+          pos(['services', service, 'runtime', env, 'upstream', 'upstreamHost']),
+          'upstreamHost is used only with passHost: rewrite; add it or remove upstreamHost',
+        );
       }
     }
   }
@@ -255,7 +297,10 @@ function crossCheck(config: Config, doc: Document, at: (offset: number | undefin
     const root = repositoryRoot(config.file);
     const resolved = path.resolve(root, caFile);
     if (path.isAbsolute(caFile) || !(resolved === root || resolved.startsWith(root + path.sep))) {
-      at(pos(['controlPlane', 'caFile']), `caFile "${caFile}" leaves the repository; write a path inside it, such as .github/api7-ca.pem`);
+      at(
+        pos(['controlPlane', 'caFile']),
+        `caFile "${caFile}" leaves the repository; write a path inside it, such as .github/api7-ca.pem`,
+      );
     } else {
       config.controlPlane.caFile = resolved;
     }

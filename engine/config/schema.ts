@@ -23,7 +23,11 @@ const discovery = {
   additionalProperties: false,
   required: ['registry', 'service'],
   properties: {
-    registry: { type: 'string', minLength: 1, description: 'Name of a service registry of the target gateway group.' },
+    registry: {
+      type: 'string',
+      minLength: 1,
+      description: 'Name of a service registry of the target gateway group.',
+    },
     namespace: { type: 'string', minLength: 1, default: 'public' },
     group: { type: 'string', minLength: 1, default: 'DEFAULT_GROUP' },
     service: { type: 'string', minLength: 1 },
@@ -81,7 +85,11 @@ export const configSchema = {
       additionalProperties: false,
       required: ['url'],
       properties: {
-        url: { type: 'string', pattern: '^https?://[^/]+$', description: 'Dashboard / control plane origin, no path.' },
+        url: {
+          type: 'string',
+          pattern: '^https?://[^/]+$',
+          description: 'Dashboard / control plane origin, no path.',
+        },
         caFile: { type: 'string', minLength: 1 },
         insecure: { type: 'boolean', description: 'Turns TLS verification off. Never in production.' },
       },

@@ -20,10 +20,22 @@ describe('sandbox responses against API7 3.2.14 schemas', () => {
     const svc = await serviceIn(sb, TEST, 'httpbin API');
     const cases: [string, string][] = [
       ['GET /api/gateway_groups', '/api/gateway_groups?page=1&page_size=10'],
-      ['GET /api/gateway_groups/{gateway_group_id}/services', `/api/gateway_groups/${test}/services?page=1&page_size=10`],
-      ['GET /api/gateway_groups/{gateway_group_id}/services/{service_id}/versions', `/api/gateway_groups/${test}/services/${svc.service_id}/versions`],
-      ['GET /api/gateway_groups/{gateway_group_id}/services/{service_id}/runtime_configuration', `/api/gateway_groups/${test}/services/${svc.service_id}/runtime_configuration`],
-      ['GET /api/gateway_groups/{gateway_group_id}/service_registries', `/api/gateway_groups/${prod}/service_registries`],
+      [
+        'GET /api/gateway_groups/{gateway_group_id}/services',
+        `/api/gateway_groups/${test}/services?page=1&page_size=10`,
+      ],
+      [
+        'GET /api/gateway_groups/{gateway_group_id}/services/{service_id}/versions',
+        `/api/gateway_groups/${test}/services/${svc.service_id}/versions`,
+      ],
+      [
+        'GET /api/gateway_groups/{gateway_group_id}/services/{service_id}/runtime_configuration',
+        `/api/gateway_groups/${test}/services/${svc.service_id}/runtime_configuration`,
+      ],
+      [
+        'GET /api/gateway_groups/{gateway_group_id}/service_registries',
+        `/api/gateway_groups/${prod}/service_registries`,
+      ],
     ];
     for (const [key, path] of cases) {
       const res = await api(sb, 'GET', path);
@@ -39,7 +51,15 @@ describe('sandbox responses against API7 3.2.14 schemas', () => {
     const body = {
       create_new_version: false,
       gateway_group_id: prod,
-      services: [{ service_id: svc.service_id, service_version_id: svc.service_version_id, version: '1.0.0', status: 1, upstream: { nodes: [{ host: 'httpbin', port: 80, weight: 100 }] } }],
+      services: [
+        {
+          service_id: svc.service_id,
+          service_version_id: svc.service_version_id,
+          version: '1.0.0',
+          status: 1,
+          upstream: { nodes: [{ host: 'httpbin', port: 80, weight: 100 }] },
+        },
+      ],
     };
     expect(validator('POST /api/services/publish', 'request')(body)).toBe(true);
     const check = await api(sb, 'POST', '/api/services/conflict_check', body);
@@ -52,6 +72,11 @@ describe('sandbox responses against API7 3.2.14 schemas', () => {
   it('the schemas are strict enough to catch a wrong shape', () => {
     const validate = validator('GET /api/gateway_groups/{gateway_group_id}/services', 'response');
     expect(validate({ list: [{ name: 'x', hosts: [] }], total: 1 })).toBe(false);
-    expect(validator('POST /api/services/publish', 'request')({ gateway_group_id: 'g', services: [{ service_id: 's' }] })).toBe(false);
+    expect(
+      validator(
+        'POST /api/services/publish',
+        'request',
+      )({ gateway_group_id: 'g', services: [{ service_id: 's' }] }),
+    ).toBe(false);
   });
 });

@@ -42,7 +42,13 @@ const withProductionAt090 = () =>
   walkthroughSeed({
     services: [
       ...walkthroughSeed().services!,
-      { gatewayGroup: PROD, name: 'httpbin API', version: '0.9.0', routes: [{ name: 'headers', paths: ['/headers'] }], upstream: { nodes: [{ host: 'httpbin', port: 80, weight: 100 }] } },
+      {
+        gatewayGroup: PROD,
+        name: 'httpbin API',
+        version: '0.9.0',
+        routes: [{ name: 'headers', paths: ['/headers'] }],
+        upstream: { nodes: [{ host: 'httpbin', port: 80, weight: 100 }] },
+      },
     ],
   });
 
@@ -59,11 +65,21 @@ describe.each([
     const result = await engine.apply(plan, QUICK);
     expect(result.ok).toBe(true);
     const [entry] = result.services;
-    expect(entry).toMatchObject({ name: 'httpbin API', action: 'synced', version: '1.0.0', requestedVersion: '1.0.0', previousVersion: null });
+    expect(entry).toMatchObject({
+      name: 'httpbin API',
+      action: 'synced',
+      version: '1.0.0',
+      requestedVersion: '1.0.0',
+      previousVersion: null,
+    });
     expect(entry!.verify).toEqual([expect.objectContaining({ path: '/headers', status: 200, ok: true })]);
     const source = await serviceIn(sb, TEST, 'httpbin API');
     const target = await serviceIn(sb, PROD, 'httpbin API');
-    expect(target).toMatchObject({ version: '1.0.0', service_version_id: source.service_version_id, status: 1 });
+    expect(target).toMatchObject({
+      version: '1.0.0',
+      service_version_id: source.service_version_id,
+      status: 1,
+    });
     expect(entry!.serviceVersionId).toBe(source.service_version_id);
     expect((await viaGateway(sb.gateways[PROD]!, '/headers')).body.upstream).toBe('production-backend');
     expect((await viaGateway(sb.gateways[TEST]!, '/headers')).body.headers).toBeDefined();
@@ -75,7 +91,12 @@ describe.each([
         const validate = validator('POST /api/services/publish', 'request', modern);
         expect(validate(w.body), JSON.stringify(validate.errors)).toBe(true);
       } else if (w.path.endsWith('/runtime_configuration')) {
-        expect(validator('PATCH /api/gateway_groups/{gateway_group_id}/services/{service_id}/runtime_configuration', 'request')(w.body)).toBe(true);
+        expect(
+          validator(
+            'PATCH /api/gateway_groups/{gateway_group_id}/services/{service_id}/runtime_configuration',
+            'request',
+          )(w.body),
+        ).toBe(true);
       }
     }
 
@@ -90,22 +111,39 @@ describe.each([
   it('refuses a version that is not the running one, before any write', async () => {
     sb = await sandbox(walkthroughSeed(), api7Version);
     engine = engineFor(sb, configFor(sb, HTTPBIN_RUNTIME('{host: httpbin, port: 80}')));
-    const result = await engine.apply(await engine.plan({ from: 'test', to: 'production', expectVersion: '0.9.0' }), QUICK);
+    const result = await engine.apply(
+      await engine.plan({ from: 'test', to: 'production', expectVersion: '0.9.0' }),
+      QUICK,
+    );
     expect(result.ok).toBe(false);
-    expect(result.services[0]).toMatchObject({ action: 'refused', reason: 'not-current-version', requestedVersion: '0.9.0' });
+    expect(result.services[0]).toMatchObject({
+      action: 'refused',
+      reason: 'not-current-version',
+      requestedVersion: '0.9.0',
+    });
     expect(result.services[0]!.message).toMatch(/runs 1\.0\.0/);
     expect((await requestLog(sb)).length).toBeGreaterThan(0);
     expect(await writes(sb)).toEqual([]);
   });
 
   it('labels a "No Version" source only when given a label; then both groups run it', async () => {
-    sb = await sandbox(walkthroughSeed({ services: [{ gatewayGroup: TEST, name: 'httpbin API', routes: [{ name: 'headers', paths: ['/headers'] }] }] }), api7Version);
+    sb = await sandbox(
+      walkthroughSeed({
+        services: [
+          { gatewayGroup: TEST, name: 'httpbin API', routes: [{ name: 'headers', paths: ['/headers'] }] },
+        ],
+      }),
+      api7Version,
+    );
     engine = engineFor(sb, configFor(sb, HTTPBIN_RUNTIME('{host: httpbin, port: 80}')));
     const refused = await engine.apply(await engine.plan({ from: 'test', to: 'production' }), QUICK);
     expect(refused.services[0]).toMatchObject({ action: 'refused', reason: 'no-version-needs-label' });
     expect(await writes(sb)).toEqual([]);
 
-    const result = await engine.apply(await engine.plan({ from: 'test', to: 'production', newVersion: '2.0.0' }), QUICK);
+    const result = await engine.apply(
+      await engine.plan({ from: 'test', to: 'production', newVersion: '2.0.0' }),
+      QUICK,
+    );
     expect(result.services[0]).toMatchObject({ action: 'synced', version: '2.0.0' });
     const source = await serviceIn(sb, TEST, 'httpbin API');
     const target = await serviceIn(sb, PROD, 'httpbin API');
@@ -142,7 +180,10 @@ describe.each([
 
     engine = engineFor(sb, configFor(sb, discovery('生产用注册中心')));
     const result = await engine.apply(await engine.plan({ from: 'test', to: 'production' }), QUICK);
-    expect(result.services[0]).toMatchObject({ action: 'synced', runtime: { upstream: 'discovery 生产用注册中心 public/DEFAULT_GROUP/httpbin' } });
+    expect(result.services[0]).toMatchObject({
+      action: 'synced',
+      runtime: { upstream: 'discovery 生产用注册中心 public/DEFAULT_GROUP/httpbin' },
+    });
     const target = await serviceIn(sb, PROD, 'httpbin API');
     expect(target.upstream.discovery_type).toBe('nacos');
     expect((await viaGateway(sb.gateways[PROD]!, '/headers')).status).toBe(200);
@@ -155,10 +196,20 @@ describe.each([
     engine = engineFor(sb, configFor(sb, HTTPBIN_RUNTIME(`{host: 127.0.0.1, port: ${port}}`)));
     const result = await engine.apply(await engine.plan({ from: 'test', to: 'production' }), QUICK);
     expect(result.ok).toBe(false);
-    expect(result.services[0]).toMatchObject({ action: 'rolled-back', reason: 'verify-failed', previousVersion: '0.9.0', version: '1.0.0' });
+    expect(result.services[0]).toMatchObject({
+      action: 'rolled-back',
+      reason: 'verify-failed',
+      previousVersion: '0.9.0',
+      version: '1.0.0',
+    });
     expect(result.services[0]!.verify[0]).toMatchObject({ ok: false, status: 502 });
     const after = await serviceIn(sb, PROD, 'httpbin API');
-    expect(after).toMatchObject({ version: '0.9.0', service_version_id: before.service_version_id, status: 1, upstream: before.upstream });
+    expect(after).toMatchObject({
+      version: '0.9.0',
+      service_version_id: before.service_version_id,
+      status: 1,
+      upstream: before.upstream,
+    });
     expect((await viaGateway(sb.gateways[PROD]!, '/headers')).status).toBe(200);
   });
 
@@ -176,7 +227,13 @@ describe.each([
   it('rolls back every service of an atomic promotion when one fails', async () => {
     const port = await deadPort();
     const seed = withProductionAt090();
-    seed.services!.push({ gatewayGroup: TEST, name: 'orders', version: '3.0.0', routes: [{ name: 'ip', paths: ['/ip'] }], upstream: { nodes: [{ host: 'httpbin', port: 80, weight: 1 }] } });
+    seed.services!.push({
+      gatewayGroup: TEST,
+      name: 'orders',
+      version: '3.0.0',
+      routes: [{ name: 'ip', paths: ['/ip'] }],
+      upstream: { nodes: [{ host: 'httpbin', port: 80, weight: 1 }] },
+    });
     sb = await sandbox(seed, api7Version);
     engine = engineFor(
       sb,
@@ -208,12 +265,21 @@ describe.each([
     await engine.apply(await engine.plan({ from: 'test', to: 'production' }), QUICK);
     const prod = await groupId(sb, PROD);
     const target = await serviceIn(sb, PROD, 'httpbin API');
-    await api(sb, 'PATCH', `/api/gateway_groups/${prod}/services/${target.service_id}/runtime_configuration`, {
-      upstreams: { nodes: [{ host: 'drifted.internal', port: 81, weight: 1 }] },
-    });
+    await api(
+      sb,
+      'PATCH',
+      `/api/gateway_groups/${prod}/services/${target.service_id}/runtime_configuration`,
+      {
+        upstreams: { nodes: [{ host: 'drifted.internal', port: 81, weight: 1 }] },
+      },
+    );
     await api(sb, 'DELETE', '/sandbox/requests', undefined, null);
     const result = await engine.apply(await engine.plan({ from: 'test', to: 'production' }), QUICK);
-    expect(result.services[0]).toMatchObject({ action: 'synced', runtimeRepaired: true, previousVersion: '1.0.0' });
+    expect(result.services[0]).toMatchObject({
+      action: 'synced',
+      runtimeRepaired: true,
+      previousVersion: '1.0.0',
+    });
     expect((await serviceIn(sb, PROD, 'httpbin API')).upstream.nodes[0].host).toBe('httpbin');
     // A repair is a runtime PATCH, not a new publish.
     expect((await writes(sb)).map((w) => w.method)).toEqual(['PATCH']);
@@ -221,15 +287,26 @@ describe.each([
 
   it('rolls back by hand to the version that ran before, keeping the runtime configuration', async () => {
     sb = await sandbox(withProductionAt090(), api7Version);
-    engine = engineFor(sb, configFor(sb, HTTPBIN_RUNTIME('{host: httpbin, port: 80}', '        hosts: [api.example.com]\n')));
+    engine = engineFor(
+      sb,
+      configFor(sb, HTTPBIN_RUNTIME('{host: httpbin, port: 80}', '        hosts: [api.example.com]\n')),
+    );
     await engine.apply(await engine.plan({ from: 'test', to: 'production' }), QUICK);
     expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('1.0.0');
     const result = await engine.rollback({ environment: 'production', service: 'httpbin API' }, QUICK);
-    expect(result.services[0]).toMatchObject({ action: 'synced', version: '0.9.0', previousVersion: '1.0.0' });
+    expect(result.services[0]).toMatchObject({
+      action: 'synced',
+      version: '0.9.0',
+      previousVersion: '1.0.0',
+    });
     const after = await serviceIn(sb, PROD, 'httpbin API');
     expect(after.version).toBe('0.9.0');
     expect(after.hosts).toEqual(['api.example.com']);
-    const missing = await engine.rollback({ environment: 'production', service: 'httpbin API', toVersion: '7.7.7' });
+    const missing = await engine.rollback({
+      environment: 'production',
+      service: 'httpbin API',
+      toVersion: '7.7.7',
+    });
     expect(missing.services[0]).toMatchObject({ action: 'refused', reason: 'version-not-in-group' });
   });
 });
@@ -252,7 +329,11 @@ describe('refusals and plans', () => {
         gatewayGroups: [{ name: TEST }, { name: 'prod-eu' }, { name: 'prod' }, { name: PROD }],
       }),
     );
-    const config = configFor(sb, HTTPBIN_RUNTIME('{host: httpbin, port: 80}').replace('production:', 'prod:'), `  prod:\n    gatewayGroup: prod\n    gatewayUrl: ${sb.gateways.prod}\n`);
+    const config = configFor(
+      sb,
+      HTTPBIN_RUNTIME('{host: httpbin, port: 80}').replace('production:', 'prod:'),
+      `  prod:\n    gatewayGroup: prod\n    gatewayUrl: ${sb.gateways.prod}\n`,
+    );
     engine = engineFor(sb, config);
     const plan = await engine.plan({ from: 'test', to: 'prod' });
     expect(plan.to.group?.name).toBe('prod');
@@ -266,11 +347,19 @@ describe('refusals and plans', () => {
       walkthroughSeed({
         services: [
           ...walkthroughSeed().services!,
-          { gatewayGroup: PROD, name: 'squatter', version: '1', routes: [{ name: 'mine', paths: ['/headers'], methods: ['GET'] }] },
+          {
+            gatewayGroup: PROD,
+            name: 'squatter',
+            version: '1',
+            routes: [{ name: 'mine', paths: ['/headers'], methods: ['GET'] }],
+          },
         ],
       }),
     );
-    engine = engineFor(sb, configFor(sb, HTTPBIN_RUNTIME('{host: httpbin, port: 80}') + '  ghost:\n    verify: []\n'));
+    engine = engineFor(
+      sb,
+      configFor(sb, HTTPBIN_RUNTIME('{host: httpbin, port: 80}') + '  ghost:\n    verify: []\n'),
+    );
     const cases: [Parameters<Engine['plan']>[0], string][] = [
       [{ from: 'test', to: 'staging' }, 'unknown-environment'],
       [{ from: 'production', to: 'test' }, 'unknown-service'],
@@ -279,7 +368,10 @@ describe('refusals and plans', () => {
     ];
     for (const [req, reason] of cases) {
       const result = await engine.apply(await engine.plan(req), QUICK);
-      expect(result.services.map((s) => s.reason), JSON.stringify(req)).toContain(reason);
+      expect(
+        result.services.map((s) => s.reason),
+        JSON.stringify(req),
+      ).toContain(reason);
       expect(result.ok).toBe(false);
     }
     expect(await writes(sb)).toEqual([]);
@@ -287,7 +379,10 @@ describe('refusals and plans', () => {
 
   it('refuses a source that promoteFrom does not allow', async () => {
     sb = await sandbox(walkthroughSeed({ gatewayGroups: [{ name: TEST }, { name: PROD }, { name: 'dev' }] }));
-    engine = engineFor(sb, configFor(sb, HTTPBIN_RUNTIME('{host: httpbin, port: 80}'), '  dev:\n    gatewayGroup: dev\n'));
+    engine = engineFor(
+      sb,
+      configFor(sb, HTTPBIN_RUNTIME('{host: httpbin, port: 80}'), '  dev:\n    gatewayGroup: dev\n'),
+    );
     const result = await engine.apply(await engine.plan({ from: 'dev', to: 'production' }), QUICK);
     expect(result.services[0]).toMatchObject({ action: 'refused', reason: 'promote-from' });
     expect(await writes(sb)).toEqual([]);

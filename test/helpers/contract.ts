@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 
 type Schemas = Record<string, { request?: object; response?: object }>;
-const schemas: Schemas = JSON.parse(readFileSync(new URL('../contract/api7-schemas.json', import.meta.url), 'utf8'));
+const schemas: Schemas = JSON.parse(
+  readFileSync(new URL('../contract/api7-schemas.json', import.meta.url), 'utf8'),
+);
 export const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false });
 
 /**
@@ -13,7 +15,7 @@ export const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: fals
 export function validator(key: string, part: 'request' | 'response', modern = false) {
   let schema = schemas[key]?.[part];
   if (!schema) throw new Error(`no ${part} schema for ${key}`);
-  if (modern && part === 'request') schema = JSON.parse(JSON.stringify(schema).replace(/"required":\["upstream"\],?/g, ''));
-  return ajv.compile(schema);
+  if (modern && part === 'request')
+    schema = JSON.parse(JSON.stringify(schema).replace(/"required":\["upstream"\],?/g, ''));
+  return ajv.compile(schema as object);
 }
-

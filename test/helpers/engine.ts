@@ -1,5 +1,6 @@
 /** Builds configs and engines against a running sandbox. */
-import { parseConfig, type Config } from '../../engine/config/load.js';
+import { parseConfig } from '../../engine/config/load.js';
+import type { Config } from '../../engine/config/types.js';
 import { createEngine, type Engine } from '../../engine/index.js';
 import type { Sandbox } from '../../sandbox/server.js';
 import { PROD, TEST } from './sandbox.js';

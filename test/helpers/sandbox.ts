@@ -18,7 +18,14 @@ export function walkthroughSeed(extra: Partial<Seed> = {}): Seed {
         gatewayGroup: PROD,
         name: '生产用注册中心',
         type: 'nacos',
-        services: [{ namespace: 'public', group: 'DEFAULT_GROUP', name: 'httpbin', instances: [{ host: 'httpbin', port: 80 }] }],
+        services: [
+          {
+            namespace: 'public',
+            group: 'DEFAULT_GROUP',
+            name: 'httpbin',
+            instances: [{ host: 'httpbin', port: 80 }],
+          },
+        ],
       },
     ],
     services: [
@@ -26,7 +33,10 @@ export function walkthroughSeed(extra: Partial<Seed> = {}): Seed {
         gatewayGroup: TEST,
         name: 'httpbin API',
         version: '1.0.0',
-        routes: [{ name: 'headers', paths: ['/headers'], methods: ['GET'] }, { name: 'anything', paths: ['/anything/*'] }],
+        routes: [
+          { name: 'headers', paths: ['/headers'], methods: ['GET'] },
+          { name: 'anything', paths: ['/anything/*'] },
+        ],
         upstream: { nodes: [{ host: 'httpbin', port: 80, weight: 100 }] },
       },
     ],
@@ -53,7 +63,10 @@ export async function api<T = any>(
 ): Promise<Answer<T>> {
   const res = await request(`${sb.controlPlane}${path}`, {
     method: method as 'GET',
-    headers: { ...(token ? { 'x-api-key': token } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      ...(token ? { 'x-api-key': token } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.body.text();
@@ -87,14 +100,19 @@ export async function serviceIn(sb: Sandbox, group: string, name: string): Promi
 }
 
 /** Control-plane requests the sandbox recorded. */
-export async function requestLog(sb: Sandbox): Promise<{ method: string; path: string; query: Record<string, string>; body: any; status: number }[]> {
+export async function requestLog(
+  sb: Sandbox,
+): Promise<{ method: string; path: string; query: Record<string, string>; body: any; status: number }[]> {
   return (await api(sb, 'GET', '/sandbox/requests', undefined, null)).body.list;
 }
 
 /** Writes as DESIGN.md §5 counts them: not GET/HEAD, not conflict_check, not dry-run=all. */
 export async function writes(sb: Sandbox) {
   return (await requestLog(sb)).filter(
-    (r) => !['GET', 'HEAD'].includes(r.method) && r.path !== '/api/services/conflict_check' && r.query['dry-run'] !== 'all',
+    (r) =>
+      !['GET', 'HEAD'].includes(r.method) &&
+      r.path !== '/api/services/conflict_check' &&
+      r.query['dry-run'] !== 'all',
   );
 }
 
@@ -107,7 +125,11 @@ export async function namedUpstream(name: string): Promise<{ port: number; close
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise((r) => { server.close(() => r()); server.closeAllConnections(); }),
+    close: () =>
+      new Promise((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 }
 

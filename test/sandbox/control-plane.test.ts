@@ -1,6 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/server.js';
-import { api, groupId, PROD, sandbox, serviceIn, TEST, viaGateway, walkthroughSeed } from '../helpers/sandbox.js';
+import {
+  api,
+  groupId,
+  PROD,
+  sandbox,
+  serviceIn,
+  TEST,
+  viaGateway,
+  walkthroughSeed,
+} from '../helpers/sandbox.js';
 
 let sb: Sandbox;
 afterEach(async () => sb?.close());
@@ -88,7 +97,11 @@ describe.each([
       status: 1,
     };
     if (generation === 'legacy') item.upstream = { nodes: [{ host: 'httpbin', port: 80, weight: 100 }] };
-    return { source, target, body: { create_new_version: false, gateway_group_id: target, services: [item] } };
+    return {
+      source,
+      target,
+      body: { create_new_version: false, gateway_group_id: target, services: [item] },
+    };
   }
 
   it('a sync makes the target run the very same snapshot', async () => {
@@ -123,25 +136,56 @@ describe.each([
     const gid = await groupId(sb, TEST);
     const item: Record<string, unknown> = { service_id: source.service_id, version: '1.1.0', status: 1 };
     if (generation === 'legacy') item.upstream = source.upstream;
-    const published = await api(sb, 'POST', '/api/services/publish', { create_new_version: true, gateway_group_id: gid, services: [item] });
+    const published = await api(sb, 'POST', '/api/services/publish', {
+      create_new_version: true,
+      gateway_group_id: gid,
+      services: [item],
+    });
     expect(published.status).toBe(200);
     const now = await serviceIn(sb, TEST, 'httpbin API');
     expect(now.version).toBe('1.1.0');
     expect(now.service_version_id).not.toBe(source.service_version_id);
-    const again = await api(sb, 'POST', '/api/services/publish', { create_new_version: true, gateway_group_id: gid, services: [item] });
+    const again = await api(sb, 'POST', '/api/services/publish', {
+      create_new_version: true,
+      gateway_group_id: gid,
+      services: [item],
+    });
     expect(again.status).toBe(400);
     expect(again.body.error_msg).toMatch(/already exists/);
 
-    const history = await api(sb, 'GET', `/api/gateway_groups/${gid}/services/${source.service_id}/versions?page_size=10`);
+    const history = await api(
+      sb,
+      'GET',
+      `/api/gateway_groups/${gid}/services/${source.service_id}/versions?page_size=10`,
+    );
     expect(history.body.list.map((v: any) => v.version)).toEqual(['1.1.0', '1.0.0']);
     expect(history.body.list[1].id).toBe(source.service_version_id);
 
     // Runtime configuration is per group and not versioned: change it, then roll back.
-    const patched = await api(sb, 'PATCH', `/api/gateway_groups/${gid}/services/${source.service_id}/runtime_configuration`, { hosts: ['test.example.com'] });
+    const patched = await api(
+      sb,
+      'PATCH',
+      `/api/gateway_groups/${gid}/services/${source.service_id}/runtime_configuration`,
+      { hosts: ['test.example.com'] },
+    );
     expect(patched.status).toBe(200);
-    const rollback: Record<string, unknown> = { service_id: source.service_id, service_version_id: source.service_version_id, version: '1.0.0', status: 1 };
-    if (generation === 'legacy') Object.assign(rollback, { upstream: source.upstream, hosts: ['test.example.com'] });
-    expect((await api(sb, 'POST', '/api/services/publish', { create_new_version: false, gateway_group_id: gid, services: [rollback] })).status).toBe(200);
+    const rollback: Record<string, unknown> = {
+      service_id: source.service_id,
+      service_version_id: source.service_version_id,
+      version: '1.0.0',
+      status: 1,
+    };
+    if (generation === 'legacy')
+      Object.assign(rollback, { upstream: source.upstream, hosts: ['test.example.com'] });
+    expect(
+      (
+        await api(sb, 'POST', '/api/services/publish', {
+          create_new_version: false,
+          gateway_group_id: gid,
+          services: [rollback],
+        })
+      ).status,
+    ).toBe(200);
     const after = await serviceIn(sb, TEST, 'httpbin API');
     expect(after.version).toBe('1.0.0');
     expect(after.service_version_id).toBe(source.service_version_id);
@@ -153,14 +197,25 @@ describe.each([
     const { source, target, body } = await syncBody(sb);
     await api(sb, 'POST', '/api/services/publish', body);
     const runtimePath = `/api/gateway_groups/${target}/services/${source.service_id}/runtime_configuration`;
-    const dry = await api(sb, 'PATCH', `${runtimePath}?dry-run=all`, { upstreams: { nodes: [{ host: 'prod.internal', port: 8080, weight: 1 }] }, status: 1 });
+    const dry = await api(sb, 'PATCH', `${runtimePath}?dry-run=all`, {
+      upstreams: { nodes: [{ host: 'prod.internal', port: 8080, weight: 1 }] },
+      status: 1,
+    });
     expect(dry.status).toBe(200);
     expect(dry.body.value.upstreams.nodes[0].host).toBe('prod.internal');
-    expect((await api(sb, 'GET', runtimePath)).body.value.upstreams?.nodes?.[0]?.host).not.toBe('prod.internal');
-    const set = await api(sb, 'PATCH', runtimePath, { upstreams: { nodes: [{ host: 'prod.internal', port: 8080, weight: 1 }] }, status: 1 });
+    expect((await api(sb, 'GET', runtimePath)).body.value.upstreams?.nodes?.[0]?.host).not.toBe(
+      'prod.internal',
+    );
+    const set = await api(sb, 'PATCH', runtimePath, {
+      upstreams: { nodes: [{ host: 'prod.internal', port: 8080, weight: 1 }] },
+      status: 1,
+    });
     expect(set.status).toBe(200);
     const runtime = await api(sb, 'GET', runtimePath);
-    expect(runtime.body.value).toMatchObject({ status: 1, upstreams: { nodes: [{ host: 'prod.internal', port: 8080, weight: 1 }] } });
+    expect(runtime.body.value).toMatchObject({
+      status: 1,
+      upstreams: { nodes: [{ host: 'prod.internal', port: 8080, weight: 1 }] },
+    });
   });
 });
 
@@ -173,12 +228,20 @@ describe('"No Version" services and registries', () => {
       upstream: { nodes: [{ host: 'httpbin', port: 80, weight: 1 }] },
     });
     expect(svc.status).toBe(200);
-    const route = await api(sb, 'PUT', `/apisix/admin/routes/r1?gateway_group_id=${gid}`, { name: 'ip', paths: ['/ip'], service_id: 'orders' });
+    const route = await api(sb, 'PUT', `/apisix/admin/routes/r1?gateway_group_id=${gid}`, {
+      name: 'ip',
+      paths: ['/ip'],
+      service_id: 'orders',
+    });
     expect(route.status).toBe(200);
     const listed = await serviceIn(sb, TEST, 'orders');
     expect(listed.version).toBe('');
     expect(listed.service_version_id).toBeUndefined();
-    const info = await api(sb, 'GET', `/apisix/admin/services/orders?gateway_group_id=${gid}&with_publish_info=true`);
+    const info = await api(
+      sb,
+      'GET',
+      `/apisix/admin/services/orders?gateway_group_id=${gid}&with_publish_info=true`,
+    );
     expect(info.body.value).toMatchObject({ id: 'orders', version: '', service_id: listed.service_id });
     const answer = await viaGateway(sb.gateways[TEST]!, '/ip');
     expect(answer.status).toBe(200);
@@ -205,7 +268,12 @@ describe('"No Version" services and registries', () => {
       walkthroughSeed({
         services: [
           ...walkthroughSeed().services!,
-          { gatewayGroup: PROD, name: 'legacy headers', version: '0.1.0', routes: [{ name: 'old', paths: ['/headers'], methods: ['GET'] }] },
+          {
+            gatewayGroup: PROD,
+            name: 'legacy headers',
+            version: '0.1.0',
+            routes: [{ name: 'old', paths: ['/headers'], methods: ['GET'] }],
+          },
         ],
       }),
     );
@@ -214,10 +282,20 @@ describe('"No Version" services and registries', () => {
     const res = await api(sb, 'POST', '/api/services/conflict_check', {
       create_new_version: false,
       gateway_group_id: prod,
-      services: [{ service_id: source.service_id, service_version_id: source.service_version_id, version: '1.0.0', status: 1 }],
+      services: [
+        {
+          service_id: source.service_id,
+          service_version_id: source.service_version_id,
+          version: '1.0.0',
+          status: 1,
+        },
+      ],
     });
     expect(res.status).toBe(200);
     expect(res.body.value.duplicate).toHaveLength(1);
-    expect(res.body.value.duplicate[0][1]).toMatchObject({ service_name: 'legacy headers', route_name: 'old' });
+    expect(res.body.value.duplicate[0][1]).toMatchObject({
+      service_name: 'legacy headers',
+      route_name: 'old',
+    });
   });
 });

@@ -1,6 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/server.js';
-import { api, deadPort, namedUpstream, PROD, sandbox, TEST, viaGateway, walkthroughSeed } from '../helpers/sandbox.js';
+import {
+  api,
+  deadPort,
+  namedUpstream,
+  PROD,
+  sandbox,
+  TEST,
+  viaGateway,
+  walkthroughSeed,
+} from '../helpers/sandbox.js';
 
 let sb: Sandbox;
 const cleanups: (() => Promise<void>)[] = [];
@@ -27,8 +36,22 @@ describe('the gateway of a group', () => {
     sb = await sandbox(
       walkthroughSeed({
         services: [
-          { gatewayGroup: TEST, name: 'a', version: '1', hosts: ['a.example.com'], routes: [{ name: 'r', paths: ['/x'], methods: ['GET'] }], upstream: { nodes: [{ host: '127.0.0.1', port: a.port, weight: 1 }] } },
-          { gatewayGroup: TEST, name: 'b', version: '1', pathPrefix: '/v1', routes: [{ name: 'r', paths: ['/x'] }], upstream: { nodes: [{ host: '127.0.0.1', port: b.port, weight: 1 }] } },
+          {
+            gatewayGroup: TEST,
+            name: 'a',
+            version: '1',
+            hosts: ['a.example.com'],
+            routes: [{ name: 'r', paths: ['/x'], methods: ['GET'] }],
+            upstream: { nodes: [{ host: '127.0.0.1', port: a.port, weight: 1 }] },
+          },
+          {
+            gatewayGroup: TEST,
+            name: 'b',
+            version: '1',
+            pathPrefix: '/v1',
+            routes: [{ name: 'r', paths: ['/x'] }],
+            upstream: { nodes: [{ host: '127.0.0.1', port: b.port, weight: 1 }] },
+          },
         ],
       }),
     );
@@ -56,7 +79,13 @@ describe('the gateway of a group', () => {
             name: 'w',
             version: '1',
             routes: [{ name: 'r', paths: ['/w'] }],
-            upstream: { nodes: [{ host: '127.0.0.1', port: a.port, weight: 50 }, { host: '127.0.0.1', port: b.port, weight: 50 }, { host: '127.0.0.1', port: c.port, weight: 0 }] },
+            upstream: {
+              nodes: [
+                { host: '127.0.0.1', port: a.port, weight: 50 },
+                { host: '127.0.0.1', port: b.port, weight: 50 },
+                { host: '127.0.0.1', port: c.port, weight: 0 },
+              ],
+            },
           },
         ],
       }),
@@ -76,12 +105,30 @@ describe('the gateway of a group', () => {
     sb = await sandbox(
       walkthroughSeed({
         services: [
-          { gatewayGroup: TEST, name: 'rewrite', version: '1', routes: [{ name: 'r', paths: ['/headers'] }], upstream: { pass_host: 'rewrite', upstream_host: 'backend.internal', nodes: [{ host: 'httpbin', port: 80, weight: 1 }] } },
-          { gatewayGroup: PROD, name: 'dead', version: '1', routes: [{ name: 'r', paths: ['/headers'] }], upstream: { nodes: [{ host: '127.0.0.1', port, weight: 1 }] } },
+          {
+            gatewayGroup: TEST,
+            name: 'rewrite',
+            version: '1',
+            routes: [{ name: 'r', paths: ['/headers'] }],
+            upstream: {
+              pass_host: 'rewrite',
+              upstream_host: 'backend.internal',
+              nodes: [{ host: 'httpbin', port: 80, weight: 1 }],
+            },
+          },
+          {
+            gatewayGroup: PROD,
+            name: 'dead',
+            version: '1',
+            routes: [{ name: 'r', paths: ['/headers'] }],
+            upstream: { nodes: [{ host: '127.0.0.1', port, weight: 1 }] },
+          },
         ],
       }),
     );
-    expect((await viaGateway(sb.gateways[TEST]!, '/headers', 'client.example.com')).body.headers.Host).toBe('backend.internal');
+    expect((await viaGateway(sb.gateways[TEST]!, '/headers', 'client.example.com')).body.headers.Host).toBe(
+      'backend.internal',
+    );
     const down = await viaGateway(sb.gateways[PROD]!, '/headers');
     expect(down.status).toBe(502);
     expect(down.body.error_msg).toMatch(/unreachable/);
@@ -91,7 +138,13 @@ describe('the gateway of a group', () => {
     sb = await sandbox(
       walkthroughSeed({
         services: [
-          { gatewayGroup: PROD, name: 'found', version: '1', routes: [{ name: 'r', paths: ['/ip'] }], discovery: { registry: '生产用注册中心', service: 'httpbin' } },
+          {
+            gatewayGroup: PROD,
+            name: 'found',
+            version: '1',
+            routes: [{ name: 'r', paths: ['/ip'] }],
+            discovery: { registry: '生产用注册中心', service: 'httpbin' },
+          },
         ],
       }),
     );
@@ -106,7 +159,12 @@ describe('the gateway of a group', () => {
     expect((await viaGateway(gw, '/headers')).status).toBe(200);
     const gid = [...sb.store.groups.values()].find((g) => g.name === TEST)!.id;
     const templateId = [...sb.store.templates.values()][0]!.id;
-    const off = await api(sb, 'PATCH', `/api/gateway_groups/${gid}/services/${templateId}/runtime_configuration`, { status: 0 });
+    const off = await api(
+      sb,
+      'PATCH',
+      `/api/gateway_groups/${gid}/services/${templateId}/runtime_configuration`,
+      { status: 0 },
+    );
     expect(off.status).toBe(200);
     expect((await viaGateway(gw, '/headers')).status).toBe(200);
     await new Promise((r) => setTimeout(r, 450));

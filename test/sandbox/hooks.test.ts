@@ -34,7 +34,13 @@ describe('test hooks under /sandbox/', () => {
     expect(faulted.status).toBe(503);
     expect([...sb.store.groups.values()].some((g) => g.name === 'never')).toBe(false);
 
-    await api(sb, 'PUT', '/sandbox/faults', { resetRate: 1, match: { pathPrefix: '/api/gateway_groups' } }, null);
+    await api(
+      sb,
+      'PUT',
+      '/sandbox/faults',
+      { resetRate: 1, match: { pathPrefix: '/api/gateway_groups' } },
+      null,
+    );
     const reset = request(`${sb.controlPlane}/api/gateway_groups`, {
       method: 'POST',
       headers: { 'x-api-key': sb.token, 'content-type': 'application/json' },
@@ -45,7 +51,13 @@ describe('test hooks under /sandbox/', () => {
     expect([...sb.store.groups.values()].some((g) => g.name === 'applied-but-unanswered')).toBe(true);
 
     const draw = async (seed: number) => {
-      await api(sb, 'PUT', '/sandbox/faults', { errorRate: 0.5, seed, match: { pathPrefix: '/api/version' } }, null);
+      await api(
+        sb,
+        'PUT',
+        '/sandbox/faults',
+        { errorRate: 0.5, seed, match: { pathPrefix: '/api/version' } },
+        null,
+      );
       const out: number[] = [];
       for (let i = 0; i < 12; i++) out.push((await api(sb, 'GET', '/api/version')).status);
       return out;
@@ -60,7 +72,13 @@ describe('test hooks under /sandbox/', () => {
 
   it('adds latency and rejects a malformed fault set', async () => {
     sb = await sandbox();
-    await api(sb, 'PUT', '/sandbox/faults', { latencyMs: 5_000, match: { pathPrefix: '/api/version' } }, null);
+    await api(
+      sb,
+      'PUT',
+      '/sandbox/faults',
+      { latencyMs: 5_000, match: { pathPrefix: '/api/version' } },
+      null,
+    );
     // A client that waits 300 ms for headers gives up on a delayed path, not on another one.
     const impatient = (path: string) =>
       request(`${sb.controlPlane}${path}`, { headers: { 'x-api-key': sb.token }, headersTimeout: 300 });

@@ -1,0 +1,284 @@
+/** The built `api7-sync` program, run as its own process against a sandbox. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../sandbox/server.js';
+import { deadPort, PROD, sandbox, serviceIn, TEST, walkthroughSeed, writes } from '../helpers/sandbox.js';
+
+const BIN = path.resolve('bin/api7-sync.js');
+const TOKEN = 'a7ee-test-secret-token';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Every run's output, to check at the end that no token ever leaked. */
+const outputs: string[] = [];
+
+function run(args: string[], env: Record<string, string> = {}, cwd = process.cwd()): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => {
+      outputs.push(stdout, stderr);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A repository with `.github/api7-sync.yml` for the sandbox. */
+function repo(sb: Sandbox, productionNode = '{host: httpbin, port: 80}'): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'api7-sync-e2e-'));
+  mkdirSync(path.join(dir, '.github'));
+  writeFileSync(
+    path.join(dir, '.github', 'api7-sync.yml'),
+    `controlPlane:
+  url: ${sb.controlPlane}
+environments:
+  test:
+    gatewayGroup: ${TEST}
+    gatewayUrl: ${sb.gateways[TEST]}
+  production:
+    gatewayGroup: ${PROD}
+    gatewayUrl: \${PROD_GATEWAY}
+    promoteFrom: test
+services:
+  httpbin API:
+    runtime:
+      production:
+        upstream:
+          nodes: [${productionNode}]
+    verify:
+      - {path: /headers}
+`,
+  );
+  return dir;
+}
+
+let sb: Sandbox | undefined;
+afterEach(async () => {
+  await sb?.close();
+  sb = undefined;
+});
+
+const env = (s: Sandbox) => ({ API7_TOKEN: TOKEN, PROD_GATEWAY: s.gateways[PROD]! });
+
+describe('api7-sync sync and plan', () => {
+  it('syncs with --json: exit 0 and exactly one JSON document on stdout', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const dir = repo(sb);
+    const res = await run(
+      [
+        'sync',
+        '--from',
+        'test',
+        '--to',
+        'production',
+        '--version',
+        '1.0.0',
+        '--json',
+        '--verify-timeout',
+        '3000',
+      ],
+      env(sb),
+      dir,
+    );
+    expect(res.code, res.stderr).toBe(0);
+    const result = JSON.parse(res.stdout);
+    expect(result).toMatchObject({
+      schemaVersion: 1,
+      ok: true,
+      from: { environment: 'test', gatewayGroup: TEST },
+      to: { environment: 'production', gatewayGroup: PROD },
+    });
+    expect(result.services[0]).toMatchObject({
+      name: 'httpbin API',
+      action: 'synced',
+      version: '1.0.0',
+      requestedVersion: '1.0.0',
+      reason: null,
+    });
+    expect(res.stderr).toMatch(/syncing "httpbin API" 1\.0\.0/);
+    expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('1.0.0');
+  });
+
+  it('--version after a command is the expected source version: exit 2, no write', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const res = await run(
+      ['sync', '--from', 'test', '--to', 'production', '--version', '0.9.0', '--json'],
+      env(sb),
+      repo(sb),
+    );
+    expect(res.code).toBe(2);
+    expect(JSON.parse(res.stdout).services[0]).toMatchObject({
+      action: 'refused',
+      reason: 'not-current-version',
+    });
+    expect(await writes(sb)).toEqual([]);
+    const version = await run(['--version']);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('plan and --dry-run send no write and exit 0 with changes pending', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const dir = repo(sb);
+    const plan = await run(['plan', '--from', 'test', '--to', 'production', '--json'], env(sb), dir);
+    const dry = await run(['sync', '--from', 'test', '--to', 'production', '--dry-run'], env(sb), dir);
+    expect(plan.code).toBe(0);
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(plan.stdout).services[0].action).toBe('planned');
+    expect(dry.stdout).toBe('');
+    expect(dry.stderr).toMatch(/planned +httpbin API/);
+    expect(await writes(sb)).toEqual([]);
+  });
+
+  it('a failed verification rolls back and exits 1 with the result on stdout', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const dir = repo(sb, `{host: 127.0.0.1, port: ${await deadPort()}}`);
+    const res = await run(
+      ['sync', '--from', 'test', '--to', 'production', '--json', '--verify-timeout', '1000'],
+      env(sb),
+      dir,
+    );
+    expect(res.code).toBe(1);
+    expect(JSON.parse(res.stdout).services[0]).toMatchObject({
+      action: 'rolled-back',
+      reason: 'verify-failed',
+    });
+  });
+
+  it('a malformed config exits 64 with file:line:col and nothing on stdout', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const dir = repo(sb);
+    writeFileSync(
+      path.join(dir, 'bad.yml'),
+      'controlPlane:\n  url: https://x:7443\nenvironments:\n  test: {gatewayGroup: 7}\nservices: {}\n',
+    );
+    const res = await run(
+      ['sync', '--from', 'test', '--to', 'production', '--config', 'bad.yml', '--json'],
+      env(sb),
+      dir,
+    );
+    expect(res.code).toBe(64);
+    expect(res.stdout).toBe('');
+    expect(res.stderr).toMatch(
+      /^bad\.yml:4:24: environments\.test\.gatewayGroup must be a string, not a number; quote it: "7"$/m,
+    );
+  });
+
+  it('usage errors exit 64; the token is never taken from argv', async () => {
+    const noToken = await run(['sync', '--from', 'test', '--to', 'production', '--token', TOKEN]);
+    expect(noToken.code).toBe(64);
+    expect(noToken.stderr).toMatch(/Unknown option '--token'/);
+    expect((await run(['frobnicate'])).code).toBe(64);
+    const help = await run(['sync', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^usage: api7-sync sync --from ENV --to ENV/);
+  });
+
+  it('a rejected token or an unreachable control plane exits 1 and says why', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const dir = repo(sb);
+    const rejected = await run(
+      ['status'],
+      { API7_TOKEN: 'a7ee-wrong-token-value', PROD_GATEWAY: sb.gateways[PROD]! },
+      dir,
+    );
+    expect(rejected.code).toBe(1);
+    expect(rejected.stderr).toMatch(/HTTP 401.*check API7_TOKEN/);
+    expect(rejected.stderr).not.toContain('a7ee-wrong-token-value');
+    await sb.close();
+    sb = undefined;
+    const down = await run(
+      ['plan', '--from', 'test', '--to', 'production', '--json'],
+      { API7_TOKEN: TOKEN, PROD_GATEWAY: 'http://127.0.0.1:1' },
+      dir,
+    );
+    expect(down.code).toBe(1);
+    expect(down.stdout).toBe('');
+    expect(down.stderr).toMatch(/connection refused/);
+  });
+
+  it('status prints the service × environment matrix; rollback goes back to the earlier version', async () => {
+    const seed = walkthroughSeed();
+    seed.services!.push({
+      gatewayGroup: PROD,
+      name: 'httpbin API',
+      version: '0.9.0',
+      routes: [{ name: 'h', paths: ['/headers'] }],
+    });
+    sb = await sandbox(seed);
+    const dir = repo(sb);
+    const before = await run(['status'], env(sb), dir);
+    expect(before.stdout).toMatch(/^service\s+test\s+production\nhttpbin API\s+1\.0\.0\s+0\.9\.0$/m);
+    expect(
+      (await run(['sync', '--from', 'test', '--to', 'production', '--no-verify'], env(sb), dir)).code,
+    ).toBe(0);
+    const back = await run(
+      ['rollback', '--env', 'production', '--service', 'httpbin API', '--json', '--no-verify'],
+      env(sb),
+      dir,
+    );
+    expect(back.code, back.stderr).toBe(0);
+    expect(JSON.parse(back.stdout).services[0]).toMatchObject({ version: '0.9.0', previousVersion: '1.0.0' });
+    expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('0.9.0');
+  });
+});
+
+describe('api7-sync sandbox and demo', () => {
+  it('the sandbox prints one ready line, serves the walkthrough, and stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, [BIN, 'sandbox', '--seed', 'examples/sandbox.yaml'], {
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const lines = createInterface({ input: child.stdout });
+    const first: string = await new Promise((resolve) => lines.once('line', resolve));
+    const ready = JSON.parse(first);
+    expect(Object.keys(ready)).toEqual(['controlPlane', 'token', 'api7Version', 'gateways', 'httpbin']);
+    expect(ready.controlPlane).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const groups = await request(`${ready.controlPlane}/api/gateway_groups?page_size=10`, {
+      headers: { 'x-api-key': ready.token },
+    });
+    expect(((await groups.body.json()) as any).list.map((g: any) => g.name)).toEqual(
+      expect.arrayContaining([TEST, PROD]),
+    );
+    const headers = await request(`${ready.gateways[TEST]}/headers`);
+    expect(headers.statusCode).toBe(200);
+    expect(((await headers.body.json()) as any).headers).toHaveProperty('Host');
+    let more = '';
+    lines.on('line', (l) => (more += l));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(more).toBe('');
+    expect(stderr).toMatch(/stopped/);
+  });
+
+  it('the demo replays the walkthrough and prints the production gateway answer', async () => {
+    for (const version of ['3.5.0', '3.9.0']) {
+      const res = await run(['demo', '--api7-version', version], { API7_TOKEN: TOKEN });
+      expect(res.code, res.stderr).toBe(0);
+      const answer = JSON.parse(res.stdout);
+      expect(answer.headers.Host).toBe('httpbin');
+      expect(res.stderr).toMatch(/after: \{"test":"1\.0\.0","production":"1\.0\.0"\}/);
+    }
+  });
+
+  it('no run printed the token', () => {
+    expect(outputs.length).toBeGreaterThan(10);
+    for (const out of outputs) expect(out).not.toContain(TOKEN);
+  });
+});
