@@ -158,3 +158,11 @@ describe('loading .github/api7-sync.yml', () => {
     );
   });
 });
+
+describe('the shipped example', () => {
+  it('examples/api7-sync.yml is a valid config', () => {
+    const config = loadConfigFile('examples/api7-sync.yml', { env: {} });
+    expect(Object.keys(config.services)).toEqual(['httpbin API', 'orders']);
+    expect(config.environments.production!.protection!.deployers).toEqual(['@acme/sre', 'alice']);
+  });
+});
