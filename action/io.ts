@@ -1,0 +1,104 @@
+/**
+ * Every input and output of the Action, typed, in one place (action.yml mirrors it).
+ */
+import * as core from '@actions/core';
+
+export interface Inputs {
+  from: string;
+  to: string;
+  services: string[];
+  version?: string;
+  newVersion?: string;
+  config: string;
+  token: string;
+  caFile?: string;
+  dryRun: boolean;
+  verify: boolean;
+  verifyTimeoutMs: number;
+  rollbackOnFailure: boolean;
+  githubToken?: string;
+  lock: boolean;
+  recordDeployment: boolean;
+}
+
+export class InputError extends Error {}
+
+function bool(name: string, fallback: boolean): boolean {
+  const raw = core.getInput(name).trim().toLowerCase();
+  if (raw === '') return fallback;
+  if (['true', 'yes', '1'].includes(raw)) return true;
+  if (['false', 'no', '0'].includes(raw)) return false;
+  throw new InputError(`input ${name} must be true or false, not "${raw}"`);
+}
+
+function milliseconds(name: string, fallback: number): number {
+  const raw = core.getInput(name).trim();
+  if (raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new InputError(`input ${name} takes milliseconds, such as 10000, not "${raw}"`);
+  return value;
+}
+
+function optional(name: string): string | undefined {
+  const value = core.getInput(name).trim();
+  return value === '' ? undefined : value;
+}
+
+/** Reads the inputs; the tokens are masked before anything else can print them. */
+export function readInputs(): Inputs {
+  const token = core.getInput('token');
+  if (token) core.setSecret(token);
+  const githubToken = core.getInput('github-token');
+  if (githubToken) core.setSecret(githubToken);
+  const from = optional('from');
+  const to = optional('to');
+  if (!from || !to)
+    throw new InputError('inputs from and to are required (environment names from the config)');
+  if (!token) throw new InputError('input token is required: pass ${{ secrets.API7_TOKEN }}');
+  return {
+    from,
+    to,
+    services: core
+      .getInput('services')
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    version: optional('version'),
+    newVersion: optional('new-version'),
+    config: optional('config') ?? '.github/api7-sync.yml',
+    token,
+    caFile: optional('ca-file'),
+    dryRun: bool('dry-run', false),
+    verify: bool('verify', true),
+    verifyTimeoutMs: milliseconds('verify-timeout', 10_000),
+    rollbackOnFailure: bool('rollback-on-failure', true),
+    githubToken: githubToken || undefined,
+    lock: bool('lock', true),
+    recordDeployment: bool('record-deployment', true),
+  };
+}
+
+export interface Outputs {
+  /** The engine's result JSON (schemaVersion 1). */
+  result: string;
+  /** "true" when any service was synced (on a dry run: would be). */
+  changed: 'true' | 'false';
+  /** JSON map: service name → the version the target runs (or would run, on a dry run). */
+  versions: string;
+}
+
+export function writeOutputs(outputs: Outputs): void {
+  core.setOutput('result', outputs.result);
+  core.setOutput('changed', outputs.changed);
+  core.setOutput('versions', outputs.versions);
+}
+
+/** State handed from the main step to the post step. */
+export const STATE = {
+  isPost: 'isPost',
+  lockEnvironment: 'lockEnvironment',
+  lockSha: 'lockSha',
+  deploymentId: 'deploymentId',
+  finished: 'finished',
+} as const;

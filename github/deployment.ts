@@ -1,0 +1,57 @@
+/**
+ * A GitHub Deployment per promotion, with `in_progress` → `success`/`failure` statuses.
+ * Created with `auto_merge: false` and `required_contexts: []`: the promotion moves a version
+ * that is already running elsewhere, not the ref being deployed.
+ */
+import type { GitHubRequest, Repo } from './api.js';
+
+export interface DeploymentRecord {
+  id: number;
+}
+
+export interface DeploymentRequest {
+  ref: string;
+  environment: string;
+  description: string;
+  payload: unknown;
+  production: boolean;
+}
+
+export async function createDeployment(
+  github: GitHubRequest,
+  repo: Repo,
+  req: DeploymentRequest,
+): Promise<DeploymentRecord> {
+  const { data } = await github.request('POST /repos/{owner}/{repo}/deployments', {
+    ...repo,
+    ref: req.ref,
+    environment: req.environment,
+    description: req.description.slice(0, 140),
+    payload: req.payload,
+    auto_merge: false,
+    required_contexts: [],
+    production_environment: req.production,
+    transient_environment: false,
+  });
+  return { id: data.id as number };
+}
+
+export type DeploymentState = 'in_progress' | 'success' | 'failure' | 'error' | 'inactive';
+
+export async function setDeploymentStatus(
+  github: GitHubRequest,
+  repo: Repo,
+  deployment: DeploymentRecord,
+  state: DeploymentState,
+  details: { description: string; environmentUrl?: string; logUrl?: string },
+): Promise<void> {
+  await github.request('POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
+    ...repo,
+    deployment_id: deployment.id,
+    state,
+    description: details.description.slice(0, 140),
+    ...(details.environmentUrl ? { environment_url: details.environmentUrl } : {}),
+    ...(details.logUrl ? { log_url: details.logUrl } : {}),
+    auto_inactive: state === 'success',
+  });
+}

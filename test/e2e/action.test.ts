@@ -1,0 +1,323 @@
+/**
+ * The committed bundle (`node dist/index.js`) as GitHub runs it: INPUT_* and GITHUB_* variables,
+ * against the sandbox and a local server playing the GitHub endpoints.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../sandbox/server.js';
+import { fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
+import { PROD, sandbox, serviceIn, TEST, walkthroughSeed, writes } from '../helpers/sandbox.js';
+
+const BUNDLE = path.resolve('dist/index.js');
+const API7_TOKEN = 'a7ee-action-secret-token';
+const GITHUB_TOKEN = 'ghs_action-secret-github-token';
+
+let sb: Sandbox | undefined;
+let gh: FakeGitHub | undefined;
+afterEach(async () => {
+  await sb?.close();
+  await gh?.close();
+  sb = gh = undefined;
+});
+
+interface StepRun {
+  code: number | null;
+  log: string;
+  outputs: Record<string, string>;
+  summary: string;
+  state: Record<string, string>;
+}
+
+/** GitHub's file command format: `name<<DELIMITER\nvalue\nDELIMITER`. */
+function parseFileCommands(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const re = /^(.+?)<<(.+)\n([\s\S]*?)\n\2$/gm;
+  for (const m of text.matchAll(re)) out[m[1]!] = m[3]!;
+  return out;
+}
+
+function step(
+  workdir: string,
+  inputs: Record<string, string>,
+  extraEnv: Record<string, string> = {},
+): Promise<StepRun> {
+  const files = mkdtempSync(path.join(tmpdir(), 'gh-files-'));
+  const paths = {
+    output: path.join(files, 'output'),
+    summary: path.join(files, 'summary'),
+    state: path.join(files, 'state'),
+  };
+  for (const p of Object.values(paths)) writeFileSync(p, '');
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    GITHUB_ACTIONS: 'true',
+    GITHUB_API_URL: gh?.url ?? 'http://127.0.0.1:9',
+    GITHUB_SERVER_URL: 'https://github.example',
+    GITHUB_REPOSITORY: 'acme/shop',
+    GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_RUN_ID: '4242',
+    GITHUB_ACTOR: 'alice',
+    GITHUB_WORKFLOW: 'promote',
+    GITHUB_OUTPUT: paths.output,
+    GITHUB_STEP_SUMMARY: paths.summary,
+    GITHUB_STATE: paths.state,
+    ...extraEnv,
+  };
+  const defaults = { 'github-token': GITHUB_TOKEN, token: API7_TOKEN, 'verify-timeout': '1500' };
+  for (const [k, v] of Object.entries({ ...defaults, ...inputs })) env[`INPUT_${k.toUpperCase()}`] = v;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BUNDLE], { cwd: workdir, env });
+    let log = '';
+    child.stdout.on('data', (d) => (log += d));
+    child.stderr.on('data', (d) => (log += d));
+    child.on('close', (code) =>
+      resolve({
+        code,
+        log,
+        outputs: parseFileCommands(readFileSync(paths.output, 'utf8')),
+        summary: readFileSync(paths.summary, 'utf8'),
+        state: parseFileCommands(readFileSync(paths.state, 'utf8')),
+      }),
+    );
+  });
+}
+
+function workspace(s: Sandbox, extra = ''): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'action-ws-'));
+  mkdirSync(path.join(dir, '.github'));
+  writeFileSync(
+    path.join(dir, '.github', 'api7-sync.yml'),
+    `controlPlane:
+  url: ${s.controlPlane}
+environments:
+  test:
+    gatewayGroup: ${TEST}
+  production:
+    gatewayGroup: ${PROD}
+    gatewayUrl: ${s.gateways[PROD]}
+    promoteFrom: test
+services:
+  httpbin API:
+    runtime:
+      production:
+        upstream: {nodes: [{host: httpbin, port: 80}]}
+    verify: [{path: /headers}]
+${extra}`,
+  );
+  return dir;
+}
+
+/**
+ * Whether a token shows anywhere. `::add-mask::` lines are the masking command itself, which the
+ * runner consumes and never displays; everything else counts.
+ */
+const secretsIn = (...texts: string[]) =>
+  texts.some((t) => {
+    const visible = t
+      .split('\n')
+      .filter((line) => !line.startsWith('::add-mask::'))
+      .join('\n');
+    return visible.includes(API7_TOKEN) || visible.includes(GITHUB_TOKEN);
+  });
+
+describe('the Action bundle', () => {
+  it('promotes, records a deployment, writes outputs and summary, and takes and releases the lock', async () => {
+    sb = await sandbox(walkthroughSeed({ token: API7_TOKEN }));
+    gh = await fakeGitHub();
+    const run = await step(workspace(sb), { from: 'test', to: 'production', version: '1.0.0' });
+    expect(run.code, run.log).toBe(0);
+    expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('1.0.0');
+    const result = JSON.parse(run.outputs.result!);
+    expect(result).toMatchObject({ schemaVersion: 1, ok: true });
+    expect(result.services[0]).toMatchObject({ action: 'synced', version: '1.0.0' });
+    expect(run.outputs.changed).toBe('true');
+    expect(JSON.parse(run.outputs.versions!)).toEqual({ 'httpbin API': '1.0.0' });
+    expect(run.summary).toMatch(/\| httpbin API \| ✅ synced \| 1\.0\.0 \|/);
+
+    expect(gh.deployments).toHaveLength(1);
+    const [deployment] = gh.deployments;
+    expect(deployment!.body).toMatchObject({
+      environment: 'production',
+      auto_merge: false,
+      required_contexts: [],
+      production_environment: true,
+      ref: '0123456789abcdef0123456789abcdef01234567',
+    });
+    expect(deployment!.body.payload.services[0]).toMatchObject({ name: 'httpbin API', action: 'planned' });
+    expect(deployment!.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
+    expect(deployment!.statuses[1].environment_url).toBe(sb.gateways[PROD]);
+
+    const refWrites = gh.requests.filter((r) => r.path.includes('/git/refs'));
+    expect(refWrites.map((r) => r.method)).toEqual(['POST', 'DELETE']);
+    expect(refWrites[0]!.body.ref).toBe('refs/heads/api7-sync-lock/production');
+    expect(gh.refs.size).toBe(0);
+    expect(run.state.finished).toBe('true');
+    // The tokens are masked first thing, before anything else is printed.
+    expect(run.log.split('\n').slice(0, 2).sort()).toEqual(
+      [`::add-mask::${API7_TOKEN}`, `::add-mask::${GITHUB_TOKEN}`].sort(),
+    );
+    expect(secretsIn(run.log, run.summary, JSON.stringify(run.outputs), JSON.stringify(gh.deployments))).toBe(
+      false,
+    );
+  });
+
+  it('fails a refused promotion naming the reason, marks the deployment failed, releases the lock', async () => {
+    sb = await sandbox(
+      walkthroughSeed({
+        token: API7_TOKEN,
+        services: [
+          ...walkthroughSeed().services!,
+          {
+            gatewayGroup: PROD,
+            name: 'squatter',
+            version: '1',
+            routes: [{ name: 'x', paths: ['/anything/*'] }],
+          },
+        ],
+      }),
+    );
+    gh = await fakeGitHub();
+    const ws = workspace(sb);
+    const refused = await step(ws, { from: 'test', to: 'production', version: '0.9.0' });
+    expect(refused.code).toBe(1);
+    expect(refused.log).toMatch(
+      /::error::promotion test → production did not succeed: "httpbin API" refused \(not-current-version\)/,
+    );
+    expect(await writes(sb)).toEqual([]);
+    expect(gh.refs.size).toBe(0);
+    // The attempt is on record: a deployment that failed.
+    expect(gh.deployments.map((d) => d.statuses.map((s) => s.state))).toEqual([['in_progress', 'failure']]);
+
+    const conflict = await step(ws, { from: 'test', to: 'production', services: 'httpbin API' });
+    expect(conflict.code).toBe(1);
+    expect(conflict.log).toMatch(
+      /"httpbin API" refused \(route-conflict\): route \*\/anything\/\* of "httpbin API" already exists/,
+    );
+    expect(gh.refs.size).toBe(0);
+    expect(secretsIn(refused.log, conflict.log, JSON.stringify(gh.deployments))).toBe(false);
+  });
+
+  it('marks the deployment failed when the sync is rolled back', async () => {
+    sb = await sandbox(walkthroughSeed({ token: API7_TOKEN }));
+    gh = await fakeGitHub();
+    const ws = workspace(sb).replace(/$/, '');
+    writeFileSync(
+      path.join(ws, '.github', 'api7-sync.yml'),
+      readFileSync(path.join(ws, '.github', 'api7-sync.yml'), 'utf8').replace(
+        '{path: /headers}',
+        '{path: /status/500, status: 200}',
+      ),
+    );
+    const run = await step(ws, { from: 'test', to: 'production' });
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.outputs.result!).services[0]).toMatchObject({
+      action: 'rolled-back',
+      reason: 'verify-failed',
+    });
+    expect(gh.deployments[0]!.statuses.map((s) => s.state)).toEqual(['in_progress', 'failure']);
+    expect(gh.refs.size).toBe(0);
+  });
+
+  it('fails fast while another run holds the lock, and takes over an expired one', async () => {
+    sb = await sandbox(walkthroughSeed({ token: API7_TOKEN }));
+    gh = await fakeGitHub();
+    const ws = workspace(sb);
+    const lockCommit = (until: string) => {
+      const sha = `c0ffee${until.replace(/\D/g, '')}`.slice(0, 40);
+      gh!.commits.set(sha, {
+        message: `api7-sync lock: production\n\n${JSON.stringify({ environment: 'production', holder: 'acme/shop run 7 (by bob)', reason: 'promote test → production', since: '2026-11-27T11:00:00.000Z', until })}\n`,
+        parents: [],
+        tree: 't',
+      });
+      gh!.refs.set('refs/heads/api7-sync-lock/production', sha);
+    };
+    lockCommit(new Date(Date.now() + 600_000).toISOString());
+    const blocked = await step(ws, { from: 'test', to: 'production' });
+    expect(blocked.code).toBe(1);
+    expect(blocked.log).toMatch(
+      /::error::the lock on environment "production" is held by acme\/shop run 7 \(by bob\) since 2026-11-27T11:00:00.000Z/,
+    );
+    expect(await serviceIn(sb, PROD, 'httpbin API')).toBeUndefined();
+    expect(gh.refs.size).toBe(1);
+
+    lockCommit('2020-01-01T00:00:00.000Z');
+    const takeover = await step(ws, { from: 'test', to: 'production' });
+    expect(takeover.code, takeover.log).toBe(0);
+    expect(takeover.log).toMatch(
+      /::warning::took over the expired lock on "production", which was held by acme\/shop run 7/,
+    );
+    expect(gh.refs.size).toBe(0);
+  });
+
+  it('calls no GitHub API with lock: false and record-deployment: false; reports config errors as annotations', async () => {
+    sb = await sandbox(walkthroughSeed({ token: API7_TOKEN }));
+    const ws = workspace(sb);
+    const run = await step(ws, {
+      from: 'test',
+      to: 'production',
+      lock: 'false',
+      'record-deployment': 'false',
+      'github-token': '',
+    });
+    expect(run.code, run.log).toBe(0);
+    writeFileSync(
+      path.join(ws, 'bad.yml'),
+      'controlPlane:\n  url: https://x:7443\n  colour: blue\nenvironments: {}\nservices: {}\n',
+    );
+    const bad = await step(ws, {
+      from: 'test',
+      to: 'production',
+      config: 'bad.yml',
+      lock: 'false',
+      'record-deployment': 'false',
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.log).toMatch(
+      /::error title=api7-sync config,file=bad\.yml,line=3,col=3::unknown key "colour" in controlPlane/,
+    );
+  });
+
+  it('a dry run changes nothing, takes no lock, and says whether production would change', async () => {
+    sb = await sandbox(walkthroughSeed({ token: API7_TOKEN }));
+    gh = await fakeGitHub();
+    const run = await step(workspace(sb), { from: 'test', to: 'production', 'dry-run': 'true' });
+    expect(run.code, run.log).toBe(0);
+    expect(run.outputs.changed).toBe('true');
+    expect(JSON.parse(run.outputs.result!)).toMatchObject({
+      dryRun: true,
+      services: [{ action: 'planned' }],
+    });
+    expect(await writes(sb)).toEqual([]);
+    expect(gh.requests).toEqual([]);
+  });
+
+  it('the post step releases the lock and fails the deployment of a cancelled main step', async () => {
+    sb = await sandbox(walkthroughSeed({ token: API7_TOKEN }));
+    gh = await fakeGitHub();
+    gh.commits.set('a'.repeat(40), {
+      message: 'api7-sync lock: production\n\n{"holder":"this run"}',
+      parents: [],
+      tree: 't',
+    });
+    gh.refs.set('refs/heads/api7-sync-lock/production', 'a'.repeat(40));
+    gh.deployments.push({ id: 1, body: {}, statuses: [{ state: 'in_progress' }] });
+    const post = await step(
+      workspace(sb),
+      { from: 'test', to: 'production' },
+      {
+        STATE_isPost: 'true',
+        STATE_lockEnvironment: 'production',
+        STATE_lockSha: 'a'.repeat(40),
+        STATE_deploymentId: '1',
+      },
+    );
+    expect(post.code, post.log).toBe(0);
+    expect(gh.refs.size).toBe(0);
+    expect(gh.deployments[0]!.statuses.map((s) => s.state)).toEqual(['in_progress', 'failure']);
+    expect(await writes(sb)).toEqual([]);
+  });
+});
