@@ -11,6 +11,7 @@ import {
   ConfigError,
   createEngine,
   loadConfigFile,
+  refusedResult,
   resultText,
   type Config,
   type SyncResult,
@@ -18,6 +19,7 @@ import {
 import { demoCommand } from './commands/demo.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { processIo, type Io } from './io.js';
+import { LockUsageError, withEnvironmentLock } from './lock.js';
 
 export const EXIT = { ok: 0, failed: 1, refused: 2, usage: 64 } as const;
 
@@ -44,7 +46,7 @@ const COMMANDS: Record<string, { usage: string; options: ParseArgsConfig['option
   sync: {
     usage:
       'api7-sync sync --from ENV --to ENV [--service NAME]... [--version V] [--new-version V] [--config F] [--json]\n' +
-      '               [--dry-run] [--no-verify] [--no-rollback] [--atomic|--no-atomic]',
+      '               [--dry-run] [--no-verify] [--no-rollback] [--atomic|--no-atomic] [--lock OWNER/REPO]',
     options: {
       ...SYNC_FLAGS,
       'dry-run': { type: 'boolean' },
@@ -53,6 +55,7 @@ const COMMANDS: Record<string, { usage: string; options: ParseArgsConfig['option
       atomic: { type: 'boolean' },
       'no-atomic': { type: 'boolean' },
       'verify-timeout': { type: 'string' },
+      lock: { type: 'string' },
     },
   },
   status: {
@@ -65,7 +68,8 @@ const COMMANDS: Record<string, { usage: string; options: ParseArgsConfig['option
     },
   },
   rollback: {
-    usage: 'api7-sync rollback --env ENV --service NAME [--to-version V] [--config F] [--json] [--no-verify]',
+    usage:
+      'api7-sync rollback --env ENV --service NAME [--to-version V] [--config F] [--json] [--no-verify] [--lock OWNER/REPO]',
     options: {
       env: { type: 'string' },
       service: { type: 'string' },
@@ -74,6 +78,7 @@ const COMMANDS: Record<string, { usage: string; options: ParseArgsConfig['option
       'token-file': { type: 'string' },
       json: { type: 'boolean' },
       'no-verify': { type: 'boolean' },
+      lock: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   },
@@ -194,7 +199,7 @@ function reportError(err: unknown, command: string, io: Io, usage: string): numb
     io.stderr(err.message);
     return EXIT.usage;
   }
-  if (err instanceof UsageError) {
+  if (err instanceof UsageError || err instanceof LockUsageError) {
     io.stderr(`api7-sync ${command}: ${err.message}\nusage: ${usage}`);
     return EXIT.usage;
   }
@@ -227,13 +232,26 @@ async function syncCommand(command: 'plan' | 'sync', values: Values, io: Io, usa
       newVersion: values['new-version'] as string | undefined,
     });
     const dryRun = command === 'plan' || Boolean(values['dry-run']);
-    const result = await engine.apply(plan, {
-      dryRun,
-      verify: !values['no-verify'],
-      rollbackOnFailure: !values['no-rollback'],
-      atomic: values.atomic ? true : values['no-atomic'] ? false : undefined,
-      verifyTimeoutMs: verifyTimeout,
-    });
+    const started = Date.now();
+    const apply = () =>
+      engine.apply(plan, {
+        dryRun,
+        verify: !values['no-verify'],
+        rollbackOnFailure: !values['no-rollback'],
+        atomic: values.atomic ? true : values['no-atomic'] ? false : undefined,
+        verifyTimeoutMs: verifyTimeout,
+      });
+    // Plans and dry runs change nothing, so they need no lock.
+    const locked = dryRun
+      ? { ran: true as const, value: await apply() }
+      : await withEnvironmentLock(
+          values.lock as string | undefined,
+          plan.to.environment,
+          `promote ${plan.from.environment} → ${plan.to.environment}`,
+          io,
+          apply,
+        );
+    const result = locked.ran ? locked.value : refusedResult(plan, 'lock-held', locked.message, started);
     if (values.json) io.stdout(JSON.stringify(result, null, 2));
     else io.stderr(resultText(result));
     return exitFor(result);
@@ -280,14 +298,45 @@ async function rollbackCommand(values: Values, io: Io): Promise<number> {
   const config = loadConfig(values, io);
   const engine = createEngine({ config, token: readToken(values, io), logger: (line) => io.stderr(line) });
   try {
-    const result = await engine.rollback(
-      {
-        environment: values.env as string,
-        service: values.service as string,
-        toVersion: values['to-version'] as string | undefined,
-      },
-      { verify: !values['no-verify'] },
+    const started = Date.now();
+    const environment = values.env as string;
+    const service = values.service as string;
+    const locked = await withEnvironmentLock(
+      values.lock as string | undefined,
+      environment,
+      `roll back "${service}"`,
+      io,
+      () =>
+        engine.rollback(
+          { environment, service, toVersion: values['to-version'] as string | undefined },
+          { verify: !values['no-verify'] },
+        ),
     );
+    const result = locked.ran
+      ? locked.value
+      : refusedResult(
+          {
+            from: { environment },
+            to: { environment },
+            entries: [
+              {
+                name: service,
+                decision: 'refused',
+                reason: null,
+                message: null,
+                version: null,
+                requestedVersion: null,
+                drift: [],
+                runtimeLabel: null,
+                probes: [],
+              },
+            ],
+            createdAt: started,
+          },
+          'lock-held',
+          locked.message,
+          started,
+        );
     if (values.json) io.stdout(JSON.stringify(result, null, 2));
     else io.stderr(resultText(result));
     return exitFor(result);

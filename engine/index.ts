@@ -212,4 +212,4 @@ export type { Plan, ServiceResult, SyncResult } from './model.js';
 export { isOk } from './model.js';
 export type { PlanRequest } from './plan.js';
 export type { ApplyOptions } from './apply.js';
-export { resultMarkdown, resultText } from './report.js';
+export { refusedResult, resultMarkdown, resultText } from './report.js';

@@ -1,5 +1,6 @@
 /** The result as JSON (`schemaVersion: 1`) and as a Markdown table, both from one place. */
-import { isOk, type Plan, type ServiceResult, type SyncResult } from './model.js';
+import { baseResult } from './apply.js';
+import { isOk, type Plan, type Reason, type ServiceResult, type SyncResult } from './model.js';
 
 export function buildResult(
   plan: Plan,
@@ -16,6 +17,16 @@ export function buildResult(
     ok: isOk(services),
     durationMs: Date.now() - startedAt,
   };
+}
+
+/** Every service of a plan refused for one reason (a held lock, a missing approval). */
+export function refusedResult(plan: Plan, reason: Reason, message: string, startedAt: number): SyncResult {
+  return buildResult(
+    plan,
+    plan.entries.map((e) => ({ ...baseResult(e, 'refused'), reason, message })),
+    false,
+    startedAt,
+  );
 }
 
 /** Text that ends up in Markdown (service names come from API7): no markup, no HTML, one line. */

@@ -7,7 +7,12 @@ const io = readFileSync('action/io.ts', 'utf8');
 
 describe('action.yml', () => {
   it('runs the committed bundle on node24, main and post', () => {
-    expect(metadata.runs).toEqual({ using: 'node24', main: 'dist/index.js', post: 'dist/index.js', 'post-if': 'always()' });
+    expect(metadata.runs).toEqual({
+      using: 'node24',
+      main: 'dist/index.js',
+      post: 'dist/index.js',
+      'post-if': 'always()',
+    });
   });
 
   it('declares exactly the inputs and outputs that action/io.ts reads and writes', () => {

@@ -7,7 +7,17 @@ import { createInterface } from 'node:readline';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/server.js';
-import { deadPort, PROD, sandbox, serviceIn, TEST, walkthroughSeed, writes } from '../helpers/sandbox.js';
+import { fakeGitHub } from '../helpers/github-server.js';
+import {
+  api,
+  deadPort,
+  PROD,
+  sandbox,
+  serviceIn,
+  TEST,
+  walkthroughSeed,
+  writes,
+} from '../helpers/sandbox.js';
 
 const BIN = path.resolve('bin/api7-sync.js');
 const TOKEN = 'a7ee-test-secret-token';
@@ -234,6 +244,55 @@ describe('api7-sync sync and plan', () => {
     expect(back.code, back.stderr).toBe(0);
     expect(JSON.parse(back.stdout).services[0]).toMatchObject({ version: '0.9.0', previousVersion: '1.0.0' });
     expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('0.9.0');
+  });
+});
+
+describe('api7-sync --lock', () => {
+  it('takes the same environment lock as the Action; a held lock refuses with exit 2 and no write', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const gh = await fakeGitHub();
+    try {
+      const dir = repo(sb);
+      const lockEnv = { ...env(sb), GITHUB_TOKEN: 'ghs_cli-secret', GITHUB_API_URL: gh.url };
+      const ok = await run(
+        ['sync', '--from', 'test', '--to', 'production', '--lock', 'acme/shop', '--no-verify', '--json'],
+        lockEnv,
+        dir,
+      );
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(gh.requests.filter((r) => r.path.includes('/git/refs')).map((r) => r.method)).toEqual([
+        'POST',
+        'DELETE',
+      ]);
+      expect(gh.refs.size).toBe(0);
+
+      gh.commits.set('b'.repeat(40), {
+        message: `api7-sync lock: production\n\n${JSON.stringify({ holder: 'acme/shop run 9 (by carol)', reason: 'promote test → production', since: '2026-11-27T10:00:00.000Z', until: '2999-01-01T00:00:00.000Z' })}`,
+        parents: [],
+        tree: 't',
+      });
+      gh.refs.set('refs/heads/api7-sync-lock/production', 'b'.repeat(40));
+      await api(sb, 'DELETE', '/sandbox/requests', undefined, null);
+      const held = await run(
+        ['rollback', '--env', 'production', '--service', 'httpbin API', '--lock', 'acme/shop', '--json'],
+        lockEnv,
+        dir,
+      );
+      expect(held.code).toBe(2);
+      expect(JSON.parse(held.stdout).services[0]).toMatchObject({ action: 'refused', reason: 'lock-held' });
+      expect(JSON.parse(held.stdout).services[0].message).toMatch(/held by acme\/shop run 9 \(by carol\)/);
+      expect(await writes(sb)).toEqual([]);
+      const noToken = await run(
+        ['sync', '--from', 'test', '--to', 'production', '--lock', 'acme/shop'],
+        env(sb),
+        dir,
+      );
+      expect(noToken.code).toBe(64);
+      expect(noToken.stderr).toMatch(/--lock needs GITHUB_TOKEN/);
+      for (const out of [ok, held, noToken]) expect(out.stdout + out.stderr).not.toContain('ghs_cli-secret');
+    } finally {
+      await gh.close();
+    }
   });
 });
 
