@@ -1,12 +1,15 @@
 /**
- * A small local HTTP server that plays the GitHub REST endpoints api7-sync uses: git trees,
- * commits and refs (the environment lock) and deployments with statuses. It keeps just enough
- * state to behave like GitHub: 422 for an existing ref, and for an update that is not a fast
- * forward.
+ * A stand-in for the GitHub REST API, with just enough state to behave like GitHub for what
+ * api7-sync uses: git trees/commits/refs (422 for an existing ref and for an update that is not a
+ * fast forward), deployments and statuses, and for the bot: installation tokens, repositories and
+ * their files, collaborator permissions, pull requests, issue comments, reactions and team
+ * membership. The same model is served over HTTP (for whole programs) or through nock (for
+ * Probot's Octokit in process, which fetches through the global fetch that nock intercepts).
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import nock from 'nock';
 
 export interface RecordedRequest {
   method: string;
@@ -15,28 +18,60 @@ export interface RecordedRequest {
   authorization?: string;
 }
 
-export interface FakeGitHub {
-  url: string;
-  requests: RecordedRequest[];
-  refs: Map<string, string>;
-  commits: Map<string, { message: string; parents: string[]; tree: string }>;
-  deployments: { id: number; body: any; statuses: any[] }[];
-  /** Answers the next matching request with this status instead. */
-  failNext(method: string, pathPattern: RegExp, status: number): void;
-  close(): Promise<void>;
+export interface Comment {
+  id: number;
+  issue_number: number;
+  body: string;
+  user: { login: string; type: 'User' | 'Bot' };
+  created_at: string;
+  updated_at: string;
 }
 
-const sha = (text: string) => createHash('sha1').update(text).digest('hex');
+export interface PullRequest {
+  number: number;
+  head: { sha: string; ref: string; repo: { full_name: string; fork: boolean } };
+  base: { ref: string; repo: { full_name: string } };
+  user: { login: string };
+}
 
-export async function fakeGitHub(): Promise<FakeGitHub> {
-  const requests: RecordedRequest[] = [];
-  const refs = new Map<string, string>();
-  const commits = new Map<string, { message: string; parents: string[]; tree: string }>();
-  const deployments: { id: number; body: any; statuses: any[] }[] = [];
-  const failures: { method: string; pattern: RegExp; status: number }[] = [];
-  let counter = 0;
+export class GitHubModel {
+  readonly requests: RecordedRequest[] = [];
+  readonly refs = new Map<string, string>();
+  readonly commits = new Map<string, { message: string; parents: string[]; tree: string }>();
+  readonly deployments: { id: number; body: any; statuses: any[]; created_at: string }[] = [];
+  /** Files on the default branch (`main`) and on other refs: `${ref}:${path}` → text. */
+  readonly files = new Map<string, string>();
+  readonly permissions = new Map<string, 'admin' | 'write' | 'read' | 'none'>();
+  readonly teams = new Map<string, string[]>();
+  readonly pulls = new Map<number, PullRequest>();
+  readonly comments: Comment[] = [];
+  readonly reactions: { comment: number; content: string }[] = [];
+  readonly repository: string;
+  private failures: { method: string; pattern: RegExp; status: number }[] = [];
+  private counter = 0;
+  /** The clock comments are stamped with. */
+  now: () => Date = () => new Date();
 
-  const isAncestor = (ancestor: string, of: string): boolean => {
+  constructor(repository = 'acme/shop') {
+    this.repository = repository;
+  }
+
+  failNext(method: string, pattern: RegExp, status: number): void {
+    this.failures.push({ method, pattern, status });
+  }
+
+  addComment(issue: number, login: string, body: string, type: 'User' | 'Bot' = 'User'): Comment {
+    const at = this.now().toISOString();
+    const comment = { id: 1000 + ++this.counter, issue_number: issue, body, user: { login, type }, created_at: at, updated_at: at };
+    this.comments.push(comment);
+    return comment;
+  }
+
+  commentsOn(issue: number): Comment[] {
+    return this.comments.filter((c) => c.issue_number === issue);
+  }
+
+  private isAncestor(ancestor: string, of: string): boolean {
     const seen = new Set<string>();
     const stack = [of];
     while (stack.length) {
@@ -44,101 +79,164 @@ export async function fakeGitHub(): Promise<FakeGitHub> {
       if (s === ancestor) return true;
       if (seen.has(s)) continue;
       seen.add(s);
-      stack.push(...(commits.get(s)?.parents ?? []));
+      stack.push(...(this.commits.get(s)?.parents ?? []));
     }
     return false;
-  };
+  }
 
+  private sha(text: string): string {
+    return createHash('sha1').update(`${++this.counter} ${text}`).digest('hex');
+  }
+
+  handle(method: string, rawPath: string, body: any, authorization?: string): { status: number; body?: unknown } {
+    const url = new URL(rawPath, 'http://github');
+    const path = decodeURIComponent(url.pathname).replace(/^\/api\/v3/, '');
+    this.requests.push({ method, path: path + url.search, body, authorization });
+    const failure = this.failures.findIndex((f) => f.method === method && f.pattern.test(path));
+    if (failure >= 0) {
+      const [f] = this.failures.splice(failure, 1);
+      return { status: f!.status, body: { message: 'injected failure' } };
+    }
+    const notFound = { status: 404, body: { message: 'Not Found' } };
+    const repoPrefix = /^\/repos\/([^/]+)\/([^/]+)/.exec(path);
+    if (repoPrefix && `${repoPrefix[1]}/${repoPrefix[2]}` !== this.repository) return notFound;
+    const rest = repoPrefix ? path.slice(repoPrefix[0].length) : path;
+    let m: RegExpExecArray | null;
+
+    if (method === 'POST' && (m = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path))) {
+      return { status: 201, body: { token: `ghs_installation_${m[1]}`, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: {}, repository_selection: 'all' } };
+    }
+    if (method === 'GET' && path === '/app/installations') return { status: 200, body: [{ id: 1, account: { login: this.repository.split('/')[0] } }] };
+    if (method === 'GET' && path === '/installation/repositories') {
+      const [owner, name] = this.repository.split('/');
+      return { status: 200, body: { total_count: 1, repositories: [{ name, full_name: this.repository, owner: { login: owner }, default_branch: 'main' }] } };
+    }
+    if (method === 'GET' && (m = /^\/orgs\/([^/]+)\/teams\/([^/]+)\/memberships\/([^/]+)$/.exec(path))) {
+      return (this.teams.get(`${m[1]}/${m[2]}`) ?? []).includes(m[3]!) ? { status: 200, body: { state: 'active', role: 'member' } } : notFound;
+    }
+    if (!repoPrefix) return { status: 404, body: { message: `fake GitHub has no ${method} ${path}` } };
+
+    if (method === 'GET' && rest === '') return { status: 200, body: { full_name: this.repository, default_branch: 'main' } };
+    if (method === 'GET' && (m = /^\/contents\/(.+)$/.exec(rest))) {
+      const ref = url.searchParams.get('ref') ?? 'main';
+      const text = this.files.get(`${ref}:${m[1]}`);
+      return text === undefined ? notFound : { status: 200, body: { type: 'file', encoding: 'base64', content: Buffer.from(text).toString('base64'), path: m[1] } };
+    }
+    if (method === 'GET' && (m = /^\/collaborators\/([^/]+)\/permission$/.exec(rest))) {
+      const permission = this.permissions.get(m[1]!) ?? 'none';
+      return { status: 200, body: { permission, role_name: permission, user: { login: m[1] } } };
+    }
+    if (method === 'GET' && (m = /^\/pulls\/(\d+)$/.exec(rest))) {
+      const pr = this.pulls.get(Number(m[1]));
+      return pr ? { status: 200, body: pr } : notFound;
+    }
+    if (method === 'GET' && (m = /^\/issues\/(\d+)\/comments$/.exec(rest))) {
+      const perPage = Number(url.searchParams.get('per_page') ?? 30);
+      const page = Number(url.searchParams.get('page') ?? 1);
+      return { status: 200, body: this.commentsOn(Number(m[1])).slice((page - 1) * perPage, page * perPage) };
+    }
+    if (method === 'POST' && (m = /^\/issues\/(\d+)\/comments$/.exec(rest))) {
+      return { status: 201, body: this.addComment(Number(m[1]), 'api7-sync[bot]', body.body, 'Bot') };
+    }
+    if (method === 'PATCH' && (m = /^\/issues\/comments\/(\d+)$/.exec(rest))) {
+      const c = this.comments.find((x) => x.id === Number(m![1]));
+      if (!c) return notFound;
+      c.body = body.body;
+      c.updated_at = this.now().toISOString();
+      return { status: 200, body: c };
+    }
+    if (method === 'POST' && (m = /^\/issues\/comments\/(\d+)\/reactions$/.exec(rest))) {
+      this.reactions.push({ comment: Number(m[1]), content: body.content });
+      return { status: 201, body: { id: this.reactions.length, content: body.content } };
+    }
+    if (method === 'POST' && rest === '/git/trees') return { status: 201, body: { sha: this.sha(JSON.stringify(body)) } };
+    if (method === 'POST' && rest === '/git/commits') {
+      const s = this.sha(JSON.stringify(body));
+      this.commits.set(s, { message: body.message, parents: body.parents ?? [], tree: body.tree });
+      return { status: 201, body: { sha: s, message: body.message, parents: (body.parents ?? []).map((p: string) => ({ sha: p })) } };
+    }
+    if (method === 'GET' && (m = /^\/git\/commits\/([0-9a-f]+)$/.exec(rest))) {
+      const c = this.commits.get(m[1]!);
+      return c ? { status: 200, body: { sha: m[1], message: c.message, parents: c.parents.map((p) => ({ sha: p })) } } : notFound;
+    }
+    if (method === 'POST' && rest === '/git/refs') {
+      if (this.refs.has(body.ref)) return { status: 422, body: { message: 'Reference already exists' } };
+      this.refs.set(body.ref, body.sha);
+      return { status: 201, body: { ref: body.ref, object: { sha: body.sha } } };
+    }
+    if ((m = /^\/git\/refs?\/(heads\/.+)$/.exec(rest))) {
+      const ref = `refs/${m[1]}`;
+      const current = this.refs.get(ref);
+      if (method === 'GET') return current ? { status: 200, body: { ref, object: { sha: current, type: 'commit' } } } : notFound;
+      if (method === 'DELETE') {
+        if (!current) return { status: 422, body: { message: 'Reference does not exist' } };
+        this.refs.delete(ref);
+        return { status: 204 };
+      }
+      if (method === 'PATCH') {
+        if (!current) return { status: 422, body: { message: 'Reference does not exist' } };
+        if (!body.force && !this.isAncestor(current, body.sha)) return { status: 422, body: { message: 'Update is not a fast forward' } };
+        this.refs.set(ref, body.sha);
+        return { status: 200, body: { ref, object: { sha: body.sha } } };
+      }
+    }
+    if (method === 'POST' && rest === '/deployments') {
+      const d = { id: this.deployments.length + 1, body, statuses: [] as any[], created_at: this.now().toISOString() };
+      this.deployments.push(d);
+      return { status: 201, body: { id: d.id, environment: body.environment, ref: body.ref, payload: body.payload } };
+    }
+    if (method === 'GET' && rest === '/deployments') {
+      return { status: 200, body: [...this.deployments].reverse().map((d) => ({ id: d.id, environment: d.body.environment, payload: d.body.payload, created_at: d.created_at, creator: { login: 'api7-sync[bot]', type: 'Bot' } })) };
+    }
+    if ((m = /^\/deployments\/(\d+)\/statuses$/.exec(rest))) {
+      const d = this.deployments.find((x) => x.id === Number(m![1]));
+      if (!d) return notFound;
+      if (method === 'GET') return { status: 200, body: [...d.statuses].reverse() };
+      if (method === 'POST') {
+        d.statuses.push({ ...body, created_at: this.now().toISOString() });
+        return { status: 201, body: { id: d.statuses.length, state: body.state } };
+      }
+    }
+    return { status: 404, body: { message: `fake GitHub has no ${method} ${path}` } };
+  }
+}
+
+export interface FakeGitHub extends GitHubModel {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The model over HTTP on 127.0.0.1. */
+export async function fakeGitHub(model = new GitHubModel()): Promise<FakeGitHub> {
   const server = http.createServer((req, res) => {
     let raw = '';
     req.on('data', (c) => (raw += c));
     req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://github');
-      const path = decodeURIComponent(url.pathname);
-      const method = req.method ?? 'GET';
-      const body = raw ? JSON.parse(raw) : undefined;
-      requests.push({ method, path, body, authorization: req.headers.authorization });
-      const send = (status: number, data?: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(data === undefined ? '' : JSON.stringify(data));
-      };
-      const failure = failures.findIndex((f) => f.method === method && f.pattern.test(path));
-      if (failure >= 0) {
-        const [f] = failures.splice(failure, 1);
-        return send(f!.status, { message: 'injected failure' });
-      }
-      let m: RegExpExecArray | null;
-      if (method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/git\/trees$/.test(path)) {
-        return send(201, { sha: sha(`tree ${++counter} ${raw}`) });
-      }
-      if (method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/git\/commits$/.test(path)) {
-        const s = sha(`commit ${++counter} ${raw}`);
-        commits.set(s, { message: body.message, parents: body.parents ?? [], tree: body.tree });
-        return send(201, {
-          sha: s,
-          message: body.message,
-          parents: (body.parents ?? []).map((p: string) => ({ sha: p })),
-        });
-      }
-      if (method === 'GET' && (m = /^\/repos\/[^/]+\/[^/]+\/git\/commits\/([0-9a-f]+)$/.exec(path))) {
-        const c = commits.get(m[1]!);
-        return c
-          ? send(200, { sha: m[1], message: c.message, parents: c.parents.map((p) => ({ sha: p })) })
-          : send(404, { message: 'Not Found' });
-      }
-      if (method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/git\/refs$/.test(path)) {
-        if (refs.has(body.ref)) return send(422, { message: 'Reference already exists' });
-        refs.set(body.ref, body.sha);
-        return send(201, { ref: body.ref, object: { sha: body.sha } });
-      }
-      if ((m = /^\/repos\/[^/]+\/[^/]+\/git\/refs?\/(heads\/.+)$/.exec(path))) {
-        const ref = `refs/${m[1]}`;
-        const current = refs.get(ref);
-        if (method === 'GET')
-          return current
-            ? send(200, { ref, object: { sha: current, type: 'commit' } })
-            : send(404, { message: 'Not Found' });
-        if (method === 'DELETE') {
-          if (!current) return send(422, { message: 'Reference does not exist' });
-          refs.delete(ref);
-          return send(204);
-        }
-        if (method === 'PATCH') {
-          if (!current) return send(422, { message: 'Reference does not exist' });
-          if (!body.force && !isAncestor(current, body.sha))
-            return send(422, { message: 'Update is not a fast forward' });
-          refs.set(ref, body.sha);
-          return send(200, { ref, object: { sha: body.sha } });
-        }
-      }
-      if (method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/deployments$/.test(path)) {
-        const d = { id: deployments.length + 1, body, statuses: [] as any[] };
-        deployments.push(d);
-        return send(201, { id: d.id, environment: body.environment, ref: body.ref });
-      }
-      if (method === 'POST' && (m = /^\/repos\/[^/]+\/[^/]+\/deployments\/(\d+)\/statuses$/.exec(path))) {
-        const d = deployments.find((x) => x.id === Number(m![1]));
-        if (!d) return send(404, { message: 'Not Found' });
-        d.statuses.push(body);
-        return send(201, { id: d.statuses.length, state: body.state });
-      }
-      send(404, { message: `fake GitHub has no ${method} ${path}` });
+      const answer = model.handle(req.method ?? 'GET', req.url ?? '/', raw ? JSON.parse(raw) : undefined, req.headers.authorization);
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
+  return Object.assign(model, {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    refs,
-    commits,
-    deployments,
-    failNext(method, pattern, status) {
-      failures.push({ method, pattern, status });
-    },
     close: () =>
-      new Promise((r) => {
+      new Promise<void>((r) => {
         server.close(() => r());
         server.closeAllConnections();
       }),
-  };
+  });
+}
+
+/** The model behind nock, for Octokits in this process (Probot's fetches through global fetch). */
+export function interceptGitHub(model: GitHubModel, origin = 'https://api.github.com'): nock.Scope {
+  const scope = nock(origin).persist();
+  for (const method of ['get', 'post', 'patch', 'put', 'delete'] as const) {
+    scope[method](/.*/).reply(function (uri, body) {
+      const parsed = typeof body === 'string' && body ? JSON.parse(body) : body || undefined;
+      const answer = model.handle(method.toUpperCase(), uri, parsed, String(this.req.headers.authorization ?? ''));
+      return [answer.status, answer.body ?? ''];
+    });
+  }
+  return scope;
 }

@@ -1,0 +1,116 @@
+/**
+ * The pull-request command grammar (DESIGN.md §7). A command counts only at the very start of a
+ * comment, case-insensitively; anything else is not for us. Service names with spaces are quoted:
+ * `/sync production "httpbin API" --version 1.0.0`.
+ */
+
+export type Command =
+  | { kind: 'sync'; environment: string; services: string[]; version?: string; from?: string; dryRun: boolean }
+  | { kind: 'approve'; request?: string }
+  | { kind: 'deny'; request?: string }
+  | { kind: 'rollback'; environment: string; service: string }
+  | { kind: 'lock'; environment: string; reason: string }
+  | { kind: 'unlock'; environment: string }
+  | { kind: 'status' }
+  | { kind: 'help' };
+
+export type Parsed = { ok: true; command: Command } | { ok: false; error: string } | null;
+
+export const USAGE = [
+  '`/sync <environment> [service ...] [--version V] [--from ENV] [--dry-run]`: promote the running version into an environment',
+  '`/approve [request]`, `/deny [request]`: decide on a pending sync (the latest one by default)',
+  '`/rollback <environment> <service>`: go back to the version that ran before',
+  '`/lock <environment> [reason]`, `/unlock <environment>`: hold or release an environment',
+  '`/status`: the service × environment version matrix',
+  '`/help`: this list',
+].join('\n');
+
+/** Comments longer than this on their first line are not commands (and are not parsed). */
+const MAX_LINE = 2000;
+const NAME = /^[\p{L}\p{N}][\p{L}\p{N} _.\-/]{0,127}$/u;
+const ENV = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** Splits on whitespace, keeping "double" or 'single' quoted runs together. */
+function tokenize(line: string): string[] | { error: string } {
+  const tokens: string[] = [];
+  const re = /"([^"]*)"|'([^']*)'|(\S+)/gy;
+  let i = 0;
+  while (i < line.length) {
+    while (i < line.length && /\s/.test(line[i]!)) i++;
+    if (i >= line.length) break;
+    re.lastIndex = i;
+    const m = re.exec(line);
+    if (!m) return { error: 'a quote is not closed' };
+    const token = m[1] ?? m[2] ?? m[3]!;
+    if (m[3] !== undefined && /["']/.test(m[3])) return { error: 'a quote is not closed' };
+    tokens.push(token);
+    i = re.lastIndex;
+  }
+  return tokens;
+}
+
+export function parseCommand(body: string): Parsed {
+  const firstLine = body.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0] ?? '';
+  if (!firstLine.startsWith('/')) return null;
+  if (firstLine.length > MAX_LINE) return { ok: false, error: 'the command line is too long' };
+  const tokens = tokenize(firstLine.trim());
+  if (!Array.isArray(tokens)) return { ok: false, error: tokens.error };
+  const [head, ...args] = tokens;
+  const word = head!.slice(1).toLowerCase();
+  const fail = (error: string): Parsed => ({ ok: false, error });
+  switch (word) {
+    case 'sync': {
+      const services: string[] = [];
+      let version: string | undefined;
+      let from: string | undefined;
+      let dryRun = false;
+      let environment: string | undefined;
+      for (let i = 0; i < args.length; i++) {
+        const a = args[i]!;
+        if (a === '--dry-run') dryRun = true;
+        else if (a === '--version' || a === '--from') {
+          const value = args[++i];
+          if (value === undefined || value.startsWith('--')) return fail(`${a} needs a value`);
+          if (!/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/.test(value)) return fail(`${a} "${value}" is not a valid ${a === '--from' ? 'environment' : 'version'}`);
+          if (a === '--version') version = value;
+          else from = value;
+        } else if (a.startsWith('--')) return fail(`unknown option ${a}`);
+        else if (environment === undefined) environment = a;
+        else services.push(a);
+      }
+      if (!environment) return fail('say which environment: /sync production');
+      if (!ENV.test(environment)) return fail(`"${environment}" is not an environment name`);
+      for (const s of services) if (!NAME.test(s)) return fail(`"${s}" is not a service name`);
+      return { ok: true, command: { kind: 'sync', environment, services, version, from, dryRun } };
+    }
+    case 'approve':
+    case 'deny': {
+      if (args.length > 1) return fail(`/${word} takes at most one request number`);
+      const request = args[0];
+      if (request !== undefined && !/^#?\d{1,20}$/.test(request)) return fail(`"${request}" is not a request number`);
+      return { ok: true, command: { kind: word, request: request?.replace(/^#/, '') } };
+    }
+    case 'rollback': {
+      const [environment, ...rest] = args;
+      const service = rest.join(' ');
+      if (!environment || !service) return fail('say which environment and service: /rollback production "httpbin API"');
+      if (!ENV.test(environment)) return fail(`"${environment}" is not an environment name`);
+      if (!NAME.test(service)) return fail(`"${service}" is not a service name`);
+      return { ok: true, command: { kind: 'rollback', environment, service } };
+    }
+    case 'lock':
+    case 'unlock': {
+      const [environment, ...rest] = args;
+      if (!environment) return fail(`say which environment: /${word} production`);
+      if (!ENV.test(environment)) return fail(`"${environment}" is not an environment name`);
+      if (word === 'unlock') return rest.length ? fail('/unlock takes only an environment') : { ok: true, command: { kind: 'unlock', environment } };
+      return { ok: true, command: { kind: 'lock', environment, reason: rest.join(' ').slice(0, 200) } };
+    }
+    case 'status':
+    case 'help':
+      return args.length ? fail(`/${word} takes no arguments`) : { ok: true, command: { kind: word } };
+    default:
+      // "/something" that is not ours: another bot's command, or prose. Not for us.
+      return null;
+  }
+}
