@@ -5,7 +5,14 @@
  */
 
 export type Command =
-  | { kind: 'sync'; environment: string; services: string[]; version?: string; from?: string; dryRun: boolean }
+  | {
+      kind: 'sync';
+      environment: string;
+      services: string[];
+      version?: string;
+      from?: string;
+      dryRun: boolean;
+    }
   | { kind: 'approve'; request?: string }
   | { kind: 'deny'; request?: string }
   | { kind: 'rollback'; environment: string; service: string }
@@ -71,7 +78,8 @@ export function parseCommand(body: string): Parsed {
         else if (a === '--version' || a === '--from') {
           const value = args[++i];
           if (value === undefined || value.startsWith('--')) return fail(`${a} needs a value`);
-          if (!/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/.test(value)) return fail(`${a} "${value}" is not a valid ${a === '--from' ? 'environment' : 'version'}`);
+          if (!/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/.test(value))
+            return fail(`${a} "${value}" is not a valid ${a === '--from' ? 'environment' : 'version'}`);
           if (a === '--version') version = value;
           else from = value;
         } else if (a.startsWith('--')) return fail(`unknown option ${a}`);
@@ -87,13 +95,15 @@ export function parseCommand(body: string): Parsed {
     case 'deny': {
       if (args.length > 1) return fail(`/${word} takes at most one request number`);
       const request = args[0];
-      if (request !== undefined && !/^#?\d{1,20}$/.test(request)) return fail(`"${request}" is not a request number`);
+      if (request !== undefined && !/^#?\d{1,20}$/.test(request))
+        return fail(`"${request}" is not a request number`);
       return { ok: true, command: { kind: word, request: request?.replace(/^#/, '') } };
     }
     case 'rollback': {
       const [environment, ...rest] = args;
       const service = rest.join(' ');
-      if (!environment || !service) return fail('say which environment and service: /rollback production "httpbin API"');
+      if (!environment || !service)
+        return fail('say which environment and service: /rollback production "httpbin API"');
       if (!ENV.test(environment)) return fail(`"${environment}" is not an environment name`);
       if (!NAME.test(service)) return fail(`"${service}" is not a service name`);
       return { ok: true, command: { kind: 'rollback', environment, service } };
@@ -103,7 +113,10 @@ export function parseCommand(body: string): Parsed {
       const [environment, ...rest] = args;
       if (!environment) return fail(`say which environment: /${word} production`);
       if (!ENV.test(environment)) return fail(`"${environment}" is not an environment name`);
-      if (word === 'unlock') return rest.length ? fail('/unlock takes only an environment') : { ok: true, command: { kind: 'unlock', environment } };
+      if (word === 'unlock')
+        return rest.length
+          ? fail('/unlock takes only an environment')
+          : { ok: true, command: { kind: 'unlock', environment } };
       return { ok: true, command: { kind: 'lock', environment, reason: rest.join(' ').slice(0, 200) } };
     }
     case 'status':

@@ -35,7 +35,8 @@ const list = (v: unknown, where: string): string[] | '*' => {
 
 /** Reads the policy from JSON text, or from the file that the variable names. */
 export function loadPolicy(raw: string | undefined): Policy {
-  if (!raw) throw new PolicyError('API7_CONTROL_PLANES is not set: say which control planes each repository may use');
+  if (!raw)
+    throw new PolicyError('API7_CONTROL_PLANES is not set: say which control planes each repository may use');
   const text = raw.trim().startsWith('{') ? raw : existsSync(raw) ? readFileSync(raw, 'utf8') : raw;
   let parsed: unknown;
   try {
@@ -43,10 +44,12 @@ export function loadPolicy(raw: string | undefined): Policy {
   } catch {
     throw new PolicyError('API7_CONTROL_PLANES is neither JSON nor the path of a JSON file');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new PolicyError('API7_CONTROL_PLANES must be a JSON object keyed by owner or owner/repo');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new PolicyError('API7_CONTROL_PLANES must be a JSON object keyed by owner or owner/repo');
   const policy: Policy = {};
   for (const [key, value] of Object.entries(parsed as Record<string, Record<string, unknown>>)) {
-    if (typeof value?.controlPlane !== 'string') throw new PolicyError(`API7_CONTROL_PLANES: "${key}".controlPlane must be a URL`);
+    if (typeof value?.controlPlane !== 'string')
+      throw new PolicyError(`API7_CONTROL_PLANES: "${key}".controlPlane must be a URL`);
     policy[key.toLowerCase()] = {
       controlPlane: origin(value.controlPlane),
       ...(typeof value.caFile === 'string' ? { caFile: value.caFile } : {}),
@@ -72,7 +75,13 @@ const allows = (allowed: string[] | '*', value: string) => allowed === '*' || al
  * The reason a promotion is outside the operator's policy, or undefined when it is inside.
  * `environments` are the ones the request touches (source and target).
  */
-export function checkPolicy(policy: Policy, repository: string, config: Config, environments: string[], services: string[]): string | undefined {
+export function checkPolicy(
+  policy: Policy,
+  repository: string,
+  config: Config,
+  environments: string[],
+  services: string[],
+): string | undefined {
   const [owner] = repository.toLowerCase().split('/');
   const rule = policy[repository.toLowerCase()] ?? policy[owner!];
   if (!rule) return `the operator of this bot has not allowed ${repository} to use any control plane`;
@@ -88,18 +97,26 @@ export function checkPolicy(policy: Policy, repository: string, config: Config, 
   for (const name of environments) {
     const env = config.environments[name];
     if (!env) continue;
-    if (!allows(rule.gatewayGroups, env.gatewayGroup)) return `gateway group "${env.gatewayGroup}" is not allowed for ${repository}`;
-    if (env.gatewayUrl && !allows(rule.gatewayOrigins === '*' ? '*' : rule.gatewayOrigins.map(origin), origin(env.gatewayUrl))) {
+    if (!allows(rule.gatewayGroups, env.gatewayGroup))
+      return `gateway group "${env.gatewayGroup}" is not allowed for ${repository}`;
+    if (
+      env.gatewayUrl &&
+      !allows(rule.gatewayOrigins === '*' ? '*' : rule.gatewayOrigins.map(origin), origin(env.gatewayUrl))
+    ) {
       return `gateway URL ${env.gatewayUrl} is not an origin the operator allows ${repository} to probe`;
     }
   }
-  for (const s of services) if (!allows(rule.services, s)) return `service "${s}" is not allowed for ${repository}`;
+  for (const s of services)
+    if (!allows(rule.services, s)) return `service "${s}" is not allowed for ${repository}`;
   return undefined;
 }
 
 /** The config as the bot uses it: the operator's CA bundle, never the repository's caFile. */
 export function withOperatorTls(config: Config, rule: RepositoryPolicy): Config {
-  return { ...config, controlPlane: { url: config.controlPlane.url, caFile: rule.caFile, insecure: rule.insecure } };
+  return {
+    ...config,
+    controlPlane: { url: config.controlPlane.url, caFile: rule.caFile, insecure: rule.insecure },
+  };
 }
 
 export function ruleFor(policy: Policy, repository: string): RepositoryPolicy | undefined {

@@ -16,6 +16,7 @@ import {
   type Config,
   type SyncResult,
 } from '../engine/index.js';
+import { botCommand } from './commands/bot.js';
 import { demoCommand } from './commands/demo.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { processIo, type Io } from './io.js';
@@ -89,6 +90,11 @@ const COMMANDS: Record<string, { usage: string; options: ParseArgsConfig['option
       'api7-version': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
+  },
+  bot: {
+    usage:
+      'api7-sync bot   (configured by APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, API7_TOKEN, API7_CONTROL_PLANES, PORT, HOST)',
+    options: { help: { type: 'boolean', short: 'h' } },
   },
   demo: {
     usage: 'api7-sync demo [--api7-version V] [--keep]',
@@ -182,6 +188,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await sandboxCommand(values as { seed?: string; 'api7-version'?: string }, io);
       case 'demo':
         return await demoCommand(values as { 'api7-version'?: string; keep?: boolean }, io);
+      case 'bot':
+        return await botCommand(io);
       case 'status':
         return await statusCommand(values, io);
       case 'rollback':

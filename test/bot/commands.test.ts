@@ -6,14 +6,33 @@ describe('the command grammar', () => {
   it('parses each command at the start of a comment, case-insensitively', () => {
     expect(parseCommand('/sync production "httpbin API" orders --version 1.0.0 --dry-run\nthanks!')).toEqual({
       ok: true,
-      command: { kind: 'sync', environment: 'production', services: ['httpbin API', 'orders'], version: '1.0.0', from: undefined, dryRun: true },
+      command: {
+        kind: 'sync',
+        environment: 'production',
+        services: ['httpbin API', 'orders'],
+        version: '1.0.0',
+        from: undefined,
+        dryRun: true,
+      },
     });
-    expect(parseCommand('/SYNC production --from uat')).toMatchObject({ ok: true, command: { kind: 'sync', from: 'uat', services: [] } });
+    expect(parseCommand('/SYNC production --from uat')).toMatchObject({
+      ok: true,
+      command: { kind: 'sync', from: 'uat', services: [] },
+    });
     expect(parseCommand('/approve #12')).toEqual({ ok: true, command: { kind: 'approve', request: '12' } });
     expect(parseCommand('/Deny')).toEqual({ ok: true, command: { kind: 'deny', request: undefined } });
-    expect(parseCommand('/rollback production httpbin API')).toEqual({ ok: true, command: { kind: 'rollback', environment: 'production', service: 'httpbin API' } });
-    expect(parseCommand('/lock production release freeze until Monday')).toEqual({ ok: true, command: { kind: 'lock', environment: 'production', reason: 'release freeze until Monday' } });
-    expect(parseCommand('/unlock production')).toEqual({ ok: true, command: { kind: 'unlock', environment: 'production' } });
+    expect(parseCommand('/rollback production httpbin API')).toEqual({
+      ok: true,
+      command: { kind: 'rollback', environment: 'production', service: 'httpbin API' },
+    });
+    expect(parseCommand('/lock production release freeze until Monday')).toEqual({
+      ok: true,
+      command: { kind: 'lock', environment: 'production', reason: 'release freeze until Monday' },
+    });
+    expect(parseCommand('/unlock production')).toEqual({
+      ok: true,
+      command: { kind: 'unlock', environment: 'production' },
+    });
     expect(parseCommand('/status')).toEqual({ ok: true, command: { kind: 'status' } });
     expect(parseCommand('/help')).toEqual({ ok: true, command: { kind: 'help' } });
   });
@@ -27,10 +46,19 @@ describe('the command grammar', () => {
 
   it('explains malformed commands', () => {
     expect(parseCommand('/sync')).toEqual({ ok: false, error: 'say which environment: /sync production' });
-    expect(parseCommand('/sync production --version')).toEqual({ ok: false, error: '--version needs a value' });
+    expect(parseCommand('/sync production --version')).toEqual({
+      ok: false,
+      error: '--version needs a value',
+    });
     expect(parseCommand('/sync production --force')).toEqual({ ok: false, error: 'unknown option --force' });
-    expect(parseCommand('/sync production "httpbin API')).toEqual({ ok: false, error: 'a quote is not closed' });
-    expect(parseCommand('/sync <img src=x> ')).toEqual({ ok: false, error: '"<img" is not an environment name' });
+    expect(parseCommand('/sync production "httpbin API')).toEqual({
+      ok: false,
+      error: 'a quote is not closed',
+    });
+    expect(parseCommand('/sync <img src=x> ')).toEqual({
+      ok: false,
+      error: '"<img" is not an environment name',
+    });
     expect(parseCommand('/approve yes')).toEqual({ ok: false, error: '"yes" is not a request number' });
   });
 
@@ -38,7 +66,28 @@ describe('the command grammar', () => {
     const hostile = fc.oneof(
       fc.string({ maxLength: 300 }),
       fc.string({ unit: 'binary', maxLength: 300 }),
-      fc.array(fc.constantFrom('/sync', '/approve', '/lock', ' ', '"', "'", '--version', '--from', '--dry-run', 'production', '\n', '\u0000', '生产', '`', '<b>'), { maxLength: 40 }).map((parts) => parts.join('')),
+      fc
+        .array(
+          fc.constantFrom(
+            '/sync',
+            '/approve',
+            '/lock',
+            ' ',
+            '"',
+            "'",
+            '--version',
+            '--from',
+            '--dry-run',
+            'production',
+            '\n',
+            '\u0000',
+            '生产',
+            '`',
+            '<b>',
+          ),
+          { maxLength: 40 },
+        )
+        .map((parts) => parts.join('')),
       fc.nat({ max: 5000 }).map((n) => `/sync ${'"a '.repeat(n)}`),
     );
     fc.assert(

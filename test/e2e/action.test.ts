@@ -304,7 +304,12 @@ describe('the Action bundle', () => {
       tree: 't',
     });
     gh.refs.set('refs/heads/api7-sync-lock/production', 'a'.repeat(40));
-    gh.deployments.push({ id: 1, body: {}, statuses: [{ state: 'in_progress' }], created_at: new Date().toISOString() });
+    gh.deployments.push({
+      id: 1,
+      body: {},
+      statuses: [{ state: 'in_progress' }],
+      created_at: new Date().toISOString(),
+    });
     const post = await step(
       workspace(sb),
       { from: 'test', to: 'production' },

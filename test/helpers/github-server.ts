@@ -62,7 +62,14 @@ export class GitHubModel {
 
   addComment(issue: number, login: string, body: string, type: 'User' | 'Bot' = 'User'): Comment {
     const at = this.now().toISOString();
-    const comment = { id: 1000 + ++this.counter, issue_number: issue, body, user: { login, type }, created_at: at, updated_at: at };
+    const comment = {
+      id: 1000 + ++this.counter,
+      issue_number: issue,
+      body,
+      user: { login, type },
+      created_at: at,
+      updated_at: at,
+    };
     this.comments.push(comment);
     return comment;
   }
@@ -88,7 +95,12 @@ export class GitHubModel {
     return createHash('sha1').update(`${++this.counter} ${text}`).digest('hex');
   }
 
-  handle(method: string, rawPath: string, body: any, authorization?: string): { status: number; body?: unknown } {
+  handle(
+    method: string,
+    rawPath: string,
+    body: any,
+    authorization?: string,
+  ): { status: number; body?: unknown } {
     const url = new URL(rawPath, 'http://github');
     const path = decodeURIComponent(url.pathname).replace(/^\/api\/v3/, '');
     this.requests.push({ method, path: path + url.search, body, authorization });
@@ -104,23 +116,53 @@ export class GitHubModel {
     let m: RegExpExecArray | null;
 
     if (method === 'POST' && (m = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path))) {
-      return { status: 201, body: { token: `ghs_installation_${m[1]}`, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: {}, repository_selection: 'all' } };
+      return {
+        status: 201,
+        body: {
+          token: `ghs_installation_${m[1]}`,
+          expires_at: new Date(Date.now() + 3600_000).toISOString(),
+          permissions: {},
+          repository_selection: 'all',
+        },
+      };
     }
-    if (method === 'GET' && path === '/app/installations') return { status: 200, body: [{ id: 1, account: { login: this.repository.split('/')[0] } }] };
+    if (method === 'GET' && path === '/app/installations')
+      return { status: 200, body: [{ id: 1, account: { login: this.repository.split('/')[0] } }] };
     if (method === 'GET' && path === '/installation/repositories') {
       const [owner, name] = this.repository.split('/');
-      return { status: 200, body: { total_count: 1, repositories: [{ name, full_name: this.repository, owner: { login: owner }, default_branch: 'main' }] } };
+      return {
+        status: 200,
+        body: {
+          total_count: 1,
+          repositories: [
+            { name, full_name: this.repository, owner: { login: owner }, default_branch: 'main' },
+          ],
+        },
+      };
     }
     if (method === 'GET' && (m = /^\/orgs\/([^/]+)\/teams\/([^/]+)\/memberships\/([^/]+)$/.exec(path))) {
-      return (this.teams.get(`${m[1]}/${m[2]}`) ?? []).includes(m[3]!) ? { status: 200, body: { state: 'active', role: 'member' } } : notFound;
+      return (this.teams.get(`${m[1]}/${m[2]}`) ?? []).includes(m[3]!)
+        ? { status: 200, body: { state: 'active', role: 'member' } }
+        : notFound;
     }
     if (!repoPrefix) return { status: 404, body: { message: `fake GitHub has no ${method} ${path}` } };
 
-    if (method === 'GET' && rest === '') return { status: 200, body: { full_name: this.repository, default_branch: 'main' } };
+    if (method === 'GET' && rest === '')
+      return { status: 200, body: { full_name: this.repository, default_branch: 'main' } };
     if (method === 'GET' && (m = /^\/contents\/(.+)$/.exec(rest))) {
       const ref = url.searchParams.get('ref') ?? 'main';
       const text = this.files.get(`${ref}:${m[1]}`);
-      return text === undefined ? notFound : { status: 200, body: { type: 'file', encoding: 'base64', content: Buffer.from(text).toString('base64'), path: m[1] } };
+      return text === undefined
+        ? notFound
+        : {
+            status: 200,
+            body: {
+              type: 'file',
+              encoding: 'base64',
+              content: Buffer.from(text).toString('base64'),
+              path: m[1],
+            },
+          };
     }
     if (method === 'GET' && (m = /^\/collaborators\/([^/]+)\/permission$/.exec(rest))) {
       const permission = this.permissions.get(m[1]!) ?? 'none';
@@ -149,15 +191,28 @@ export class GitHubModel {
       this.reactions.push({ comment: Number(m[1]), content: body.content });
       return { status: 201, body: { id: this.reactions.length, content: body.content } };
     }
-    if (method === 'POST' && rest === '/git/trees') return { status: 201, body: { sha: this.sha(JSON.stringify(body)) } };
+    if (method === 'POST' && rest === '/git/trees')
+      return { status: 201, body: { sha: this.sha(JSON.stringify(body)) } };
     if (method === 'POST' && rest === '/git/commits') {
       const s = this.sha(JSON.stringify(body));
       this.commits.set(s, { message: body.message, parents: body.parents ?? [], tree: body.tree });
-      return { status: 201, body: { sha: s, message: body.message, parents: (body.parents ?? []).map((p: string) => ({ sha: p })) } };
+      return {
+        status: 201,
+        body: {
+          sha: s,
+          message: body.message,
+          parents: (body.parents ?? []).map((p: string) => ({ sha: p })),
+        },
+      };
     }
     if (method === 'GET' && (m = /^\/git\/commits\/([0-9a-f]+)$/.exec(rest))) {
       const c = this.commits.get(m[1]!);
-      return c ? { status: 200, body: { sha: m[1], message: c.message, parents: c.parents.map((p) => ({ sha: p })) } } : notFound;
+      return c
+        ? {
+            status: 200,
+            body: { sha: m[1], message: c.message, parents: c.parents.map((p) => ({ sha: p })) },
+          }
+        : notFound;
     }
     if (method === 'POST' && rest === '/git/refs') {
       if (this.refs.has(body.ref)) return { status: 422, body: { message: 'Reference already exists' } };
@@ -167,7 +222,8 @@ export class GitHubModel {
     if ((m = /^\/git\/refs?\/(heads\/.+)$/.exec(rest))) {
       const ref = `refs/${m[1]}`;
       const current = this.refs.get(ref);
-      if (method === 'GET') return current ? { status: 200, body: { ref, object: { sha: current, type: 'commit' } } } : notFound;
+      if (method === 'GET')
+        return current ? { status: 200, body: { ref, object: { sha: current, type: 'commit' } } } : notFound;
       if (method === 'DELETE') {
         if (!current) return { status: 422, body: { message: 'Reference does not exist' } };
         this.refs.delete(ref);
@@ -175,18 +231,38 @@ export class GitHubModel {
       }
       if (method === 'PATCH') {
         if (!current) return { status: 422, body: { message: 'Reference does not exist' } };
-        if (!body.force && !this.isAncestor(current, body.sha)) return { status: 422, body: { message: 'Update is not a fast forward' } };
+        if (!body.force && !this.isAncestor(current, body.sha))
+          return { status: 422, body: { message: 'Update is not a fast forward' } };
         this.refs.set(ref, body.sha);
         return { status: 200, body: { ref, object: { sha: body.sha } } };
       }
     }
     if (method === 'POST' && rest === '/deployments') {
-      const d = { id: this.deployments.length + 1, body, statuses: [] as any[], created_at: this.now().toISOString() };
+      const d = {
+        id: this.deployments.length + 1,
+        body,
+        statuses: [] as any[],
+        created_at: this.now().toISOString(),
+      };
       this.deployments.push(d);
-      return { status: 201, body: { id: d.id, environment: body.environment, ref: body.ref, payload: body.payload } };
+      return {
+        status: 201,
+        body: { id: d.id, environment: body.environment, ref: body.ref, payload: body.payload },
+      };
     }
     if (method === 'GET' && rest === '/deployments') {
-      return { status: 200, body: [...this.deployments].reverse().map((d) => ({ id: d.id, environment: d.body.environment, payload: d.body.payload, created_at: d.created_at, creator: { login: 'api7-sync[bot]', type: 'Bot' } })) };
+      return {
+        status: 200,
+        body: [...this.deployments]
+          .reverse()
+          .map((d) => ({
+            id: d.id,
+            environment: d.body.environment,
+            payload: d.body.payload,
+            created_at: d.created_at,
+            creator: { login: 'api7-sync[bot]', type: 'Bot' },
+          })),
+      };
     }
     if ((m = /^\/deployments\/(\d+)\/statuses$/.exec(rest))) {
       const d = this.deployments.find((x) => x.id === Number(m![1]));
@@ -212,7 +288,12 @@ export async function fakeGitHub(model = new GitHubModel()): Promise<FakeGitHub>
     let raw = '';
     req.on('data', (c) => (raw += c));
     req.on('end', () => {
-      const answer = model.handle(req.method ?? 'GET', req.url ?? '/', raw ? JSON.parse(raw) : undefined, req.headers.authorization);
+      const answer = model.handle(
+        req.method ?? 'GET',
+        req.url ?? '/',
+        raw ? JSON.parse(raw) : undefined,
+        req.headers.authorization,
+      );
       res.writeHead(answer.status, { 'content-type': 'application/json' });
       res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
     });
@@ -234,7 +315,12 @@ export function interceptGitHub(model: GitHubModel, origin = 'https://api.github
   for (const method of ['get', 'post', 'patch', 'put', 'delete'] as const) {
     scope[method](/.*/).reply(function (uri, body) {
       const parsed = typeof body === 'string' && body ? JSON.parse(body) : body || undefined;
-      const answer = model.handle(method.toUpperCase(), uri, parsed, String(this.req.headers.authorization ?? ''));
+      const answer = model.handle(
+        method.toUpperCase(),
+        uri,
+        parsed,
+        String(this.req.headers.authorization ?? ''),
+      );
       return [answer.status, answer.body ?? ''];
     });
   }

@@ -1,0 +1,93 @@
+/**
+ * `api7-sync bot`: the Probot app behind an HTTP server on Probot's default webhook path
+ * (`/api/github/webhooks`), with Probot's standard environment (APP_ID, PRIVATE_KEY or
+ * PRIVATE_KEY_PATH, WEBHOOK_SECRET, PORT, HOST, GHE_HOST/GHE_PROTOCOL) plus API7_TOKEN and
+ * API7_CONTROL_PLANES. Start-up work runs after the server listens; its failures are logged.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createNodeMiddleware, createProbot } from 'probot';
+import type { GitHubRequest } from '../github/api.js';
+import { createBot } from './app.js';
+import { loadPolicy } from './policy.js';
+import { recoverStaleDeployments } from './recovery.js';
+
+export class BotConfigError extends Error {}
+
+export interface RunningBot {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startBot(env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<RunningBot> {
+  const api7Token = env.API7_TOKEN;
+  if (!api7Token) throw new BotConfigError("API7_TOKEN is not set: the bot needs the operator's API7 token");
+  const secret = env.WEBHOOK_SECRET;
+  if (!secret && env.NODE_ENV !== 'development')
+    throw new BotConfigError(
+      'WEBHOOK_SECRET is not set: webhook signatures must be verified (NODE_ENV=development skips this check)',
+    );
+  if (!env.APP_ID)
+    throw new BotConfigError(
+      'APP_ID is not set: register the GitHub App (app.yml) and set APP_ID and PRIVATE_KEY',
+    );
+  let policy;
+  try {
+    policy = loadPolicy(env.API7_CONTROL_PLANES);
+  } catch (err) {
+    throw new BotConfigError((err as Error).message);
+  }
+  const probot = createProbot({ env: { ...env, WEBHOOK_SECRET: secret ?? 'development' } as never });
+  const heartbeatMs = Number(env.API7_SYNC_HEARTBEAT_MS ?? 60_000);
+  const bot = createBot({
+    policy,
+    api7Token,
+    stateSecret: env.API7_SYNC_STATE_SECRET ?? secret ?? 'development',
+    heartbeatMs,
+  });
+  const middleware = await createNodeMiddleware(bot.app, { probot });
+  const server = http.createServer((req, res) => {
+    void middleware(req, res, () => {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'not found: webhooks go to /api/github/webhooks' }));
+    });
+  });
+  const host = env.HOST ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(env.PORT ?? 3000), host, resolve);
+  });
+  const url = `http://${host}:${(server.address() as AddressInfo).port}`;
+  log(`api7-sync bot: listening on ${url}/api/github/webhooks`);
+  void recover().catch((err: unknown) =>
+    log(`api7-sync bot: start-up recovery failed (continuing): ${(err as Error).message}`),
+  );
+
+  async function recover() {
+    const app = (await probot.auth()) as unknown as GitHubRequest;
+    const { data: installations } = await app.request('GET /app/installations', { per_page: 100 });
+    for (const installation of installations as { id: number }[]) {
+      const octokit = (await probot.auth(installation.id)) as unknown as GitHubRequest;
+      const { data } = await octokit.request('GET /installation/repositories', { per_page: 100 });
+      for (const r of data.repositories as { name: string; owner: { login: string } }[]) {
+        const recovered = await recoverStaleDeployments(
+          octokit,
+          { owner: r.owner.login, repo: r.name },
+          heartbeatMs,
+        );
+        if (recovered.length)
+          log(
+            `api7-sync bot: marked stale deployments ${recovered.join(', ')} of ${r.owner.login}/${r.name} failed`,
+          );
+      }
+    }
+  }
+
+  return {
+    url,
+    async close() {
+      await bot.queue.idle();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import { BotConfigError, startBot } from '../../bot/server.js';
+import type { Io } from '../io.js';
+
+/** `api7-sync bot`: runs the Probot app until SIGINT/SIGTERM. */
+export async function botCommand(io: Io): Promise<number> {
+  let bot;
+  try {
+    bot = await startBot(io.env, (line) => io.stderr(line));
+  } catch (err) {
+    if (err instanceof BotConfigError) {
+      io.stderr(`api7-sync bot: ${err.message}`);
+      return 64;
+    }
+    throw err;
+  }
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await bot.close();
+  io.stderr('api7-sync bot: stopped');
+  return 0;
+}
