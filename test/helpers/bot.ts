@@ -56,7 +56,9 @@ export interface Harness {
 }
 
 // GitHub's own example payloads, as collected by the octokit project.
-const examples: { name: string; examples: any[] }[] = createRequire(import.meta.url)('@octokit/webhooks-examples');
+const examples: { name: string; examples: any[] }[] = createRequire(import.meta.url)(
+  '@octokit/webhooks-examples',
+);
 const commentExample = examples
   .find((e) => e.name === 'issue_comment')!
   .examples.find((x: any) => x.action === 'created' && x.installation) as any;

@@ -253,15 +253,13 @@ export class GitHubModel {
     if (method === 'GET' && rest === '/deployments') {
       return {
         status: 200,
-        body: [...this.deployments]
-          .reverse()
-          .map((d) => ({
-            id: d.id,
-            environment: d.body.environment,
-            payload: d.body.payload,
-            created_at: d.created_at,
-            creator: { login: 'api7-sync[bot]', type: 'Bot' },
-          })),
+        body: [...this.deployments].reverse().map((d) => ({
+          id: d.id,
+          environment: d.body.environment,
+          payload: d.body.payload,
+          created_at: d.created_at,
+          creator: { login: 'api7-sync[bot]', type: 'Bot' },
+        })),
       };
     }
     if ((m = /^\/deployments\/(\d+)\/statuses$/.exec(rest))) {
