@@ -16,7 +16,12 @@ describe('start-up recovery', () => {
     let clock = t0;
     gh.now = () => new Date(clock);
     const add = (payload: unknown, state: string) => {
-      gh!.deployments.push({ id: gh!.deployments.length + 1, body: { environment: 'production', payload }, statuses: [{ state, created_at: new Date(clock).toISOString() }], created_at: new Date(clock).toISOString() });
+      gh!.deployments.push({
+        id: gh!.deployments.length + 1,
+        body: { environment: 'production', payload },
+        statuses: [{ state, created_at: new Date(clock).toISOString() }],
+        created_at: new Date(clock).toISOString(),
+      });
     };
     add({ api7Sync: { pr: 7, request: 1001 } }, 'in_progress'); // stale
     add({ other: 'tool' }, 'in_progress'); // not ours
@@ -27,9 +32,14 @@ describe('start-up recovery', () => {
     const octokit = getOctokit('ghs_x', { baseUrl: gh.url });
     const recovered = await recoverStaleDeployments(octokit, { owner: 'acme', repo: 'shop' }, 30_000, clock);
     expect(recovered).toEqual([1]);
-    expect(gh.deployments[0]!.statuses.at(-1)).toMatchObject({ state: 'failure', description: 'stale: api7-sync restarted while this ran' });
+    expect(gh.deployments[0]!.statuses.at(-1)).toMatchObject({
+      state: 'failure',
+      description: 'stale: api7-sync restarted while this ran',
+    });
     expect(gh.deployments[3]!.statuses).toHaveLength(1);
-    expect(gh.commentsOn(7).map((c) => c.body)).toEqual([expect.stringMatching(/restarted while request 1001 was running; its deployment #1 is marked failed/)]);
+    expect(gh.commentsOn(7).map((c) => c.body)).toEqual([
+      expect.stringMatching(/restarted while request 1001 was running; its deployment #1 is marked failed/),
+    ]);
     expect(gh.commentsOn(9)).toEqual([]);
   });
 });
