@@ -6,7 +6,17 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
-import { isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import {
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Document,
+  type Node,
+} from 'yaml';
 import { configSchema } from './schema.js';
 import type { Config } from './types.js';
 
@@ -28,6 +38,9 @@ export interface LoadOptions {
   /** Variables for `${NAME}`; `false` forbids interpolation (the bot reads configs it does not trust). */
   env: Record<string, string | undefined> | false;
 }
+
+/** A config beyond this is a mistake (the wrong file), not a config: refuse it before parsing. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
 
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false, verbose: true });
 const validate = ajv.compile(configSchema);
@@ -59,9 +72,18 @@ export function parseConfig(text: string, file: string, options: LoadOptions): C
   const lineCounter = new LineCounter();
   const problems: ConfigProblem[] = [];
   const at = (offset: number | undefined, message: string) => {
-    const pos = lineCounter.linePos(offset ?? 0);
-    problems.push({ file, line: pos.line, col: pos.col, message });
+    // Before parsing, the line counter knows no lines yet: count them from the text itself.
+    const pos =
+      lineCounter.lineStarts.length > 0 ? lineCounter.linePos(offset ?? 0) : positionIn(text, offset ?? 0);
+    problems.push({ file, line: Math.max(1, pos.line), col: Math.max(1, pos.col), message });
   };
+  if (text.length > MAX_CONFIG_BYTES) {
+    at(
+      0,
+      `the config is ${text.length} bytes; more than ${MAX_CONFIG_BYTES} is not a config file (split it, or check the path)`,
+    );
+    throw new ConfigError(problems);
+  }
   if (text.includes('\uFFFD')) {
     at(text.indexOf('\uFFFD'), 'the file is not valid UTF-8; save it as UTF-8');
     throw new ConfigError(problems);
@@ -103,6 +125,12 @@ export function parseConfig(text: string, file: string, options: LoadOptions): C
   crossCheck(config, doc, at);
   if (problems.length > 0) throw new ConfigError(sortProblems(problems));
   return config;
+}
+
+function positionIn(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, col: offset - before.lastIndexOf('\n') };
 }
 
 function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
@@ -179,6 +207,15 @@ function keyNode(doc: Document, parent: string[], key: string): Node | undefined
   return (pair?.key as Node | undefined) ?? undefined;
 }
 
+const TYPE_NAMES: Record<string, string> = {
+  object: 'a mapping (key: value)',
+  array: 'a list',
+  string: 'a string',
+  integer: 'a whole number',
+  number: 'a number',
+  boolean: 'true or false',
+};
+
 function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
@@ -189,7 +226,11 @@ function typeName(value: unknown): string {
 function describe(doc: Document, e: ErrorObject): { node: Node | undefined; message: string } {
   const segs = segments(e.instancePath);
   const node = (segs.length ? doc.getIn(segs, true) : doc.contents) as Node | undefined;
-  const value = segs.length ? doc.getIn(segs) : undefined;
+  const value = segs.length
+    ? isNode(node)
+      ? node.toJS(doc, { maxAliasCount: 100 })
+      : doc.getIn(segs)
+    : doc.toJS({ maxAliasCount: 100 });
   const field = where(segs);
   switch (e.keyword) {
     case 'additionalProperties': {
@@ -210,7 +251,7 @@ function describe(doc: Document, e: ErrorObject): { node: Node | undefined; mess
           : '';
       return {
         node,
-        message: `${field} must be a ${want}, not ${typeName(isScalar(node) ? node.value : value)}${hint}`,
+        message: `${field} must be ${TYPE_NAMES[want] ?? want}, not ${typeName(isScalar(node) ? node.value : value)}${hint}`,
       };
     }
     case 'enum':

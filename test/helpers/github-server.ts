@@ -37,6 +37,8 @@ export interface PullRequest {
 export class GitHubModel {
   readonly requests: RecordedRequest[] = [];
   readonly refs = new Map<string, string>();
+  /** Ref creations and deletions, in order: locks must never overlap. */
+  readonly refEvents: { ref: string; event: 'created' | 'deleted' | 'moved' }[] = [];
   readonly commits = new Map<string, { message: string; parents: string[]; tree: string }>();
   readonly deployments: { id: number; body: any; statuses: any[]; created_at: string }[] = [];
   /** Files on the default branch (`main`) and on other refs: `${ref}:${path}` → text. */
@@ -217,6 +219,7 @@ export class GitHubModel {
     if (method === 'POST' && rest === '/git/refs') {
       if (this.refs.has(body.ref)) return { status: 422, body: { message: 'Reference already exists' } };
       this.refs.set(body.ref, body.sha);
+      this.refEvents.push({ ref: body.ref, event: 'created' });
       return { status: 201, body: { ref: body.ref, object: { sha: body.sha } } };
     }
     if ((m = /^\/git\/refs?\/(heads\/.+)$/.exec(rest))) {
@@ -227,6 +230,7 @@ export class GitHubModel {
       if (method === 'DELETE') {
         if (!current) return { status: 422, body: { message: 'Reference does not exist' } };
         this.refs.delete(ref);
+        this.refEvents.push({ ref, event: 'deleted' });
         return { status: 204 };
       }
       if (method === 'PATCH') {
@@ -234,6 +238,7 @@ export class GitHubModel {
         if (!body.force && !this.isAncestor(current, body.sha))
           return { status: 422, body: { message: 'Update is not a fast forward' } };
         this.refs.set(ref, body.sha);
+        this.refEvents.push({ ref, event: 'moved' });
         return { status: 200, body: { ref, object: { sha: body.sha } } };
       }
     }
