@@ -22,8 +22,17 @@ export async function oneAtATime(input: BaselineInput): Promise<{ durationMs: nu
   const modern = generationOf(await client.version()) === 'modern';
   let synced = 0;
   for (const name of input.services) {
-    const [source] = (await client.transport.get<{ list: PublishedService[] }>(`/api/gateway_groups/${input.sourceGroupId}/services`, { search: name, page: 1, page_size: 100 })).list.filter((s) => s.name === name);
-    await client.transport.get(`/api/gateway_groups/${input.targetGroupId}/services`, { search: name, page: 1, page_size: 100 });
+    const [source] = (
+      await client.transport.get<{ list: PublishedService[] }>(
+        `/api/gateway_groups/${input.sourceGroupId}/services`,
+        { search: name, page: 1, page_size: 100 },
+      )
+    ).list.filter((s) => s.name === name);
+    await client.transport.get(`/api/gateway_groups/${input.targetGroupId}/services`, {
+      search: name,
+      page: 1,
+      page_size: 100,
+    });
     await client.publish(input.targetGroupId, false, [
       {
         service_id: source!.service_id,
@@ -33,8 +42,16 @@ export async function oneAtATime(input: BaselineInput): Promise<{ durationMs: nu
         ...(modern ? {} : { upstream: input.upstream }),
       },
     ]);
-    if (modern) await client.setRuntimeConfiguration(input.targetGroupId, source!.service_id, { upstreams: input.upstream, status: 1 });
-    const probes = await verifyProbes([{ path: `/anything/${encodeURIComponent(name)}` }], { gatewayUrl: input.gatewayUrl, timeoutMs: 10_000, intervalMs: 500 });
+    if (modern)
+      await client.setRuntimeConfiguration(input.targetGroupId, source!.service_id, {
+        upstreams: input.upstream,
+        status: 1,
+      });
+    const probes = await verifyProbes([{ path: `/anything/${encodeURIComponent(name)}` }], {
+      gatewayUrl: input.gatewayUrl,
+      timeoutMs: 10_000,
+      intervalMs: 500,
+    });
     if (probes.every((p) => p.ok)) synced++;
   }
   const durationMs = performance.now() - started;

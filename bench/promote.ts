@@ -19,4 +19,6 @@ for (const batch of batches) {
 }
 const durationMs = performance.now() - started;
 await engine.close();
-process.stdout.write(JSON.stringify({ durationMs, outcomes, maxRssKb: process.resourceUsage().maxRSS }) + '\n');
+process.stdout.write(
+  JSON.stringify({ durationMs, outcomes, maxRssKb: process.resourceUsage().maxRSS }) + '\n',
+);

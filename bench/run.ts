@@ -45,7 +45,11 @@ function seedFor(n: number, token: string): Seed {
 
 function configFor(sb: Sandbox, n: number): string {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'bench-')), 'api7-sync.yml');
-  const services = Array.from({ length: n }, (_, i) => `  ${name(i)}:\n    runtime: {production: {upstream: {nodes: [{host: httpbin, port: 80}]}}}\n    verify: [{path: /anything/${name(i)}}]\n`).join('');
+  const services = Array.from(
+    { length: n },
+    (_, i) =>
+      `  ${name(i)}:\n    runtime: {production: {upstream: {nodes: [{host: httpbin, port: 80}]}}}\n    verify: [{path: /anything/${name(i)}}]\n`,
+  ).join('');
   writeFileSync(
     file,
     `controlPlane: {url: "${sb.controlPlane}"}\nenvironments:\n  test: {gatewayGroup: ${TEST}}\n  production: {gatewayGroup: ${PROD}, gatewayUrl: "${sb.gateways[PROD]}", promoteFrom: test}\nservices:\n${services}`,
@@ -53,7 +57,11 @@ function configFor(sb: Sandbox, n: number): string {
   return file;
 }
 
-function run(cmd: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { env: { PATH: process.env.PATH ?? '', ...env } });
     let stdout = '';
@@ -65,8 +73,12 @@ function run(cmd: string, args: string[], env: Record<string, string>): Promise<
 }
 
 async function hook(sb: Sandbox, method: string, p: string, body?: unknown) {
-  const res = await request(`${sb.controlPlane}${p}`, { method: method as 'GET', body: body === undefined ? undefined : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-  return res.body.json() as Promise<any>;
+  const res = await request(`${sb.controlPlane}${p}`, {
+    method: method as 'GET',
+    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
+  return res.body.json() as Promise<{ list: unknown[] }>;
 }
 
 /**
@@ -78,11 +90,17 @@ async function hook(sb: Sandbox, method: string, p: string, body?: unknown) {
 function lowerBoundMs(n: number): number {
   const pages = Math.ceil(n / 100);
   const batches = Math.ceil(n / 50);
-  const rounds = 1 + 1 + Math.ceil((2 * pages) / CONCURRENCY) + Math.ceil(batches / CONCURRENCY) + Math.ceil(n / CONCURRENCY);
+  const rounds =
+    1 +
+    1 +
+    Math.ceil((2 * pages) / CONCURRENCY) +
+    Math.ceil(batches / CONCURRENCY) +
+    Math.ceil(n / CONCURRENCY);
   return rounds * LATENCY_MS + VERIFY_INTERVAL_MS;
 }
 
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const percentile = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const fmt = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
 
 interface ScaleRow {
@@ -108,9 +126,15 @@ async function scale(): Promise<ScaleRow[]> {
     await hook(sb, 'PUT', '/sandbox/faults', { latencyMs: LATENCY_MS });
     await hook(sb, 'DELETE', '/sandbox/requests');
     log(`sync at scale: ${n} services…`);
-    const child = await run(process.execPath, [path.join(root, 'lib/bench/promote.js'), configPath], { API7_TOKEN: token });
+    const child = await run(process.execPath, [path.join(root, 'lib/bench/promote.js'), configPath], {
+      API7_TOKEN: token,
+    });
     if (child.code !== 0) throw new Error(`promotion of ${n} failed: ${child.stderr}`);
-    const measured = JSON.parse(child.stdout) as { durationMs: number; outcomes: Record<string, number>; maxRssKb: number };
+    const measured = JSON.parse(child.stdout) as {
+      durationMs: number;
+      outcomes: Record<string, number>;
+      maxRssKb: number;
+    };
     const requests = (await hook(sb, 'GET', '/sandbox/requests')).list as { method: string }[];
     const reads = requests.filter((r) => r.method === 'GET').length;
     const writes = requests.length - reads;
@@ -173,37 +197,57 @@ async function actionStartup(): Promise<{ bundleBytes: number; nodeMs: number; a
     const wallStart = Date.now();
     t = performance.now();
     await run(process.execPath, [bundle], {
-      'INPUT_FROM': 'test',
-      'INPUT_TO': 'production',
-      'INPUT_TOKEN': token,
-      'INPUT_CONFIG': configPath,
+      INPUT_FROM: 'test',
+      INPUT_TO: 'production',
+      INPUT_TOKEN: token,
+      INPUT_CONFIG: configPath,
       'INPUT_DRY-RUN': 'true',
-      'INPUT_LOCK': 'false',
+      INPUT_LOCK: 'false',
       'INPUT_RECORD-DEPLOYMENT': 'false',
-      'GITHUB_OUTPUT': path.join(ws, 'out'),
-      'GITHUB_STEP_SUMMARY': path.join(ws, 'summary'),
-      'GITHUB_STATE': path.join(ws, 'state'),
+      GITHUB_OUTPUT: path.join(ws, 'out'),
+      GITHUB_STEP_SUMMARY: path.join(ws, 'summary'),
+      GITHUB_STATE: path.join(ws, 'state'),
     });
     const first = ((await hook(sb, 'GET', '/sandbox/requests')).list as { at: string }[])[0];
     if (!first) throw new Error('the Action sent no control-plane request');
     actionRuns.push(Date.parse(first.at) - wallStart);
   }
   await sb.close();
-  return { bundleBytes: statSync(bundle).size, nodeMs: percentile(nodeRuns, 50), actionMs: percentile(actionRuns, 50) };
+  return {
+    bundleBytes: statSync(bundle).size,
+    nodeMs: percentile(nodeRuns, 50),
+    actionMs: percentile(actionRuns, 50),
+  };
 }
 
-async function botLoad(): Promise<{ deliveries: number; ackP50: number; ackP99: number; allDoneMs: number; lost: number; twice: number }> {
+async function botLoad(): Promise<{
+  deliveries: number;
+  ackP50: number;
+  ackP99: number;
+  allDoneMs: number;
+  lost: number;
+  twice: number;
+}> {
   const token = 'a7ee-bench-bot';
   const sb = await startSandbox({ seed: seedFor(1, token) });
   const gh = await fakeGitHub();
   const secret = 'bench-webhook-secret';
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
   gh.files.set(
     'main:.github/api7-sync.yml',
     `controlPlane: {url: "${sb.controlPlane}"}\nenvironments:\n  test: {gatewayGroup: ${TEST}}\n  production: {gatewayGroup: ${PROD}, gatewayUrl: "${sb.gateways[PROD]}", promoteFrom: test}\nservices:\n  ${name(0)}:\n    runtime: {production: {upstream: {nodes: [{host: httpbin, port: 80}]}}}\n`,
   );
   gh.permissions.set('alice', 'write');
-  gh.pulls.set(7, { number: 7, head: { sha: 'a'.repeat(40), ref: 'f', repo: { full_name: 'acme/shop', fork: false } }, base: { ref: 'main', repo: { full_name: 'acme/shop' } }, user: { login: 'alice' } });
+  gh.pulls.set(7, {
+    number: 7,
+    head: { sha: 'a'.repeat(40), ref: 'f', repo: { full_name: 'acme/shop', fork: false } },
+    base: { ref: 'main', repo: { full_name: 'acme/shop' } },
+    user: { login: 'alice' },
+  });
   const child = spawn(process.execPath, [path.join(root, 'bin/api7-sync.js'), 'bot'], {
     env: {
       PATH: process.env.PATH ?? '',
@@ -215,8 +259,16 @@ async function botLoad(): Promise<{ deliveries: number; ackP50: number; ackP99: 
       GHE_HOST: new URL(gh.url).host,
       GHE_PROTOCOL: 'http',
       LOG_LEVEL: 'warn',
+      API7_SYNC_GITHUB_THROTTLE: 'off',
       API7_TOKEN: token,
-      API7_CONTROL_PLANES: JSON.stringify({ 'acme/shop': { controlPlane: sb.controlPlane, gatewayGroups: '*', services: '*', gatewayOrigins: [sb.gateways[PROD]] } }),
+      API7_CONTROL_PLANES: JSON.stringify({
+        'acme/shop': {
+          controlPlane: sb.controlPlane,
+          gatewayGroups: '*',
+          services: '*',
+          gatewayOrigins: [sb.gateways[PROD]],
+        },
+      }),
     },
   });
   let output = '';
@@ -232,7 +284,9 @@ async function botLoad(): Promise<{ deliveries: number; ackP50: number; ackP99: 
     child.once('close', () => reject(new Error(output)));
   });
   const deliveries = 200;
-  const comments = Array.from({ length: deliveries }, () => gh.addComment(7, 'alice', '/sync production --dry-run'));
+  const comments = Array.from({ length: deliveries }, () =>
+    gh.addComment(7, 'alice', '/sync production --dry-run'),
+  );
   const agent = new Agent({ connections: deliveries });
   const started = performance.now();
   const acks = await Promise.all(
@@ -240,7 +294,12 @@ async function botLoad(): Promise<{ deliveries: number; ackP50: number; ackP99: 
       const payload = JSON.stringify({
         action: 'created',
         installation: { id: 1 },
-        repository: { name: 'shop', full_name: 'acme/shop', default_branch: 'main', owner: { login: 'acme' } },
+        repository: {
+          name: 'shop',
+          full_name: 'acme/shop',
+          default_branch: 'main',
+          owner: { login: 'acme' },
+        },
         issue: { number: 7, pull_request: { url: 'x' } },
         comment: { ...c, html_url: `https://github.example/acme/shop/pull/7#issuecomment-${c.id}` },
         sender: { login: 'alice', type: 'User' },
@@ -262,11 +321,18 @@ async function botLoad(): Promise<{ deliveries: number; ackP50: number; ackP99: 
       return performance.now() - t;
     }),
   );
-  const answered = () => new Set(gh.comments.filter((c) => c.user.login === 'api7-sync[bot]').map((c) => /request (\d+)/.exec(c.body)?.[1]));
+  const answered = () =>
+    new Set(
+      gh.comments
+        .filter((c) => c.user.login === 'api7-sync[bot]')
+        .map((c) => /request (\d+)/.exec(c.body)?.[1]),
+    );
   const deadline = Date.now() + 120_000;
   while (answered().size < deliveries && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const allDoneMs = performance.now() - started;
-  const replies = gh.comments.filter((c) => c.user.login === 'api7-sync[bot]').map((c) => /request (\d+)/.exec(c.body)?.[1]);
+  const replies = gh.comments
+    .filter((c) => c.user.login === 'api7-sync[bot]')
+    .map((c) => /request (\d+)/.exec(c.body)?.[1]);
   const per = new Map<string, number>();
   for (const r of replies) if (r) per.set(r, (per.get(r) ?? 0) + 1);
   child.kill('SIGTERM');
@@ -296,7 +362,11 @@ const scaleTable = [
   '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ...rows.map(
     (r) =>
-      `| ${r.n} | ${fmt(r.wallMs)} | ${fmt(r.lowerBoundMs)} | ${(r.wallMs / r.lowerBoundMs).toFixed(2)} | ${fmt(r.baselineMs)}${r.baselineExtrapolated ? ' (extrapolated)' : ''} | ${(r.baselineMs / r.wallMs).toFixed(1)}× | ${r.reads} | ${r.writes} | ${r.perService.toFixed(2)} | ${r.rssMb.toFixed(0)} MB | ${Object.entries(r.outcomes).map(([k, v]) => `${v} ${k}`).join(', ')} |`,
+      `| ${r.n} | ${fmt(r.wallMs)} | ${fmt(r.lowerBoundMs)} | ${(r.wallMs / r.lowerBoundMs).toFixed(2)} | ${fmt(r.baselineMs)}${r.baselineExtrapolated ? ' (extrapolated)' : ''} | ${(r.baselineMs / r.wallMs).toFixed(1)}× | ${r.reads} | ${r.writes} | ${r.perService.toFixed(2)} | ${r.rssMb.toFixed(0)} MB | ${Object.entries(
+        r.outcomes,
+      )
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ')} |`,
   ),
 ].join('\n');
 const otherTable = [

@@ -15,7 +15,11 @@ export class JobQueue {
     if (this.taken.has(dedupeKey)) return false;
     this.taken.add(dedupeKey);
     const previous = this.tails.get(lane) ?? Promise.resolve();
-    const next = previous.then(job).catch(this.onError);
+    // Start after the current turn of the event loop, so that the webhook is answered first.
+    const next = previous
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(job)
+      .catch(this.onError);
     this.tails.set(lane, next);
     this.running.add(next);
     void next.finally(() => {

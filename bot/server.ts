@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createNodeMiddleware, createProbot } from 'probot';
+import { createNodeMiddleware, createProbot, ProbotOctokit } from 'probot';
 import type { GitHubRequest } from '../github/api.js';
 import { createBot } from './app.js';
 import { loadPolicy } from './policy.js';
@@ -37,7 +37,26 @@ export async function startBot(env: NodeJS.ProcessEnv, log: (line: string) => vo
   } catch (err) {
     throw new BotConfigError((err as Error).message);
   }
-  const probot = createProbot({ env: { ...env, WEBHOOK_SECRET: secret ?? 'development' } as never });
+  // GitHub asks integrations to pace their writes (Octokit's throttle does, a second or more apart).
+  // A local stand-in for GitHub does not need it: API7_SYNC_GITHUB_THROTTLE=off, never against GitHub.
+  const unthrottled = env.API7_SYNC_GITHUB_THROTTLE === 'off';
+  if (unthrottled)
+    log(
+      'api7-sync bot: GitHub write pacing is OFF (API7_SYNC_GITHUB_THROTTLE=off): use this only with a local stand-in for GitHub',
+    );
+  const probot = createProbot({
+    env: { ...env, WEBHOOK_SECRET: secret ?? 'development' } as never,
+    ...(unthrottled
+      ? {
+          overrides: {
+            Octokit: ProbotOctokit.defaults((o: Record<string, unknown>) => ({
+              ...o,
+              throttle: { ...(o.throttle as object), enabled: false },
+            })),
+          },
+        }
+      : {}),
+  });
   const heartbeatMs = Number(env.API7_SYNC_HEARTBEAT_MS ?? 60_000);
   const bot = createBot({
     policy,

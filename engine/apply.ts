@@ -18,6 +18,7 @@ import {
 import type { Plan, PlanEntry, ProbeResult, Reason, ServiceResult } from './model.js';
 import { labelItem, rollbackItem, syncItem, targetRuntime } from './publish-items.js';
 import { runtimeDrift, runtimeOf, type Api7Runtime } from './runtime.js';
+import { Agent } from 'undici';
 import { verifyProbes } from './verify.js';
 
 export interface ApplyOptions {
@@ -315,6 +316,16 @@ export async function apply(plan: Plan, options: ApplyOptions, ctx: ApplyContext
 
   async function verify(): Promise<void> {
     if (options.verify === false || !plan.to.gatewayUrl) return;
+    // One keep-alive pool for all probes: hundreds of services need not open hundreds of sockets.
+    const probes = new Agent({ connections: 32, keepAliveTimeout: 5_000 });
+    try {
+      await verifyAll(probes);
+    } finally {
+      await probes.close();
+    }
+  }
+
+  async function verifyAll(dispatcher: Agent): Promise<void> {
     await Promise.all(
       [...work.values()]
         .filter((w) => !w.failed && w.entry.probes.length > 0)
@@ -325,6 +336,7 @@ export async function apply(plan: Plan, options: ApplyOptions, ctx: ApplyContext
             timeoutMs: options.verifyTimeoutMs ?? 10_000,
             intervalMs: options.verifyIntervalMs ?? 500,
             signal: ctx.signal,
+            dispatcher,
           });
           const bad = w.verify.filter((p) => !p.ok);
           if (bad.length > 0) {

@@ -31,10 +31,17 @@ function pathMatches(patterns: string[], path: string): boolean {
   return patterns.some((p) => (p.endsWith('*') ? path.startsWith(p.slice(0, -1)) : p === path));
 }
 
+// Gateways keep upstream connections alive, as APISIX does.
+const keepAlive = {
+  http: new http.Agent({ keepAlive: true, maxSockets: 64 }),
+  https: new https.Agent({ keepAlive: true, maxSockets: 64 }),
+};
+
 export class Gateway {
   /** What this gateway currently serves: a copy taken when a change has propagated. */
   private services: PublishedService[] = [];
-  private timers = new Set<NodeJS.Timeout>();
+  private stale = false;
+  private timer: NodeJS.Timeout | undefined;
   readonly server: http.Server;
 
   constructor(private readonly opts: GatewayOptions) {
@@ -42,27 +49,38 @@ export class Gateway {
     this.server = http.createServer((req, res) => this.handle(req, res));
   }
 
-  /** Called on every control-plane change. */
+  /**
+   * Called on every control-plane change. Copying the group's services on every change would
+   * cost O(N) per write (O(N²) for a large promotion), so changes only mark the copy stale: it is
+   * refreshed when the next request arrives, and no earlier than `propagationDelayMs` after the change.
+   */
   changed(): void {
-    const snapshot = structuredClone(this.opts.store.servicesOf(this.opts.groupId));
     if (this.opts.propagationDelayMs <= 0) {
-      this.services = snapshot;
+      this.stale = true;
       return;
     }
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      this.services = snapshot;
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.stale = true;
     }, this.opts.propagationDelayMs);
-    this.timers.add(timer);
+  }
+
+  private current(): PublishedService[] {
+    if (this.stale) {
+      this.stale = false;
+      this.services = structuredClone(this.opts.store.servicesOf(this.opts.groupId));
+    }
+    return this.services;
   }
 
   stop(): void {
-    for (const t of this.timers) clearTimeout(t);
+    if (this.timer) clearTimeout(this.timer);
   }
 
   private match(host: string, path: string, method: string) {
     const candidates: { service: PublishedService; rest: string; score: number }[] = [];
-    for (const service of this.services) {
+    for (const service of this.current()) {
       if (service.status !== 1 || !service.upstream) continue;
       if (!hostMatches(service.hosts, host)) continue;
       const prefix = service.path_prefix ?? '';
@@ -133,9 +151,18 @@ export class Gateway {
     headers['x-forwarded-host'] = host;
     headers['x-forwarded-proto'] = 'http';
     headers['x-forwarded-port'] = String((this.server.address() as { port: number }).port);
-    const transport = upstream.scheme === 'https' && !builtIn ? https : http;
+    const secure = upstream.scheme === 'https' && !builtIn;
+    const transport = secure ? https : http;
     const proxied = transport.request(
-      { host: connectHost, port: connectPort, method, path: hit.rest + url.search, headers, timeout: 5000 },
+      {
+        host: connectHost,
+        port: connectPort,
+        method,
+        path: hit.rest + url.search,
+        headers,
+        timeout: 5000,
+        agent: secure ? keepAlive.https : keepAlive.http,
+      },
       (upstreamRes) => {
         res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
         upstreamRes.pipe(res);
