@@ -3,6 +3,7 @@
  * `/apisix/admin` paths used to create services directly in a group ("No Version"), and the
  * template API used to publish services the way API7 users do.
  */
+import { AdminApi } from './admin-api.js';
 import { ApiError, newId, type PublishedService, type Route, type Store, type Upstream } from './store.js';
 import {
   bad,
@@ -96,10 +97,13 @@ function runtimeView(p: PublishedService): Record<string, unknown> {
 export class ControlPlane {
   private readonly routes: { method: string; pattern: RegExp; handler: Handler }[] = [];
 
+  private readonly admin: AdminApi;
+
   constructor(
     private readonly store: Store,
     private readonly api7Version: string,
   ) {
+    this.admin = new AdminApi(store, api7Version);
     const gg = '/api/gateway_groups/([^/]+)';
     this.on('GET', '/api/version', () => ok(this.api7Version));
     this.on('GET', '/api/gateway_groups', (r) =>
@@ -153,50 +157,50 @@ export class ControlPlane {
       if (!route) throw new ApiError(404, `route "${rid}" not found in service version "${id}"`);
       return ok({ ...route, service_version_id: id });
     });
-    // `/apisix/admin/services`: with gateway_group_id it is the group's runtime view (services
-    // created or edited there are "No Version"); without it, the service template API.
-    this.on('GET', '/apisix/admin/services', (r) => {
-      const g = r.query.get('gateway_group_id');
-      if (g) {
-        store.group(g);
-        return paged(store.servicesOf(g).map(adminView), r.query);
-      }
-      return paged([...store.templates.values()], r.query);
-    });
-    this.on('POST', '/apisix/admin/services', (r) => this.putService(r, newId('svc')));
-    this.on('GET', '/apisix/admin/services/([^/]+)', (r, [id]) => {
-      const g = r.query.get('gateway_group_id');
-      if (!g) return ok(store.template(id!));
-      store.group(g);
-      const p = store.publishedById(g, id!);
-      if (!p) throw new ApiError(404, `service "${id}" not found in gateway group "${g}"`);
-      return ok(
-        r.query.get('with_publish_info') === 'true' ? { ...adminView(p), ...publishInfo(p) } : adminView(p),
-      );
-    });
-    this.on('PUT', '/apisix/admin/services/([^/]+)', (r, [id]) => this.putService(r, id!));
+    // Without gateway_group_id, `/apisix/admin/services` and `/routes` are the service template
+    // API; with it (or with a group's admin key), `AdminApi` serves the group's runtime view.
+    this.on('GET', '/apisix/admin/services', (r) => paged([...store.templates.values()], r.query));
+    this.on('POST', '/apisix/admin/services', (r) => this.putTemplate(r, newId('svc')));
+    this.on('GET', '/apisix/admin/services/([^/]+)', (_r, [id]) => ok(store.template(id!)));
+    this.on('PUT', '/apisix/admin/services/([^/]+)', (r, [id]) => this.putTemplate(r, id!));
     this.on('GET', '/apisix/admin/routes', (r) => {
-      const g = r.query.get('gateway_group_id');
       const serviceId = r.query.get('service_id');
-      const all = g
-        ? store
-            .servicesOf(store.group(g).id)
-            .flatMap((p) => p.routes.map((rt) => ({ ...rt, service_id: p.id })))
-        : [...store.templates.values()].flatMap((t) => t.routes.map((rt) => ({ ...rt, service_id: t.id })));
+      const all = [...store.templates.values()].flatMap((t) => t.routes.map((rt) => ({ ...rt, service_id: t.id })));
       return paged(
         all.filter((rt) => !serviceId || rt.service_id === serviceId),
         r.query,
       );
     });
-    this.on('POST', '/apisix/admin/routes', (r) => this.putRoute(r, newId('rt')));
-    this.on('PUT', '/apisix/admin/routes/([^/]+)', (r, [id]) => this.putRoute(r, id!));
+    this.on('POST', '/apisix/admin/routes', (r) => this.putTemplateRoute(r, newId('rt')));
+    this.on('PUT', '/apisix/admin/routes/([^/]+)', (r, [id]) => this.putTemplateRoute(r, id!));
+    // What ADC reads for server-side defaults: the same ones ADC fills in itself.
+    this.on('GET', '/api/schema/core', () =>
+      ok({
+        service: { type: 'object', properties: { upstream: { type: 'object', properties: { type: { default: 'roundrobin' }, pass_host: { default: 'pass' }, scheme: { default: 'http' } } } } },
+        upstream: { type: 'object', properties: { type: { default: 'roundrobin' }, pass_host: { default: 'pass' }, scheme: { default: 'http' } } },
+        route: { type: 'object', properties: {} },
+        consumer: { type: 'object', properties: {} },
+        ssl: { type: 'object', properties: { type: { default: 'server' } } },
+      }),
+    );
   }
 
   private on(method: string, path: string, handler: Handler): void {
     this.routes.push({ method, pattern: new RegExp(`^${path}$`), handler });
   }
 
-  handle(req: ApiRequest): ApiResponse {
+  handle(req: ApiRequest, impliedGroup?: string): ApiResponse {
+    const groupId = req.query.get('gateway_group_id') ?? impliedGroup;
+    if (req.path.startsWith('/apisix/admin/') && groupId) {
+      try {
+        const answer = this.admin.handle({ method: req.method, path: req.path.slice('/apisix/admin'.length), query: req.query, body: req.body, groupId });
+        if (answer) return answer;
+      } catch (err) {
+        if (err instanceof ApiError) return { status: err.status, body: { error_msg: err.message } };
+        throw err;
+      }
+      return { status: 404, body: { error_msg: `no such API: ${req.method} ${req.path}` } };
+    }
     let pathMatched = false;
     for (const route of this.routes) {
       const m = route.pattern.exec(req.path);
@@ -475,79 +479,27 @@ export class ControlPlane {
     return { duplicate, overlapping };
   }
 
-  /** PUT/POST `/apisix/admin/services[/{id}]`: a template, or a "No Version" service in a group. */
-  private putService(r: ApiRequest, id: string): ApiResponse {
+  /** PUT/POST `/apisix/admin/services[/{id}]` without a group: a service template. */
+  private putTemplate(r: ApiRequest, id: string): ApiResponse {
     const b = requireObject(r.body, 'body');
     const name = requireString(b.name, 'name');
-    const groupId = r.query.get('gateway_group_id');
-    if (!groupId) {
-      const existing = this.store.templates.get(id);
-      if (existing) {
-        existing.name = name;
-        existing.updated_at = Math.floor(Date.now() / 1000);
-        return ok(existing);
-      }
-      const routes =
-        b.routes === undefined ? [] : (b.routes as unknown[]).map((rt, i) => checkRoute(rt, `routes[${i}]`));
-      return ok(this.store.createTemplate({ id, name, routes, desc: optionalString(b.desc, 'desc') }));
+    const existing = this.store.templates.get(id);
+    if (existing) {
+      existing.name = name;
+      existing.updated_at = Math.floor(Date.now() / 1000);
+      return ok(existing);
     }
-    this.store.group(groupId);
-    const ctx = { store: this.store, groupId, generation: this.store.generation };
-    const upstream = b.upstream === undefined ? undefined : checkUpstream(b.upstream, 'upstream', ctx);
-    const hosts = checkHosts(b.hosts, 'hosts');
-    const pathPrefix = checkPathPrefix(b.path_prefix, 'path_prefix');
-    const status = checkStatus(b.status, 'status');
-    const t = Math.floor(Date.now() / 1000);
-    let p = this.store.publishedById(groupId, id);
-    if (!p) {
-      const template = this.store.templates.get(id) ?? this.store.createTemplate({ name });
-      p = {
-        id,
-        gateway_group_id: groupId,
-        service_id: template.id,
-        name,
-        version: '',
-        status: 1,
-        routes: [],
-        created_at: t,
-        updated_at: t,
-        history: [],
-      };
-      this.store.published.set(`${groupId}/${template.id}`, p);
-    }
-    // An edit made directly in a group leaves the service in the "No Version" state.
-    p.version = '';
-    delete p.service_version_id;
-    p.name = name;
-    p.upstream = upstream;
-    p.hosts = hosts;
-    p.path_prefix = pathPrefix;
-    if (status !== undefined) p.status = status;
-    p.updated_at = t;
-    this.store.onChange();
-    return ok(adminView(p));
+    const routes = b.routes === undefined ? [] : (b.routes as unknown[]).map((rt, i) => checkRoute(rt, `routes[${i}]`));
+    return ok(this.store.createTemplate({ id, name, routes, desc: optionalString(b.desc, 'desc') }));
   }
 
-  private putRoute(r: ApiRequest, id: string): ApiResponse {
+  private putTemplateRoute(r: ApiRequest, id: string): ApiResponse {
     const b = requireObject(r.body, 'body');
     const serviceId = requireId(b.service_id, 'service_id');
     const { service_id: _s, ...rest } = b;
     const route = { ...checkRoute(rest, 'body'), id } as Route;
-    const groupId = r.query.get('gateway_group_id');
-    if (!groupId) {
-      const template = this.store.template(serviceId);
-      template.routes = [...template.routes.filter((rt) => rt.id !== id), route];
-      return ok({ ...route, service_id: serviceId });
-    }
-    this.store.group(groupId);
-    const p = this.store.publishedById(groupId, serviceId);
-    if (!p)
-      throw new ApiError(404, `service_id: service "${serviceId}" not found in gateway group "${groupId}"`);
-    p.routes = [...p.routes.filter((rt) => rt.id !== id), route];
-    p.version = '';
-    delete p.service_version_id;
-    p.updated_at = Math.floor(Date.now() / 1000);
-    this.store.onChange();
+    const template = this.store.template(serviceId);
+    template.routes = [...template.routes.filter((rt) => rt.id !== id), route];
     return ok({ ...route, service_id: serviceId });
   }
 }
@@ -581,26 +533,5 @@ function registryView(r: Store['registries'] extends Map<string, infer R> ? R : 
     status: 'healthy',
     last_connect_time: r.updated_at,
     associated_services_count: 0,
-  };
-}
-
-function adminView(p: PublishedService): Record<string, unknown> {
-  return {
-    id: p.id,
-    name: p.name,
-    ...(p.hosts ? { hosts: p.hosts } : {}),
-    ...(p.path_prefix ? { path_prefix: p.path_prefix } : {}),
-    ...(p.upstream ? { upstream: p.upstream } : {}),
-    status: p.status,
-    create_time: p.created_at,
-    update_time: p.updated_at,
-  };
-}
-
-function publishInfo(p: PublishedService): Record<string, unknown> {
-  return {
-    service_id: p.service_id,
-    version: p.version,
-    ...(p.service_version_id ? { service_version_id: p.service_version_id } : {}),
   };
 }

@@ -81,7 +81,7 @@ export class Gateway {
   private match(host: string, path: string, method: string) {
     const candidates: { service: PublishedService; rest: string; score: number }[] = [];
     for (const service of this.current()) {
-      if (service.status !== 1 || !service.upstream) continue;
+      if (service.status !== 1 || !service.upstream || service.kind === 'stream') continue;
       if (!hostMatches(service.hosts, host)) continue;
       const prefix = service.path_prefix ?? '';
       if (prefix && !(path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`)))

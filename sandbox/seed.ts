@@ -12,7 +12,8 @@ export interface Seed {
   listen?: string;
   token?: string;
   propagationDelayMs?: number;
-  gatewayGroups?: { name: string; gatewayPort?: number }[];
+  /** `adminKey`: a gateway-group admin key (`a7adm-…`) that implies the group on /apisix/admin. */
+  gatewayGroups?: { name: string; gatewayPort?: number; adminKey?: string }[];
   registries?: {
     gatewayGroup: string;
     name: string;

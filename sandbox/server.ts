@@ -105,6 +105,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 
   const api = new ControlPlane(store, api7Version);
+  const adminKeys = new Map<string, string>();
+  for (const g of seed.gatewayGroups ?? []) {
+    if (g.adminKey) adminKeys.set(g.adminKey, [...store.groups.values()].find((x) => x.name === g.name)!.id);
+  }
   const requests: LoggedRequest[] = [];
   let faults: FaultSet | undefined;
 
@@ -179,13 +183,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const fault = decide(faults, method, url.pathname);
     if (fault.latencyMs > 0) await sleep(fault.latencyMs);
     if (fault.outcome === 'error') return respond(503, { error_msg: 'sandbox: injected fault' });
-    if (req.headers['x-api-key'] !== token) {
+    const key = req.headers['x-api-key'];
+    // A gateway group's admin key (a7adm-…) implies its group, and is good for /apisix/admin only.
+    const impliedGroup = typeof key === 'string' ? adminKeys.get(key) : undefined;
+    if (key !== token && !(impliedGroup && url.pathname.startsWith('/apisix/admin/'))) {
       return respond(401, { error_msg: 'authentication failed: send a valid token in the X-API-KEY header' });
     }
     if (badJson) return respond(400, { error_msg: 'body: invalid JSON' });
     let result;
     try {
-      result = api.handle({ method, path: url.pathname, query: url.searchParams, body });
+      result = api.handle({ method, path: url.pathname, query: url.searchParams, body }, impliedGroup);
     } catch (err) {
       log(`sandbox: ${method} ${url.pathname} failed: ${(err as Error).stack}`);
       return respond(500, { error_msg: `internal error: ${(err as Error).message}` });

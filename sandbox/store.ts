@@ -89,6 +89,11 @@ export interface PublishedService {
   updated_at: number;
   /** Every version that has run in this group, in the order it started running. */
   history: { service_version_id: string; publish_time: string; seq: number }[];
+  /** As written through `/apisix/admin` (ADC), read back verbatim. */
+  adminBody?: Record<string, unknown>;
+  kind?: 'http' | 'stream';
+  extraUpstreams?: Record<string, Record<string, unknown>>;
+  streamRoutes?: Route[];
 }
 
 export interface RegistryService {

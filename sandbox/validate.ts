@@ -78,11 +78,12 @@ function integerIn(value: unknown, min: number, max: number, field: string): num
 export function checkUpstream(
   value: unknown,
   field: string,
-  ctx: { store: Store; groupId: string; generation: Generation },
+  ctx: { store: Store; groupId: string; generation: Generation; stream?: boolean },
 ): Upstream {
   const up = requireObject(value, field);
-  if (up.scheme !== undefined && !['http', 'https', 'grpc', 'grpcs'].includes(up.scheme as string)) {
-    bad(`${field}.scheme`, 'must be one of http, https, grpc, grpcs');
+  const schemes = ctx.stream ? ['http', 'https', 'grpc', 'grpcs', 'tcp', 'udp', 'tls'] : ['http', 'https', 'grpc', 'grpcs'];
+  if (up.scheme !== undefined && !schemes.includes(up.scheme as string)) {
+    bad(`${field}.scheme`, `must be one of ${schemes.join(', ')}`);
   }
   if (up.pass_host !== undefined && !['pass', 'node', 'rewrite'].includes(up.pass_host as string)) {
     bad(`${field}.pass_host`, 'must be one of pass, node, rewrite');
