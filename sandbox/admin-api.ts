@@ -4,7 +4,16 @@
  * read back exactly as written, plus `id`, so that an ADC `diff` right after a `sync` is empty.
  */
 import { ApiError, type PublishedService, type Route, type Store } from './store.js';
-import { bad, checkHosts, checkPathPrefix, checkStatus, checkUpstream, isObject, requireObject, requireString } from './validate.js';
+import {
+  bad,
+  checkHosts,
+  checkPathPrefix,
+  checkStatus,
+  checkUpstream,
+  isObject,
+  requireObject,
+  requireString,
+} from './validate.js';
 
 type Body = Record<string, unknown>;
 
@@ -45,7 +54,10 @@ function byLabels<T extends object>(items: T[], query: URLSearchParams): T[] {
   });
 }
 
-const list = (items: unknown[]): AdminResponse => ({ status: 200, body: { list: items, total: items.length } });
+const list = (items: unknown[]): AdminResponse => ({
+  status: 200,
+  body: { list: items, total: items.length },
+});
 
 export class AdminApi {
   private readonly resources = new Map<string, GroupResources>();
@@ -84,9 +96,18 @@ export class AdminApi {
         if (sub !== undefined) return undefined;
         return this.keyed(this.of(groupId).consumers, method, id, query, body, 'username');
       case 'ssls':
-        return this.plain(this.of(groupId).ssls, method, id, query, body, (b) => {
-          if (!Array.isArray(b.snis) || b.snis.length === 0) bad('snis', 'must be a non-empty array of server names');
-        }, ['key', 'keys']);
+        return this.plain(
+          this.of(groupId).ssls,
+          method,
+          id,
+          query,
+          body,
+          (b) => {
+            if (!Array.isArray(b.snis) || b.snis.length === 0)
+              bad('snis', 'must be a non-empty array of server names');
+          },
+          ['key', 'keys'],
+        );
       case 'global_rules':
         return this.plain(this.of(groupId).globalRules, method, id, query, body, (b) => {
           if (!isObject(b.plugins)) bad('plugins', 'must be an object of plugin configurations');
@@ -124,16 +145,37 @@ export class AdminApi {
     };
   }
 
-  private services(method: string, groupId: string, id: string | undefined, query: URLSearchParams, body: unknown): AdminResponse | undefined {
+  private services(
+    method: string,
+    groupId: string,
+    id: string | undefined,
+    query: URLSearchParams,
+    body: unknown,
+  ): AdminResponse | undefined {
     if (!id) {
-      if (method === 'GET') return list(byLabels(this.store.servicesOf(groupId).map((p) => this.serviceView(p)), query));
+      if (method === 'GET')
+        return list(
+          byLabels(
+            this.store.servicesOf(groupId).map((p) => this.serviceView(p)),
+            query,
+          ),
+        );
       return undefined;
     }
     if (method === 'GET') {
       const p = this.service(groupId, id);
       const view = this.serviceView(p);
       // with_publish_info: the version the service runs ("" = No Version).
-      return ok(query.get('with_publish_info') === 'true' ? { ...view, service_id: p.service_id, version: p.version, ...(p.service_version_id ? { service_version_id: p.service_version_id } : {}) } : view);
+      return ok(
+        query.get('with_publish_info') === 'true'
+          ? {
+              ...view,
+              service_id: p.service_id,
+              version: p.version,
+              ...(p.service_version_id ? { service_version_id: p.service_version_id } : {}),
+            }
+          : view,
+      );
     }
     if (method === 'DELETE') {
       const p = this.service(groupId, id);
@@ -152,13 +194,25 @@ export class AdminApi {
     const hosts = checkHosts(b.hosts, 'hosts');
     const pathPrefix = checkPathPrefix(b.path_prefix, 'path_prefix');
     const status = checkStatus(b.status, 'status');
-    if (b.strip_path_prefix !== undefined && typeof b.strip_path_prefix !== 'boolean') bad('strip_path_prefix', 'must be true or false');
+    if (b.strip_path_prefix !== undefined && typeof b.strip_path_prefix !== 'boolean')
+      bad('strip_path_prefix', 'must be true or false');
     const t = now();
     let p = this.store.publishedById(groupId, id);
     if (!p) {
       // A service created directly in a group: its template takes the same ID.
       const template = this.store.templates.get(id) ?? this.store.createTemplate({ id, name });
-      p = { id, gateway_group_id: groupId, service_id: template.id, name, version: '', status: 1, routes: [], created_at: t, updated_at: t, history: [] };
+      p = {
+        id,
+        gateway_group_id: groupId,
+        service_id: template.id,
+        name,
+        version: '',
+        status: 1,
+        routes: [],
+        created_at: t,
+        updated_at: t,
+        history: [],
+      };
       this.store.published.set(`${groupId}/${template.id}`, p);
     }
     // An edit made directly in a group leaves the service in the "No Version" state.
@@ -177,7 +231,13 @@ export class AdminApi {
     return ok(this.serviceView(p));
   }
 
-  private upstreams(method: string, groupId: string, serviceId: string, id: string | undefined, body: unknown): AdminResponse | undefined {
+  private upstreams(
+    method: string,
+    groupId: string,
+    serviceId: string,
+    id: string | undefined,
+    body: unknown,
+  ): AdminResponse | undefined {
     const p = this.service(groupId, serviceId);
     p.extraUpstreams ??= {};
     if (!id && method === 'GET') {
@@ -193,7 +253,12 @@ export class AdminApi {
     }
     if (method === 'PUT') {
       const b = requireObject(body, 'body');
-      checkUpstream(b, 'body', { store: this.store, groupId, generation: this.store.generation, stream: true });
+      checkUpstream(b, 'body', {
+        store: this.store,
+        groupId,
+        generation: this.store.generation,
+        stream: true,
+      });
       p.extraUpstreams[id] = structuredClone(b);
       return ok({ ...b, id });
     }
@@ -205,14 +270,29 @@ export class AdminApi {
     return undefined;
   }
 
-  private routes(stream: boolean, method: string, groupId: string, id: string | undefined, query: URLSearchParams, body: unknown): AdminResponse | undefined {
+  private routes(
+    stream: boolean,
+    method: string,
+    groupId: string,
+    id: string | undefined,
+    query: URLSearchParams,
+    body: unknown,
+  ): AdminResponse | undefined {
     const field = stream ? 'streamRoutes' : 'routes';
-    const all = () => this.store.servicesOf(groupId).flatMap((p) => (p[field] ?? []).map((r) => ({ route: r, service: p })));
+    const all = () =>
+      this.store.servicesOf(groupId).flatMap((p) => (p[field] ?? []).map((r) => ({ route: r, service: p })));
     const view = (r: Route, p: PublishedService) => ({ ...r, service_id: r.service_id ?? p.id });
     if (!id) {
       if (method !== 'GET') return undefined;
       const serviceId = query.get('service_id');
-      return list(byLabels(all().filter((x) => !serviceId || x.service.id === serviceId).map((x) => view(x.route, x.service)), query));
+      return list(
+        byLabels(
+          all()
+            .filter((x) => !serviceId || x.service.id === serviceId)
+            .map((x) => view(x.route, x.service)),
+          query,
+        ),
+      );
     }
     const found = all().find((x) => x.route.id === id);
     if (method === 'GET') {
@@ -230,16 +310,26 @@ export class AdminApi {
     const b = requireObject(body, 'body');
     const serviceId = requireString(b.service_id, 'service_id');
     const p = this.store.publishedById(groupId, serviceId);
-    if (!p) throw new ApiError(400, `service_id: service "${serviceId}" not found in gateway group "${groupId}"`);
+    if (!p)
+      throw new ApiError(400, `service_id: service "${serviceId}" not found in gateway group "${groupId}"`);
     if (stream) {
-      if (b.server_port !== undefined && (typeof b.server_port !== 'number' || !Number.isInteger(b.server_port))) bad('server_port', 'must be an integer');
+      if (
+        b.server_port !== undefined &&
+        (typeof b.server_port !== 'number' || !Number.isInteger(b.server_port))
+      )
+        bad('server_port', 'must be an integer');
     } else {
       requireString(b.name, 'name');
-      if (!Array.isArray(b.paths) || b.paths.length === 0 || !b.paths.every((x) => typeof x === 'string' && x.startsWith('/'))) {
+      if (
+        !Array.isArray(b.paths) ||
+        b.paths.length === 0 ||
+        !b.paths.every((x) => typeof x === 'string' && x.startsWith('/'))
+      ) {
         bad('paths', 'must be a non-empty array of paths starting with "/"');
       }
     }
-    if (found && found.service !== p) found.service[field] = (found.service[field] ?? []).filter((r) => r.id !== id);
+    if (found && found.service !== p)
+      found.service[field] = (found.service[field] ?? []).filter((r) => r.id !== id);
     const route = { ...structuredClone(b), id } as Route;
     p[field] = [...(p[field] ?? []).filter((r) => r.id !== id), route];
     if (!stream) this.noVersion(p);
@@ -254,8 +344,23 @@ export class AdminApi {
     p.updated_at = now();
   }
 
-  private keyed(map: Map<string, { body: Body; credentials: Map<string, Body> }>, method: string, id: string | undefined, query: URLSearchParams, body: unknown, key: string): AdminResponse | undefined {
-    if (!id) return method === 'GET' ? list(byLabels([...map.values()].map((c) => ({ ...c.body, id: c.body[key] })), query)) : undefined;
+  private keyed(
+    map: Map<string, { body: Body; credentials: Map<string, Body> }>,
+    method: string,
+    id: string | undefined,
+    query: URLSearchParams,
+    body: unknown,
+    key: string,
+  ): AdminResponse | undefined {
+    if (!id)
+      return method === 'GET'
+        ? list(
+            byLabels(
+              [...map.values()].map((c) => ({ ...c.body, id: c.body[key] })),
+              query,
+            ),
+          )
+        : undefined;
     const existing = map.get(id);
     if (method === 'GET') {
       if (!existing) throw new ApiError(404, `consumer "${id}" not found`);
@@ -274,18 +379,42 @@ export class AdminApi {
     return ok({ ...b, id });
   }
 
-  private credentials(method: string, groupId: string, username: string, id: string | undefined, body: unknown): AdminResponse | undefined {
+  private credentials(
+    method: string,
+    groupId: string,
+    username: string,
+    id: string | undefined,
+    body: unknown,
+  ): AdminResponse | undefined {
     const consumer = this.of(groupId).consumers.get(username);
     if (!consumer) throw new ApiError(404, `consumer "${username}" not found`);
     return this.plain(consumer.credentials, method, id, new URLSearchParams(), body, (b) => {
-      if (!isObject(b.plugins) || Object.keys(b.plugins).length !== 1) bad('plugins', 'must hold exactly one authentication plugin');
+      if (!isObject(b.plugins) || Object.keys(b.plugins).length !== 1)
+        bad('plugins', 'must hold exactly one authentication plugin');
     });
   }
 
   /** A resource kept as written, keyed by the path's ID; `hidden` fields are never read back. */
-  private plain(map: Map<string, Body>, method: string, id: string | undefined, query: URLSearchParams, body: unknown, check: (b: Body) => void, hidden: string[] = []): AdminResponse | undefined {
-    const shown = (b: Body, key: string) => Object.fromEntries(Object.entries({ ...b, id: key }).filter(([k]) => !hidden.includes(k)));
-    if (!id) return method === 'GET' ? list(byLabels([...map.entries()].map(([k, b]) => shown(b, k)), query)) : undefined;
+  private plain(
+    map: Map<string, Body>,
+    method: string,
+    id: string | undefined,
+    query: URLSearchParams,
+    body: unknown,
+    check: (b: Body) => void,
+    hidden: string[] = [],
+  ): AdminResponse | undefined {
+    const shown = (b: Body, key: string) =>
+      Object.fromEntries(Object.entries({ ...b, id: key }).filter(([k]) => !hidden.includes(k)));
+    if (!id)
+      return method === 'GET'
+        ? list(
+            byLabels(
+              [...map.entries()].map(([k, b]) => shown(b, k)),
+              query,
+            ),
+          )
+        : undefined;
     if (method === 'GET') {
       const b = map.get(id);
       if (!b) throw new ApiError(404, `"${id}" not found`);
@@ -303,7 +432,13 @@ export class AdminApi {
   }
 
   /** Plugin metadata is answered as one object keyed by plugin, not as a list (as ADC expects). */
-  private pluginMetadata(method: string, groupId: string, id: string | undefined, query: URLSearchParams, body: unknown): AdminResponse | undefined {
+  private pluginMetadata(
+    method: string,
+    groupId: string,
+    id: string | undefined,
+    query: URLSearchParams,
+    body: unknown,
+  ): AdminResponse | undefined {
     const map = this.of(groupId).pluginMetadata;
     if (!id) {
       if (method !== 'GET') return undefined;
@@ -326,19 +461,23 @@ export class AdminApi {
 
   /** `POST /apisix/admin/configs/validate` (API7 ≥ 3.9.10): checks without storing anything. */
   private validate(groupId: string, body: unknown): AdminResponse {
-    const [major = 0, minor = 0, patch = 0] = this.api7Version === 'dev' ? [999] : this.api7Version.split('.').map(Number);
-    if (major * 1e6 + minor * 1e3 + patch < 3 * 1e6 + 9 * 1e3 + 10) throw new ApiError(404, `configs/validate is not available on API7 ${this.api7Version}`);
+    const [major = 0, minor = 0, patch = 0] =
+      this.api7Version === 'dev' ? [999] : this.api7Version.split('.').map(Number);
+    if (major * 1e6 + minor * 1e3 + patch < 3 * 1e6 + 9 * 1e3 + 10)
+      throw new ApiError(404, `configs/validate is not available on API7 ${this.api7Version}`);
     const b = requireObject(body, 'body');
     const errors: { resource_type: string; index: number; error: string }[] = [];
     const each = (type: string, check: (item: Body) => void) => {
       const items = b[type];
       if (items === undefined) return;
-      if (!Array.isArray(items)) return errors.push({ resource_type: type, index: -1, error: 'must be an array' });
+      if (!Array.isArray(items))
+        return errors.push({ resource_type: type, index: -1, error: 'must be an array' });
       items.forEach((item, index) => {
         try {
           check(requireObject(item, type));
         } catch (err) {
-          if (err instanceof ApiError) errors.push({ resource_type: type.replace(/s$/, ''), index, error: err.message });
+          if (err instanceof ApiError)
+            errors.push({ resource_type: type.replace(/s$/, ''), index, error: err.message });
           else throw err;
         }
       });
@@ -363,7 +502,8 @@ export class AdminApi {
       if (!isObject(g.plugins)) bad('plugins', 'must be an object');
     });
     each('plugin_metadata', (m) => requireString(m.id, 'id'));
-    if (errors.length) return { status: 400, body: { error_msg: `${errors.length} resource(s) are not valid`, errors } };
+    if (errors.length)
+      return { status: 400, body: { error_msg: `${errors.length} resource(s) are not valid`, errors } };
     return ok({});
   }
 }

@@ -165,7 +165,9 @@ export class ControlPlane {
     this.on('PUT', '/apisix/admin/services/([^/]+)', (r, [id]) => this.putTemplate(r, id!));
     this.on('GET', '/apisix/admin/routes', (r) => {
       const serviceId = r.query.get('service_id');
-      const all = [...store.templates.values()].flatMap((t) => t.routes.map((rt) => ({ ...rt, service_id: t.id })));
+      const all = [...store.templates.values()].flatMap((t) =>
+        t.routes.map((rt) => ({ ...rt, service_id: t.id })),
+      );
       return paged(
         all.filter((rt) => !serviceId || rt.service_id === serviceId),
         r.query,
@@ -176,8 +178,27 @@ export class ControlPlane {
     // What ADC reads for server-side defaults: the same ones ADC fills in itself.
     this.on('GET', '/api/schema/core', () =>
       ok({
-        service: { type: 'object', properties: { upstream: { type: 'object', properties: { type: { default: 'roundrobin' }, pass_host: { default: 'pass' }, scheme: { default: 'http' } } } } },
-        upstream: { type: 'object', properties: { type: { default: 'roundrobin' }, pass_host: { default: 'pass' }, scheme: { default: 'http' } } },
+        service: {
+          type: 'object',
+          properties: {
+            upstream: {
+              type: 'object',
+              properties: {
+                type: { default: 'roundrobin' },
+                pass_host: { default: 'pass' },
+                scheme: { default: 'http' },
+              },
+            },
+          },
+        },
+        upstream: {
+          type: 'object',
+          properties: {
+            type: { default: 'roundrobin' },
+            pass_host: { default: 'pass' },
+            scheme: { default: 'http' },
+          },
+        },
         route: { type: 'object', properties: {} },
         consumer: { type: 'object', properties: {} },
         ssl: { type: 'object', properties: { type: { default: 'server' } } },
@@ -193,7 +214,13 @@ export class ControlPlane {
     const groupId = req.query.get('gateway_group_id') ?? impliedGroup;
     if (req.path.startsWith('/apisix/admin/') && groupId) {
       try {
-        const answer = this.admin.handle({ method: req.method, path: req.path.slice('/apisix/admin'.length), query: req.query, body: req.body, groupId });
+        const answer = this.admin.handle({
+          method: req.method,
+          path: req.path.slice('/apisix/admin'.length),
+          query: req.query,
+          body: req.body,
+          groupId,
+        });
         if (answer) return answer;
       } catch (err) {
         if (err instanceof ApiError) return { status: err.status, body: { error_msg: err.message } };
@@ -489,7 +516,8 @@ export class ControlPlane {
       existing.updated_at = Math.floor(Date.now() / 1000);
       return ok(existing);
     }
-    const routes = b.routes === undefined ? [] : (b.routes as unknown[]).map((rt, i) => checkRoute(rt, `routes[${i}]`));
+    const routes =
+      b.routes === undefined ? [] : (b.routes as unknown[]).map((rt, i) => checkRoute(rt, `routes[${i}]`));
     return ok(this.store.createTemplate({ id, name, routes, desc: optionalString(b.desc, 'desc') }));
   }
 

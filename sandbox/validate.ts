@@ -81,7 +81,9 @@ export function checkUpstream(
   ctx: { store: Store; groupId: string; generation: Generation; stream?: boolean },
 ): Upstream {
   const up = requireObject(value, field);
-  const schemes = ctx.stream ? ['http', 'https', 'grpc', 'grpcs', 'tcp', 'udp', 'tls'] : ['http', 'https', 'grpc', 'grpcs'];
+  const schemes = ctx.stream
+    ? ['http', 'https', 'grpc', 'grpcs', 'tcp', 'udp', 'tls']
+    : ['http', 'https', 'grpc', 'grpcs'];
   if (up.scheme !== undefined && !schemes.includes(up.scheme as string)) {
     bad(`${field}.scheme`, `must be one of ${schemes.join(', ')}`);
   }
