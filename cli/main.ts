@@ -16,6 +16,7 @@ import {
   type Config,
   type SyncResult,
 } from '../engine/index.js';
+import { adcRenderCommand } from './commands/adc.js';
 import { botCommand } from './commands/bot.js';
 import { demoCommand } from './commands/demo.js';
 import { sandboxCommand } from './commands/sandbox.js';
@@ -88,6 +89,17 @@ const COMMANDS: Record<string, { usage: string; options: ParseArgsConfig['option
     options: {
       seed: { type: 'string' },
       'api7-version': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  },
+  adc: {
+    usage: 'api7-sync adc render --env ENV -f adc.yaml [-o out.yaml] [--config F] [--token-file F]',
+    options: {
+      env: { type: 'string' },
+      file: { type: 'string', short: 'f' },
+      output: { type: 'string', short: 'o' },
+      config: { type: 'string' },
+      'token-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   },
@@ -173,7 +185,22 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   }
   let values: Values;
   try {
-    ({ values } = parseArgs({ args: rest, options: spec.options, strict: true, allowPositionals: false }));
+    const parsed = parseArgs({
+      args: rest,
+      options: spec.options,
+      strict: true,
+      allowPositionals: command === 'adc',
+    });
+    values = parsed.values;
+    if (
+      command === 'adc' &&
+      !values.help &&
+      (parsed.positionals.length !== 1 || parsed.positionals[0] !== 'render')
+    ) {
+      throw new Error(
+        `the adc command has one subcommand, render${parsed.positionals.length ? `, not "${parsed.positionals.join(' ')}"` : ''}`,
+      );
+    }
   } catch (err) {
     io.stderr(`api7-sync ${command}: ${(err as Error).message}\nusage: ${spec.usage}`);
     return EXIT.usage;
@@ -190,6 +217,15 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await demoCommand(values as { 'api7-version'?: string; keep?: boolean }, io);
       case 'bot':
         return await botCommand(io);
+      case 'adc': {
+        if (!values.env || !values.file) throw new UsageError('--env and -f (the ADC file) are required');
+        return await adcRenderCommand(
+          values as { env: string; file: string; output?: string },
+          loadConfig(values, io),
+          () => readToken(values, io),
+          io,
+        );
+      }
       case 'status':
         return await statusCommand(values, io);
       case 'rollback':

@@ -1,6 +1,6 @@
 /** The built `api7-sync` program, run as its own process against a sandbox. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -244,6 +244,34 @@ describe('api7-sync sync and plan', () => {
     expect(back.code, back.stderr).toBe(0);
     expect(JSON.parse(back.stdout).services[0]).toMatchObject({ version: '0.9.0', previousVersion: '1.0.0' });
     expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('0.9.0');
+  });
+});
+
+describe('api7-sync adc render', () => {
+  it('writes the environment file, and exits 64 with a position on a bad ADC file', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const dir = repo(sb, '{host: prod-httpbin.internal, port: 8080}');
+    writeFileSync(
+      path.join(dir, 'adc.yaml'),
+      'services:\n  - name: httpbin API # ours\n    upstream:\n      nodes:\n        - {host: httpbin, port: 80, weight: 100}\n  - name: other\n    hosts: [x.example.com]\n',
+    );
+    const res = await run(
+      ['adc', 'render', '--env', 'production', '-f', 'adc.yaml', '-o', 'adc.production.yaml'],
+      env(sb),
+      dir,
+    );
+    expect(res.code, res.stderr).toBe(0);
+    expect(readFileSync(path.join(dir, 'adc.production.yaml'), 'utf8')).toBe(
+      'services:\n  - name: httpbin API # ours\n    upstream:\n      nodes: [ { host: prod-httpbin.internal, port: 8080, weight: 100 } ]\n  - name: other\n    hosts: [x.example.com]\n',
+    );
+    expect(res.stderr).toMatch(
+      /set runtime configuration of httpbin API; not in the config, left as they were: other/,
+    );
+    writeFileSync(path.join(dir, 'bad.yaml'), 'services:\n  - name: [\n');
+    const bad = await run(['adc', 'render', '--env', 'production', '-f', 'bad.yaml'], env(sb), dir);
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toMatch(/^bad\.yaml:\d+:\d+: /);
+    expect((await run(['adc', 'lint'], env(sb), dir)).code).toBe(64);
   });
 });
 

@@ -1,0 +1,60 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Api7Client, type ServiceRegistry } from '../../engine/api7/client.js';
+import { renderAdcFile } from '../../engine/adc/render.js';
+import type { Config } from '../../engine/index.js';
+import type { Io } from '../io.js';
+
+/**
+ * `api7-sync adc render --env ENV -f adc.yaml [-o out.yaml]`: the ADC file for one environment.
+ * Offline, unless a service uses service discovery there: a registry is named in the config but
+ * API7 wants its ID, which only the control plane knows (then the token is needed).
+ */
+export async function adcRenderCommand(
+  values: { env: string; file: string; output?: string },
+  config: Config,
+  readToken: () => string,
+  io: Io,
+): Promise<number> {
+  let text: string;
+  try {
+    text = readFileSync(values.file, 'utf8');
+  } catch (err) {
+    io.stderr(
+      `${values.file}:1:1: cannot read the ADC file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+    return 64;
+  }
+  let registries: ServiceRegistry[] | undefined;
+  const needsRegistries = Object.values(config.services).some(
+    (s) => s.runtime?.[values.env]?.upstream?.discovery,
+  );
+  const env = config.environments[values.env];
+  if (needsRegistries && env) {
+    const client = new Api7Client({
+      baseUrl: config.controlPlane.url,
+      token: readToken(),
+      caFile: config.controlPlane.caFile,
+      insecure: config.controlPlane.insecure,
+      warn: io.stderr,
+    });
+    try {
+      const group = await client.gatewayGroupByName(env.gatewayGroup);
+      if (!group) {
+        io.stderr(
+          `gateway group "${env.gatewayGroup}" (environment "${values.env}") does not exist on the control plane`,
+        );
+        return 2;
+      }
+      registries = await client.serviceRegistries(group.id);
+    } finally {
+      await client.close();
+    }
+  }
+  const result = renderAdcFile(text, values.file, config, values.env, registries);
+  if (values.output) writeFileSync(values.output, result.text);
+  else io.stdout(result.text.replace(/\n$/, ''));
+  io.stderr(
+    `adc render ${values.env}: set runtime configuration of ${result.rendered.join(', ') || 'no service'}${result.untouched.length ? `; not in the config, left as they were: ${result.untouched.join(', ')}` : ''}`,
+  );
+  return 0;
+}
