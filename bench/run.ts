@@ -135,9 +135,11 @@ async function scale(): Promise<ScaleRow[]> {
       outcomes: Record<string, number>;
       maxRssKb: number;
     };
-    const requests = (await hook(sb, 'GET', '/sandbox/requests')).list as { method: string }[];
-    const reads = requests.filter((r) => r.method === 'GET').length;
-    const writes = requests.length - reads;
+    const requests = (await hook(sb, 'GET', '/sandbox/requests')).list as { method: string; path: string; query: Record<string, string> }[];
+    // As DESIGN.md §5 counts them: conflict_check and dry-run=all change nothing.
+    const isWrite = (r: (typeof requests)[number]) => r.method !== 'GET' && r.method !== 'HEAD' && r.path !== '/api/services/conflict_check' && r.query['dry-run'] !== 'all';
+    const writes = requests.filter(isWrite).length;
+    const reads = requests.length - writes;
     await sb.close();
 
     let baselineMs: number;
@@ -358,7 +360,7 @@ const bot = await botLoad();
 
 const machine = `${platform()} ${release()}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM (${(freemem() / 2 ** 30).toFixed(0)} GiB free), Node ${process.version}`;
 const scaleTable = [
-  '| services | wall time | lower bound | × bound | one-at-a-time | speed-up | reads | writes | requests / service | peak RSS | outcome |',
+  '| services | wall time | lower bound | × bound | one-at-a-time | speed-up | reads (and checks) | writes | requests / service | peak RSS | outcome |',
   '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ...rows.map(
     (r) =>
