@@ -135,9 +135,17 @@ async function scale(): Promise<ScaleRow[]> {
       outcomes: Record<string, number>;
       maxRssKb: number;
     };
-    const requests = (await hook(sb, 'GET', '/sandbox/requests')).list as { method: string; path: string; query: Record<string, string> }[];
+    const requests = (await hook(sb, 'GET', '/sandbox/requests')).list as {
+      method: string;
+      path: string;
+      query: Record<string, string>;
+    }[];
     // As DESIGN.md §5 counts them: conflict_check and dry-run=all change nothing.
-    const isWrite = (r: (typeof requests)[number]) => r.method !== 'GET' && r.method !== 'HEAD' && r.path !== '/api/services/conflict_check' && r.query['dry-run'] !== 'all';
+    const isWrite = (r: (typeof requests)[number]) =>
+      r.method !== 'GET' &&
+      r.method !== 'HEAD' &&
+      r.path !== '/api/services/conflict_check' &&
+      r.query['dry-run'] !== 'all';
     const writes = requests.filter(isWrite).length;
     const reads = requests.length - writes;
     await sb.close();

@@ -176,34 +176,23 @@ export class ControlPlane {
     this.on('POST', '/apisix/admin/routes', (r) => this.putTemplateRoute(r, newId('rt')));
     this.on('PUT', '/apisix/admin/routes/([^/]+)', (r, [id]) => this.putTemplateRoute(r, id!));
     // What ADC reads for server-side defaults: the same ones ADC fills in itself.
-    this.on('GET', '/api/schema/core', () =>
-      ok({
-        service: {
-          type: 'object',
-          properties: {
-            upstream: {
-              type: 'object',
-              properties: {
-                type: { default: 'roundrobin' },
-                pass_host: { default: 'pass' },
-                scheme: { default: 'http' },
-              },
-            },
-          },
+    this.on('GET', '/api/schema/core', () => {
+      const upstream = {
+        type: 'object',
+        properties: {
+          type: { default: 'roundrobin' },
+          pass_host: { default: 'pass' },
+          scheme: { default: 'http' },
         },
-        upstream: {
-          type: 'object',
-          properties: {
-            type: { default: 'roundrobin' },
-            pass_host: { default: 'pass' },
-            scheme: { default: 'http' },
-          },
-        },
+      };
+      return ok({
+        service: { type: 'object', properties: { upstream } },
+        upstream,
         route: { type: 'object', properties: {} },
         consumer: { type: 'object', properties: {} },
         ssl: { type: 'object', properties: { type: { default: 'server' } } },
-      }),
-    );
+      });
+    });
   }
 
   private on(method: string, path: string, handler: Handler): void {

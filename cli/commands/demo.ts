@@ -2,47 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { request } from 'undici';
 import { createEngine, resultText, type Config } from '../../engine/index.js';
 import { startSandbox } from '../../sandbox/server.js';
-import type { Seed } from '../../sandbox/seed.js';
+import { WALKTHROUGH, walkthroughSeed } from '../../sandbox/walkthrough.js';
 import type { Io } from '../io.js';
 
-const TEST_GROUP = '测试网关组';
-const PRODUCTION_GROUP = '生产网关组';
-const SERVICE = 'httpbin API';
-
-/** The starting point of API7's sync walkthrough (the same as examples/sandbox.yaml). */
-function walkthroughSeed(token: string): Seed {
-  return {
-    token,
-    gatewayGroups: [{ name: TEST_GROUP }, { name: PRODUCTION_GROUP }],
-    registries: [
-      {
-        gatewayGroup: PRODUCTION_GROUP,
-        name: '生产用注册中心',
-        type: 'nacos',
-        services: [
-          {
-            namespace: 'public',
-            group: 'DEFAULT_GROUP',
-            name: 'httpbin',
-            instances: [{ host: 'httpbin', port: 80 }],
-          },
-        ],
-      },
-    ],
-    services: [
-      {
-        gatewayGroup: TEST_GROUP,
-        name: SERVICE,
-        version: '1.0.0',
-        routes: [
-          { name: 'headers', paths: ['/headers'], methods: ['GET'] },
-          { name: 'anything', paths: ['/anything/*'] },
-        ],
-        upstream: { nodes: [{ host: 'httpbin', port: 80, weight: 100 }] },
-      },
-    ],
-  };
-}
+const { test: TEST_GROUP, production: PRODUCTION_GROUP, service: SERVICE } = WALKTHROUGH;
 
 /**
  * `api7-sync demo`: API7's "sync a published service version to another gateway group"

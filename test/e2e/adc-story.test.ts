@@ -1,6 +1,7 @@
 /** Services created the ADC way in the test group, then promoted to production by api7-sync. */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/server.js';
+import { ADC_ROUTE_ID, ADC_SERVICE_ID, adcRoute, adcService } from '../helpers/adc.js';
 import { configFor, engineFor, QUICK } from '../helpers/engine.js';
 import {
   api,
@@ -13,8 +14,6 @@ import {
   viaGateway,
   walkthroughSeed,
 } from '../helpers/sandbox.js';
-
-const SVC = '1cce0451c1506aebd20dc38421c5cc856493e694';
 
 let sb: Sandbox | undefined;
 const cleanups: (() => Promise<void>)[] = [];
@@ -34,30 +33,8 @@ describe.each([
     sb = await sandbox(walkthroughSeed({ services: [] }), version);
     const test = await groupId(sb, TEST);
     // Exactly what ADC sends (adc-wire.md §5), into the test group.
-    await api(sb, 'PUT', `/apisix/admin/services/${SVC}?gateway_group_id=${test}`, {
-      service_id: SVC,
-      name: 'httpbin',
-      labels: { 'managed-by': 'adc' },
-      upstream: {
-        type: 'roundrobin',
-        nodes: [{ host: 'httpbin', port: 80, weight: 100, priority: 0 }],
-        scheme: 'http',
-        pass_host: 'pass',
-      },
-      type: 'http',
-    });
-    await api(
-      sb,
-      'PUT',
-      `/apisix/admin/routes/308233bd700e993351708567adaa38139b27ef69?gateway_group_id=${test}`,
-      {
-        route_id: '308233bd700e993351708567adaa38139b27ef69',
-        name: 'headers',
-        labels: { 'managed-by': 'adc' },
-        service_id: SVC,
-        paths: ['/headers'],
-      },
-    );
+    await api(sb, 'PUT', `/apisix/admin/services/${ADC_SERVICE_ID}?gateway_group_id=${test}`, adcService);
+    await api(sb, 'PUT', `/apisix/admin/routes/${ADC_ROUTE_ID}?gateway_group_id=${test}`, adcRoute);
     expect((await serviceIn(sb, TEST, 'httpbin')).version).toBe('');
 
     const engine = engineFor(

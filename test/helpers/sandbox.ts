@@ -4,44 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { startSandbox, type Sandbox } from '../../sandbox/server.js';
 import type { Seed } from '../../sandbox/seed.js';
+import { walkthroughSeed as demoSeed } from '../../sandbox/walkthrough.js';
 
 export const TEST = '测试网关组';
 export const PROD = '生产网关组';
 
 /** The walkthrough's starting point, plus whatever a test adds. */
 export function walkthroughSeed(extra: Partial<Seed> = {}): Seed {
-  return {
-    token: 'a7ee-test-secret-token',
-    gatewayGroups: [{ name: TEST }, { name: PROD }],
-    registries: [
-      {
-        gatewayGroup: PROD,
-        name: '生产用注册中心',
-        type: 'nacos',
-        services: [
-          {
-            namespace: 'public',
-            group: 'DEFAULT_GROUP',
-            name: 'httpbin',
-            instances: [{ host: 'httpbin', port: 80 }],
-          },
-        ],
-      },
-    ],
-    services: [
-      {
-        gatewayGroup: TEST,
-        name: 'httpbin API',
-        version: '1.0.0',
-        routes: [
-          { name: 'headers', paths: ['/headers'], methods: ['GET'] },
-          { name: 'anything', paths: ['/anything/*'] },
-        ],
-        upstream: { nodes: [{ host: 'httpbin', port: 80, weight: 100 }] },
-      },
-    ],
-    ...extra,
-  };
+  return { ...demoSeed('a7ee-test-secret-token'), ...extra };
 }
 
 export async function sandbox(seed: Seed = walkthroughSeed(), api7Version?: string): Promise<Sandbox> {

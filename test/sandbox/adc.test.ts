@@ -4,10 +4,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/server.js';
+import { ADC_ROUTE_ID, ADC_SERVICE_ID, adcRoute, adcService } from '../helpers/adc.js';
 import { api, sandbox, viaGateway } from '../helpers/sandbox.js';
 
-const SVC = '1cce0451c1506aebd20dc38421c5cc856493e694';
-const ROUTE_HEADERS = '308233bd700e993351708567adaa38139b27ef69';
+const SVC = ADC_SERVICE_ID;
+const ROUTE_HEADERS = ADC_ROUTE_ID;
 const ROUTE_IP = 'f0f14e1dbe5af6c255a75c1e3eea580eed43c51b';
 const TCP = '36ff0495d99f492dff0b37cf8e95110ae1991224';
 const STREAM_ROUTE = '35ddcbba36b2dfebfa447cc6cb5dd8ec4dafcd16';
@@ -15,25 +16,8 @@ const CANARY = '60b89558bd39c5d00c6954bf4e488b53d8703ea0';
 const CREDENTIAL = '32d42fe8b440cbae0de43c216aa7c4c68819c65a';
 const SSL = '401f83bc96721eeeba6f5c1c54cf0a83dc08a30b';
 
-const service1 = {
-  service_id: SVC,
-  name: 'httpbin',
-  labels: { 'managed-by': 'adc' },
-  upstream: {
-    type: 'roundrobin',
-    nodes: [{ host: 'httpbin', port: 80, weight: 100, priority: 0 }],
-    scheme: 'http',
-    pass_host: 'pass',
-  },
-  type: 'http',
-};
-const headers1 = {
-  route_id: ROUTE_HEADERS,
-  name: 'headers',
-  labels: { 'managed-by': 'adc' },
-  service_id: SVC,
-  paths: ['/headers'],
-};
+const service1 = adcService;
+const headers1 = adcRoute;
 
 let sb: Sandbox | undefined;
 afterEach(async () => {
