@@ -110,6 +110,7 @@ async function promote(inputs: Inputs, config: Config, held: Held): Promise<Sync
         services: inputs.services.length ? inputs.services : undefined,
         expectVersion: inputs.version,
         newVersion: inputs.newVersion,
+        verify: inputs.verify,
       });
       const planned = await engine.apply(plan, { dryRun: true });
       for (const s of planned.services)

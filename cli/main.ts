@@ -274,6 +274,7 @@ async function syncCommand(command: 'plan' | 'sync', values: Values, io: Io, usa
       services,
       expectVersion: values.version as string | undefined,
       newVersion: values['new-version'] as string | undefined,
+      verify: !values['no-verify'],
     });
     const dryRun = command === 'plan' || Boolean(values['dry-run']);
     const started = Date.now();

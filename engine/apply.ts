@@ -401,6 +401,36 @@ export async function apply(plan: Plan, options: ApplyOptions, ctx: ApplyContext
   }
 }
 
+/**
+ * One write, sent again only while reading back shows it has not landed (for callers outside a
+ * plan, such as a rollback). Returns the last error when it never landed.
+ */
+export async function sendUntilLanded(
+  log: (line: string) => void,
+  send: () => Promise<void>,
+  landed: () => Promise<boolean>,
+  attempts = 4,
+): Promise<unknown> {
+  let error: unknown;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    try {
+      await send();
+      return undefined;
+    } catch (err) {
+      error = err;
+      if (refusedByServer(err)) return err;
+      log(`write failed (${describeError(err)}); reading back what landed`);
+    }
+    try {
+      if (await landed()) return undefined;
+    } catch (err) {
+      log(`reading back failed: ${describeError(err)}`);
+    }
+    await pause(attempt);
+  }
+  return error;
+}
+
 /** Whether a published service shows the runtime configuration a PATCH body asked for. */
 function matchesRuntime(service: PublishedService, body: RuntimeConfiguration): boolean {
   const wanted: Api7Runtime = {

@@ -5,7 +5,7 @@
 import type { Dispatcher } from 'undici';
 import { Api7Client, generationOf, hasVersion, type Generation } from './api7/client.js';
 import type { Budgets } from './api7/transport.js';
-import { apply as applyPlan, baseResult, type ApplyOptions } from './apply.js';
+import { apply as applyPlan, baseResult, sendUntilLanded, type ApplyOptions } from './apply.js';
 import type { Config } from './config/types.js';
 import type { Plan, PlanEntry, ServiceResult, SyncResult } from './model.js';
 import { plan as makePlan, type PlanRequest } from './plan.js';
@@ -177,9 +177,25 @@ export function createEngine(options: EngineOptions): Engine {
       log(
         `rolling "${req.service}" in "${group.name}" back from ${current.version || 'No Version'} to ${candidate.version}`,
       );
-      await client.publish(group.id, false, [
-        rollbackItem({ ...current, version: candidate.version }, candidate.id, gen),
-      ]);
+      const error = await sendUntilLanded(
+        log,
+        () =>
+          client.publish(group.id, false, [
+            rollbackItem({ ...current, version: candidate.version }, candidate.id, gen),
+          ]),
+        async () => {
+          const now = (await client.publishedServices(group.id)).find(
+            (s) => s.service_id === current.service_id,
+          );
+          return now !== undefined && (await client.runningVersionId(group.id, now)) === candidate.id;
+        },
+      );
+      if (error) {
+        return done('failed', {
+          reason: 'publish-failed',
+          message: `the rollback to ${candidate.version} did not land: ${error instanceof Error ? error.message : String(error)}`,
+        });
+      }
       const verify =
         applyOptions.verify !== false && env.gatewayUrl && entry.probes.length
           ? await verifyProbes(entry.probes, {

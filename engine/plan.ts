@@ -23,6 +23,8 @@ export interface PlanRequest {
   expectVersion?: string;
   /** Label for a "No Version" source. */
   newVersion?: string;
+  /** Whether the promotion will verify through the gateway (default true): then it needs gatewayUrl. */
+  verify?: boolean;
 }
 
 function refused(name: string, reason: Reason, message: string, requestedVersion: string | null): PlanEntry {
@@ -253,11 +255,11 @@ async function planService(
     );
   }
   const probes = svcConfig.verify ?? [];
-  if (probes.length > 0 && !ctx.gatewayUrl) {
+  if (probes.length > 0 && !ctx.gatewayUrl && req.verify !== false) {
     return refused(
       name,
       'no-gateway-url',
-      `"${name}" has verify probes but environment "${req.to}" has no gatewayUrl; add one or remove the probes`,
+      `"${name}" has verify probes but environment "${req.to}" has no gatewayUrl; add one, remove the probes, or promote without verification (--no-verify)`,
       requested,
     );
   }

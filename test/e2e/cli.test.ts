@@ -154,6 +154,24 @@ describe('api7-sync sync and plan', () => {
     expect(await writes(sb)).toEqual([]);
   });
 
+  it('without a gateway URL, verification is refused unless --no-verify', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const dir = repo(sb);
+    const noGateway = { API7_TOKEN: TOKEN, PROD_GATEWAY: '' };
+    const file = path.join(dir, '.github', 'api7-sync.yml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('    gatewayUrl: ${PROD_GATEWAY}\n', ''));
+    const refused = await run(['sync', '--from', 'test', '--to', 'production', '--json'], noGateway, dir);
+    expect(refused.code).toBe(2);
+    expect(JSON.parse(refused.stdout).services[0]).toMatchObject({ reason: 'no-gateway-url' });
+    const synced = await run(
+      ['sync', '--from', 'test', '--to', 'production', '--json', '--no-verify'],
+      noGateway,
+      dir,
+    );
+    expect(synced.code, synced.stderr).toBe(0);
+    expect(JSON.parse(synced.stdout).services[0]).toMatchObject({ action: 'synced', verify: [] });
+  });
+
   it('a failed verification rolls back and exits 1 with the result on stdout', async () => {
     sb = await sandbox(walkthroughSeed());
     const dir = repo(sb, `{host: 127.0.0.1, port: ${await deadPort()}}`);

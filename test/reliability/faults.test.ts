@@ -222,4 +222,44 @@ describe('writes whose outcome is lost', () => {
       await sb.close();
     }
   });
+
+  it('a rollback whose answer is lost is read back, and reported as done', async () => {
+    const base = seed();
+    base.services = [
+      ...base.services!,
+      {
+        gatewayGroup: PROD,
+        name: name(0),
+        version: '0.8.0',
+        routes: [{ name: 'any', paths: [`/anything/${name(0)}`] }],
+        upstream: { nodes: [{ host: 'httpbin', port: 80, weight: 7 }] },
+      },
+    ];
+    const sb = await sandbox(base, '3.5.0');
+    const engine = createEngine({ config: config(sb, await deadPort()), token: sb.token });
+    try {
+      await api(
+        sb,
+        'PUT',
+        '/sandbox/faults',
+        { resetRate: 1, match: { method: 'POST', pathPrefix: '/api/services/publish' } },
+        null,
+      );
+      const result = await engine.rollback(
+        { environment: 'production', service: name(0) },
+        { verify: false },
+      );
+      await api(sb, 'DELETE', '/sandbox/faults', undefined, null);
+      expect(result.services[0]).toMatchObject({
+        action: 'synced',
+        version: '0.9.0',
+        previousVersion: '0.8.0',
+      });
+      expect(targetState(sb, name(0))?.version).toBe('0.9.0');
+      expect((await requestLog(sb)).filter((r) => r.path === '/api/services/publish')).toHaveLength(1);
+    } finally {
+      await engine.close();
+      await sb.close();
+    }
+  });
 });
