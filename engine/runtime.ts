@@ -68,7 +68,7 @@ export function mapRuntime(
  * [I] The discovery upstream format comes from one example in a third-party extract of the 3.9
  * spec; namespace and group are sent both in `service_name` and in `discovery_args.metadata`.
  */
-function discoveryUpstream(
+export function discoveryUpstream(
   registry: ServiceRegistry,
   namespace: string,
   group: string,

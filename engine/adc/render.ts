@@ -19,6 +19,7 @@ import {
 import type { ServiceRegistry } from '../api7/client.js';
 import { ConfigError, type ConfigProblem } from '../config/load.js';
 import type { Config, RuntimeConfig } from '../config/types.js';
+import { discoveryUpstream } from '../runtime.js';
 
 export interface RenderResult {
   text: string;
@@ -57,11 +58,10 @@ function upstreamKeys(
       throw new Error(
         `${where}: service registry "${d.registry}" does not exist in the environment's gateway group`,
       );
-    const namespace = d.namespace ?? 'public';
-    const group = d.group ?? 'DEFAULT_GROUP';
-    keys.discovery_type = registry.type;
-    keys.service_name = `${registry.id}/${namespace}/${group}/${d.service}`;
-    keys.discovery_args = { metadata: { namespace_id: namespace, group_name: group } };
+    Object.assign(
+      keys,
+      discoveryUpstream(registry, d.namespace ?? 'public', d.group ?? 'DEFAULT_GROUP', d.service),
+    );
   }
   if (up.scheme) keys.scheme = up.scheme;
   if (up.passHost) keys.pass_host = up.passHost;
