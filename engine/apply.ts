@@ -134,15 +134,14 @@ class Applier {
         if (refusedByServer(err)) return { failed: remaining, error };
         this.ctx.log(`write failed (${describeError(err)}); reading back what landed`);
       }
-      const done = await landed(remaining);
-      if (done) remaining = remaining.filter((i) => !done.includes(i));
-      else if (!resendBlind) {
-        // Unknown outcome, and a re-send could do it twice: keep reading until we know.
-        for (let read = 0; read < this.attempts && !(await landed(remaining)); read++) await pause(read);
-        const known = await landed(remaining);
-        if (!known) return { failed: remaining, error };
-        remaining = remaining.filter((i) => !known.includes(i));
+      let done = await landed(remaining);
+      // Unknown outcome, and a re-send could do it twice: keep reading until we know.
+      for (let read = 0; done === undefined && !resendBlind && read < this.attempts; read++) {
+        await pause(read);
+        done = await landed(remaining);
       }
+      if (done === undefined && !resendBlind) return { failed: remaining, error };
+      if (done) remaining = remaining.filter((i) => !done.includes(i));
       if (remaining.length > 0) await pause(attempt);
     }
     return { failed: remaining, error };

@@ -66,6 +66,18 @@ const pushExample = examples
   .find((e) => e.name === 'pull_request')!
   .examples.find((x: any) => x.action === 'synchronize') as any;
 
+/** Points an example payload at our installation and repository, acme/shop. */
+function ourRepository(payload: any): void {
+  payload.installation = { id: 1, node_id: 'x' };
+  payload.repository = {
+    ...payload.repository,
+    name: 'shop',
+    full_name: 'acme/shop',
+    default_branch: 'main',
+    owner: { ...payload.repository.owner, login: 'acme' },
+  };
+}
+
 /** A GitHub-shaped issue_comment.created payload (from @octokit/webhooks-examples) for our PR. */
 export function commentPayload(
   comment: {
@@ -79,14 +91,7 @@ export function commentPayload(
 ): any {
   const payload = structuredClone(commentExample);
   payload.action = action;
-  payload.installation = { id: 1, node_id: 'x' };
-  payload.repository = {
-    ...payload.repository,
-    name: 'shop',
-    full_name: 'acme/shop',
-    default_branch: 'main',
-    owner: { ...payload.repository.owner, login: 'acme' },
-  };
+  ourRepository(payload);
   payload.issue = {
     ...payload.issue,
     number: 7,
@@ -104,14 +109,7 @@ export function commentPayload(
 
 export function pushPayload(headSha: string): any {
   const payload = structuredClone(pushExample);
-  payload.installation = { id: 1, node_id: 'x' };
-  payload.repository = {
-    ...payload.repository,
-    name: 'shop',
-    full_name: 'acme/shop',
-    default_branch: 'main',
-    owner: { ...payload.repository.owner, login: 'acme' },
-  };
+  ourRepository(payload);
   payload.number = 7;
   payload.pull_request = {
     ...payload.pull_request,
