@@ -9,7 +9,10 @@ let sb: Sandbox | undefined;
 let h: Harness | undefined;
 afterEach(async () => {
   // Whatever the bot wrote on GitHub (comments, deployment payloads and statuses) never holds the token.
-  if (h && sb) expect(JSON.stringify({ comments: h.github.comments, deployments: h.github.deployments })).not.toContain(sb.token);
+  if (h && sb)
+    expect(JSON.stringify({ comments: h.github.comments, deployments: h.github.deployments })).not.toContain(
+      sb.token,
+    );
   h?.close();
   await sb?.close();
   sb = h = undefined;
