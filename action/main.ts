@@ -156,7 +156,9 @@ async function promote(inputs: Inputs, config: Config, held: Held): Promise<Sync
         : 'false',
       versions: JSON.stringify(versions),
     });
-    await core.summary.addRaw(resultMarkdown(result)).write();
+    // Outside a runner (npm run local-action) there may be no summary file: say so, do not fail.
+    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(resultMarkdown(result)).write();
+    else core.info('no job summary: GITHUB_STEP_SUMMARY is not set');
     return result;
   } finally {
     await engine.close();
