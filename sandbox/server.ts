@@ -87,7 +87,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const gateways = new Map<string, Gateway>();
   const gatewayUrls: Record<string, string> = {};
-  for (const group of store.groups.values()) {
+  const startGateway = async (group: { id: string; name: string }) => {
     const gateway = new Gateway({
       store,
       groupId: group.id,
@@ -96,10 +96,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       log,
     });
     const wanted = seed.gatewayGroups?.find((g) => g.name === group.name)?.gatewayPort ?? 0;
-    const port = await listen(gateway.server, listenHost, wanted);
     gateways.set(group.id, gateway);
+    const port = await listen(gateway.server, listenHost, wanted);
     gatewayUrls[group.name] = `http://${listenHost}:${port}`;
-  }
+  };
+  for (const group of store.groups.values()) await startGateway(group);
+  // A group created through the API gets its gateway too (listed by GET /sandbox/gateways).
+  store.onGroupCreated = (group) => {
+    startGateway(group).catch((err: unknown) =>
+      log(`sandbox: no gateway for "${group.name}": ${(err as Error).message}`),
+    );
+  };
   store.onChange = () => {
     for (const g of gateways.values()) g.changed();
   };
@@ -143,6 +150,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (url.pathname.startsWith('/sandbox/')) {
       try {
         if (url.pathname === '/sandbox/healthz' && method === 'GET') return send(200, { status: 'ok' });
+        if (url.pathname === '/sandbox/gateways' && method === 'GET')
+          return send(200, { gateways: gatewayUrls });
         if (url.pathname === '/sandbox/requests' && method === 'GET') {
           return send(200, { list: requests, total: requests.length });
         }

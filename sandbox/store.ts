@@ -140,6 +140,8 @@ export class Store {
   private seq = 0;
   /** Called after every change that a gateway must see. */
   onChange: () => void = () => {};
+  /** Called when a gateway group is created (the server starts its gateway). */
+  onGroupCreated: (group: GatewayGroup) => void = () => {};
 
   constructor(readonly generation: Generation) {}
 
@@ -170,6 +172,7 @@ export class Store {
       updated_at: t,
     };
     this.groups.set(group.id, group);
+    this.onGroupCreated(group);
     return group;
   }
 

@@ -88,4 +88,18 @@ describe('test hooks under /sandbox/', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error_msg).toMatch(/^errorRate:/);
   });
+
+  it('a gateway group created through the API gets its own gateway, listed by /sandbox/gateways', async () => {
+    sb = await sandbox();
+    expect((await api(sb, 'POST', '/api/gateway_groups', { name: 'uat' })).status).toBe(200);
+    let url: string | undefined;
+    for (let i = 0; i < 50 && !url; i++) {
+      url = (await api(sb, 'GET', '/sandbox/gateways', undefined, null)).body.gateways.uat;
+      if (!url) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const answer = await request(`${url}/headers`);
+    expect(answer.statusCode).toBe(404);
+    expect(((await answer.body.json()) as any).error_msg).toMatch(/Route Not Found/);
+  });
 });
