@@ -18,6 +18,8 @@ export interface Inputs {
   rollbackOnFailure: boolean;
   githubToken?: string;
   lock: boolean;
+  /** How long to wait for a held lock before failing (0: fail at once). */
+  lockWaitSeconds: number;
   recordDeployment: boolean;
 }
 
@@ -31,12 +33,16 @@ function bool(name: string, fallback: boolean): boolean {
   throw new InputError(`input ${name} must be true or false, not "${raw}"`);
 }
 
-function milliseconds(name: string, fallback: number): number {
+/** A whole number of milliseconds (at least 1) or seconds (0 allowed). */
+function duration(name: string, fallback: number, unit: 'ms' | 's'): number {
   const raw = core.getInput(name).trim();
   if (raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new InputError(`input ${name} takes milliseconds, such as 10000, not "${raw}"`);
+  if (!Number.isInteger(value) || value < (unit === 's' ? 0 : 1)) {
+    throw new InputError(
+      `input ${name} takes ${unit === 's' ? 'seconds, such as 300' : 'milliseconds, such as 10000'}, not "${raw}"`,
+    );
+  }
   return value;
 }
 
@@ -71,10 +77,11 @@ export function readInputs(): Inputs {
     caFile: optional('ca-file'),
     dryRun: bool('dry-run', false),
     verify: bool('verify', true),
-    verifyTimeoutMs: milliseconds('verify-timeout', 10_000),
+    verifyTimeoutMs: duration('verify-timeout', 10_000, 'ms'),
     rollbackOnFailure: bool('rollback-on-failure', true),
     githubToken: githubToken || undefined,
     lock: bool('lock', true),
+    lockWaitSeconds: duration('lock-wait', 0, 's'),
     recordDeployment: bool('record-deployment', true),
   };
 }

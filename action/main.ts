@@ -70,11 +70,21 @@ function loadConfig(inputs: Inputs): Config {
 async function takeLock(inputs: Inputs, held: Held): Promise<void> {
   const { runId, serverUrl, actor, workflow } = github.context;
   const lock = new EnvironmentLock(held.github!, held.repo!);
-  const outcome = await lock.claim(inputs.to, {
-    holder: `${held.repo!.owner}/${held.repo!.repo} workflow "${workflow}" run ${runId} (by ${actor})`,
-    url: `${serverUrl}/${held.repo!.owner}/${held.repo!.repo}/actions/runs/${runId}`,
-    reason: `promote ${inputs.from} → ${inputs.to}`,
-  });
+  const outcome = await lock.claimWaiting(
+    inputs.to,
+    {
+      holder: `${held.repo!.owner}/${held.repo!.repo} workflow "${workflow}" run ${runId} (by ${actor})`,
+      url: `${serverUrl}/${held.repo!.owner}/${held.repo!.repo}/actions/runs/${runId}`,
+      reason: `promote ${inputs.from} → ${inputs.to}`,
+    },
+    {
+      waitMs: inputs.lockWaitSeconds * 1000,
+      onWait: (heldBy) =>
+        core.info(
+          `waiting up to ${inputs.lockWaitSeconds} s: the lock on "${inputs.to}" is ${describeHolder(heldBy)}`,
+        ),
+    },
+  );
   if (!outcome.claimed) {
     throw new PromotionFailed(`the lock on environment "${inputs.to}" is ${describeHolder(outcome.heldBy)}`);
   }

@@ -17,6 +17,7 @@ export async function withEnvironmentLock<T>(
   reason: string,
   io: Io,
   fn: () => Promise<T>,
+  waitSeconds = 0,
 ): Promise<LockOutcome<T>> {
   if (!slug) return { ran: true, value: await fn() };
   const [owner, repo, ...rest] = slug.split('/');
@@ -26,7 +27,17 @@ export async function withEnvironmentLock<T>(
     throw new LockUsageError('--lock needs GITHUB_TOKEN (a token that may write to the repository)');
   const octokit = getOctokit(token, { baseUrl: io.env.GITHUB_API_URL ?? 'https://api.github.com' });
   const lock = new EnvironmentLock(octokit, { owner, repo });
-  const claim = await lock.claim(environment, { holder: `api7-sync CLI (${userInfo().username})`, reason });
+  const claim = await lock.claimWaiting(
+    environment,
+    { holder: `api7-sync CLI (${userInfo().username})`, reason },
+    {
+      waitMs: waitSeconds * 1000,
+      onWait: (heldBy) =>
+        io.stderr(
+          `waiting up to ${waitSeconds} s: the lock on "${environment}" is ${describeHolder(heldBy)}`,
+        ),
+    },
+  );
   if (!claim.claimed)
     return {
       ran: false,

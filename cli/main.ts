@@ -48,7 +48,7 @@ const COMMANDS: Record<string, { usage: string; options: ParseArgsConfig['option
   sync: {
     usage:
       'api7-sync sync --from ENV --to ENV [--service NAME]... [--version V] [--new-version V] [--config F] [--json]\n' +
-      '               [--dry-run] [--no-verify] [--no-rollback] [--atomic|--no-atomic] [--lock OWNER/REPO]',
+      '               [--dry-run] [--no-verify] [--no-rollback] [--atomic|--no-atomic] [--lock OWNER/REPO [--lock-wait SECONDS]]',
     options: {
       ...SYNC_FLAGS,
       'dry-run': { type: 'boolean' },
@@ -58,6 +58,7 @@ const COMMANDS: Record<string, { usage: string; options: ParseArgsConfig['option
       'no-atomic': { type: 'boolean' },
       'verify-timeout': { type: 'string' },
       lock: { type: 'string' },
+      'lock-wait': { type: 'string' },
     },
   },
   status: {
@@ -71,7 +72,7 @@ const COMMANDS: Record<string, { usage: string; options: ParseArgsConfig['option
   },
   rollback: {
     usage:
-      'api7-sync rollback --env ENV --service NAME [--to-version V] [--config F] [--json] [--no-verify] [--lock OWNER/REPO]',
+      'api7-sync rollback --env ENV --service NAME [--to-version V] [--config F] [--json] [--no-verify] [--lock OWNER/REPO [--lock-wait SECONDS]]',
     options: {
       env: { type: 'string' },
       service: { type: 'string' },
@@ -81,6 +82,7 @@ const COMMANDS: Record<string, { usage: string; options: ParseArgsConfig['option
       json: { type: 'boolean' },
       'no-verify': { type: 'boolean' },
       lock: { type: 'string' },
+      'lock-wait': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   },
@@ -159,6 +161,16 @@ function readToken(values: Values, io: Io): string {
 function loadConfig(values: Values, io: Io): Config {
   const file = (values.config as string | undefined) ?? path.join('.github', 'api7-sync.yml');
   return loadConfigFile(file, { env: io.env });
+}
+
+function lockWait(values: Values): number {
+  const raw = values['lock-wait'];
+  if (raw === undefined) return 0;
+  const seconds = Number(raw);
+  if (!Number.isInteger(seconds) || seconds < 0)
+    throw new UsageError(`--lock-wait takes seconds, such as 300, not "${String(raw)}"`);
+  if (!values.lock) throw new UsageError('--lock-wait needs --lock OWNER/REPO');
+  return seconds;
 }
 
 function exitFor(result: SyncResult): number {
@@ -268,18 +280,22 @@ async function syncCommand(command: 'plan' | 'sync', values: Values, io: Io, usa
   const engine = createEngine({ config, token, logger: (line) => io.stderr(line) });
   try {
     const services = values.service as string[] | undefined;
-    const plan = await engine.plan({
-      from: values.from as string,
-      to: values.to as string,
-      services,
-      expectVersion: values.version as string | undefined,
-      newVersion: values['new-version'] as string | undefined,
-      verify: !values['no-verify'],
-    });
+    const waitSeconds = lockWait(values);
+    const makePlan = () =>
+      engine.plan({
+        from: values.from as string,
+        to: values.to as string,
+        services,
+        expectVersion: values.version as string | undefined,
+        newVersion: values['new-version'] as string | undefined,
+        verify: !values['no-verify'],
+      });
+    const plan = await makePlan();
     const dryRun = command === 'plan' || Boolean(values['dry-run']);
     const started = Date.now();
-    const apply = () =>
-      engine.apply(plan, {
+    // Under a lock the plan is made again: the target may have changed while we waited.
+    const apply = async () =>
+      engine.apply(values.lock && !dryRun ? await makePlan() : plan, {
         dryRun,
         verify: !values['no-verify'],
         rollbackOnFailure: !values['no-rollback'],
@@ -295,6 +311,7 @@ async function syncCommand(command: 'plan' | 'sync', values: Values, io: Io, usa
           `promote ${plan.from.environment} → ${plan.to.environment}`,
           io,
           apply,
+          waitSeconds,
         );
     const result = locked.ran ? locked.value : refusedResult(plan, 'lock-held', locked.message, started);
     if (values.json) io.stdout(JSON.stringify(result, null, 2));
@@ -356,6 +373,7 @@ async function rollbackCommand(values: Values, io: Io): Promise<number> {
           { environment, service, toVersion: values['to-version'] as string | undefined },
           { verify: !values['no-verify'] },
         ),
+      lockWait(values),
     );
     const result = locked.ran
       ? locked.value

@@ -75,6 +75,24 @@ export class EnvironmentLock {
     return { claimed: false, heldBy: (await this.read(environment))?.info };
   }
 
+  /**
+   * Claims the lock, waiting up to `waitMs` for its holder to release it (a queue rather than a
+   * failure, for runs that should follow one another), checking every `pollMs`.
+   */
+  async claimWaiting(
+    environment: string,
+    who: Omit<LockInfo, 'environment' | 'since' | 'until'>,
+    options: { waitMs: number; pollMs?: number; ttlMs?: number; onWait?: (heldBy: LockInfo | undefined) => void },
+  ): Promise<ClaimOutcome> {
+    const deadline = this.now() + options.waitMs;
+    for (let first = true; ; first = false) {
+      const outcome = await this.claim(environment, who, options.ttlMs);
+      if (outcome.claimed || this.now() >= deadline) return outcome;
+      if (first) options.onWait?.(outcome.heldBy);
+      await new Promise((r) => setTimeout(r, Math.min(options.pollMs ?? 5_000, Math.max(0, deadline - this.now()))));
+    }
+  }
+
   /** Extends our lease; false when the lock is no longer ours. */
   async renew(lock: HeldLock, ttlMs = LOCK_TTL_MS): Promise<HeldLock | undefined> {
     const info = { ...lock.info, until: new Date(this.now() + ttlMs).toISOString() };

@@ -16,7 +16,7 @@ describe('action.yml', () => {
   });
 
   it('declares exactly the inputs and outputs that action/io.ts reads and writes', () => {
-    const read = [...io.matchAll(/(?:getInput|bool|optional|milliseconds)\('([a-z-]+)'/g)].map((m) => m[1]);
+    const read = [...io.matchAll(/(?:getInput|bool|optional|duration)\('([a-z-]+)'/g)].map((m) => m[1]);
     expect([...new Set(read)].sort()).toEqual(Object.keys(metadata.inputs).sort());
     const written = [...io.matchAll(/setOutput\('([a-z-]+)'/g)].map((m) => m[1]);
     expect(written.sort()).toEqual(Object.keys(metadata.outputs).sort());

@@ -244,6 +244,13 @@ describe('the Action bundle', () => {
     expect(await serviceIn(sb, PROD, 'httpbin API')).toBeUndefined();
     expect(gh.refs.size).toBe(1);
 
+    // With lock-wait, the run waits for the holder instead of failing: here the holder releases.
+    setTimeout(() => gh!.refs.delete('refs/heads/api7-sync-lock/production'), 1_500);
+    const waited = await step(ws, { from: 'test', to: 'production', 'lock-wait': '30' });
+    expect(waited.code, waited.log).toBe(0);
+    expect(waited.log).toMatch(/waiting up to 30 s: the lock on "production" is held by acme\/shop run 7/);
+    expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('1.0.0');
+
     lockCommit('2020-01-01T00:00:00.000Z');
     const takeover = await step(ws, { from: 'test', to: 'production' });
     expect(takeover.code, takeover.log).toBe(0);

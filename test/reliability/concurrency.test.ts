@@ -11,7 +11,14 @@ const BIN = path.resolve('bin/api7-sync.js');
 
 describe('two promotions into the same environment at once', () => {
   it('never hold the lock together, and leave the target consistent', async () => {
-    const sb = await sandbox(walkthroughSeed());
+    const seed = walkthroughSeed();
+    seed.services!.push({
+      gatewayGroup: PROD,
+      name: 'httpbin API',
+      version: '0.9.0',
+      routes: [{ name: 'h', paths: ['/headers'] }],
+    });
+    const sb = await sandbox(seed);
     const gh = await fakeGitHub();
     try {
       const dir = mkdtempSync(path.join(tmpdir(), 'concurrency-'));
@@ -29,13 +36,14 @@ services:
 `,
       );
       const versionsBefore = sb.store.versions.size;
-      const run = () =>
+      const run = (...extra: string[]) =>
         new Promise<{ code: number | null; result: any }>((resolve) => {
           const child = spawn(
             process.execPath,
             [
               BIN,
               'sync',
+              ...extra,
               '--from',
               'test',
               '--to',
@@ -75,6 +83,24 @@ services:
       const events = gh.refEvents.filter((e) => e.event !== 'moved').map((e) => e.event);
       expect(events.length % 2).toBe(0);
       events.forEach((e, i) => expect(e).toBe(i % 2 === 0 ? 'created' : 'deleted'));
+      expect(gh.refs.size).toBe(0);
+
+      // With --lock-wait they queue instead: the second plans again under the lock and finds
+      // nothing left to do.
+      const roll = spawn(
+        process.execPath,
+        [BIN, 'rollback', '--env', 'production', '--service', 'httpbin API', '--no-verify'],
+        {
+          cwd: dir,
+          env: { PATH: process.env.PATH ?? '', API7_TOKEN: sb.token },
+        },
+      );
+      await new Promise((r) => roll.once('close', r));
+      const queued = await Promise.all([run('--lock-wait', '60'), run('--lock-wait', '60')]);
+      expect(queued.map((o) => `${o.code} ${o.result.services[0].action}`).sort()).toEqual([
+        '0 synced',
+        '0 unchanged',
+      ]);
       expect(gh.refs.size).toBe(0);
       const target = await serviceIn(sb, PROD, 'httpbin API');
       expect(target).toMatchObject({ version: '1.0.0', status: 1 });
