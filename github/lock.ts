@@ -82,14 +82,21 @@ export class EnvironmentLock {
   async claimWaiting(
     environment: string,
     who: Omit<LockInfo, 'environment' | 'since' | 'until'>,
-    options: { waitMs: number; pollMs?: number; ttlMs?: number; onWait?: (heldBy: LockInfo | undefined) => void },
+    options: {
+      waitMs: number;
+      pollMs?: number;
+      ttlMs?: number;
+      onWait?: (heldBy: LockInfo | undefined) => void;
+    },
   ): Promise<ClaimOutcome> {
     const deadline = this.now() + options.waitMs;
     for (let first = true; ; first = false) {
       const outcome = await this.claim(environment, who, options.ttlMs);
       if (outcome.claimed || this.now() >= deadline) return outcome;
       if (first) options.onWait?.(outcome.heldBy);
-      await new Promise((r) => setTimeout(r, Math.min(options.pollMs ?? 5_000, Math.max(0, deadline - this.now()))));
+      await new Promise((r) =>
+        setTimeout(r, Math.min(options.pollMs ?? 5_000, Math.max(0, deadline - this.now()))),
+      );
     }
   }
 
