@@ -67,6 +67,12 @@ export function createBot(options: BotOptions): Bot {
   let log: Probot['log'] | undefined;
   const queue = new JobQueue((err) => log?.error({ err }, 'api7-sync job failed'));
 
+  /** How long approvals stay valid: the environment's `approvalHours`, else the bot's default. */
+  const approvalTtl = (protection: { approvalHours?: number }) =>
+    protection.approvalHours !== undefined
+      ? protection.approvalHours * 3_600_000
+      : (options.approvalTtlMs ?? DAY);
+
   /** The repository config, from the default branch only: a pull request cannot change who may deploy. */
   async function loadConfig(w: Where, defaultBranch: string): Promise<Config> {
     const text = await w.ops.file(configPath, defaultBranch);
@@ -220,7 +226,7 @@ export function createBot(options: BotOptions): Bot {
         await w.ops.comment(
           statusBody(
             state,
-            `${resultMarkdown(planned)}\n**Approvals:** 0 of ${state.approvalsNeeded} · approvers: ${approvers} · reply \`/approve ${w.commandId}\` (or \`/deny ${w.commandId}\`). Approvals lapse on a new push, a new source version, or after ${Math.round((options.approvalTtlMs ?? DAY) / 3_600_000)} h.`,
+            `${resultMarkdown(planned)}\n**Approvals:** 0 of ${state.approvalsNeeded} · approvers: ${approvers} · reply \`/approve ${w.commandId}\` (or \`/deny ${w.commandId}\`). Approvals lapse on a new push, a new source version, or after ${Math.round(approvalTtl(protection) / 3_600_000)} h.`,
           ),
         );
         return;
@@ -369,7 +375,7 @@ export function createBot(options: BotOptions): Bot {
       );
       return;
     }
-    const ttl = options.approvalTtlMs ?? DAY;
+    const ttl = approvalTtl(protection);
     if (now() - Date.parse(state.createdAt) > ttl) {
       await update(
         'lapsed',

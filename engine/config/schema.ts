@@ -116,6 +116,12 @@ export const configSchema = {
               approvals: { type: 'integer', minimum: 0, maximum: 10 },
               approvers: { type: 'array', items: principal },
               allowForks: { type: 'boolean' },
+              approvalHours: {
+                type: 'integer',
+                minimum: 1,
+                maximum: 720,
+                description: 'How long approvals stay valid (default 24).',
+              },
             },
           },
         },

@@ -43,6 +43,8 @@ export interface Protection {
   approvals?: number;
   approvers?: string[];
   allowForks?: boolean;
+  /** How long approvals stay valid, in hours (default 24). */
+  approvalHours?: number;
 }
 
 export interface EnvironmentConfig {

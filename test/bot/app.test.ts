@@ -210,6 +210,21 @@ describe('approvals', () => {
     expect(h.github.refs.size).toBe(0);
   });
 
+  it('approvals expire after the environment approvalHours', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const config = botConfig(sb, 1).replace(
+      '      approvals: 1\n',
+      '      approvals: 1\n      approvalHours: 1\n',
+    );
+    // The bot's clock runs two hours ahead of the comments: the request is two hours old.
+    h = harness(sb, { configText: config, now: () => Date.now() + 2 * 3_600_000 });
+    await h.say('alice', '/sync production');
+    expect(h.comments()[0]).toMatch(/or after 1 h\./);
+    await h.say('bob', '/approve');
+    expect(h.comments()[0]).toMatch(/\*\*lapsed\*\*[\s\S]*older than 1 h and has expired/);
+    expect(await writes(sb)).toEqual([]);
+  });
+
   it('/deny cancels a pending request', async () => {
     sb = await sandbox(walkthroughSeed());
     h = harness(sb, { configText: botConfig(sb, 1) });
