@@ -3,7 +3,16 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/server.js';
 import { botConfig, commentPayload, harness, HEAD, pushPayload, type Harness } from '../helpers/bot.js';
-import { api, PROD, requestLog, sandbox, serviceIn, walkthroughSeed, writes } from '../helpers/sandbox.js';
+import {
+  api,
+  PROD,
+  requestLog,
+  sandbox,
+  serviceIn,
+  walkthroughSeed,
+  withProductionAt090,
+  writes,
+} from '../helpers/sandbox.js';
 
 let sb: Sandbox | undefined;
 let h: Harness | undefined;
@@ -238,14 +247,7 @@ describe('approvals', () => {
 
 describe('/status and /rollback', () => {
   it('answers the version matrix and rolls back', async () => {
-    const seed = walkthroughSeed();
-    seed.services!.push({
-      gatewayGroup: PROD,
-      name: 'httpbin API',
-      version: '0.9.0',
-      routes: [{ name: 'h', paths: ['/headers'] }],
-    });
-    sb = await sandbox(seed);
+    sb = await sandbox(withProductionAt090());
     h = harness(sb);
     await h.say('alice', '/status');
     expect(last(h)).toMatch(

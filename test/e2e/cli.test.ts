@@ -16,6 +16,7 @@ import {
   serviceIn,
   TEST,
   walkthroughSeed,
+  withProductionAt090,
   writes,
 } from '../helpers/sandbox.js';
 
@@ -240,14 +241,7 @@ describe('api7-sync sync and plan', () => {
   });
 
   it('status prints the service × environment matrix; rollback goes back to the earlier version', async () => {
-    const seed = walkthroughSeed();
-    seed.services!.push({
-      gatewayGroup: PROD,
-      name: 'httpbin API',
-      version: '0.9.0',
-      routes: [{ name: 'h', paths: ['/headers'] }],
-    });
-    sb = await sandbox(seed);
+    sb = await sandbox(withProductionAt090());
     const dir = repo(sb);
     const before = await run(['status'], env(sb), dir);
     expect(before.stdout).toMatch(/^service\s+test\s+production\nhttpbin API\s+1\.0\.0\s+0\.9\.0$/m);

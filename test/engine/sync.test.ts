@@ -15,6 +15,7 @@ import {
   TEST,
   viaGateway,
   walkthroughSeed,
+  withProductionAt090,
   writes,
 } from '../helpers/sandbox.js';
 
@@ -36,21 +37,6 @@ ${extra}        upstream:
     verify:
       - {path: /headers, status: 200}
 `;
-
-/** Production already runs 0.9.0 of the same service, on the built-in upstream. */
-const withProductionAt090 = () =>
-  walkthroughSeed({
-    services: [
-      ...walkthroughSeed().services!,
-      {
-        gatewayGroup: PROD,
-        name: 'httpbin API',
-        version: '0.9.0',
-        routes: [{ name: 'headers', paths: ['/headers'] }],
-        upstream: { nodes: [{ host: 'httpbin', port: 80, weight: 100 }] },
-      },
-    ],
-  });
 
 describe.each([
   ['legacy', '3.5.0'],

@@ -14,6 +14,22 @@ export function walkthroughSeed(extra: Partial<Seed> = {}): Seed {
   return { ...demoSeed('a7ee-test-secret-token'), ...extra };
 }
 
+/** The walkthrough, with production already running 0.9.0 of the same service on the built-in upstream. */
+export function withProductionAt090(): Seed {
+  return walkthroughSeed({
+    services: [
+      ...walkthroughSeed().services!,
+      {
+        gatewayGroup: PROD,
+        name: 'httpbin API',
+        version: '0.9.0',
+        routes: [{ name: 'headers', paths: ['/headers'] }],
+        upstream: { nodes: [{ host: 'httpbin', port: 80, weight: 100 }] },
+      },
+    ],
+  });
+}
+
 export async function sandbox(seed: Seed = walkthroughSeed(), api7Version?: string): Promise<Sandbox> {
   return startSandbox({ seed, api7Version });
 }

@@ -5,20 +5,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fakeGitHub } from '../helpers/github-server.js';
-import { PROD, sandbox, serviceIn, TEST, walkthroughSeed } from '../helpers/sandbox.js';
+import { PROD, sandbox, serviceIn, TEST, withProductionAt090 } from '../helpers/sandbox.js';
 
 const BIN = path.resolve('bin/api7-sync.js');
 
 describe('two promotions into the same environment at once', () => {
   it('never hold the lock together, and leave the target consistent', async () => {
-    const seed = walkthroughSeed();
-    seed.services!.push({
-      gatewayGroup: PROD,
-      name: 'httpbin API',
-      version: '0.9.0',
-      routes: [{ name: 'h', paths: ['/headers'] }],
-    });
-    const sb = await sandbox(seed);
+    const sb = await sandbox(withProductionAt090());
     const gh = await fakeGitHub();
     try {
       const dir = mkdtempSync(path.join(tmpdir(), 'concurrency-'));
