@@ -1,0 +1,36 @@
+/**
+ * One error base for everything the engine and the doors report. Its `code` comes from one
+ * vocabulary: the result's reason codes plus the failures that stop a whole run. Each door maps
+ * codes to its own answer (exit code, `setFailed`, PR reply) in one place.
+ */
+import type { Reason } from './model.js';
+
+/** Failures of a whole run rather than of one service. */
+export type RunFailure =
+  | 'config'
+  | 'usage'
+  | 'unreachable'
+  | 'unauthorized'
+  | 'bad-answer'
+  | 'tls'
+  | 'lock-backend'
+  | 'not-permitted-for-repository'
+  | 'internal';
+
+export type ErrorCode = Reason | RunFailure;
+
+export class SyncError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'SyncError';
+  }
+}
+
+/** The code of any thrown value: ours carry one, anything else is an internal failure. */
+export function codeOf(err: unknown): ErrorCode {
+  return err instanceof SyncError ? err.code : 'internal';
+}
