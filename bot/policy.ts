@@ -12,7 +12,9 @@
  * A key is a repository (`owner/name`) or an owner (all its repositories); the repository wins.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { Config } from '../engine/index.js';
+import type { EngineScope, EngineSource } from '../chatops/context.js';
+import { Refusal } from '../chatops/refusal.js';
+import { createEngine, type Config } from '../engine/index.js';
 
 export interface RepositoryPolicy {
   controlPlane: string;
@@ -109,6 +111,29 @@ export function checkPolicy(
   for (const s of services)
     if (!allows(rule.services, s)) return `service "${s}" is not allowed for ${repository}`;
   return undefined;
+}
+
+/**
+ * The bot's only way to an engine: the policy is checked every time one is built, so no path (a
+ * request, the approval that starts it, `/status`, `/rollback`, recovery) reaches API7 around it,
+ * and a config changed on the default branch between a request and its approval is checked again.
+ */
+export function policyEngines(policy: Policy, api7Token: string): EngineSource {
+  const check = (repository: string, config: Config, scope: EngineScope) =>
+    checkPolicy(policy, repository, config, scope.environments, scope.services);
+  return {
+    check,
+    open(repository, config, scope) {
+      const denied = check(repository, config, scope);
+      const rule = ruleFor(policy, repository);
+      if (denied || !rule)
+        throw new Refusal(
+          `not permitted for this repository: ${denied ?? 'no operator policy'}`,
+          'not-permitted-for-repository',
+        );
+      return createEngine({ config: withOperatorTls(config, rule), token: api7Token });
+    },
+  };
 }
 
 /** The config as the bot uses it: the operator's CA bundle, never the repository's caFile. */

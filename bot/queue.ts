@@ -1,19 +1,16 @@
 /**
  * Jobs behind webhooks: the handler enqueues and returns at once (Probot answers the delivery only
- * after the handler), jobs for one environment run one at a time, and a redelivered webhook for a
- * comment already taken is dropped.
+ * after the handler), and jobs in one lane (an environment, or a pull request) run one at a time in
+ * this process. Nothing here de-duplicates: a redelivery, a restart or a second replica is made
+ * safe by reading the request's state from GitHub under the environment lock.
  */
 export class JobQueue {
   private readonly tails = new Map<string, Promise<void>>();
   private readonly running = new Set<Promise<void>>();
-  private readonly taken = new Set<string>();
 
   constructor(private readonly onError: (err: unknown) => void) {}
 
-  /** False when a job with this dedupe key was already taken. */
-  enqueue(lane: string, dedupeKey: string, job: () => Promise<void>): boolean {
-    if (this.taken.has(dedupeKey)) return false;
-    this.taken.add(dedupeKey);
+  enqueue(lane: string, job: () => Promise<void>): void {
     const previous = this.tails.get(lane) ?? Promise.resolve();
     // Start after the current turn of the event loop, so that the webhook is answered first.
     const next = previous
@@ -26,7 +23,6 @@ export class JobQueue {
       this.running.delete(next);
       if (this.tails.get(lane) === next) this.tails.delete(lane);
     });
-    return true;
   }
 
   get size(): number {

@@ -10,7 +10,6 @@ import { createNodeMiddleware, createProbot, ProbotOctokit } from 'probot';
 import type { GitHubRequest } from '../github/api.js';
 import { createBot } from './app.js';
 import { loadPolicy } from './policy.js';
-import { recoverStaleDeployments } from './recovery.js';
 
 export class BotConfigError extends Error {}
 
@@ -78,9 +77,17 @@ export async function startBot(env: NodeJS.ProcessEnv, log: (line: string) => vo
   });
   const url = `http://${host}:${(server.address() as AddressInfo).port}`;
   log(`api7-sync bot: listening on ${url}/api/github/webhooks`);
-  void recover().catch((err: unknown) =>
-    log(`api7-sync bot: start-up recovery failed (continuing): ${(err as Error).message}`),
-  );
+  // Every replica sweeps every heartbeat, not only at start-up: a replica that died mid-run is
+  // noticed by whichever is alive.
+  let sweeping: Promise<void> | undefined;
+  const sweep = () => {
+    sweeping ??= recover()
+      .catch((err: unknown) => log(`api7-sync bot: recovery sweep failed (will try again): ${(err as Error).message}`))
+      .finally(() => (sweeping = undefined));
+  };
+  sweep();
+  const sweeper = setInterval(sweep, heartbeatMs);
+  sweeper.unref();
 
   async function recover() {
     const app = (await probot.auth()) as unknown as GitHubRequest;
@@ -89,11 +96,7 @@ export async function startBot(env: NodeJS.ProcessEnv, log: (line: string) => vo
       const octokit = (await probot.auth(installation.id)) as unknown as GitHubRequest;
       const { data } = await octokit.request('GET /installation/repositories', { per_page: 100 });
       for (const r of data.repositories as { name: string; owner: { login: string } }[]) {
-        const recovered = await recoverStaleDeployments(
-          octokit,
-          { owner: r.owner.login, repo: r.name },
-          heartbeatMs,
-        );
+        const recovered = await bot.recover(octokit, { owner: r.owner.login, repo: r.name });
         if (recovered.length)
           log(
             `api7-sync bot: marked stale deployments ${recovered.join(', ')} of ${r.owner.login}/${r.name} failed`,
@@ -105,6 +108,8 @@ export async function startBot(env: NodeJS.ProcessEnv, log: (line: string) => vo
   return {
     url,
     async close() {
+      clearInterval(sweeper);
+      await sweeping;
       await bot.queue.idle();
       await new Promise<void>((r) => server.close(() => r()));
     },

@@ -15,6 +15,8 @@ export type RunFailure =
   | 'tls'
   | 'lock-backend'
   | 'not-permitted-for-repository'
+  | 'not-permitted'
+  | 'approval-missing'
   | 'internal';
 
 export type ErrorCode = Reason | RunFailure;

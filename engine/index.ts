@@ -222,10 +222,10 @@ export function createEngine(options: EngineOptions): Engine {
 }
 
 export { ConfigError, loadConfigFile, parseConfig } from './config/load.js';
-export type { Config } from './config/types.js';
+export type { Config, EnvironmentConfig } from './config/types.js';
 export { Api7Error } from './api7/transport.js';
 export type { Plan, ServiceResult, SyncResult } from './model.js';
 export { isOk } from './model.js';
 export type { PlanRequest } from './plan.js';
 export type { ApplyOptions } from './apply.js';
-export { refusedResult, resultMarkdown, resultText } from './report.js';
+export { escapeMarkdown, refusedResult, resultMarkdown, resultText } from './report.js';

@@ -15,6 +15,8 @@ export interface LockInfo {
   /** A link to the run or the pull-request comment. */
   url?: string;
   reason: string;
+  /** The run or request this lock is for, so a recoverer can tell its own leftovers. */
+  request?: string;
   since: string;
   until: string;
 }
@@ -187,6 +189,7 @@ export function parseLockMessage(message: string, environment: string): LockInfo
       environment,
       holder: String(parsed.holder ?? 'unknown'),
       ...(parsed.url ? { url: String(parsed.url) } : {}),
+      ...(parsed.request ? { request: String(parsed.request) } : {}),
       reason: String(parsed.reason ?? ''),
       since: String(parsed.since ?? ''),
       until: String(parsed.until ?? new Date(8.64e15).toISOString()),

@@ -116,6 +116,17 @@ export const configSchema = {
               approvals: { type: 'integer', minimum: 0, maximum: 10 },
               approvers: { type: 'array', items: principal },
               allowForks: { type: 'boolean' },
+              rollbackers: {
+                type: 'array',
+                items: principal,
+                description: 'Who may ask for a rollback (default: the deployers).',
+              },
+              rollbackApprovals: {
+                type: 'integer',
+                minimum: 0,
+                maximum: 10,
+                description: 'Approvals a rollback needs (default 0).',
+              },
               approvalHours: {
                 type: 'integer',
                 minimum: 1,

@@ -43,6 +43,10 @@ export interface Protection {
   approvals?: number;
   approvers?: string[];
   allowForks?: boolean;
+  /** Who may ask for a rollback; the deployers when absent. */
+  rollbackers?: string[];
+  /** Approvals a rollback needs (default 0). */
+  rollbackApprovals?: number;
   /** How long approvals stay valid, in hours (default 24). */
   approvalHours?: number;
 }

@@ -87,7 +87,7 @@ describe('/sync without approvals', () => {
     sb = await sandbox(walkthroughSeed());
     h = harness(sb);
     await h.say('alice', '/sync production --force');
-    expect(last(h)).toMatch(/^@alice unknown option --force\.\n\nUsage:/);
+    expect(last(h)).toMatch(/^@alice unknown option `--force`\.\n\nUsage:/);
     await h.say('alice', '/help');
     expect(last(h)).toMatch(/`\/approve \[request\]`/);
   });
@@ -132,7 +132,7 @@ describe('guards', () => {
       h = harness(sb, { configText: botConfig(sb, 0, other) });
       await h.say('alice', '/sync production');
       expect(last(h)).toMatch(
-        /not-permitted-for-repository.*control plane http:\/\/127\.0\.0\.1:\d+, which the operator has not allowed/,
+        /not permitted for this repository: .*control plane http:\/\/127\.0\.0\.1:\d+, which the operator has not allowed/,
       );
       expect(seen).toEqual([]);
       expect(await requestLog(sb)).toEqual([]);
@@ -162,7 +162,7 @@ describe('approvals', () => {
     expect(h.comments()).toHaveLength(1);
     await h.say('alice', '/approve');
     expect(last(h)).toMatch(
-      /^@alice you asked for this sync: someone else among the approvers must approve it/,
+      /^@alice you asked for request \d+: someone else among the approvers must approve it/,
     );
     await h.say('carol', `/approve ${request}`);
     expect(last(h)).toMatch(/^@carol you are not among the approvers of `production`.*not counted/);
@@ -191,13 +191,16 @@ describe('approvals', () => {
 
   it('a push after the request makes approvals lapse, and the bot says so', async () => {
     sb = await sandbox(walkthroughSeed());
-    h = harness(sb, { configText: botConfig(sb, 1) });
+    h = harness(sb, { configText: botConfig(sb, 2) });
     await h.say('alice', '/sync production');
+    await h.say('bob', '/approve');
+    expect(h.comments()[0]).toMatch(/\*\*Approvals:\*\* 1 of 2 \(@bob\)/);
     h.github.pulls.get(7)!.head.sha = 'b'.repeat(40);
     await h.deliver('pull_request', pushPayload('b'.repeat(40)));
-    expect(h.comments()[0]).toMatch(/\*\*lapsed\*\*[\s\S]*New commits were pushed \(aaaaaaa → bbbbbbb\)/);
-    await h.say('bob', '/approve');
-    expect(last(h)).toMatch(/there is no pending request on this pull request/);
+    expect(h.comments()[0]).toMatch(/\*\*pending\*\*[\s\S]*new commits were pushed \(aaaaaaa → bbbbbbb\)/);
+    // bob's approval saw the old head: it no longer counts, so dave's is the only one.
+    await h.say('dave', '/approve');
+    expect(h.comments()[0]).toMatch(/\*\*Approvals:\*\* 1 of 2 \(@dave\)/);
     expect(await writes(sb)).toEqual([]);
   });
 
@@ -214,7 +217,7 @@ describe('approvals', () => {
     });
     await api(sb, 'DELETE', '/sandbox/requests', undefined, null);
     await h.say('bob', '/approve');
-    expect(h.comments()[0]).toMatch(/\*\*lapsed\*\*[\s\S]*A new version runs in `test`/);
+    expect(h.comments()[0]).toMatch(/\*\*pending\*\*[\s\S]*Approvals have lapsed: a new version runs in `test`/);
     expect(await writes(sb)).toEqual([]);
     expect(h.github.refs.size).toBe(0);
   });
@@ -230,7 +233,7 @@ describe('approvals', () => {
     await h.say('alice', '/sync production');
     expect(h.comments()[0]).toMatch(/or after 1 h\./);
     await h.say('bob', '/approve');
-    expect(h.comments()[0]).toMatch(/\*\*lapsed\*\*[\s\S]*older than 1 h and has expired/);
+    expect(h.comments()[0]).toMatch(/\*\*pending\*\*[\s\S]*not counted: bob \(the approval has expired\)/);
     expect(await writes(sb)).toEqual([]);
   });
 

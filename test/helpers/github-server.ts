@@ -128,6 +128,8 @@ export class GitHubModel {
         },
       };
     }
+    if (method === 'GET' && path === '/app')
+      return { status: 200, body: { id: 1, slug: 'api7-sync', name: 'api7-sync' } };
     if (method === 'GET' && path === '/app/installations')
       return { status: 200, body: [{ id: 1, account: { login: this.repository.split('/')[0] } }] };
     if (method === 'GET' && path === '/installation/repositories') {
@@ -188,6 +190,12 @@ export class GitHubModel {
       c.body = body.body;
       c.updated_at = this.now().toISOString();
       return { status: 200, body: c };
+    }
+    if (method === 'DELETE' && (m = /^\/issues\/comments\/(\d+)$/.exec(rest))) {
+      const at = this.comments.findIndex((x) => x.id === Number(m![1]));
+      if (at < 0) return notFound;
+      this.comments.splice(at, 1);
+      return { status: 204 };
     }
     if (method === 'POST' && (m = /^\/issues\/comments\/(\d+)\/reactions$/.exec(rest))) {
       this.reactions.push({ comment: Number(m[1]), content: body.content });

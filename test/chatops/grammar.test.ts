@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseCommand } from '../../bot/commands.js';
+import { parseCommand } from '../../chatops/grammar.js';
 
 describe('the command grammar', () => {
   it('parses each command at the start of a comment, case-insensitively', () => {
@@ -50,7 +50,7 @@ describe('the command grammar', () => {
       ok: false,
       error: '--version needs a value',
     });
-    expect(parseCommand('/sync production --force')).toEqual({ ok: false, error: 'unknown option --force' });
+    expect(parseCommand('/sync production --force')).toEqual({ ok: false, error: 'unknown option `--force`' });
     expect(parseCommand('/sync production "httpbin API')).toEqual({
       ok: false,
       error: 'a quote is not closed',

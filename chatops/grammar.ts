@@ -1,8 +1,10 @@
 /**
  * The pull-request command grammar (DESIGN.md §7). A command counts only at the very start of a
  * comment, case-insensitively; anything else is not for us. Service names with spaces are quoted:
- * `/sync production "httpbin API" --version 1.0.0`.
+ * `/sync production "httpbin API" --version 1.0.0`. Error messages quote the comment's text only
+ * through `inert`.
  */
+import { inert } from './inert.js';
 
 export type Command =
   | {
@@ -15,7 +17,7 @@ export type Command =
     }
   | { kind: 'approve'; request?: string }
   | { kind: 'deny'; request?: string }
-  | { kind: 'rollback'; environment: string; service: string }
+  | { kind: 'rollback'; environment: string; service: string; toVersion?: string }
   | { kind: 'lock'; environment: string; reason: string }
   | { kind: 'unlock'; environment: string }
   | { kind: 'status' }
@@ -26,7 +28,7 @@ export type Parsed = { ok: true; command: Command } | { ok: false; error: string
 export const USAGE = [
   '`/sync <environment> [service ...] [--version V] [--from ENV] [--dry-run]`: promote the running version into an environment',
   '`/approve [request]`, `/deny [request]`: decide on a pending sync (the latest one by default)',
-  '`/rollback <environment> <service>`: go back to the version that ran before',
+  '`/rollback <environment> <service> [--to-version V]`: go back to the version that ran before',
   '`/lock <environment> [reason]`, `/unlock <environment>`: hold or release an environment',
   '`/status`: the service × environment version matrix',
   '`/help`: this list',
@@ -36,6 +38,12 @@ export const USAGE = [
 const MAX_LINE = 2000;
 const NAME = /^[\p{L}\p{N}][\p{L}\p{N} _.\-/]{0,127}$/u;
 const ENV = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const VERSION = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/;
+
+/** An environment name must be usable in a lock's branch name, or it could never be locked. */
+export function isEnvironmentName(name: string): boolean {
+  return ENV.test(name) && !name.includes('..') && !name.endsWith('.lock');
+}
 
 /** Splits on whitespace, keeping "double" or 'single' quoted runs together. */
 function tokenize(line: string): string[] | { error: string } {
@@ -78,17 +86,18 @@ export function parseCommand(body: string): Parsed {
         else if (a === '--version' || a === '--from') {
           const value = args[++i];
           if (value === undefined || value.startsWith('--')) return fail(`${a} needs a value`);
-          if (!/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/.test(value))
-            return fail(`${a} "${value}" is not a valid ${a === '--from' ? 'environment' : 'version'}`);
+          if (a === '--from' ? !isEnvironmentName(value) : !VERSION.test(value))
+            return fail(`${a} ${inert(value)} is not a valid ${a === '--from' ? 'environment' : 'version'}`);
           if (a === '--version') version = value;
           else from = value;
-        } else if (a.startsWith('--')) return fail(`unknown option ${a}`);
+        } else if (a.startsWith('--')) return fail(`unknown option ${inert(a)}`);
         else if (environment === undefined) environment = a;
         else services.push(a);
       }
       if (!environment) return fail('say which environment: /sync production');
-      if (!ENV.test(environment)) return fail(`"${environment}" is not an environment name`);
-      for (const s of services) if (!NAME.test(s)) return fail(`"${s}" is not a service name`);
+      if (!isEnvironmentName(environment))
+        return fail(`${inert(environment)} is not an environment name`);
+      for (const s of services) if (!NAME.test(s)) return fail(`${inert(s)} is not a service name`);
       return { ok: true, command: { kind: 'sync', environment, services, version, from, dryRun } };
     }
     case 'approve':
@@ -96,23 +105,37 @@ export function parseCommand(body: string): Parsed {
       if (args.length > 1) return fail(`/${word} takes at most one request number`);
       const request = args[0];
       if (request !== undefined && !/^#?\d{1,20}$/.test(request))
-        return fail(`"${request}" is not a request number`);
+        return fail(`${inert(request)} is not a request number`);
       return { ok: true, command: { kind: word, request: request?.replace(/^#/, '') } };
     }
     case 'rollback': {
-      const [environment, ...rest] = args;
+      const words: string[] = [];
+      let toVersion: string | undefined;
+      for (let i = 0; i < args.length; i++) {
+        const a = args[i]!;
+        if (a === '--to-version') {
+          const value = args[++i];
+          if (value === undefined || !VERSION.test(value))
+            return fail(`--to-version needs a version${value === undefined ? '' : `, not ${inert(value)}`}`);
+          toVersion = value;
+        } else if (a.startsWith('--')) return fail(`unknown option ${inert(a)}`);
+        else words.push(a);
+      }
+      const [environment, ...rest] = words;
       const service = rest.join(' ');
       if (!environment || !service)
         return fail('say which environment and service: /rollback production "httpbin API"');
-      if (!ENV.test(environment)) return fail(`"${environment}" is not an environment name`);
-      if (!NAME.test(service)) return fail(`"${service}" is not a service name`);
-      return { ok: true, command: { kind: 'rollback', environment, service } };
+      if (!isEnvironmentName(environment))
+        return fail(`${inert(environment)} is not an environment name`);
+      if (!NAME.test(service)) return fail(`${inert(service)} is not a service name`);
+      return { ok: true, command: { kind: 'rollback', environment, service, ...(toVersion ? { toVersion } : {}) } };
     }
     case 'lock':
     case 'unlock': {
       const [environment, ...rest] = args;
       if (!environment) return fail(`say which environment: /${word} production`);
-      if (!ENV.test(environment)) return fail(`"${environment}" is not an environment name`);
+      if (!isEnvironmentName(environment))
+        return fail(`${inert(environment)} is not an environment name`);
       if (word === 'unlock')
         return rest.length
           ? fail('/unlock takes only an environment')

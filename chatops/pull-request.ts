@@ -1,6 +1,7 @@
-/** The GitHub calls the bot makes, over the `request` method every Octokit has. */
+/** The GitHub calls chat-ops makes about one pull request, over the `request` method every Octokit has. */
 import type { GitHubRequest, Repo } from '../github/api.js';
 import { statusOf } from '../github/api.js';
+import { Refusal } from './refusal.js';
 
 export interface IssueComment {
   id: number;
@@ -10,12 +11,25 @@ export interface IssueComment {
   updated_at: string;
 }
 
-export class GitHubOps {
+export interface PullFacts {
+  headSha: string;
+  author: string;
+  /** A fork, or a head repository GitHub no longer knows (deleted fork): fail closed. */
+  fork: boolean;
+}
+
+export type Reaction = 'eyes' | 'rocket' | 'confused' | '+1' | '-1';
+
+export class PullRequest {
   constructor(
     readonly github: GitHubRequest,
     readonly repo: Repo,
-    readonly issue: number,
+    readonly number: number,
   ) {}
+
+  get repository(): string {
+    return `${this.repo.owner}/${this.repo.repo}`;
+  }
 
   /** Write or more (admin, maintain, write). */
   async canWrite(login: string): Promise<boolean> {
@@ -42,11 +56,17 @@ export class GitHubOps {
       return data.state === 'active';
     } catch (err) {
       if (statusOf(err) === 404) return false;
+      // A token that cannot read teams (a workflow's own token) must not make a team entry
+      // silently count as "not a member" or, worse, be skipped.
+      if (statusOf(err) === 403 || statusOf(err) === 401)
+        throw new Refusal(
+          `the GitHub token cannot read the membership of ${principal}; use a token that can read team membership (a GitHub App token) or list people by login`,
+        );
       throw err;
     }
   }
 
-  async isAny(login: string, principals: string[]): Promise<boolean> {
+  async isAny(login: string, principals: readonly string[]): Promise<boolean> {
     for (const p of principals) if (await this.is(login, p)) return true;
     return false;
   }
@@ -66,37 +86,40 @@ export class GitHubOps {
     }
   }
 
-  async pull(): Promise<{ headSha: string; author: string; fork: boolean }> {
+  async facts(): Promise<PullFacts> {
     const { data } = await this.github.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', {
       ...this.repo,
-      pull_number: this.issue,
+      pull_number: this.number,
     });
-    const baseRepo = String(data.base?.repo?.full_name ?? '');
+    const base = String(data.base?.repo?.full_name ?? '').toLowerCase();
+    const head = data.head?.repo;
     return {
       headSha: String(data.head.sha),
       author: String(data.user?.login ?? ''),
-      fork: Boolean(data.head?.repo?.fork) || String(data.head?.repo?.full_name ?? baseRepo) !== baseRepo,
+      fork:
+        !head || !base || head.fork === true || String(head.full_name ?? '').toLowerCase() !== base,
     };
   }
 
+  /** Every comment on the pull request, in the order GitHub made them (all pages). */
   async comments(): Promise<IssueComment[]> {
     const all: IssueComment[] = [];
     for (let page = 1; ; page++) {
       const { data } = await this.github.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
         ...this.repo,
-        issue_number: this.issue,
+        issue_number: this.number,
         per_page: 100,
         page,
       });
       all.push(...(data as IssueComment[]));
-      if ((data as unknown[]).length < 100) return all;
+      if ((data as unknown[]).length < 100) return all.sort((a, b) => a.id - b.id);
     }
   }
 
   async comment(body: string): Promise<number> {
     const { data } = await this.github.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
       ...this.repo,
-      issue_number: this.issue,
+      issue_number: this.number,
       body,
     });
     return data.id as number;
@@ -110,7 +133,14 @@ export class GitHubOps {
     });
   }
 
-  async react(commentId: number, content: 'eyes' | 'rocket' | 'confused' | '+1' | '-1'): Promise<void> {
+  async deleteComment(id: number): Promise<void> {
+    await this.github.request('DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}', {
+      ...this.repo,
+      comment_id: id,
+    });
+  }
+
+  async react(commentId: number, content: Reaction): Promise<void> {
     await this.github.request('POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions', {
       ...this.repo,
       comment_id: commentId,

@@ -1,0 +1,61 @@
+/**
+ * What every chat-ops handler works with: the pull request, the command's comment, and the door's
+ * settings. The bot and the Action's workflow mode each build one per event; nothing else is
+ * shared between events (state lives on GitHub, so restarts and replicas agree).
+ */
+import type { Config, Engine } from '../engine/index.js';
+import type { PullRequest } from './pull-request.js';
+
+export interface ChatopsLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** What a request touches, for the operator policy. */
+export interface EngineScope {
+  environments: string[];
+  services: string[];
+}
+
+/**
+ * The only way chat-ops obtains an engine. The bot's checks the operator policy (which control
+ * planes, gateway groups, services and gateway origins a repository may use); workflow mode's
+ * trusts the repository's own config and token. Both refuse with `not-permitted-for-repository`.
+ */
+export interface EngineSource {
+  /** Why this request is outside the policy, or undefined when it is inside. */
+  check(repository: string, config: Config, scope: EngineScope): string | undefined;
+  /** An engine for this request; throws a Refusal when `check` would refuse. */
+  open(repository: string, config: Config, scope: EngineScope): Engine;
+}
+
+export interface ChatopsSettings {
+  /** Signs request state; required. */
+  stateSecret: string;
+  /** The account whose comments carry request state (the App's bot login, or github-actions[bot]). */
+  appLogin: string;
+  engines: EngineSource;
+  log: ChatopsLog;
+  configPath: string;
+  /** Interval of lock renewals, deployment heartbeats and recovery sweeps. */
+  heartbeatMs: number;
+  /** Approval lifetime when the environment sets no `approvalHours`. */
+  approvalTtlMs: number;
+  verifyTimeoutMs?: number;
+  /** Whether to keep a Check Run per request (needs `checks: write`). */
+  checkRuns: boolean;
+  now: () => number;
+}
+
+export interface CommandContext {
+  settings: ChatopsSettings;
+  pr: PullRequest;
+  defaultBranch: string;
+  /** The command comment: its ID is the request's identity. */
+  commandId: number;
+  commenter: string;
+  commentUrl: string;
+}
+
+export const DEFAULT_CONFIG_PATH = '.github/api7-sync.yml';

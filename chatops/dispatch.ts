@@ -1,0 +1,69 @@
+/**
+ * The chat-ops door's one error funnel: a command comment goes to its handler; a refusal becomes
+ * a reply and 😕; a request that moved on meanwhile is logged; anything else is logged, answered
+ * without internals, and rethrown so the door can fail (the Action's step) or record it (the bot).
+ */
+import type { CommandContext } from './context.js';
+import type { Command, Parsed } from './grammar.js';
+import { decideCommand } from './handlers/decide.js';
+import { lockCommand } from './handlers/lock.js';
+import { rollbackCommand } from './handlers/rollback.js';
+import { statusCommand } from './handlers/status.js';
+import { syncCommand } from './handlers/sync.js';
+import { helpText, usageList } from './render.js';
+import { Refusal } from './refusal.js';
+import { StaleRequest } from './requests.js';
+import { messageOf } from './run.js';
+
+export type Outcome = 'done' | 'refused' | 'ignored';
+
+export async function handleCommand(ctx: CommandContext, parsed: Exclude<Parsed, null>): Promise<Outcome> {
+  try {
+    if (!parsed.ok) {
+      await ctx.pr.comment(`@${ctx.commenter} ${parsed.error}.\n\nUsage:\n\n${usageList()}`);
+      return 'refused';
+    }
+    await ctx.pr.react(ctx.commandId, 'eyes');
+    await route(ctx, parsed.command);
+    return 'done';
+  } catch (err) {
+    if (err instanceof Refusal) {
+      await ctx.pr.comment(`@${ctx.commenter} ${err.message}`);
+      await ctx.pr.react(ctx.commandId, 'confused');
+      return 'refused';
+    }
+    if (err instanceof StaleRequest) {
+      ctx.settings.log.info(`comment ${ctx.commandId}: ${err.message}`);
+      return 'ignored';
+    }
+    ctx.settings.log.error(
+      `comment ${ctx.commandId} on ${ctx.pr.repository}#${ctx.pr.number} failed: ${messageOf(err)}`,
+    );
+    try {
+      await ctx.pr.comment(`@${ctx.commenter} api7-sync could not do that: ${messageOf(err)}`);
+      await ctx.pr.react(ctx.commandId, 'confused');
+    } catch (reply) {
+      ctx.settings.log.error(`and the reply could not be posted: ${messageOf(reply)}`);
+    }
+    throw err;
+  }
+}
+
+function route(ctx: CommandContext, command: Command): Promise<void> {
+  switch (command.kind) {
+    case 'help':
+      return ctx.pr.comment(helpText()).then(() => undefined);
+    case 'sync':
+      return syncCommand(ctx, command);
+    case 'approve':
+    case 'deny':
+      return decideCommand(ctx, command);
+    case 'rollback':
+      return rollbackCommand(ctx, command);
+    case 'lock':
+    case 'unlock':
+      return lockCommand(ctx, command);
+    case 'status':
+      return statusCommand(ctx);
+  }
+}

@@ -1,0 +1,106 @@
+/** `/approve [request]` and `/deny [request]`: decided again from the comments each time. */
+import { approvalCandidates, bareApprovalTarget, type Ignored } from '../approvals.js';
+import type { CommandContext } from '../context.js';
+import type { Command } from '../grammar.js';
+import { peopleFor, requireWrite } from '../guards.js';
+import { moveRequest, readPullRequest, type PullRequestView } from '../requests.js';
+import { Refusal } from '../refusal.js';
+import { loadRepositoryConfig } from '../repository-config.js';
+import { runRequest } from '../run.js';
+import { isWaiting, type RequestState } from '../state.js';
+
+type Decide = Extract<Command, { kind: 'approve' | 'deny' }>;
+
+export async function decideCommand(ctx: CommandContext, command: Decide): Promise<void> {
+  await requireWrite(ctx);
+  const view = await readPullRequest(ctx);
+  const states = [...view.requests.values()].map((r) => r.state);
+  const id = command.request ? Number(command.request) : bareApprovalTarget(ctx.commandId, states);
+  const state = id === undefined ? undefined : view.requests.get(id)?.state;
+  if (!state || !isWaiting(state.status) || state.approvalsNeeded === 0)
+    throw new Refusal(
+      command.request
+        ? `there is no request ${command.request} waiting for a decision on this pull request`
+        : 'there is no request waiting for a decision on this pull request; name one: `/approve N`',
+      'approval-missing',
+    );
+  const config = await loadRepositoryConfig(ctx);
+  const env = config.environments[state.environment];
+  const approvers = env?.protection?.approvers ?? [];
+  if (command.kind === 'deny') {
+    const deployers = env ? peopleFor(env, state.kind === 'rollback' ? 'rollbackers' : 'deployers') : [];
+    const may =
+      ctx.commenter.toLowerCase() === state.requester.toLowerCase() ||
+      (await ctx.pr.isAny(ctx.commenter, [...approvers, ...deployers]));
+    if (!may)
+      throw new Refusal(
+        `you are neither the requester nor an approver or deployer of \`${state.environment}\``,
+      );
+    await moveRequest(ctx, state.request, 'denied', `Denied by @${ctx.commenter}. Nothing was changed.`, {
+      settledAfter: view.latestCommentId,
+    });
+    await ctx.pr.react(ctx.commandId, '+1');
+    return;
+  }
+  const facts = await ctx.pr.facts();
+  // Say at once why this comment does not count; the tally below never counts it either.
+  if (ctx.commenter.toLowerCase() === state.requester.toLowerCase())
+    throw new Refusal(`you asked for request ${state.request}: someone else among the approvers must approve it`, 'approval-missing');
+  if (ctx.commenter.toLowerCase() === facts.author.toLowerCase())
+    throw new Refusal(`you opened this pull request: your approval of request ${state.request} does not count`, 'approval-missing');
+  if (!(await ctx.pr.isAny(ctx.commenter, approvers)))
+    throw new Refusal(
+      `you are not among the approvers of \`${state.environment}\` (${approvers.join(', ') || 'none set'}); your approval is not counted`,
+      'approval-missing',
+    );
+  if (facts.headSha !== state.headSha) {
+    await moveRequest(
+      ctx,
+      state.request,
+      'pending',
+      `Approvals have lapsed: new commits were pushed (${state.headSha.slice(0, 7)} → ${facts.headSha.slice(0, 7)}). Approvers, check again and reply \`/approve ${state.request}\`.`,
+      { headSha: facts.headSha, approvalsAfter: view.latestCommentId, settledAfter: undefined },
+    );
+    return;
+  }
+  const ttlMs = (env?.protection?.approvalHours ?? 0) * 3_600_000 || ctx.settings.approvalTtlMs;
+  const { counted: approvedBy, ignored } = await tally(ctx, state, view, states, facts.author, ttlMs, approvers);
+  if (approvedBy.length < state.approvalsNeeded) {
+    const notCounted = ignored.length
+      ? ` · not counted: ${ignored.map((i) => `${i.login} (${i.why})`).join(', ')}`
+      : '';
+    await moveRequest(
+      ctx,
+      state.request,
+      'pending',
+      `**Approvals:** ${approvedBy.length} of ${state.approvalsNeeded} (${approvedBy.map((l) => `@${l}`).join(', ') || 'none yet'})${notCounted} · reply \`/approve ${state.request}\``,
+    );
+    return;
+  }
+  await moveRequest(ctx, state.request, 'approved', `Approved by ${approvedBy.map((l) => `@${l}`).join(', ')}. Starting…`, {
+    settledAfter: view.latestCommentId,
+  });
+  await runRequest(ctx, state.request);
+}
+
+/** Distinct approvers, each with write access now, whose comments count for this request. */
+async function tally(
+  ctx: CommandContext,
+  state: RequestState,
+  view: PullRequestView,
+  states: RequestState[],
+  author: string,
+  ttlMs: number,
+  approvers: string[],
+): Promise<{ counted: string[]; ignored: Ignored[] }> {
+  const { candidates, ignored } = approvalCandidates(state, view.comments, states, {
+    author,
+    now: ctx.settings.now(),
+    ttlMs,
+    appLogin: ctx.settings.appLogin,
+  });
+  const counted: string[] = [];
+  for (const c of candidates)
+    if ((await ctx.pr.isAny(c.login, approvers)) && (await ctx.pr.canWrite(c.login))) counted.push(c.login);
+  return { counted, ignored };
+}

@@ -1,0 +1,20 @@
+/** `/status`: the service × environment version matrix, for anyone who may write. */
+import type { CommandContext } from '../context.js';
+import { requireWrite } from '../guards.js';
+import { matrixMarkdown } from '../render.js';
+import { loadRepositoryConfig } from '../repository-config.js';
+
+export async function statusCommand(ctx: CommandContext): Promise<void> {
+  await requireWrite(ctx);
+  const config = await loadRepositoryConfig(ctx);
+  const engine = ctx.settings.engines.open(ctx.pr.repository, config, {
+    environments: Object.keys(config.environments),
+    services: Object.keys(config.services),
+  });
+  try {
+    const matrix = await engine.status();
+    await ctx.pr.comment(`**api7-sync** · versions by environment\n\n${matrixMarkdown(matrix)}`);
+  } finally {
+    await engine.close();
+  }
+}
