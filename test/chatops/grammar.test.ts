@@ -57,9 +57,9 @@ describe('the command grammar', () => {
     });
     expect(parseCommand('/sync <img src=x> ')).toEqual({
       ok: false,
-      error: '"<img" is not an environment name',
+      error: '`‹img` is not an environment name',
     });
-    expect(parseCommand('/approve yes')).toEqual({ ok: false, error: '"yes" is not a request number' });
+    expect(parseCommand('/approve yes')).toEqual({ ok: false, error: '`yes` is not a request number' });
   });
 
   it('never throws and never hangs on random and hostile input', () => {
