@@ -45,8 +45,12 @@ export function createBot(options: BotOptions): Bot {
     warn: (m) => probotLog?.warn(m),
     error: (m) => probotLog?.error(m),
   };
-  const queue = new JobQueue((err) => log.error(`api7-sync job failed: ${(err as Error)?.message ?? String(err)}`));
-  let appLogin: Promise<string> | undefined = options.appLogin ? Promise.resolve(options.appLogin) : undefined;
+  const queue = new JobQueue((err) =>
+    log.error(`api7-sync job failed: ${(err as Error)?.message ?? String(err)}`),
+  );
+  let appLogin: Promise<string> | undefined = options.appLogin
+    ? Promise.resolve(options.appLogin)
+    : undefined;
   const settingsFor = async (probot: Probot): Promise<ChatopsSettings> => ({
     stateSecret: options.stateSecret,
     appLogin: await (appLogin ??= learnAppLogin(probot).catch((err: unknown) => {

@@ -82,7 +82,9 @@ export async function startBot(env: NodeJS.ProcessEnv, log: (line: string) => vo
   let sweeping: Promise<void> | undefined;
   const sweep = () => {
     sweeping ??= recover()
-      .catch((err: unknown) => log(`api7-sync bot: recovery sweep failed (will try again): ${(err as Error).message}`))
+      .catch((err: unknown) =>
+        log(`api7-sync bot: recovery sweep failed (will try again): ${(err as Error).message}`),
+      )
       .finally(() => (sweeping = undefined));
   };
   sweep();

@@ -95,8 +95,7 @@ export function parseCommand(body: string): Parsed {
         else services.push(a);
       }
       if (!environment) return fail('say which environment: /sync production');
-      if (!isEnvironmentName(environment))
-        return fail(`${inert(environment)} is not an environment name`);
+      if (!isEnvironmentName(environment)) return fail(`${inert(environment)} is not an environment name`);
       for (const s of services) if (!NAME.test(s)) return fail(`${inert(s)} is not a service name`);
       return { ok: true, command: { kind: 'sync', environment, services, version, from, dryRun } };
     }
@@ -125,17 +124,18 @@ export function parseCommand(body: string): Parsed {
       const service = rest.join(' ');
       if (!environment || !service)
         return fail('say which environment and service: /rollback production "httpbin API"');
-      if (!isEnvironmentName(environment))
-        return fail(`${inert(environment)} is not an environment name`);
+      if (!isEnvironmentName(environment)) return fail(`${inert(environment)} is not an environment name`);
       if (!NAME.test(service)) return fail(`${inert(service)} is not a service name`);
-      return { ok: true, command: { kind: 'rollback', environment, service, ...(toVersion ? { toVersion } : {}) } };
+      return {
+        ok: true,
+        command: { kind: 'rollback', environment, service, ...(toVersion ? { toVersion } : {}) },
+      };
     }
     case 'lock':
     case 'unlock': {
       const [environment, ...rest] = args;
       if (!environment) return fail(`say which environment: /${word} production`);
-      if (!isEnvironmentName(environment))
-        return fail(`${inert(environment)} is not an environment name`);
+      if (!isEnvironmentName(environment)) return fail(`${inert(environment)} is not an environment name`);
       if (word === 'unlock')
         return rest.length
           ? fail('/unlock takes only an environment')

@@ -82,7 +82,10 @@ export async function authorise(
       request.environment,
     );
     if (held && Date.parse(held.info.until) > ctx.settings.now())
-      throw new Refusal(`the lock on \`${request.environment}\` is ${describeHolder(held.info)}`, 'lock-held');
+      throw new Refusal(
+        `the lock on \`${request.environment}\` is ${describeHolder(held.info)}`,
+        'lock-held',
+      );
   }
   return { config, env, source, facts };
 }
@@ -92,7 +95,10 @@ function sourceOf(environment: string, env: EnvironmentConfig, from: string | un
   const sources = env.promoteFrom === undefined ? undefined : [env.promoteFrom].flat();
   if (!sources) {
     if (from === undefined)
-      throw new Refusal(`\`${environment}\` has no promoteFrom: say where from with \`--from\``, 'promote-from');
+      throw new Refusal(
+        `\`${environment}\` has no promoteFrom: say where from with \`--from\``,
+        'promote-from',
+      );
     return from;
   }
   const source = from ?? (sources.length === 1 ? sources[0] : undefined);

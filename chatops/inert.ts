@@ -21,6 +21,9 @@ export function inert(text: string): string {
     .replace(/</g, '‹')
     .replace(/>/g, '›')
     .replace(/@/g, '＠')
-    .replace(/#/g, '＃');
+    .replace(/#/g, '＃')
+    // Brackets make links and images wherever the text is ever shown outside a code span.
+    .replace(/\[/g, '［')
+    .replace(/\]/g, '］');
   return `\`${t === '' ? ' ' : t}\``;
 }

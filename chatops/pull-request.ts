@@ -96,8 +96,7 @@ export class PullRequest {
     return {
       headSha: String(data.head.sha),
       author: String(data.user?.login ?? ''),
-      fork:
-        !head || !base || head.fork === true || String(head.full_name ?? '').toLowerCase() !== base,
+      fork: !head || !base || head.fork === true || String(head.full_name ?? '').toLowerCase() !== base,
     };
   }
 

@@ -37,7 +37,8 @@ export async function recoverStaleRuns(
     });
     const deployments = data as { id: number; payload?: unknown }[];
     for (const d of deployments) {
-      const marker = typeof d.payload === 'object' ? (d.payload as { api7Sync?: Marker })?.api7Sync : undefined;
+      const marker =
+        typeof d.payload === 'object' ? (d.payload as { api7Sync?: Marker })?.api7Sync : undefined;
       if (!marker?.pr || !marker.request || !marker.environment) continue;
       const { data: statuses } = await github.request(
         'GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',

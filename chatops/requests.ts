@@ -5,7 +5,14 @@
  */
 import type { CommandContext } from './context.js';
 import type { IssueComment } from './pull-request.js';
-import { canMove, decodeState, encodeState, stateKey, type RequestState, type RequestStatus } from './state.js';
+import {
+  canMove,
+  decodeState,
+  encodeState,
+  stateKey,
+  type RequestState,
+  type RequestStatus,
+} from './state.js';
 
 export interface TrackedRequest {
   /** The status comment that holds the state. */

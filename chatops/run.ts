@@ -54,9 +54,7 @@ export async function runRequest(ctx: CommandContext, request: number): Promise<
     logUrl: ctx.commentUrl,
   });
   if (!outcome) return;
-  const leftovers = ended.problems.length
-    ? `\n\n**Left behind:** ${ended.problems.join('; ')}`
-    : '';
+  const leftovers = ended.problems.length ? `\n\n**Left behind:** ${ended.problems.join('; ')}` : '';
   await moveIfStill(ctx, request, outcome.ok ? 'done' : 'failed', outcome.body + leftovers);
   await ctx.pr.react(request, outcome.ok ? 'rocket' : 'confused');
 }
@@ -73,7 +71,13 @@ async function underLock(
   const state = tracked.state;
   const facts = await ctx.pr.facts();
   if (facts.headSha !== state.headSha) {
-    await lapse(ctx, state, view.latestCommentId, `new commits were pushed (${short(state.headSha)} → ${short(facts.headSha)})`, { headSha: facts.headSha });
+    await lapse(
+      ctx,
+      state,
+      view.latestCommentId,
+      `new commits were pushed (${short(state.headSha)} → ${short(facts.headSha)})`,
+      { headSha: facts.headSha },
+    );
     return undefined;
   }
   // The config and the operator policy are read again now: what was allowed at request time
@@ -86,7 +90,14 @@ async function underLock(
   try {
     return state.kind === 'rollback'
       ? await rollback(ctx, state, engine, session, view.latestCommentId)
-      : await sync(ctx, state, engine, session, view.latestCommentId, config.environments[state.environment]?.gatewayUrl);
+      : await sync(
+          ctx,
+          state,
+          engine,
+          session,
+          view.latestCommentId,
+          config.environments[state.environment]?.gatewayUrl,
+        );
   } finally {
     await engine.close();
   }
@@ -107,7 +118,8 @@ async function sync(
     expectVersion: state.version,
   });
   const moved = plan.entries.filter(
-    (e) => e.sourceVersionId && state.sourceVersions[e.name] && e.sourceVersionId !== state.sourceVersions[e.name],
+    (e) =>
+      e.sourceVersionId && state.sourceVersions[e.name] && e.sourceVersionId !== state.sourceVersions[e.name],
   );
   if (moved.length) {
     await lapse(

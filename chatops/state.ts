@@ -12,14 +12,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * `denied | cancelled`. The one move back: lapsed approvals turn `approved` into `pending`.
  */
 export type RequestStatus =
-  | 'pending'
-  | 'approved'
-  | 'running'
-  | 'done'
-  | 'failed'
-  | 'interrupted'
-  | 'denied'
-  | 'cancelled';
+  'pending' | 'approved' | 'running' | 'done' | 'failed' | 'interrupted' | 'denied' | 'cancelled';
 
 export type RequestKind = 'sync' | 'rollback';
 

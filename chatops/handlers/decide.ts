@@ -45,9 +45,15 @@ export async function decideCommand(ctx: CommandContext, command: Decide): Promi
   const facts = await ctx.pr.facts();
   // Say at once why this comment does not count; the tally below never counts it either.
   if (ctx.commenter.toLowerCase() === state.requester.toLowerCase())
-    throw new Refusal(`you asked for request ${state.request}: someone else among the approvers must approve it`, 'approval-missing');
+    throw new Refusal(
+      `you asked for request ${state.request}: someone else among the approvers must approve it`,
+      'approval-missing',
+    );
   if (ctx.commenter.toLowerCase() === facts.author.toLowerCase())
-    throw new Refusal(`you opened this pull request: your approval of request ${state.request} does not count`, 'approval-missing');
+    throw new Refusal(
+      `you opened this pull request: your approval of request ${state.request} does not count`,
+      'approval-missing',
+    );
   if (!(await ctx.pr.isAny(ctx.commenter, approvers)))
     throw new Refusal(
       `you are not among the approvers of \`${state.environment}\` (${approvers.join(', ') || 'none set'}); your approval is not counted`,
@@ -64,7 +70,15 @@ export async function decideCommand(ctx: CommandContext, command: Decide): Promi
     return;
   }
   const ttlMs = (env?.protection?.approvalHours ?? 0) * 3_600_000 || ctx.settings.approvalTtlMs;
-  const { counted: approvedBy, ignored } = await tally(ctx, state, view, states, facts.author, ttlMs, approvers);
+  const { counted: approvedBy, ignored } = await tally(
+    ctx,
+    state,
+    view,
+    states,
+    facts.author,
+    ttlMs,
+    approvers,
+  );
   if (approvedBy.length < state.approvalsNeeded) {
     const notCounted = ignored.length
       ? ` · not counted: ${ignored.map((i) => `${i.login} (${i.why})`).join(', ')}`
@@ -77,9 +91,15 @@ export async function decideCommand(ctx: CommandContext, command: Decide): Promi
     );
     return;
   }
-  await moveRequest(ctx, state.request, 'approved', `Approved by ${approvedBy.map((l) => `@${l}`).join(', ')}. Starting…`, {
-    settledAfter: view.latestCommentId,
-  });
+  await moveRequest(
+    ctx,
+    state.request,
+    'approved',
+    `Approved by ${approvedBy.map((l) => `@${l}`).join(', ')}. Starting…`,
+    {
+      settledAfter: view.latestCommentId,
+    },
+  );
   await runRequest(ctx, state.request);
 }
 

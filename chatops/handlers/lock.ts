@@ -37,7 +37,10 @@ export async function lockCommand(ctx: CommandContext, command: LockCommand): Pr
       HAND_LOCK_MS,
     );
     if (!claim.claimed)
-      throw new Refusal(`not locked: \`${command.environment}\` is ${quoteHolder(claim.heldBy)}`, 'lock-held');
+      throw new Refusal(
+        `not locked: \`${command.environment}\` is ${quoteHolder(claim.heldBy)}`,
+        'lock-held',
+      );
     await ctx.pr.comment(
       `🔒 \`${command.environment}\` is locked by @${ctx.commenter} until ${claim.lock.info.until}${command.reason ? ` (${inert(command.reason)})` : ''}. \`/unlock ${command.environment}\` releases it.`,
     );

@@ -73,13 +73,17 @@ export async function syncCommand(ctx: CommandContext, command: Sync): Promise<v
       const approvers = (env.protection?.approvers ?? []).join(', ') || 'nobody: set protection.approvers';
       const hours = env.protection?.approvalHours ?? Math.round(ctx.settings.approvalTtlMs / 3_600_000);
       await postStatus(
-          ctx,
-          state,
-          `${table}\n**Approvals:** 0 of ${approvals} · approvers: ${approvers}. Reply \`/approve ${ctx.commandId}\` or \`/deny ${ctx.commandId}\`. Approvals lapse on a new push, a new source version, or after ${hours} h.`,
+        ctx,
+        state,
+        `${table}\n**Approvals:** 0 of ${approvals} · approvers: ${approvers}. Reply \`/approve ${ctx.commandId}\` or \`/deny ${ctx.commandId}\`. Approvals lapse on a new push, a new source version, or after ${hours} h.`,
       );
       return;
     }
-    await postStatus(ctx, { ...state, status: 'approved', settledAfter: ctx.commandId }, `${table}\nStarting…`);
+    await postStatus(
+      ctx,
+      { ...state, status: 'approved', settledAfter: ctx.commandId },
+      `${table}\nStarting…`,
+    );
   } finally {
     await engine.close();
   }

@@ -217,7 +217,9 @@ describe('approvals', () => {
     });
     await api(sb, 'DELETE', '/sandbox/requests', undefined, null);
     await h.say('bob', '/approve');
-    expect(h.comments()[0]).toMatch(/\*\*pending\*\*[\s\S]*Approvals have lapsed: a new version runs in `test`/);
+    expect(h.comments()[0]).toMatch(
+      /\*\*pending\*\*[\s\S]*Approvals have lapsed: a new version runs in `test`/,
+    );
     expect(await writes(sb)).toEqual([]);
     expect(h.github.refs.size).toBe(0);
   });

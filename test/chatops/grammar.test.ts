@@ -50,7 +50,10 @@ describe('the command grammar', () => {
       ok: false,
       error: '--version needs a value',
     });
-    expect(parseCommand('/sync production --force')).toEqual({ ok: false, error: 'unknown option `--force`' });
+    expect(parseCommand('/sync production --force')).toEqual({
+      ok: false,
+      error: 'unknown option `--force`',
+    });
     expect(parseCommand('/sync production "httpbin API')).toEqual({
       ok: false,
       error: 'a quote is not closed',

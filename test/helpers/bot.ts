@@ -119,9 +119,37 @@ export function pushPayload(headSha: string): any {
   return payload;
 }
 
-export function harness(sb: Sandbox, options: Partial<BotOptions> & { configText?: string } = {}): Harness {
-  const github = new GitHubModel('acme/shop');
-  github.files.set('main:.github/api7-sync.yml', options.configText ?? botConfig(sb));
+export function harness(
+  sb: Sandbox,
+  options: Partial<BotOptions> & { configText?: string; github?: GitHubModel } = {},
+): Harness {
+  // A second harness on the same model is a second replica (or a restarted process) of the bot.
+  const shared = options.github;
+  const github = shared ?? new GitHubModel('acme/shop');
+  if (!shared) seedRepository(github, sb, options.configText);
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+  if (!shared) interceptGitHub(github);
+  const { github: _model, configText: _text, ...botOptions } = options;
+  const bot = createBot({
+    policy: {
+      'acme/shop': {
+        controlPlane: origin(sb.controlPlane),
+        gatewayGroups: '*',
+        services: '*',
+        gatewayOrigins: [sb.gateways[PROD]!],
+      },
+    },
+    api7Token: sb.token,
+    stateSecret: WEBHOOK_SECRET,
+    verifyTimeoutMs: 1500,
+    ...botOptions,
+  });
+  return probotFor(github, bot);
+}
+
+function seedRepository(github: GitHubModel, sb: Sandbox, configText: string | undefined): void {
+  github.files.set('main:.github/api7-sync.yml', configText ?? botConfig(sb));
   for (const [login, p] of Object.entries({
     alice: 'write',
     bob: 'write',
@@ -138,23 +166,9 @@ export function harness(sb: Sandbox, options: Partial<BotOptions> & { configText
     base: { ref: 'main', repo: { full_name: 'acme/shop' } },
     user: { login: 'alice' },
   });
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-  interceptGitHub(github);
-  const bot = createBot({
-    policy: {
-      'acme/shop': {
-        controlPlane: origin(sb.controlPlane),
-        gatewayGroups: '*',
-        services: '*',
-        gatewayOrigins: [sb.gateways[PROD]!],
-      },
-    },
-    api7Token: sb.token,
-    stateSecret: WEBHOOK_SECRET,
-    verifyTimeoutMs: 1500,
-    ...options,
-  });
+}
+
+function probotFor(github: GitHubModel, bot: Bot): Harness {
   const probot = new Probot({
     appId: 1,
     privateKey: PRIVATE_KEY,

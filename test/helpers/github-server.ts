@@ -337,3 +337,32 @@ export function interceptGitHub(model: GitHubModel, origin = 'https://api.github
   }
   return scope;
 }
+
+/**
+ * The model as a `GitHubRequest` in this process (what Octokit's `request` looks like), for a test
+ * that must set up GitHub-side state the way another program would have left it.
+ */
+export function modelClient(model: GitHubModel): {
+  request(route: string, params?: Record<string, unknown>): Promise<{ status: number; data: any }>;
+} {
+  return {
+    async request(route, params = {}) {
+      const [method, template] = route.split(' ') as [string, string];
+      const used = new Set<string>();
+      const path = template.replace(/\{(\w+)\}/g, (_, k: string) => {
+        used.add(k);
+        return k === 'ref' ? String(params[k]) : encodeURIComponent(String(params[k]));
+      });
+      const rest = Object.fromEntries(Object.entries(params).filter(([k]) => !used.has(k)));
+      const query = method === 'GET' ? new URLSearchParams(rest as Record<string, string>).toString() : '';
+      const answer = model.handle(
+        method,
+        query ? `${path}?${query}` : path,
+        method === 'GET' ? undefined : rest,
+      );
+      if (answer.status >= 400)
+        throw Object.assign(new Error(`HTTP ${answer.status}`), { status: answer.status });
+      return { status: answer.status, data: answer.body };
+    },
+  };
+}

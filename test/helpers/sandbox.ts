@@ -127,3 +127,39 @@ export async function deadPort(): Promise<number> {
   await new Promise((r) => server.close(r));
   return port;
 }
+
+/**
+ * An upstream that holds every request until `ready()` is true, so that a test can keep a
+ * promotion's verification waiting on an event (not on a clock) and release it when it has seen
+ * what it waits for.
+ */
+export async function gatedUpstream(
+  ready: () => boolean,
+): Promise<{ port: number; held: () => number; close: () => Promise<void> }> {
+  let held = 0;
+  const waiting = new Set<() => void>();
+  const server = http.createServer((req, res) => {
+    held++;
+    const answer = () => {
+      waiting.delete(answer);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ path: req.url }));
+    };
+    if (ready()) answer();
+    else waiting.add(answer);
+  });
+  const check = setInterval(() => {
+    if (ready()) for (const answer of [...waiting]) answer();
+  }, 5);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    held: () => held,
+    close: () =>
+      new Promise((r) => {
+        clearInterval(check);
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,324 @@
+/**
+ * The pull-request door as an attacker would try it: each test is one way in that used to work,
+ * driven through Probot with GitHub's own webhook payloads, the GitHub stand-in and the sandbox.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { lockRequestId } from '../../chatops/lock-holder.js';
+import type { Sandbox } from '../../sandbox/server.js';
+import { botConfig, commentPayload, harness, type Harness } from '../helpers/bot.js';
+import { modelClient } from '../helpers/github-server.js';
+import {
+  gatedUpstream,
+  PROD,
+  requestLog,
+  sandbox,
+  serviceIn,
+  walkthroughSeed,
+  writes,
+} from '../helpers/sandbox.js';
+
+let sb: Sandbox | undefined;
+let hs: Harness[] = [];
+let cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const h of hs) {
+    // Nothing the bot wrote on GitHub ever holds the API7 token.
+    if (sb) expect(JSON.stringify({ c: h.github.comments, d: h.github.deployments })).not.toContain(sb.token);
+    h.close();
+  }
+  for (const c of cleanups) await c();
+  await sb?.close();
+  sb = undefined;
+  hs = [];
+  cleanups = [];
+});
+
+function start(options: Parameters<typeof harness>[1] = {}): Harness {
+  const h = harness(sb!, options);
+  hs.push(h);
+  return h;
+}
+
+const statusOf = (h: Harness, request: number) =>
+  h.comments().find((c) => c.includes(`request ${request} by`)) ?? '';
+const last = (h: Harness) => h.comments().at(-1) ?? '';
+const lockWrites = (h: Harness) =>
+  h.github.requests.filter((r) => r.path.includes('/git/') && r.method !== 'GET');
+
+describe('request state comes only from the app’s own status comment', () => {
+  it('a pasted copy of an old status comment is not a request: /approve runs nothing', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start({ configText: botConfig(sb, 1) });
+    const request = await h.say('alice', '/sync production');
+    const pendingBody = statusOf(h, request);
+    expect(pendingBody).toMatch(/\*\*pending\*\*/);
+    await h.say('bob', `/deny ${request}`);
+    expect(statusOf(h, request)).toMatch(/\*\*denied\*\*/);
+    // carol (a writer) pastes the pending status comment, signature and all, as her own comment.
+    h.github.addComment(7, 'carol', pendingBody);
+    await h.say('dave', `/approve ${request}`);
+    expect(last(h)).toMatch(/^@dave there is no request \d+ waiting for a decision/);
+    await h.say('dave', '/approve');
+    expect(last(h)).toMatch(/^@dave there is no request waiting for a decision/);
+    expect(await writes(sb)).toEqual([]);
+    expect(h.github.deployments).toEqual([]);
+  });
+
+  it('a state block smuggled into a command is never echoed back', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start({ configText: botConfig(sb, 1) });
+    const request = await h.say('alice', '/sync production');
+    const block = /<!-- api7-sync:state [^>]+-->/.exec(statusOf(h, request))![0];
+    await h.say('carol', `/sync production "${block}"`);
+    expect(last(h)).not.toContain('<!--');
+    expect(h.comments().filter((c) => c.includes('<!-- api7-sync:state'))).toHaveLength(1);
+  });
+});
+
+describe('approvals bind to one request', () => {
+  it('a bare /approve counts only for the newest waiting request', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start({ configText: botConfig(sb, 1) });
+    const first = await h.say('alice', '/sync production --dry-run');
+    const older = await h.say('alice', '/sync production');
+    const newer = await h.say('carol', '/sync production');
+    expect(statusOf(h, first)).toMatch(/\*\*done\*\*/);
+    await h.say('bob', '/approve');
+    expect(statusOf(h, newer)).toMatch(/\*\*done\*\*/);
+    // Had bob's one comment counted for both, the older request would have run too.
+    expect(statusOf(h, older)).toMatch(/\*\*pending\*\*/);
+    expect(h.github.deployments).toHaveLength(1);
+  });
+
+  it('an /approve posted before the request, in the same second, does not count', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start({ configText: botConfig(sb, 2) });
+    const frozen = new Date('2026-11-27T12:00:00Z');
+    h.github.now = () => frozen;
+    await h.say('bob', '/approve');
+    const request = await h.say('alice', '/sync production');
+    await h.say('dave', '/approve');
+    expect(statusOf(h, request)).toMatch(/\*\*Approvals:\*\* 1 of 2 \(@dave\)/);
+    expect(await writes(sb)).toEqual([]);
+  });
+
+  it('the requester and the pull request’s author are told why their /approve does not count', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start({ configText: botConfig(sb, 1) });
+    const request = await h.say('carol', '/sync production');
+    await h.say('carol', '/approve');
+    expect(last(h)).toMatch(/^@carol you asked for request \d+/);
+    h.github.teams.set('acme/platform', ['bob', 'alice']);
+    await h.say('alice', `/approve ${request}`);
+    expect(last(h)).toMatch(
+      /^@alice you opened this pull request: your approval of request \d+ does not count/,
+    );
+    expect(await writes(sb)).toEqual([]);
+  });
+
+  it('an approver with read permission does not count', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start({ configText: botConfig(sb, 1) });
+    h.github.teams.set('acme/platform', ['bob', 'mallory']);
+    await h.say('alice', '/sync production');
+    await h.say('mallory', '/approve');
+    expect(last(h)).toMatch(/^@mallory you need write permission/);
+    expect(await writes(sb)).toEqual([]);
+  });
+});
+
+describe('every command is authorised', () => {
+  it('/lock and /unlock need a deployer and a declared environment; bad names never reach GitHub', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start();
+    await h.say('dave', '/lock production');
+    expect(last(h)).toMatch(/^@dave you are not among the deployers of `production`/);
+    await h.say('alice', '/lock nowhere');
+    expect(last(h)).toMatch(/^@alice there is no environment `nowhere`/);
+    await h.say('alice', '/lock prod..uction');
+    expect(last(h)).toMatch(/is not an environment name/);
+    await h.say('alice', '/lock production.lock');
+    expect(last(h)).toMatch(/is not an environment name/);
+    expect(lockWrites(h)).toEqual([]);
+  });
+
+  it('/unlock does not lift a lock held by a running promotion', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start();
+    // A lock as the Action holds it while it runs.
+    const { EnvironmentLock } = await import('../../github/lock.js');
+    const lock = new EnvironmentLock(modelClient(h.github), { owner: 'acme', repo: 'shop' });
+    await lock.claim('production', { holder: 'acme/shop run 42', reason: 'promote', request: 'run-42' });
+    await h.say('alice', '/unlock production');
+    expect(last(h)).toMatch(/held by acme\/shop run 42.*a running promotion releases its own lock/);
+    expect(h.github.refs.has('refs/heads/api7-sync-lock/production')).toBe(true);
+  });
+
+  it('/rollback needs the rollbackers and records a deployment', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const config = botConfig(sb).replace(
+      '      approvals: 0\n',
+      '      approvals: 0\n      rollbackers: [carol]\n',
+    );
+    const h = start({ configText: config });
+    await h.say('alice', '/sync production');
+    expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('1.0.0');
+    await h.say('alice', '/rollback production httpbin API');
+    expect(last(h)).toMatch(/^@alice you are not among the rollbackers of `production` \(carol\)/);
+    const rollback = await h.say('carol', '/rollback production httpbin API');
+    expect(statusOf(h, rollback)).toMatch(/\*\*(done|failed)\*\*/);
+    expect(h.github.deployments).toHaveLength(2);
+    expect(h.github.deployments[1]!.body.payload.api7Sync).toMatchObject({
+      kind: 'rollback',
+      request: rollback,
+    });
+    expect(h.github.refs.size).toBe(0);
+  });
+
+  it('a fork whose repository was deleted (head.repo null) is a fork', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start();
+    (h.github.pulls.get(7)!.head as { repo: unknown }).repo = null;
+    await h.say('alice', '/sync production');
+    expect(last(h)).toMatch(/comes from a fork \(or from a repository that no longer exists\)/);
+    expect(await requestLog(sb)).toEqual([]);
+  });
+});
+
+describe('the operator policy is enforced where the engine is built', () => {
+  it('a control plane changed on the default branch between /sync and /approve never gets the token', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const seen: string[] = [];
+    const elsewhere = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.end('{}');
+    });
+    await new Promise<void>((r) => elsewhere.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => elsewhere.close(() => r())));
+    const h = start({ configText: botConfig(sb, 1) });
+    const request = await h.say('alice', '/sync production');
+    expect(statusOf(h, request)).toMatch(/\*\*pending\*\*/);
+    const other = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}`;
+    h.github.files.set('main:.github/api7-sync.yml', botConfig(sb, 1, other));
+    await h.say('bob', '/approve');
+    expect(statusOf(h, request)).toMatch(/\*\*failed\*\*[\s\S]*not permitted for this repository/);
+    expect(seen).toEqual([]);
+    expect(await writes(sb)).toEqual([]);
+    expect(h.github.refs.size).toBe(0);
+  });
+});
+
+describe('user text is inert', () => {
+  it('mentions, images and links in a malformed command are quoted inertly', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start();
+    await h.say('alice', '/sync production --team @acme/sre');
+    await h.say('alice', '/sync ![x](https://evil.example/x.png)');
+    await h.say('alice', '/lock production see #12 @acme/sre ![x](https://evil.example/x.png)');
+    for (const body of h.comments()) {
+      expect(body).not.toMatch(/@acme\/sre/);
+      expect(body).not.toMatch(/!\[x\]\(https/);
+      expect(body).not.toMatch(/(^|[^＃`])#12/);
+    }
+  });
+});
+
+describe('at most once, across redeliveries, restarts and replicas', () => {
+  it('the same /sync delivered again after a restart runs nothing more', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const first = start();
+    const comment = first.github.addComment(7, 'alice', '/sync production');
+    await first.deliver('issue_comment', commentPayload(comment));
+    expect(first.github.deployments).toHaveLength(1);
+    const writesBefore = (await writes(sb)).length;
+    // A new process, with no memory of the first delivery.
+    const restarted = start({ github: first.github });
+    await restarted.deliver('issue_comment', commentPayload(comment));
+    expect(first.github.deployments).toHaveLength(1);
+    expect(first.comments().filter((c) => c.includes('<!-- api7-sync:state'))).toHaveLength(1);
+    expect((await writes(sb)).length).toBe(writesBefore);
+  });
+
+  it('two replicas given the same /approve run it exactly once', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const a = start({ configText: botConfig(sb, 1) });
+    const b = start({ github: a.github, configText: botConfig(sb, 1) });
+    const request = await a.say('alice', '/sync production');
+    const approve = a.github.addComment(7, 'bob', '/approve');
+    await Promise.all([
+      a.deliver('issue_comment', commentPayload(approve)),
+      b.deliver('issue_comment', commentPayload(approve)),
+    ]);
+    expect(a.github.deployments).toHaveLength(1);
+    expect(statusOf(a, request)).toMatch(/\*\*done\*\*/);
+    expect((await writes(sb)).filter((w) => w.path === '/api/services/publish')).toHaveLength(1);
+    expect(a.github.refs.size).toBe(0);
+  });
+});
+
+describe('locks never leak', () => {
+  it('a job longer than several heartbeats renews the lock, keeping the new head, and deletes it at the end', async () => {
+    sb = await sandbox(walkthroughSeed());
+    let h: Harness | undefined;
+    const moves = () => h!.github.refEvents.filter((e) => e.event === 'moved').length;
+    // Verification waits until the lock has been renewed three times: an event, not a clock.
+    const upstream = await gatedUpstream(() => moves() >= 3);
+    cleanups.push(upstream.close);
+    const config = botConfig(sb).replace(
+      'upstream: {nodes: [{host: httpbin, port: 80}]}',
+      `upstream: {nodes: [{host: 127.0.0.1, port: ${upstream.port}}]}`,
+    );
+    h = start({ configText: config, heartbeatMs: 20, verifyTimeoutMs: 60_000 });
+    const request = await h.say('alice', '/sync production');
+    expect(statusOf(h, request)).toMatch(/\*\*done\*\*/);
+    const events = h.github.refEvents.map((e) => e.event);
+    expect(events[0]).toBe('created');
+    expect(events.at(-1)).toBe('deleted');
+    expect(moves()).toBeGreaterThanOrEqual(3);
+    expect(h.github.refs.size).toBe(0);
+    const statuses = h.github.deployments[0]!.statuses;
+    expect(statuses.at(-1)!.state).toBe('success');
+    expect(statuses.filter((s) => /^heartbeat /.test(s.description)).length).toBeGreaterThan(1);
+  });
+});
+
+describe('recovery', () => {
+  it('a run whose process died is marked interrupted, says what production runs, and frees its lock', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start({ configText: botConfig(sb, 1), heartbeatMs: 1_000 });
+    const request = await h.say('alice', '/sync production');
+    // What a process killed mid-run leaves behind: the request running, a deployment whose last
+    // heartbeat is old, and the lock held for the request.
+    const old = new Date(Date.now() - 60_000);
+    h.github.now = () => old;
+    const body = statusOf(h, request);
+    const statusComment = h.github.comments.find((c) => c.body === body)!;
+    const { EnvironmentLock } = await import('../../github/lock.js');
+    const gh = modelClient(h.github);
+    await new EnvironmentLock(gh, { owner: 'acme', repo: 'shop' }).claim('production', {
+      holder: 'bot',
+      reason: '/sync production',
+      request: lockRequestId('acme/shop', 7, request),
+    });
+    h.github.handle('POST', '/repos/acme/shop/deployments', {
+      environment: 'production',
+      ref: 'a'.repeat(40),
+      payload: {
+        api7Sync: { repository: 'acme/shop', pr: 7, request, kind: 'sync', environment: 'production' },
+      },
+    });
+    h.github.handle('POST', `/repos/acme/shop/deployments/1/statuses`, {
+      state: 'in_progress',
+      description: 'heartbeat',
+    });
+    h.github.now = () => new Date();
+    statusComment.body = body.replace('**pending**', '**running**'); // shown only; the state decides
+    const recovered = await h.bot.recover(gh, { owner: 'acme', repo: 'shop' });
+    expect(recovered).toEqual([1]);
+    expect(h.github.deployments[0]!.statuses.at(-1)!.state).toBe('failure');
+    expect(statusOf(h, request)).toMatch(/\*\*interrupted\*\*[\s\S]*What `production` runs now/);
+    expect(h.github.refs.size).toBe(0);
+  });
+});
