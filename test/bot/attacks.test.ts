@@ -261,8 +261,8 @@ describe('at most once, across redeliveries, restarts and replicas', () => {
 describe('locks never leak', () => {
   it('a job longer than several heartbeats renews the lock, keeping the new head, and deletes it at the end', async () => {
     sb = await sandbox(walkthroughSeed());
-    let h: Harness | undefined;
-    const moves = () => h!.github.refEvents.filter((e) => e.event === 'moved').length;
+    const box: { h?: Harness } = {};
+    const moves = () => box.h!.github.refEvents.filter((e) => e.event === 'moved').length;
     // Verification waits until the lock has been renewed three times: an event, not a clock.
     const upstream = await gatedUpstream(() => moves() >= 3);
     cleanups.push(upstream.close);
@@ -270,7 +270,7 @@ describe('locks never leak', () => {
       'upstream: {nodes: [{host: httpbin, port: 80}]}',
       `upstream: {nodes: [{host: 127.0.0.1, port: ${upstream.port}}]}`,
     );
-    h = start({ configText: config, heartbeatMs: 20, verifyTimeoutMs: 60_000 });
+    const h = (box.h = start({ configText: config, heartbeatMs: 20, verifyTimeoutMs: 60_000 }));
     const request = await h.say('alice', '/sync production');
     expect(statusOf(h, request)).toMatch(/\*\*done\*\*/);
     const events = h.github.refEvents.map((e) => e.event);
