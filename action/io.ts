@@ -2,6 +2,8 @@
  * Every input and output of the Action, typed, in one place (action.yml mirrors it).
  */
 import * as core from '@actions/core';
+import { SyncError } from '../engine/errors.js';
+import { parseHeartbeatMs } from '../github/heartbeat.js';
 
 export interface Inputs {
   from: string;
@@ -21,7 +23,15 @@ export interface Inputs {
   /** How long to wait for a held lock before failing (0: fail at once). */
   lockWaitSeconds: number;
   recordDeployment: boolean;
+  /** How often the lock is renewed and the deployment says it is alive (`API7_SYNC_HEARTBEAT_MS`). */
+  heartbeatMs: number;
 }
+
+/**
+ * The heartbeat floor for the Action and the CLI: short heartbeats are for tests against a local
+ * stand-in for GitHub; against GitHub keep the default.
+ */
+export const MIN_HEARTBEAT_MS = 10;
 
 export class InputError extends Error {}
 
@@ -44,6 +54,16 @@ function duration(name: string, fallback: number, unit: 'ms' | 's'): number {
     );
   }
   return value;
+}
+
+/** Not an input: the same environment variable as the CLI and the bot read. */
+function heartbeat(): number {
+  try {
+    return parseHeartbeatMs(process.env.API7_SYNC_HEARTBEAT_MS, 'API7_SYNC_HEARTBEAT_MS', MIN_HEARTBEAT_MS);
+  } catch (err) {
+    if (err instanceof SyncError) throw new InputError(err.message);
+    throw err;
+  }
 }
 
 function optional(name: string): string | undefined {
@@ -83,6 +103,7 @@ export function readInputs(): Inputs {
     lock: bool('lock', true),
     lockWaitSeconds: duration('lock-wait', 0, 's'),
     recordDeployment: bool('record-deployment', true),
+    heartbeatMs: heartbeat(),
   };
 }
 
@@ -105,7 +126,8 @@ export function writeOutputs(outputs: Outputs): void {
 export const STATE = {
   isPost: 'isPost',
   lockEnvironment: 'lockEnvironment',
-  lockSha: 'lockSha',
+  /** The lock's request id: the post step frees the lock only while it is still held for it. */
+  lockRequest: 'lockRequest',
   deploymentId: 'deploymentId',
   finished: 'finished',
 } as const;

@@ -13,25 +13,23 @@ import {
   type Config,
   type SyncResult,
 } from '../engine/index.js';
-import type { GitHubRequest, Repo } from '../github/api.js';
-import { createDeployment, setDeploymentStatus, type DeploymentRecord } from '../github/deployment.js';
-import { describeHolder, EnvironmentLock, LOCK_HEARTBEAT_MS, type HeldLock } from '../github/lock.js';
+import { startSession, type PromotionSession, type SessionLog } from '../github/session.js';
+import { describeHolder } from '../github/lock.js';
 import { InputError, readInputs, STATE, writeOutputs, type Inputs } from './io.js';
 
 class PromotionFailed extends Error {}
 
-/** What the run holds and must give back. */
-interface Held {
-  github?: GitHubRequest;
-  repo?: Repo;
-  lock?: HeldLock;
-  deployment?: DeploymentRecord;
-  heartbeat?: NodeJS.Timeout;
-}
+/** The session's log, as annotations where a person should see it. */
+const log: SessionLog = {
+  debug: (m) => core.debug(m),
+  info: (m) => core.info(m),
+  warn: (m) => core.warning(m),
+  error: (m) => core.error(m),
+};
 
 export async function run(): Promise<void> {
   core.saveState(STATE.isPost, 'true');
-  const held: Held = {};
+  let session: PromotionSession | undefined;
   let outcome: { ok: boolean; description: string; environmentUrl?: string } = {
     ok: false,
     description: 'api7-sync did not finish',
@@ -40,22 +38,20 @@ export async function run(): Promise<void> {
     const inputs = readInputs();
     const config = loadConfig(inputs);
     outcome.environmentUrl = config.environments[inputs.to]?.gatewayUrl;
-    if (inputs.lock || (inputs.recordDeployment && !inputs.dryRun)) {
-      if (!inputs.githubToken)
-        throw new InputError(
-          'input github-token is empty; keep its default (${{ github.token }}) or set lock: false and record-deployment: false',
-        );
-      held.github = github.getOctokit(inputs.githubToken);
-      held.repo = github.context.repo;
-    }
-    if (inputs.lock && !inputs.dryRun) await takeLock(inputs, held);
-    const result = await promote(inputs, config, held);
+    if (!inputs.dryRun && (inputs.lock || inputs.recordDeployment)) session = await start(inputs);
+    const result = await promote(inputs, config, session);
     outcome = { ...outcome, ok: result.ok, description: summarize(result) };
     if (!result.ok) throw new PromotionFailed(failureMessage(result));
   } catch (err) {
     report(err);
   } finally {
-    await giveBack(held, outcome);
+    // end() never throws: it logs what it had to leave behind as errors of this step.
+    await session?.end({
+      state: outcome.ok ? 'success' : 'failure',
+      description: outcome.description,
+      environmentUrl: outcome.environmentUrl,
+      logUrl: runUrl(),
+    });
     core.saveState(STATE.finished, 'true');
   }
 }
@@ -67,50 +63,48 @@ function loadConfig(inputs: Inputs): Config {
   return config;
 }
 
-async function takeLock(inputs: Inputs, held: Held): Promise<void> {
-  const { runId, serverUrl, actor, workflow } = github.context;
-  const lock = new EnvironmentLock(held.github!, held.repo!);
-  const outcome = await lock.claimWaiting(
-    inputs.to,
-    {
-      holder: `${held.repo!.owner}/${held.repo!.repo} workflow "${workflow}" run ${runId} (by ${actor})`,
-      url: `${serverUrl}/${held.repo!.owner}/${held.repo!.repo}/actions/runs/${runId}`,
-      reason: `promote ${inputs.from} → ${inputs.to}`,
-    },
-    {
-      waitMs: inputs.lockWaitSeconds * 1000,
-      onWait: (heldBy) =>
-        core.info(
-          `waiting up to ${inputs.lockWaitSeconds} s: the lock on "${inputs.to}" is ${describeHolder(heldBy)}`,
-        ),
-    },
-  );
-  if (!outcome.claimed) {
-    throw new PromotionFailed(`the lock on environment "${inputs.to}" is ${describeHolder(outcome.heldBy)}`);
-  }
-  if (outcome.tookOverFrom) {
-    core.warning(
-      `took over the expired lock on "${inputs.to}", which was ${describeHolder(outcome.tookOverFrom)}`,
+/** Claims the lock (waiting if asked); the post step can then free it should this step be cancelled. */
+async function start(inputs: Inputs): Promise<PromotionSession> {
+  if (!inputs.githubToken)
+    throw new InputError(
+      'input github-token is empty; keep its default (${{ github.token }}) or set lock: false and record-deployment: false',
     );
+  const { runId, runAttempt, serverUrl, actor, workflow } = github.context;
+  const repo = github.context.repo;
+  const request = `${repo.owner}/${repo.repo} run ${runId} attempt ${runAttempt}`;
+  if (inputs.lock) {
+    // Saved before the claim: a step cancelled mid-claim still leaves the post step its request.
+    core.saveState(STATE.lockEnvironment, inputs.to);
+    core.saveState(STATE.lockRequest, request);
   }
-  held.lock = outcome.lock;
-  core.saveState(STATE.lockEnvironment, inputs.to);
-  core.saveState(STATE.lockSha, outcome.lock.sha);
-  held.heartbeat = setInterval(() => {
-    lock
-      .renew(held.lock!)
-      .then((renewed) => {
-        if (renewed) {
-          held.lock = renewed;
-          core.saveState(STATE.lockSha, renewed.sha);
-        } else core.warning(`the lock on "${inputs.to}" is no longer ours`);
-      })
-      .catch((err: unknown) => core.warning(`renewing the lock failed: ${(err as Error).message}`));
-  }, LOCK_HEARTBEAT_MS);
-  held.heartbeat.unref();
+  const started = await startSession({
+    github: github.getOctokit(inputs.githubToken),
+    repo,
+    environment: inputs.to,
+    lock: inputs.lock && {
+      holder: `${repo.owner}/${repo.repo} workflow "${workflow}" run ${runId} (by ${actor})`,
+      url: `${serverUrl}/${repo.owner}/${repo.repo}/actions/runs/${runId}`,
+      reason: `promote ${inputs.from} → ${inputs.to}`,
+      request,
+    },
+    heartbeatMs: inputs.heartbeatMs,
+    waitMs: inputs.lockWaitSeconds * 1000,
+    onWait: (heldBy) =>
+      core.info(
+        `waiting up to ${inputs.lockWaitSeconds} s: the lock on "${inputs.to}" is ${describeHolder(heldBy)}`,
+      ),
+    log,
+  });
+  if (!started.started)
+    throw new PromotionFailed(`the lock on environment "${inputs.to}" is ${describeHolder(started.heldBy)}`);
+  return started.session;
 }
 
-async function promote(inputs: Inputs, config: Config, held: Held): Promise<SyncResult> {
+async function promote(
+  inputs: Inputs,
+  config: Config,
+  session: PromotionSession | undefined,
+): Promise<SyncResult> {
   const engine = createEngine({ config, token: inputs.token, logger: (line) => core.info(line) });
   try {
     const plan = await core.group(`Plan ${inputs.from} → ${inputs.to}`, async () => {
@@ -127,20 +121,16 @@ async function promote(inputs: Inputs, config: Config, held: Held): Promise<Sync
         core.info(
           `${s.action.padEnd(10)} ${s.name} ${s.version ?? ''}${s.reason ? ` [${s.reason}] ${s.message}` : ''}`,
         );
-      if (held.github && inputs.recordDeployment && !inputs.dryRun) {
-        held.deployment = await createDeployment(held.github, held.repo!, {
+      if (session && inputs.recordDeployment) {
+        const id = await session.recordDeployment({
           ref: github.context.sha || github.context.ref,
-          environment: inputs.to,
           description: `api7-sync ${inputs.from} → ${inputs.to}`,
-          payload: planned,
+          payload: planned as unknown as Record<string, unknown>,
           production: /^prod(uction)?$/i.test(inputs.to),
-        });
-        core.saveState(STATE.deploymentId, String(held.deployment.id));
-        await setDeploymentStatus(held.github, held.repo!, held.deployment, 'in_progress', {
-          description: `promoting from ${inputs.from}`,
           environmentUrl: config.environments[inputs.to]?.gatewayUrl,
           logUrl: runUrl(),
         });
+        core.saveState(STATE.deploymentId, String(id));
       }
       return plan;
     });
@@ -211,44 +201,4 @@ function report(err: unknown): void {
     return;
   }
   core.setFailed(err instanceof Error ? err.message : String(err));
-}
-
-/** Releases the lock and closes the deployment; failures here are warnings, never hidden. */
-async function giveBack(
-  held: Held,
-  outcome: { ok: boolean; description: string; environmentUrl?: string },
-): Promise<void> {
-  if (held.heartbeat) clearInterval(held.heartbeat);
-  if (held.github && held.deployment) {
-    try {
-      await setDeploymentStatus(
-        held.github,
-        held.repo!,
-        held.deployment,
-        outcome.ok ? 'success' : 'failure',
-        {
-          description: outcome.description,
-          environmentUrl: outcome.environmentUrl,
-          logUrl: runUrl(),
-        },
-      );
-    } catch (err) {
-      core.warning(`could not update the deployment status: ${(err as Error).message}`);
-    }
-  }
-  if (held.github && held.lock) {
-    try {
-      const released = await new EnvironmentLock(held.github, held.repo!).release(
-        held.lock.info.environment,
-        held.lock.sha,
-      );
-      core.info(
-        released
-          ? `released the lock on "${held.lock.info.environment}"`
-          : `the lock on "${held.lock.info.environment}" was no longer ours`,
-      );
-    } catch (err) {
-      core.warning(`could not release the lock: ${(err as Error).message}`);
-    }
-  }
 }

@@ -1,11 +1,10 @@
 /**
- * The post step (`post-if: always()`): when the main step was cancelled before it could clean up,
- * release its lock and mark its deployment failed.
+ * The post step (`post-if: always()`): when the main step was cancelled before it could end its
+ * promotion session, release the lock it held for this run and mark its deployment failed.
  */
 import * as core from '@actions/core';
 import * as github from '@actions/github';
-import { setDeploymentStatus } from '../github/deployment.js';
-import { EnvironmentLock } from '../github/lock.js';
+import { endAbandonedSession } from '../github/session.js';
 import { STATE } from './io.js';
 
 export async function post(): Promise<void> {
@@ -13,26 +12,17 @@ export async function post(): Promise<void> {
   const token = core.getInput('github-token');
   if (token) core.setSecret(token);
   const environment = core.getState(STATE.lockEnvironment);
-  const sha = core.getState(STATE.lockSha);
-  const deploymentId = Number(core.getState(STATE.deploymentId));
-  if (!token || (!sha && !deploymentId)) return;
-  const octokit = github.getOctokit(token);
-  const repo = github.context.repo;
-  try {
-    if (deploymentId) {
-      await setDeploymentStatus(octokit, repo, { id: deploymentId }, 'failure', {
-        description: 'the promotion was cancelled',
-      });
-    }
-    if (environment && sha) {
-      const released = await new EnvironmentLock(octokit, repo).release(environment, sha);
-      core.info(
-        released
-          ? `released the lock on "${environment}"`
-          : `the lock on "${environment}" was no longer ours`,
-      );
-    }
-  } catch (err) {
-    core.warning(`cleaning up after a cancelled promotion failed: ${(err as Error).message}`);
-  }
+  const request = core.getState(STATE.lockRequest);
+  const deploymentId = Number(core.getState(STATE.deploymentId)) || undefined;
+  if (!token || (!request && !deploymentId)) return;
+  // Whatever could not be undone is logged as an error annotation by endAbandonedSession.
+  await endAbandonedSession({
+    github: github.getOctokit(token),
+    repo: github.context.repo,
+    environment,
+    ...(environment && request ? { request } : {}),
+    deploymentId,
+    outcome: { state: 'failure', description: 'the promotion was cancelled' },
+    log: { info: (m) => core.info(m), warn: (m) => core.warning(m), error: (m) => core.error(m) },
+  });
 }

@@ -65,14 +65,13 @@ async function recoverOne(
     description: 'interrupted: the process running it stopped',
   });
   const lock = new EnvironmentLock(github, repo, settings.now);
-  const held = await lock.read(marker.environment);
   const repository = `${repo.owner}/${repo.repo}`;
-  let lockNote = 'the environment lock was already free';
-  if (held?.info.request === lockRequestId(repository, marker.pr, marker.request)) {
-    lockNote = (await lock.release(marker.environment, held.sha))
-      ? 'its environment lock is released'
-      : 'its environment lock changed hands meanwhile and was left alone';
-  } else if (held) lockNote = 'the environment lock is held by someone else now and was left alone';
+  const lockNote = (await lock.releaseIfHeldBy(
+    marker.environment,
+    lockRequestId(repository, marker.pr, marker.request),
+  ))
+    ? 'its environment lock is released'
+    : 'its environment lock was no longer held for it and was left alone';
   const { data: repository_ } = await github.request('GET /repos/{owner}/{repo}', { ...repo });
   const ctx: CommandContext = {
     settings,

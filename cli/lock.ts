@@ -1,13 +1,27 @@
 /**
  * `--lock OWNER/REPO`: the CLI takes the same environment lock as the Action and the bot, in
- * that repository, with GITHUB_TOKEN (and GITHUB_API_URL for GitHub Enterprise Server).
+ * that repository, with GITHUB_TOKEN (and GITHUB_API_URL for GitHub Enterprise Server), through
+ * the same promotion session: renewed every `API7_SYNC_HEARTBEAT_MS` (default 60000) and released
+ * at the end.
  */
 import { getOctokit } from '@actions/github';
 import { userInfo } from 'node:os';
-import { describeHolder, EnvironmentLock, type HeldLock } from '../github/lock.js';
+import { SyncError } from '../engine/errors.js';
+import { parseHeartbeatMs } from '../github/heartbeat.js';
+import { describeHolder, isLockableEnvironment } from '../github/lock.js';
+import { startSession, type SessionLog } from '../github/session.js';
 import type { Io } from './io.js';
 
-export class LockUsageError extends Error {}
+/** Below this a heartbeat only makes sense against a local stand-in for GitHub (tests). */
+const MIN_HEARTBEAT_MS = 10;
+
+/** A lock option the CLI cannot use; the command line's usage error (exit 64). */
+export class LockUsageError extends SyncError {
+  constructor(message: string) {
+    super('usage', message);
+    this.name = 'LockUsageError';
+  }
+}
 
 export type LockOutcome<T> = { ran: true; value: T } | { ran: false; message: string };
 
@@ -25,34 +39,47 @@ export async function withEnvironmentLock<T>(
   const token = io.env.GITHUB_TOKEN;
   if (!token)
     throw new LockUsageError('--lock needs GITHUB_TOKEN (a token that may write to the repository)');
-  const octokit = getOctokit(token, { baseUrl: io.env.GITHUB_API_URL ?? 'https://api.github.com' });
-  const lock = new EnvironmentLock(octokit, { owner, repo });
-  const claim = await lock.claimWaiting(
+  if (!isLockableEnvironment(environment))
+    throw new LockUsageError(
+      `--lock cannot lock environment "${environment}": a lock is a branch, so the name must use letters, digits, ".", "_" or "-", without ".." and not ending in ".lock"`,
+    );
+  let heartbeatMs: number;
+  try {
+    heartbeatMs = parseHeartbeatMs(io.env.API7_SYNC_HEARTBEAT_MS, 'API7_SYNC_HEARTBEAT_MS', MIN_HEARTBEAT_MS);
+  } catch (err) {
+    throw new LockUsageError((err as Error).message);
+  }
+  const log: SessionLog = {
+    info: (m) => io.stderr(m),
+    warn: (m) => io.stderr(`warning: ${m}`),
+    error: (m) => io.stderr(`error: ${m}`),
+  };
+  const started = await startSession({
+    github: getOctokit(token, { baseUrl: io.env.GITHUB_API_URL ?? 'https://api.github.com' }),
+    repo: { owner, repo },
     environment,
-    { holder: `api7-sync CLI (${userInfo().username})`, reason },
-    {
-      waitMs: waitSeconds * 1000,
-      onWait: (heldBy) =>
-        io.stderr(
-          `waiting up to ${waitSeconds} s: the lock on "${environment}" is ${describeHolder(heldBy)}`,
-        ),
-    },
-  );
-  if (!claim.claimed)
+    lock: { holder: `api7-sync CLI (${userInfo().username})`, reason },
+    heartbeatMs,
+    waitMs: waitSeconds * 1000,
+    onWait: (heldBy) =>
+      io.stderr(`waiting up to ${waitSeconds} s: the lock on "${environment}" is ${describeHolder(heldBy)}`),
+    log,
+  });
+  if (!started.started)
     return {
       ran: false,
-      message: `the lock on environment "${environment}" is ${describeHolder(claim.heldBy)}`,
+      message: `the lock on environment "${environment}" is ${describeHolder(started.heldBy)}`,
     };
-  if (claim.tookOverFrom)
-    io.stderr(
-      `took over the expired lock on "${environment}", which was ${describeHolder(claim.tookOverFrom)}`,
-    );
-  const held: HeldLock = claim.lock;
+  let finished = false;
   try {
-    return { ran: true, value: await fn() };
+    const value = await fn();
+    finished = true;
+    return { ran: true, value };
   } finally {
-    await lock
-      .release(environment, held.sha)
-      .catch((err: unknown) => io.stderr(`could not release the lock: ${(err as Error).message}`));
+    // Logs whatever it had to leave behind (a lock still held until its TTL); never throws.
+    await started.session.end({
+      state: finished ? 'success' : 'error',
+      description: finished ? `${reason}: finished` : `${reason}: failed`,
+    });
   }
 }

@@ -1,5 +1,6 @@
 /**
- * A GitHub Deployment per promotion, with `in_progress` → `success`/`failure` statuses.
+ * The low-level deployment calls of a promotion session (session.ts), which alone decides when
+ * they are made. A GitHub Deployment per promotion, with `in_progress` → `success`/`failure` statuses.
  * Created with `auto_merge: false` and `required_contexts: []`: the promotion moves a version
  * that is already running elsewhere, not the ref being deployed.
  */
@@ -9,7 +10,8 @@ export interface DeploymentRecord {
   id: number;
 }
 
-export interface DeploymentRequest {
+/** What GitHub needs to create a deployment. */
+export interface NewDeployment {
   ref: string;
   environment: string;
   description: string;
@@ -20,7 +22,7 @@ export interface DeploymentRequest {
 export async function createDeployment(
   github: GitHubRequest,
   repo: Repo,
-  req: DeploymentRequest,
+  req: NewDeployment,
 ): Promise<DeploymentRecord> {
   const { data } = await github.request('POST /repos/{owner}/{repo}/deployments', {
     ...repo,

@@ -1,12 +1,19 @@
 /**
  * Environment locks (DESIGN.md §8): a branch `api7-sync-lock/<environment>` pointing at a commit
- * whose tree holds `lock.json` (who, which run, since when, why, until when).
+ * whose message (and tree, `lock.json`) says who holds it, for which request, since when, why and
+ * until when. The message is `api7-sync lock: <environment>`, a blank line, then that JSON.
  *
  * Claim = create the ref (422 when it exists). Renew and take over = a fast-forward update of the
  * ref to a new commit whose parent is the current lock commit, with `force: false`, so that of two
- * contenders exactly one wins. Release = delete the ref only while it still points at our commit.
+ * contenders exactly one wins. Release = delete the ref only while it still points at our latest
+ * commit. Only the promotion session (session.ts) holds a lock; this module is its storage.
  */
+import { SyncError } from '../engine/errors.js';
 import { statusOf, type GitHubRequest, type Repo } from './api.js';
+import { DEFAULT_HEARTBEAT_MS, lockTtl } from './heartbeat.js';
+
+/** The lease of a lock taken without a session's own heartbeat. */
+export const LOCK_TTL_MS = lockTtl(DEFAULT_HEARTBEAT_MS);
 
 export interface LockInfo {
   environment: string;
@@ -14,9 +21,9 @@ export interface LockInfo {
   holder: string;
   /** A link to the run or the pull-request comment. */
   url?: string;
-  reason: string;
-  /** The run or request this lock is for, so a recoverer can tell its own leftovers. */
+  /** An id a recoverer can match (a bot request, a workflow run attempt). */
   request?: string;
+  reason: string;
   since: string;
   until: string;
 }
@@ -30,12 +37,42 @@ export type ClaimOutcome =
   | { claimed: true; lock: HeldLock; tookOverFrom?: LockInfo }
   | { claimed: false; heldBy: LockInfo | undefined };
 
-export const LOCK_TTL_MS = 15 * 60_000;
-/** Renewals come at least twice per TTL, so a live holder never looks stale. */
-export const LOCK_HEARTBEAT_MS = 5 * 60_000;
+export type Claimant = Omit<LockInfo, 'environment' | 'since' | 'until'>;
+
+/**
+ * How many times a claim races a ref that exists when created and is gone when read. Each round
+ * means somebody else released in between; a handful of rounds in a row means GitHub disagrees
+ * with itself, and retrying for ever would not help.
+ */
+export const CLAIM_ATTEMPTS = 5;
+
+const REF_SAFE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * Whether an environment name can be a lock branch: letters, digits, `.`, `_`, `-`, not starting
+ * with a punctuation mark, no `..`, not ending in `.lock` (git refuses those ref names).
+ */
+export function isLockableEnvironment(name: string): boolean {
+  return REF_SAFE.test(name) && !name.includes('..') && !name.endsWith('.lock');
+}
+
+/** Refuses a name that cannot be a lock branch, before anything is written to GitHub. */
+export function assertLockableEnvironment(name: string): void {
+  if (!isLockableEnvironment(name))
+    throw new SyncError(
+      'usage',
+      `"${name}" cannot name an environment lock: use letters, digits, ".", "_" or "-", starting with a letter or digit, without ".." and not ending in ".lock"`,
+    );
+}
 
 export function lockBranch(environment: string): string {
   return `api7-sync-lock/${environment}`;
+}
+
+/** GitHub's own words for a refused request, without Octokit's documentation link. */
+function githubMessage(err: unknown): string {
+  const data = (err as { response?: { data?: { message?: unknown } } }).response?.data;
+  return typeof data?.message === 'string' ? data.message : (err as Error).message;
 }
 
 export class EnvironmentLock {
@@ -45,36 +82,50 @@ export class EnvironmentLock {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Claims the lock, or takes it over when the holder's lease has run out. */
-  async claim(
-    environment: string,
-    who: Omit<LockInfo, 'environment' | 'since' | 'until'>,
-    ttlMs = LOCK_TTL_MS,
-  ): Promise<ClaimOutcome> {
-    const info: LockInfo = {
-      environment,
-      ...who,
-      since: new Date(this.now()).toISOString(),
-      until: new Date(this.now() + ttlMs).toISOString(),
-    };
-    const sha = await this.commit(info, []);
-    try {
-      await this.github.request('POST /repos/{owner}/{repo}/git/refs', {
-        ...this.repo,
-        ref: `refs/heads/${lockBranch(environment)}`,
-        sha,
-      });
-      return { claimed: true, lock: { sha, info } };
-    } catch (err) {
-      if (statusOf(err) !== 422) throw err;
+  /**
+   * Claims the lock, or takes it over when the holder's lease has run out. Throws
+   * `SyncError('lock-backend')` when GitHub refuses the ref itself (final) or keeps changing its
+   * mind about whether it exists.
+   */
+  async claim(environment: string, who: Claimant, ttlMs = LOCK_TTL_MS): Promise<ClaimOutcome> {
+    assertLockableEnvironment(environment);
+    for (let attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
+      const info: LockInfo = {
+        environment,
+        ...who,
+        since: new Date(this.now()).toISOString(),
+        until: new Date(this.now() + ttlMs).toISOString(),
+      };
+      const sha = await this.commit(info, []);
+      try {
+        await this.github.request('POST /repos/{owner}/{repo}/git/refs', {
+          ...this.repo,
+          ref: `refs/heads/${lockBranch(environment)}`,
+          sha,
+        });
+        return { claimed: true, lock: { sha, info } };
+      } catch (err) {
+        if (statusOf(err) !== 422) throw err;
+        // Any other 422 (a ref name GitHub will not take) is final: retrying cannot change it.
+        if (!/already exists/i.test(githubMessage(err)))
+          throw new SyncError(
+            'lock-backend',
+            `GitHub refused the lock branch ${lockBranch(environment)}: ${githubMessage(err)}`,
+            { cause: err },
+          );
+      }
+      const current = await this.read(environment);
+      if (!current) continue; // released in between: try again, a bounded number of times
+      if (Date.parse(current.info.until) > this.now()) return { claimed: false, heldBy: current.info };
+      const next = await this.commit(info, [current.sha]);
+      if (await this.fastForward(environment, next))
+        return { claimed: true, lock: { sha: next, info }, tookOverFrom: current.info };
+      return { claimed: false, heldBy: (await this.read(environment))?.info };
     }
-    const current = await this.read(environment);
-    if (!current) return this.claim(environment, who, ttlMs); // released in between: try again
-    if (Date.parse(current.info.until) > this.now()) return { claimed: false, heldBy: current.info };
-    const next = await this.commit(info, [current.sha]);
-    if (await this.fastForward(environment, next))
-      return { claimed: true, lock: { sha: next, info }, tookOverFrom: current.info };
-    return { claimed: false, heldBy: (await this.read(environment))?.info };
+    throw new SyncError(
+      'lock-backend',
+      `could not claim the lock on "${environment}": ${CLAIM_ATTEMPTS} times GitHub said ${lockBranch(environment)} exists and then that it does not`,
+    );
   }
 
   /**
@@ -83,11 +134,11 @@ export class EnvironmentLock {
    */
   async claimWaiting(
     environment: string,
-    who: Omit<LockInfo, 'environment' | 'since' | 'until'>,
+    who: Claimant,
     options: {
       waitMs: number;
-      pollMs?: number;
-      ttlMs?: number;
+      pollMs: number;
+      ttlMs: number;
       onWait?: (heldBy: LockInfo | undefined) => void;
     },
   ): Promise<ClaimOutcome> {
@@ -96,23 +147,50 @@ export class EnvironmentLock {
       const outcome = await this.claim(environment, who, options.ttlMs);
       if (outcome.claimed || this.now() >= deadline) return outcome;
       if (first) options.onWait?.(outcome.heldBy);
-      await new Promise((r) =>
-        setTimeout(r, Math.min(options.pollMs ?? 5_000, Math.max(0, deadline - this.now()))),
-      );
+      await new Promise((r) => setTimeout(r, Math.min(options.pollMs, Math.max(0, deadline - this.now()))));
     }
   }
 
-  /** Extends our lease; false when the lock is no longer ours. */
+  /** Extends our lease from our latest commit; undefined when the lock is no longer ours. */
   async renew(lock: HeldLock, ttlMs = LOCK_TTL_MS): Promise<HeldLock | undefined> {
+    assertLockableEnvironment(lock.info.environment);
     const info = { ...lock.info, until: new Date(this.now() + ttlMs).toISOString() };
     const next = await this.commit(info, [lock.sha]);
     return (await this.fastForward(info.environment, next)) ? { sha: next, info } : undefined;
   }
 
-  /** Deletes the lock branch if it still points at our commit; never someone else's. */
+  /** Deletes the lock branch if it still points at our latest commit; never someone else's. */
   async release(environment: string, sha: string): Promise<boolean> {
+    assertLockableEnvironment(environment);
     const current = await this.readSha(environment);
     if (current !== sha) return false;
+    return this.deleteRef(environment);
+  }
+
+  /**
+   * Deletes the lock only while it is held for `request` (a recoverer freeing the lock of a job
+   * that died, or the Action's post step after a cancelled main step).
+   */
+  async releaseIfHeldBy(environment: string, request: string): Promise<boolean> {
+    assertLockableEnvironment(environment);
+    const current = await this.read(environment);
+    if (!current || current.info.request !== request) return false;
+    return this.release(environment, current.sha);
+  }
+
+  /** Who holds the lock, if anyone. */
+  async read(environment: string): Promise<HeldLock | undefined> {
+    assertLockableEnvironment(environment);
+    const sha = await this.readSha(environment);
+    if (!sha) return undefined;
+    const { data } = await this.github.request('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', {
+      ...this.repo,
+      commit_sha: sha,
+    });
+    return { sha, info: parseLockMessage(String(data.message ?? ''), environment) };
+  }
+
+  private async deleteRef(environment: string): Promise<boolean> {
     try {
       await this.github.request('DELETE /repos/{owner}/{repo}/git/refs/{ref}', {
         ...this.repo,
@@ -123,17 +201,6 @@ export class EnvironmentLock {
       if (statusOf(err) === 422 || statusOf(err) === 404) return false;
       throw err;
     }
-  }
-
-  /** Who holds the lock, if anyone. */
-  async read(environment: string): Promise<HeldLock | undefined> {
-    const sha = await this.readSha(environment);
-    if (!sha) return undefined;
-    const { data } = await this.github.request('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', {
-      ...this.repo,
-      commit_sha: sha,
-    });
-    return { sha, info: parseLockMessage(String(data.message ?? ''), environment) };
   }
 
   private async readSha(environment: string): Promise<string | undefined> {

@@ -1,17 +1,32 @@
 /**
- * One promotion session: the only code that holds an environment lock. Claim (or wait), renew
- * every heartbeat keeping the new head, record a deployment with heartbeat statuses, and release
- * with the outcome recorded. (Provisional version; the shared one replaces it.)
+ * One promotion session (DESIGN.md §8): the only code that holds an environment lock. It claims
+ * the lock (or waits for it), renews it every heartbeat from its latest commit, records the GitHub
+ * Deployment with heartbeat statuses, and at the end records the outcome and releases the lock.
+ * The Action, the CLI and the bot all promote through it, so all of them renew and release alike.
+ *
+ * It never swallows an error: a failed renewal or heartbeat is logged and retried at the next
+ * beat, and `end()` logs and returns what it had to leave behind (a lock still held, a deployment
+ * still `in_progress`) instead of throwing.
  */
+import { SyncError } from '../engine/errors.js';
 import type { GitHubRequest, Repo } from './api.js';
 import { createDeployment, setDeploymentStatus } from './deployment.js';
-import { EnvironmentLock, type HeldLock, type LockInfo } from './lock.js';
+import { lockTtl } from './heartbeat.js';
+import {
+  assertLockableEnvironment,
+  describeHolder,
+  EnvironmentLock,
+  type HeldLock,
+  type LockInfo,
+} from './lock.js';
 
 export interface SessionLog {
+  debug?(m: string): void;
   info(m: string): void;
   warn(m: string): void;
   error(m: string): void;
 }
+
 export interface DeploymentRequest {
   ref: string;
   description: string;
@@ -20,115 +35,380 @@ export interface DeploymentRequest {
   environmentUrl?: string;
   logUrl?: string;
 }
+
 export interface SessionOptions {
   github: GitHubRequest;
   repo: Repo;
   environment: string;
-  lock: { holder: string; reason: string; url?: string; request?: string };
+  /**
+   * Who holds the lock and why; `request` is an id a recoverer can match. `false` records the
+   * deployment (with its heartbeat) without taking the lock, for a caller that opted out of it.
+   */
+  lock: { holder: string; reason: string; url?: string; request?: string } | false;
+  /** How often the lock is renewed and the deployment says it is alive; the lock's TTL is 3×. */
   heartbeatMs: number;
+  /** How long to wait for a held lock before giving up (default 0: at once). */
   waitMs?: number;
+  /** How often a waiting claim looks again (default: the heartbeat, at most 5 s). */
+  pollMs?: number;
+  /** Called once, when the lock is held by someone else and the session starts waiting. */
   onWait?: (heldBy: LockInfo | undefined) => void;
+  /** Created right after the claim when given. */
   deployment?: DeploymentRequest;
   log: SessionLog;
   now?: () => number;
 }
+
 export type SessionStart =
   | { started: true; session: PromotionSession; tookOverFrom?: LockInfo }
   | { started: false; heldBy: LockInfo | undefined };
+
+export type SessionOutcome = {
+  state: 'success' | 'failure' | 'error' | 'inactive';
+  description: string;
+  environmentUrl?: string;
+  logUrl?: string;
+};
+
 export interface PromotionSession {
   readonly environment: string;
+  /** The lock's current head, which moves with every renewal ('' when no lock is held). */
   readonly lockSha: string;
   readonly deploymentId: number | undefined;
+  /** Creates the deployment after the claim (when the caller plans again under the lock first). */
   recordDeployment(req: DeploymentRequest): Promise<number>;
+  /** An `in_progress` status now; a failure is logged, not thrown: a note is not worth a promotion. */
   progress(description: string): Promise<void>;
-  end(outcome: {
-    state: 'success' | 'failure' | 'error' | 'inactive';
-    description: string;
-    environmentUrl?: string;
-    logUrl?: string;
-  }): Promise<SessionEnd>;
+  /** Records the outcome and releases the lock; never throws, says what was left behind. */
+  end(outcome: SessionOutcome): Promise<SessionEnd>;
 }
+
 export interface SessionEnd {
+  /** True when no lock of this session remains (also when it held none). */
   lockReleased: boolean;
+  /** True when no deployment of this session is left open (also when it recorded none). */
   deploymentClosed: boolean;
+  /** What was left behind and why, each already logged as an error. */
   problems: string[];
 }
 
-export async function startSession(o: SessionOptions): Promise<SessionStart> {
-  const now = o.now ?? Date.now;
-  const ttl = Math.max(2 * o.heartbeatMs, 60_000);
-  const lock = new EnvironmentLock(o.github, o.repo, now);
-  const claim = await lock.claimWaiting(o.environment, o.lock, {
-    waitMs: o.waitMs ?? 0,
-    ttlMs: ttl,
-    onWait: o.onWait,
-  });
-  if (!claim.claimed) return { started: false, heldBy: claim.heldBy };
-  let held: HeldLock = claim.lock;
-  let deploymentId: number | undefined;
-  let environmentUrl: string | undefined;
-  const beat = async () => {
-    const renewed = await lock.renew(held, ttl);
-    if (renewed) held = renewed;
-    else o.log.error(`the lock on ${o.environment} is no longer ours`);
-    if (deploymentId !== undefined)
-      await setDeploymentStatus(o.github, o.repo, { id: deploymentId }, 'in_progress', {
-        description: `heartbeat ${new Date(now()).toISOString()}`,
-        environmentUrl,
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** The same claim, whatever its lease: renewals keep holder, request and since. */
+const sameClaim = (a: LockInfo, b: LockInfo) =>
+  a.holder === b.holder && a.request === b.request && a.since === b.since;
+
+/** Claims the environment lock (waiting up to `waitMs`), then records the deployment if asked. */
+export async function startSession(options: SessionOptions): Promise<SessionStart> {
+  const { environment, heartbeatMs, log } = options;
+  if (!Number.isInteger(heartbeatMs) || heartbeatMs < 1)
+    throw new SyncError('usage', `a heartbeat is a whole number of milliseconds, not ${heartbeatMs}`);
+  const now = options.now ?? Date.now;
+  const lock = new EnvironmentLock(options.github, options.repo, now);
+  let held: HeldLock | undefined;
+  let tookOverFrom: LockInfo | undefined;
+  if (options.lock) {
+    assertLockableEnvironment(environment);
+    const claim = await lock
+      .claimWaiting(environment, options.lock, {
+        waitMs: options.waitMs ?? 0,
+        pollMs: options.pollMs ?? Math.min(heartbeatMs, 5_000),
+        ttlMs: lockTtl(heartbeatMs),
+        onWait: options.onWait,
+      })
+      .catch((err: unknown) => {
+        if (err instanceof SyncError) throw err;
+        throw new SyncError(
+          'lock-backend',
+          `could not claim the lock on "${environment}": ${messageOf(err)}`,
+          { cause: err },
+        );
       });
-  };
-  let beating = Promise.resolve();
-  const timer = setInterval(() => {
-    beating = beating.then(beat).catch((err: unknown) => o.log.error(`heartbeat failed: ${String(err)}`));
-  }, o.heartbeatMs);
-  timer.unref();
-  const session: PromotionSession = {
-    environment: o.environment,
-    get lockSha() {
-      return held.sha;
-    },
-    get deploymentId() {
-      return deploymentId;
-    },
-    async recordDeployment(req) {
-      const d = await createDeployment(o.github, o.repo, { ...req, environment: o.environment });
-      deploymentId = d.id;
-      environmentUrl = req.environmentUrl;
-      await setDeploymentStatus(o.github, o.repo, d, 'in_progress', {
-        description: `heartbeat ${new Date(now()).toISOString()}`,
-        environmentUrl: req.environmentUrl,
-        logUrl: req.logUrl,
+    if (!claim.claimed) return { started: false, heldBy: claim.heldBy };
+    held = claim.lock;
+    tookOverFrom = claim.tookOverFrom;
+    log.info(
+      `holding the lock on "${environment}" until ${held.info.until}, renewed every ${heartbeatMs} ms`,
+    );
+    if (tookOverFrom)
+      log.warn(`took over the expired lock on "${environment}", which was ${describeHolder(tookOverFrom)}`);
+  }
+  const session = new Session(options, lock, held, now);
+  if (options.deployment) {
+    try {
+      await session.recordDeployment(options.deployment);
+    } catch (err) {
+      // Nothing ran yet: give the lock back rather than keep it until its TTL.
+      await session.end({ state: 'error', description: 'the deployment could not be recorded' });
+      throw new SyncError(
+        'lock-backend',
+        `could not record the deployment of "${environment}": ${messageOf(err)}`,
+        { cause: err },
+      );
+    }
+  }
+  return { started: true, session, ...(tookOverFrom ? { tookOverFrom } : {}) };
+}
+
+class Session implements PromotionSession {
+  readonly environment: string;
+  private lockLost = false;
+  private deployment: { id: number; environmentUrl?: string; logUrl?: string } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** Every GitHub write of the session, in order: a late heartbeat never follows the outcome. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private ending: Promise<SessionEnd> | undefined;
+  private readonly log: SessionLog;
+  private readonly ttlMs: number;
+
+  constructor(
+    private readonly options: SessionOptions,
+    private readonly lock: EnvironmentLock,
+    private held: HeldLock | undefined,
+    private readonly now: () => number,
+  ) {
+    this.environment = options.environment;
+    this.log = options.log;
+    this.ttlMs = lockTtl(options.heartbeatMs);
+    this.schedule();
+  }
+
+  get lockSha(): string {
+    return this.held?.sha ?? '';
+  }
+
+  get deploymentId(): number | undefined {
+    return this.deployment?.id;
+  }
+
+  recordDeployment(req: DeploymentRequest): Promise<number> {
+    return this.serially(async () => {
+      if (this.ending) throw new SyncError('internal', 'the promotion session has already ended');
+      if (this.deployment)
+        throw new SyncError('internal', `deployment #${this.deployment.id} is already recorded`);
+      const { id } = await createDeployment(this.options.github, this.options.repo, {
+        ref: req.ref,
+        environment: this.environment,
+        description: req.description,
+        payload: req.payload,
+        production: req.production,
       });
-      return d.id;
-    },
-    async progress(description) {
-      if (deploymentId !== undefined)
-        await setDeploymentStatus(o.github, o.repo, { id: deploymentId }, 'in_progress', { description });
-    },
-    async end(outcome) {
-      clearInterval(timer);
-      await beating;
-      const problems: string[] = [];
-      let deploymentClosed = deploymentId === undefined;
-      if (deploymentId !== undefined) {
-        try {
-          await setDeploymentStatus(o.github, o.repo, { id: deploymentId }, outcome.state, outcome);
-          deploymentClosed = true;
-        } catch (err) {
-          problems.push(`deployment ${deploymentId} was not closed: ${String(err)}`);
-        }
-      }
-      let lockReleased = false;
+      this.deployment = {
+        id,
+        ...(req.environmentUrl ? { environmentUrl: req.environmentUrl } : {}),
+        ...(req.logUrl ? { logUrl: req.logUrl } : {}),
+      };
+      await this.postHeartbeat();
+      return id;
+    });
+  }
+
+  progress(description: string): Promise<void> {
+    return this.serially(async () => {
+      if (!this.deployment || this.ending) return;
       try {
-        lockReleased = await lock.release(o.environment, held.sha);
-        if (!lockReleased) problems.push(`the lock on ${o.environment} was no longer ours to release`);
+        await this.status('in_progress', { description });
       } catch (err) {
-        problems.push(`the lock on ${o.environment} was not released: ${String(err)}`);
+        this.log.warn(
+          `could not note "${description}" on deployment #${this.deployment.id}: ${messageOf(err)}`,
+        );
       }
-      for (const p of problems) o.log.error(p);
-      return { lockReleased, deploymentClosed, problems };
-    },
-  };
-  if (o.deployment) await session.recordDeployment(o.deployment);
-  return { started: true, session, ...(claim.tookOverFrom ? { tookOverFrom: claim.tookOverFrom } : {}) };
+    });
+  }
+
+  end(outcome: SessionOutcome): Promise<SessionEnd> {
+    this.ending ??= this.finish(outcome);
+    return this.ending;
+  }
+
+  private async finish(outcome: SessionOutcome): Promise<SessionEnd> {
+    clearTimeout(this.timer);
+    const problems: string[] = [];
+    let deploymentClosed = true;
+    let lockReleased = true;
+    try {
+      await this.serially(async () => {
+        if (this.deployment) {
+          try {
+            await this.status(outcome.state, outcome);
+          } catch (err) {
+            deploymentClosed = false;
+            problems.push(
+              `deployment #${this.deployment.id} of "${this.environment}" was not closed and still says in_progress (a recovery marks it failed once its heartbeat is stale): ${messageOf(err)}`,
+            );
+          }
+        }
+        if (this.held) lockReleased = await this.releaseLock(problems);
+      });
+    } catch (err) {
+      // serially() only rethrows what the steps above did not catch: report it all the same.
+      problems.push(`ending the promotion session failed: ${messageOf(err)}`);
+      lockReleased = !this.held;
+    }
+    for (const p of problems) this.log.error(p);
+    return { lockReleased, deploymentClosed, problems };
+  }
+
+  /** False, with the reason in `problems`, when the lock could not be given back. */
+  private async releaseLock(problems: string[]): Promise<boolean> {
+    const held = this.held!;
+    if (this.lockLost) {
+      problems.push(
+        `the lock on "${this.environment}" was taken over while this job ran; it was left to its new holder`,
+      );
+      return false;
+    }
+    try {
+      if (await this.lock.release(this.environment, held.sha)) return this.released();
+      // Our last renewal may have landed with its answer lost: the head is then still ours.
+      const current = await this.lock.read(this.environment);
+      if (
+        current &&
+        sameClaim(current.info, held.info) &&
+        (await this.lock.release(this.environment, current.sha))
+      )
+        return this.released();
+      problems.push(
+        `the lock on "${this.environment}" was no longer this job's when it ended: it is ${describeHolder(current?.info)}`,
+      );
+      return false;
+    } catch (err) {
+      problems.push(
+        `the lock on "${this.environment}" is still held (until ${held.info.until}, when anyone may take it over): releasing it failed: ${messageOf(err)}`,
+      );
+      return false;
+    }
+  }
+
+  private released(): true {
+    this.log.info(`released the lock on "${this.environment}"`);
+    this.held = undefined;
+    return true;
+  }
+
+  /** The next beat comes a heartbeat after the previous one finished, so beats never overlap. */
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      void this.serially(() => this.beat()).finally(() => {
+        if (!this.ending) this.schedule();
+      });
+    }, this.options.heartbeatMs);
+    // A session must not keep a process alive on its own: the promotion's own work does that.
+    this.timer.unref();
+  }
+
+  private async beat(): Promise<void> {
+    if (this.ending) return;
+    if (this.held && !this.lockLost) await this.renewLock();
+    if (this.deployment) await this.postHeartbeat();
+  }
+
+  private async renewLock(): Promise<void> {
+    const held = this.held!;
+    try {
+      let renewed = await this.lock.renew(held, this.ttlMs);
+      let current: HeldLock | undefined;
+      if (!renewed) {
+        // Not a fast forward of our head: either our previous renewal landed with its answer lost
+        // (the head is still our claim) or someone took the lock over.
+        current = await this.lock.read(this.environment);
+        if (current && sameClaim(current.info, held.info))
+          renewed = await this.lock.renew(current, this.ttlMs);
+      }
+      if (!renewed) {
+        this.lockLost = true;
+        this.log.error(
+          `the lock on "${this.environment}" is no longer this job's: it is ${describeHolder(current?.info)}; the job goes on, but the lock no longer keeps other promotions out`,
+        );
+        return;
+      }
+      this.held = renewed;
+      this.log.debug?.(`renewed the lock on "${this.environment}" until ${renewed.info.until}`);
+    } catch (err) {
+      this.log.warn(
+        `renewing the lock on "${this.environment}" failed; it stays held until ${held.info.until} and is renewed again at the next heartbeat: ${messageOf(err)}`,
+      );
+    }
+  }
+
+  /** `heartbeat <ISO time>`: what a recovery reads to tell a live job from a dead one. */
+  private async postHeartbeat(): Promise<void> {
+    const description = `heartbeat ${new Date(this.now()).toISOString()}`;
+    try {
+      await this.status('in_progress', { description });
+    } catch (err) {
+      this.log.warn(
+        `the heartbeat of deployment #${this.deployment!.id} failed; it is posted again at the next heartbeat: ${messageOf(err)}`,
+      );
+    }
+  }
+
+  private status(
+    state: 'in_progress' | SessionOutcome['state'],
+    details: { description: string; environmentUrl?: string; logUrl?: string },
+  ): Promise<void> {
+    const d = this.deployment!;
+    return setDeploymentStatus(this.options.github, this.options.repo, d, state, {
+      description: details.description,
+      environmentUrl: details.environmentUrl ?? d.environmentUrl,
+      logUrl: details.logUrl ?? d.logUrl,
+    });
+  }
+
+  private serially<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(step);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/**
+ * Ends what a session left behind when its own process could not: the Action's post step after
+ * a cancelled main step. Releases the lock only while it is held for `request`, and closes the
+ * deployment with `outcome`. Never throws.
+ */
+export async function endAbandonedSession(options: {
+  github: GitHubRequest;
+  repo: Repo;
+  environment: string;
+  request?: string;
+  deploymentId?: number;
+  outcome: SessionOutcome;
+  log: SessionLog;
+}): Promise<SessionEnd> {
+  const { environment, log } = options;
+  const problems: string[] = [];
+  let deploymentClosed = true;
+  let lockReleased = true;
+  if (options.deploymentId) {
+    try {
+      await setDeploymentStatus(
+        options.github,
+        options.repo,
+        { id: options.deploymentId },
+        options.outcome.state,
+        options.outcome,
+      );
+    } catch (err) {
+      deploymentClosed = false;
+      problems.push(
+        `deployment #${options.deploymentId} of "${environment}" was not closed and still says in_progress: ${messageOf(err)}`,
+      );
+    }
+  }
+  if (options.request) {
+    try {
+      const lock = new EnvironmentLock(options.github, options.repo);
+      if (await lock.releaseIfHeldBy(environment, options.request))
+        log.info(`released the lock on "${environment}"`);
+      else log.info(`the lock on "${environment}" was not held for ${options.request}: nothing to release`);
+    } catch (err) {
+      lockReleased = false;
+      problems.push(
+        `the lock on "${environment}" may still be held for ${options.request} until its TTL: releasing it failed: ${messageOf(err)}`,
+      );
+    }
+  }
+  for (const p of problems) log.error(p);
+  return { lockReleased, deploymentClosed, problems };
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/server.js';
 import { fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
-import { PROD, sandbox, serviceIn, TEST, walkthroughSeed, writes } from '../helpers/sandbox.js';
+import { api, PROD, sandbox, serviceIn, TEST, walkthroughSeed, writes } from '../helpers/sandbox.js';
 
 const BUNDLE = path.resolve('dist/index.js');
 const API7_TOKEN = 'a7ee-action-secret-token';
@@ -302,12 +302,70 @@ describe('the Action bundle', () => {
     expect(gh.requests).toEqual([]);
   });
 
-  it('the post step releases the lock and fails the deployment of a cancelled main step', async () => {
+  it('renews the lock from its latest head while a long promotion runs, and deletes it at the end', async () => {
     sb = await sandbox(walkthroughSeed({ token: API7_TOKEN }));
     gh = await fakeGitHub();
+    const lockRef = 'refs/heads/api7-sync-lock/production';
+    const renewals = () => gh!.refEvents.filter((e) => e.ref === lockRef && e.event === 'moved').length;
+    // Every control-plane answer is slow until the test has seen the lock renewed several times:
+    // the job lasts as long as it takes, with no clock in the test.
+    expect((await api(sb, 'PUT', '/sandbox/faults', { latencyMs: 1_000 })).status).toBe(200);
+    let done = false;
+    const running = step(
+      workspace(sb),
+      { from: 'test', to: 'production', version: '1.0.0' },
+      { API7_SYNC_HEARTBEAT_MS: '30' },
+    ).finally(() => (done = true));
+    await until(() => renewals() >= 3 || done, 'three renewals of the lock');
+    expect((await api(sb, 'DELETE', '/sandbox/faults')).status).toBe(200);
+    const run = await running;
+    expect(run.code, run.log).toBe(0);
+    expect(renewals()).toBeGreaterThanOrEqual(3);
+    expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('1.0.0');
+    // Created, moved by each renewal (each a child of the previous head), deleted at the end.
+    const events = gh.refEvents.filter((e) => e.ref === lockRef).map((e) => e.event);
+    expect(events[0]).toBe('created');
+    expect(events.at(-1)).toBe('deleted');
+    expect(events.slice(1, -1).every((e) => e === 'moved')).toBe(true);
+    let head = gh.requests.find((r) => r.method === 'POST' && r.path.endsWith('/git/refs'))!.body.sha;
+    for (const patch of gh.requests.filter((r) => r.method === 'PATCH')) {
+      expect(gh.commits.get(patch.body.sha)?.parents).toEqual([head]);
+      head = patch.body.sha;
+    }
+    expect(gh.refs.size).toBe(0);
+    const states = gh.deployments[0]!.statuses.map((s) => s.state);
+    expect(states.at(-1)).toBe('success');
+    expect(gh.deployments[0]!.statuses[0].description).toMatch(/^heartbeat \d{4}-/);
+    expect(run.log).not.toMatch(/::(warning|error)::/);
+  });
+
+  it('refuses a heartbeat that is not a number, and an environment that cannot name a lock branch, before any GitHub request', async () => {
+    sb = await sandbox(walkthroughSeed({ token: API7_TOKEN }));
+    gh = await fakeGitHub();
+    const ws = workspace(sb);
+    const run = await step(ws, { from: 'test', to: 'production' }, { API7_SYNC_HEARTBEAT_MS: 'soon' });
+    expect(run.code).toBe(1);
+    expect(run.log).toMatch(
+      /::error::API7_SYNC_HEARTBEAT_MS takes whole milliseconds, at least 10 \(default 60000\), not "soon"/,
+    );
+    // "prod.lock" is a valid environment name in the config, but git refuses it as a branch.
+    const config = path.join(ws, '.github', 'api7-sync.yml');
+    writeFileSync(config, readFileSync(config, 'utf8').replaceAll('production', 'prod.lock'));
+    const badName = await step(ws, { from: 'test', to: 'prod.lock' });
+    expect(badName.code).toBe(1);
+    expect(badName.log).toMatch(/::error::"prod\.lock" cannot name an environment lock/);
+    expect(gh.requests).toEqual([]);
+    expect(await writes(sb)).toEqual([]);
+  });
+
+  it('the post step releases the lock held for this run and fails the deployment of a cancelled main step', async () => {
+    sb = await sandbox(walkthroughSeed({ token: API7_TOKEN }));
+    gh = await fakeGitHub();
+    const request = 'acme/shop run 4242 attempt 1';
+    // The lock as the cancelled main step left it, renewed past the commit it first claimed.
     gh.commits.set('a'.repeat(40), {
-      message: 'api7-sync lock: production\n\n{"holder":"this run"}',
-      parents: [],
+      message: `api7-sync lock: production\n\n${JSON.stringify({ holder: 'this run', request, reason: 'r', since: 's', until: 'u' })}`,
+      parents: ['9'.repeat(40)],
       tree: 't',
     });
     gh.refs.set('refs/heads/api7-sync-lock/production', 'a'.repeat(40));
@@ -317,19 +375,34 @@ describe('the Action bundle', () => {
       statuses: [{ state: 'in_progress' }],
       created_at: new Date().toISOString(),
     });
-    const post = await step(
+    const postEnv = {
+      STATE_isPost: 'true',
+      STATE_lockEnvironment: 'production',
+      STATE_lockRequest: request,
+      STATE_deploymentId: '1',
+    };
+    // Another run's lock is not this run's to free.
+    const other = await step(
       workspace(sb),
       { from: 'test', to: 'production' },
-      {
-        STATE_isPost: 'true',
-        STATE_lockEnvironment: 'production',
-        STATE_lockSha: 'a'.repeat(40),
-        STATE_deploymentId: '1',
-      },
+      { ...postEnv, STATE_lockRequest: 'acme/shop run 1 attempt 1', STATE_deploymentId: '' },
     );
+    expect(other.code, other.log).toBe(0);
+    expect(gh.refs.size).toBe(1);
+    const post = await step(workspace(sb), { from: 'test', to: 'production' }, postEnv);
     expect(post.code, post.log).toBe(0);
+    expect(post.log).toMatch(/released the lock on "production"/);
     expect(gh.refs.size).toBe(0);
     expect(gh.deployments[0]!.statuses.map((s) => s.state)).toEqual(['in_progress', 'failure']);
     expect(await writes(sb)).toEqual([]);
   });
 });
+
+/** Waits for an effect the test can observe. */
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -49,7 +49,7 @@ export class GitHubModel {
   readonly comments: Comment[] = [];
   readonly reactions: { comment: number; content: string }[] = [];
   readonly repository: string;
-  private failures: { method: string; pattern: RegExp; status: number }[] = [];
+  private failures: { method: string; pattern: RegExp; status: number; message: string }[] = [];
   private counter = 0;
   /** The clock comments are stamped with. */
   now: () => Date = () => new Date();
@@ -58,8 +58,9 @@ export class GitHubModel {
     this.repository = repository;
   }
 
-  failNext(method: string, pattern: RegExp, status: number): void {
-    this.failures.push({ method, pattern, status });
+  /** The next matching request fails with `status` and GitHub's `message` (once per call). */
+  failNext(method: string, pattern: RegExp, status: number, message = 'injected failure'): void {
+    this.failures.push({ method, pattern, status, message });
   }
 
   addComment(issue: number, login: string, body: string, type: 'User' | 'Bot' = 'User'): Comment {
@@ -109,7 +110,7 @@ export class GitHubModel {
     const failure = this.failures.findIndex((f) => f.method === method && f.pattern.test(path));
     if (failure >= 0) {
       const [f] = this.failures.splice(failure, 1);
-      return { status: f!.status, body: { message: 'injected failure' } };
+      return { status: f!.status, body: { message: f!.message } };
     }
     const notFound = { status: 404, body: { message: 'Not Found' } };
     const repoPrefix = /^\/repos\/([^/]+)\/([^/]+)/.exec(path);
