@@ -16,6 +16,7 @@ import {
 import { startSession, type PromotionSession, type SessionLog } from '../github/session.js';
 import { describeHolder } from '../github/lock.js';
 import { InputError, readInputs, STATE, writeOutputs, type Inputs } from './io.js';
+import { isChatopsEvent, runWorkflowMode } from './workflow-mode.js';
 
 class PromotionFailed extends Error {}
 
@@ -29,6 +30,16 @@ const log: SessionLog = {
 
 export async function run(): Promise<void> {
   core.saveState(STATE.isPost, 'true');
+  if (isChatopsEvent()) {
+    try {
+      await runWorkflowMode();
+    } catch (err) {
+      report(err);
+    } finally {
+      core.saveState(STATE.finished, 'true');
+    }
+    return;
+  }
   let session: PromotionSession | undefined;
   let outcome: { ok: boolean; description: string; environmentUrl?: string } = {
     ok: false,

@@ -46,6 +46,11 @@ export interface ChatopsSettings {
   /** Whether to keep a Check Run per request (needs `checks: write`). */
   checkRuns: boolean;
   now: () => number;
+  /**
+   * Told what a run holds as soon as it holds it, so that a door whose process can be cancelled
+   * (the Action's post step) can still free the lock and close the deployment.
+   */
+  holding?: (held: { environment: string; lockRequest: string; deploymentId?: number }) => void;
 }
 
 export interface CommandContext {

@@ -6,7 +6,7 @@
  * the expectation, so what runs is what was approved.
  */
 import { resultMarkdown, type Engine, type SyncResult } from '../engine/index.js';
-import { startSession, type PromotionSession } from '../github/session.js';
+import { startSession, type DeploymentRequest, type PromotionSession } from '../github/session.js';
 import type { CommandContext } from './context.js';
 import { lockRequestId } from './lock-holder.js';
 import { moveRequest, readPullRequest, StaleRequest } from './requests.js';
@@ -41,6 +41,11 @@ export async function runRequest(ctx: CommandContext, request: number): Promise<
     return;
   }
   const session = start.session;
+  const held = {
+    environment: state.environment,
+    lockRequest: lockRequestId(ctx.pr.repository, state.pr, state.request),
+  };
+  ctx.settings.holding?.(held);
   let outcome: { ok: boolean; body: string } | undefined;
   try {
     outcome = await underLock(ctx, request, session);
@@ -137,7 +142,7 @@ async function sync(
   }
   const planned = await engine.apply(plan, { dryRun: true });
   await moveRequest(ctx, state.request, 'running', `${resultMarkdown(planned)}\nRunning…`);
-  await session.recordDeployment({
+  await record(ctx, state, session, {
     ref: state.headSha,
     description: `api7-sync ${state.from} → ${state.environment} (PR #${state.pr})`,
     payload: deploymentPayload(ctx, state, planned),
@@ -158,7 +163,7 @@ async function rollback(
 ): Promise<{ ok: boolean; body: string }> {
   const service = state.services[0]!;
   await moveRequest(ctx, state.request, 'running', `Rolling back ${service} in \`${state.environment}\`…`);
-  await session.recordDeployment({
+  await record(ctx, state, session, {
     ref: state.headSha,
     description: `api7-sync rollback of ${service} in ${state.environment} (PR #${state.pr})`,
     payload: deploymentPayload(ctx, state, undefined),
@@ -170,6 +175,20 @@ async function rollback(
     { verifyTimeoutMs: ctx.settings.verifyTimeoutMs },
   );
   return { ok: result.ok, body: resultMarkdown(result) };
+}
+
+async function record(
+  ctx: CommandContext,
+  state: RequestState,
+  session: PromotionSession,
+  request: DeploymentRequest,
+): Promise<void> {
+  const deploymentId = await session.recordDeployment(request);
+  ctx.settings.holding?.({
+    environment: state.environment,
+    lockRequest: lockRequestId(ctx.pr.repository, state.pr, state.request),
+    deploymentId,
+  });
 }
 
 /** What recovery needs to find the request again; never anything secret. */

@@ -2,18 +2,14 @@
  * The committed bundle (`node dist/index.js`) as GitHub runs it: INPUT_* and GITHUB_* variables,
  * against the sandbox and a local server playing the GitHub endpoints.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/server.js';
+import { API7_TOKEN, GITHUB_TOKEN, runActionStep } from '../helpers/action.js';
 import { fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
 import { api, PROD, sandbox, serviceIn, TEST, walkthroughSeed, writes } from '../helpers/sandbox.js';
-
-const BUNDLE = path.resolve('dist/index.js');
-const API7_TOKEN = 'a7ee-action-secret-token';
-const GITHUB_TOKEN = 'ghs_action-secret-github-token';
 
 let sb: Sandbox | undefined;
 let gh: FakeGitHub | undefined;
@@ -22,69 +18,6 @@ afterEach(async () => {
   await gh?.close();
   sb = gh = undefined;
 });
-
-interface StepRun {
-  code: number | null;
-  log: string;
-  outputs: Record<string, string>;
-  summary: string;
-  state: Record<string, string>;
-}
-
-/** GitHub's file command format: `name<<DELIMITER\nvalue\nDELIMITER`. */
-function parseFileCommands(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const re = /^(.+?)<<(.+)\n([\s\S]*?)\n\2$/gm;
-  for (const m of text.matchAll(re)) out[m[1]!] = m[3]!;
-  return out;
-}
-
-function step(
-  workdir: string,
-  inputs: Record<string, string>,
-  extraEnv: Record<string, string> = {},
-): Promise<StepRun> {
-  const files = mkdtempSync(path.join(tmpdir(), 'gh-files-'));
-  const paths = {
-    output: path.join(files, 'output'),
-    summary: path.join(files, 'summary'),
-    state: path.join(files, 'state'),
-  };
-  for (const p of Object.values(paths)) writeFileSync(p, '');
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    GITHUB_ACTIONS: 'true',
-    GITHUB_API_URL: gh?.url ?? 'http://127.0.0.1:9',
-    GITHUB_SERVER_URL: 'https://github.example',
-    GITHUB_REPOSITORY: 'acme/shop',
-    GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
-    GITHUB_REF: 'refs/heads/main',
-    GITHUB_RUN_ID: '4242',
-    GITHUB_ACTOR: 'alice',
-    GITHUB_WORKFLOW: 'promote',
-    GITHUB_OUTPUT: paths.output,
-    GITHUB_STEP_SUMMARY: paths.summary,
-    GITHUB_STATE: paths.state,
-    ...extraEnv,
-  };
-  const defaults = { 'github-token': GITHUB_TOKEN, token: API7_TOKEN, 'verify-timeout': '1500' };
-  for (const [k, v] of Object.entries({ ...defaults, ...inputs })) env[`INPUT_${k.toUpperCase()}`] = v;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BUNDLE], { cwd: workdir, env });
-    let log = '';
-    child.stdout.on('data', (d) => (log += d));
-    child.stderr.on('data', (d) => (log += d));
-    child.on('close', (code) =>
-      resolve({
-        code,
-        log,
-        outputs: parseFileCommands(readFileSync(paths.output, 'utf8')),
-        summary: readFileSync(paths.summary, 'utf8'),
-        state: parseFileCommands(readFileSync(paths.state, 'utf8')),
-      }),
-    );
-  });
-}
 
 function workspace(s: Sandbox, extra = ''): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'action-ws-'));
@@ -123,6 +56,9 @@ const secretsIn = (...texts: string[]) =>
       .join('\n');
     return visible.includes(API7_TOKEN) || visible.includes(GITHUB_TOKEN);
   });
+
+const step = (workdir: string, inputs: Record<string, string>, extraEnv: Record<string, string> = {}) =>
+  runActionStep(gh?.url, workdir, inputs, extraEnv);
 
 describe('the Action bundle', () => {
   it('promotes, records a deployment, writes outputs and summary, and takes and releases the lock', async () => {

@@ -51,6 +51,8 @@ export class GitHubModel {
   readonly repository: string;
   private failures: { method: string; pattern: RegExp; status: number; message: string }[] = [];
   private counter = 0;
+  /** The account comments posted through the API are written by (the App's, or a workflow's). */
+  commentAs = 'api7-sync[bot]';
   /** The clock comments are stamped with. */
   now: () => Date = () => new Date();
 
@@ -183,7 +185,7 @@ export class GitHubModel {
       return { status: 200, body: this.commentsOn(Number(m[1])).slice((page - 1) * perPage, page * perPage) };
     }
     if (method === 'POST' && (m = /^\/issues\/(\d+)\/comments$/.exec(rest))) {
-      return { status: 201, body: this.addComment(Number(m[1]), 'api7-sync[bot]', body.body, 'Bot') };
+      return { status: 201, body: this.addComment(Number(m[1]), this.commentAs, body.body, 'Bot') };
     }
     if (method === 'PATCH' && (m = /^\/issues\/comments\/(\d+)$/.exec(rest))) {
       const c = this.comments.find((x) => x.id === Number(m![1]));

@@ -1,0 +1,147 @@
+/**
+ * Chat-ops with nothing to host: when the Action runs for `issue_comment` (or a pull request's
+ * `synchronize`), it runs the same chat-ops core as the GitHub App, with the workflow's token as
+ * the GitHub client, `github-actions[bot]` as the account whose comments carry request state, and
+ * the repository's own config and API7 token standing in for the operator policy. Approvals arrive
+ * as later runs of the workflow, each deciding again from the comments.
+ */
+import { createHash } from 'node:crypto';
+import * as core from '@actions/core';
+import * as github from '@actions/github';
+import {
+  DEFAULT_CONFIG_PATH,
+  type ChatopsSettings,
+  type CommandContext,
+  type EngineSource,
+} from '../chatops/context.js';
+import { handleCommand } from '../chatops/dispatch.js';
+import { parseCommand } from '../chatops/grammar.js';
+import { PullRequest } from '../chatops/pull-request.js';
+import { lapseOnPush } from '../chatops/push.js';
+import { readPullRequest } from '../chatops/requests.js';
+import { createEngine, parseConfig } from '../engine/index.js';
+import type { GitHubRequest } from '../github/api.js';
+import { parseHeartbeatMs } from '../github/heartbeat.js';
+import { InputError, MIN_HEARTBEAT_MS, STATE } from './io.js';
+
+/** Whether this run is a chat-ops event rather than a promotion step. */
+export function isChatopsEvent(): boolean {
+  const { eventName, payload } = github.context;
+  return eventName === 'issue_comment' || (eventName === 'pull_request' && payload.action === 'synchronize');
+}
+
+const WORKFLOW_ACCOUNT = 'github-actions[bot]';
+
+export async function runWorkflowMode(): Promise<void> {
+  const { eventName, payload } = github.context;
+  const token = core.getInput('token');
+  const githubToken = core.getInput('github-token');
+  const stateSecret = core.getInput('state-secret');
+  for (const secret of [token, githubToken, stateSecret]) if (secret) core.setSecret(secret);
+  const pr = eventName === 'issue_comment' ? payload.issue : payload.pull_request;
+  if (!pr || (eventName === 'issue_comment' && !payload.issue?.pull_request)) {
+    core.info('api7-sync: this comment is not on a pull request; nothing to do');
+    return;
+  }
+  if (eventName === 'issue_comment' && payload.action !== 'created') {
+    core.info(`api7-sync: comment ${String(payload.action)}; only new comments are commands`);
+    return;
+  }
+  const comment = payload.comment as
+    { id: number; body?: string; html_url: string; user?: { login: string; type: string } } | undefined;
+  const parsed = comment ? parseCommand(comment.body ?? '') : null;
+  if (eventName === 'issue_comment' && (!parsed || comment?.user?.type !== 'User')) {
+    core.info('api7-sync: not a command for api7-sync; nothing to do');
+    return;
+  }
+  if (!token) throw new InputError('input token is empty: pass the API7 token from an environment secret');
+  if (!githubToken)
+    throw new InputError('input github-token is empty; keep its default (${{ github.token }})');
+  const octokit = github.getOctokit(githubToken) as unknown as GitHubRequest;
+  const settings: ChatopsSettings = {
+    // Without a state secret, the API7 token (a secret the workflow already holds) keys the
+    // signatures; environments that need approvals require a secret of their own (checked below).
+    stateSecret:
+      stateSecret || createHash('sha256').update(`api7-sync workflow state\n${token}`).digest('hex'),
+    appLogin: core.getInput('app-login') || WORKFLOW_ACCOUNT,
+    engines: repositoryEngines(token, core.getInput('ca-file')),
+    log: { info: (m) => core.info(m), warn: (m) => core.warning(m), error: (m) => core.error(m) },
+    configPath: core.getInput('config') || DEFAULT_CONFIG_PATH,
+    heartbeatMs: parseHeartbeatMs(
+      process.env.API7_SYNC_HEARTBEAT_MS,
+      'API7_SYNC_HEARTBEAT_MS',
+      MIN_HEARTBEAT_MS,
+    ),
+    approvalTtlMs: 24 * 3_600_000,
+    verifyTimeoutMs: Number(core.getInput('verify-timeout')) || undefined,
+    checkRuns: true,
+    now: Date.now,
+    holding: (held) => {
+      core.saveState(STATE.lockEnvironment, held.environment);
+      core.saveState(STATE.lockRequest, held.lockRequest);
+      if (held.deploymentId !== undefined) core.saveState(STATE.deploymentId, String(held.deploymentId));
+    },
+  };
+  const ctx: CommandContext = {
+    settings,
+    pr: new PullRequest(octokit, github.context.repo, Number(pr.number)),
+    defaultBranch: String(payload.repository?.default_branch ?? 'main'),
+    commandId: comment?.id ?? 0,
+    commenter: comment?.user?.login ?? '',
+    commentUrl: comment?.html_url ?? '',
+  };
+  if (!stateSecret) await requireSecretForApprovals(ctx);
+  if (eventName === 'pull_request') {
+    const lapsed = await lapseOnPush(ctx, String(payload.pull_request?.head?.sha));
+    core.info(
+      lapsed.length ? `approvals lapsed for request(s) ${lapsed.join(', ')}` : 'no approvals to lapse',
+    );
+    return;
+  }
+  const outcome = await handleCommand(ctx, parsed!);
+  core.info(`api7-sync: command ${outcome}`);
+  await summarise(ctx);
+}
+
+/** The repository's own config and token are the policy: every control plane it names is its own. */
+function repositoryEngines(token: string, caFile: string): EngineSource {
+  return {
+    check: () => undefined,
+    open: (_repository, config) =>
+      createEngine({
+        config: caFile ? { ...config, controlPlane: { ...config.controlPlane, caFile } } : config,
+        token,
+        logger: (line) => core.info(line),
+      }),
+  };
+}
+
+/** Approvals signed with a key derived from the API7 token would outlive a token rotation badly. */
+async function requireSecretForApprovals(ctx: CommandContext): Promise<void> {
+  const text = await ctx.pr.file(ctx.settings.configPath, ctx.defaultBranch);
+  if (text === undefined) return; // the handler says that the config is missing
+  let needs = false;
+  try {
+    const config = parseConfig(text, ctx.settings.configPath, { env: false });
+    needs = Object.values(config.environments).some(
+      (e) => (e.protection?.approvals ?? 0) > 0 || (e.protection?.rollbackApprovals ?? 0) > 0,
+    );
+  } catch {
+    return; // the handler reports config problems in the pull request
+  }
+  if (needs)
+    throw new InputError(
+      'input state-secret is empty, and an environment needs approvals: pass a secret (e.g. secrets.API7_SYNC_STATE_SECRET) so that request state cannot be forged',
+    );
+}
+
+/** The job summary: the status of the request this comment made or decided. */
+async function summarise(ctx: CommandContext): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  const view = await readPullRequest(ctx);
+  const own = view.requests.get(ctx.commandId);
+  const latest = own ?? [...view.requests.values()].sort((a, b) => b.state.request - a.state.request)[0];
+  const comment = latest && view.comments.find((c) => c.id === latest.commentId);
+  const text = comment?.body?.replace(/\n<!-- api7-sync:state [^>]*-->\s*$/, '') ?? 'No request changed.';
+  await core.summary.addRaw(text).write();
+}
