@@ -17,6 +17,16 @@ export async function decideCommand(ctx: CommandContext, command: Decide): Promi
   const states = [...view.requests.values()].map((r) => r.state);
   const id = command.request ? Number(command.request) : bareApprovalTarget(ctx.commandId, states);
   const state = id === undefined ? undefined : view.requests.get(id)?.state;
+  // A redelivery (or a second replica) of a decision that was already taken into account.
+  if (
+    state &&
+    !isWaiting(state.status) &&
+    state.settledAfter !== undefined &&
+    ctx.commandId <= state.settledAfter
+  ) {
+    ctx.settings.log.info(`comment ${ctx.commandId} was already counted for request ${state.request}`);
+    return;
+  }
   if (!state || !isWaiting(state.status) || state.approvalsNeeded === 0)
     throw new Refusal(
       command.request

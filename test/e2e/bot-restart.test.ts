@@ -1,0 +1,137 @@
+/**
+ * Nothing a crash loses, nothing run twice: whole `api7-sync bot` processes killed with SIGKILL
+ * mid-run, restarted, and run as two replicas behind one webhook URL.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../sandbox/server.js';
+import { botConfig, commentPayload, HEAD } from '../helpers/bot.js';
+import { deliverTo, startBotProcess, until, type BotProcess } from '../helpers/bot-process.js';
+import { fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
+import { gatedUpstream, PROD, sandbox, walkthroughSeed, writes } from '../helpers/sandbox.js';
+
+const HEARTBEAT_MS = 1_000;
+let sb: Sandbox | undefined;
+let gh: FakeGitHub | undefined;
+let bots: BotProcess[] = [];
+let cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const b of bots) await b.stop();
+  for (const c of cleanups) await c();
+  await sb?.close();
+  await gh?.close();
+  sb = gh = undefined;
+  bots = [];
+  cleanups = [];
+});
+
+async function setUp(configText: (s: Sandbox) => string): Promise<FakeGitHub> {
+  sb = await sandbox(walkthroughSeed());
+  gh = await fakeGitHub();
+  gh.files.set('main:.github/api7-sync.yml', configText(sb));
+  for (const login of ['alice', 'bob']) gh.permissions.set(login, 'write');
+  gh.teams.set('acme/platform', ['bob']);
+  gh.pulls.set(7, {
+    number: 7,
+    head: { sha: HEAD, ref: 'feature', repo: { full_name: 'acme/shop', fork: false } },
+    base: { ref: 'main', repo: { full_name: 'acme/shop' } },
+    user: { login: 'carol' },
+  });
+  return gh;
+}
+
+async function bot(): Promise<BotProcess> {
+  const b = await startBotProcess(sb!, gh!, { API7_SYNC_HEARTBEAT_MS: String(HEARTBEAT_MS) });
+  bots.push(b);
+  return b;
+}
+
+const statusComment = () =>
+  gh!.comments.find((c) => c.user.login === 'api7-sync[bot]' && c.body.includes('request '));
+
+describe('api7-sync bot, killed and restarted', () => {
+  it('kill -9 mid-run: the restarted bot marks the deployment failed, says where production stands, frees the lock; the redelivery runs nothing', async () => {
+    // Verification through this upstream never answers: the run is held mid-way, after its writes.
+    const upstream = await gatedUpstream(() => false);
+    cleanups.push(upstream.close);
+    await setUp((s) =>
+      botConfig(s, 1).replace(
+        'upstream: {nodes: [{host: httpbin, port: 80}]}',
+        `upstream: {nodes: [{host: 127.0.0.1, port: ${upstream.port}}]}`,
+      ),
+    );
+    const first = await bot();
+    const request = gh!.addComment(7, 'alice', '/sync production');
+    expect(await deliverTo(first.url, 'issue_comment', commentPayload(request))).toBe(200);
+    await until(
+      () => /\*\*pending\*\*/.test(statusComment()?.body ?? ''),
+      'the request to wait for approval',
+    );
+    const approve = gh!.addComment(7, 'bob', '/approve');
+    const delivery = 'delivery-of-the-approval';
+    expect(await deliverTo(first.url, 'issue_comment', commentPayload(approve), delivery)).toBe(200);
+    await until(() => upstream.held() > 0, 'verification to reach the upstream');
+    expect(gh!.refs.size).toBe(1);
+    expect(gh!.deployments[0]!.statuses.at(-1)!.state).toBe('in_progress');
+    await first.kill();
+
+    const killedAt = Date.now();
+    const second = await bot();
+    await until(
+      () =>
+        gh!.deployments[0]!.statuses.at(-1)!.state === 'failure' &&
+        /\*\*interrupted\*\*/.test(statusComment()?.body ?? '') &&
+        gh!.refs.size === 0,
+      'the restarted bot to recover the interrupted run',
+      2 * HEARTBEAT_MS + 10_000 + 5_000,
+    );
+    expect(Date.now() - killedAt).toBeLessThan(2 * HEARTBEAT_MS + 10_000 + 5_000);
+    expect(statusComment()!.body).toMatch(/What `production` runs now:[\s\S]*\| httpbin API \| 1\.0\.0 \|/);
+    expect(gh!.deployments[0]!.statuses.at(-1)!.description).toMatch(/interrupted/);
+
+    const writesBefore = (await writes(sb!)).length;
+    const requestsBefore = gh!.requests.length;
+    expect(await deliverTo(second.url, 'issue_comment', commentPayload(approve), delivery)).toBe(200);
+    // Wait until the redelivery was looked at (it reads the comments), then check it did nothing.
+    await until(
+      () => gh!.requests.slice(requestsBefore).some((r) => r.path.includes('/issues/7/comments')),
+      'the redelivered approval to be handled',
+    );
+    await second.stop();
+    bots = bots.filter((b) => b !== second);
+    expect(gh!.deployments).toHaveLength(1);
+    expect((await writes(sb!)).length).toBe(writesBefore);
+    expect(statusComment()!.body).toMatch(/\*\*interrupted\*\*/);
+    expect(second.output()).not.toContain(sb!.token);
+  }, 60_000);
+
+  it('two replicas given the same /approve delivery: exactly one run', async () => {
+    await setUp((s) => botConfig(s, 1));
+    const [a, b] = [await bot(), await bot()];
+    const request = gh!.addComment(7, 'alice', '/sync production');
+    expect(await deliverTo(a.url, 'issue_comment', commentPayload(request))).toBe(200);
+    await until(
+      () => /\*\*pending\*\*/.test(statusComment()?.body ?? ''),
+      'the request to wait for approval',
+    );
+    const approve = gh!.addComment(7, 'bob', '/approve');
+    const payload = commentPayload(approve);
+    const answers = await Promise.all([
+      deliverTo(a.url, 'issue_comment', payload, 'same-delivery'),
+      deliverTo(b.url, 'issue_comment', payload, 'same-delivery'),
+    ]);
+    expect(answers).toEqual([200, 200]);
+    await until(() => /\*\*done\*\*/.test(statusComment()?.body ?? ''), 'the run to finish');
+    // Both replicas finish their handling: stopping waits for their queues to drain.
+    await a.stop();
+    await b.stop();
+    bots = [];
+    expect(gh!.deployments).toHaveLength(1);
+    expect((await writes(sb!)).filter((w) => w.path === '/api/services/publish')).toHaveLength(1);
+    expect(gh!.refs.size).toBe(0);
+    expect(
+      gh!.comments.filter(
+        (c) => c.user.login === 'api7-sync[bot]' && c.body.includes('<!-- api7-sync:state'),
+      ),
+    ).toHaveLength(1);
+  }, 60_000);
+});
