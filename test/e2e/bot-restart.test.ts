@@ -7,7 +7,7 @@ import type { Sandbox } from '../../sandbox/server.js';
 import { botConfig, commentPayload, HEAD } from '../helpers/bot.js';
 import { deliverTo, startBotProcess, until, type BotProcess } from '../helpers/bot-process.js';
 import { fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
-import { gatedUpstream, PROD, sandbox, walkthroughSeed, writes } from '../helpers/sandbox.js';
+import { gatedUpstream, sandbox, walkthroughSeed, writes } from '../helpers/sandbox.js';
 
 const HEARTBEAT_MS = 1_000;
 let sb: Sandbox | undefined;
