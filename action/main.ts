@@ -17,6 +17,7 @@ import type { GitHubRequest, Repo } from '../github/api.js';
 import { createDeployment, setDeploymentStatus, type DeploymentRecord } from '../github/deployment.js';
 import { describeHolder, EnvironmentLock, LOCK_HEARTBEAT_MS, type HeldLock } from '../github/lock.js';
 import { InputError, readInputs, STATE, writeOutputs, type Inputs } from './io.js';
+import { notifyFromAction } from './notify.js';
 
 class PromotionFailed extends Error {}
 
@@ -50,6 +51,7 @@ export async function run(): Promise<void> {
     }
     if (inputs.lock && !inputs.dryRun) await takeLock(inputs, held);
     const result = await promote(inputs, config, held);
+    await notifyFromAction(config, result, Boolean(held.deployment));
     outcome = { ...outcome, ok: result.ok, description: summarize(result) };
     if (!result.ok) throw new PromotionFailed(failureMessage(result));
   } catch (err) {
