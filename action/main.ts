@@ -16,6 +16,7 @@ import {
 import { startSession, type PromotionSession, type SessionLog } from '../github/session.js';
 import { describeHolder } from '../github/lock.js';
 import { InputError, readInputs, STATE, writeOutputs, type Inputs } from './io.js';
+import { notifyFromAction } from './notify.js';
 import { isChatopsEvent, runWorkflowMode } from './workflow-mode.js';
 
 class PromotionFailed extends Error {}
@@ -51,6 +52,7 @@ export async function run(): Promise<void> {
     outcome.environmentUrl = config.environments[inputs.to]?.gatewayUrl;
     if (!inputs.dryRun && (inputs.lock || inputs.recordDeployment)) session = await start(inputs);
     const result = await promote(inputs, config, session);
+    await notifyFromAction(config, result, session?.deploymentId !== undefined);
     outcome = { ...outcome, ok: result.ok, description: summarize(result) };
     if (!result.ok) throw new PromotionFailed(failureMessage(result));
   } catch (err) {

@@ -22,6 +22,7 @@ import { demoCommand } from './commands/demo.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { processIo, type Io } from './io.js';
 import { LockUsageError, withEnvironmentLock } from './lock.js';
+import { notifyFromCli } from './notify.js';
 
 export const EXIT = { ok: 0, failed: 1, refused: 2, usage: 64 } as const;
 
@@ -316,6 +317,7 @@ async function syncCommand(command: 'plan' | 'sync', values: Values, io: Io, usa
     const result = locked.ran ? locked.value : refusedResult(plan, 'lock-held', locked.message, started);
     if (values.json) io.stdout(JSON.stringify(result, null, 2));
     else io.stderr(resultText(result));
+    await notifyFromCli(config, result, io);
     return exitFor(result);
   } catch (err) {
     return reportError(err, command, io, usage);
@@ -402,6 +404,7 @@ async function rollbackCommand(values: Values, io: Io): Promise<number> {
         );
     if (values.json) io.stdout(JSON.stringify(result, null, 2));
     else io.stderr(resultText(result));
+    await notifyFromCli(config, result, io);
     return exitFor(result);
   } finally {
     await engine.close();

@@ -138,6 +138,28 @@ export const configSchema = {
         },
       },
     },
+    notify: {
+      type: 'array',
+      maxItems: 10,
+      description:
+        'Chat webhooks (Slack-compatible) told about promotions. The URL is a credential: write it as "${SLACK_WEBHOOK_URL}".',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['url'],
+        properties: {
+          // No pattern: a validation message would quote the interpolated URL; the sender checks it.
+          url: { type: 'string', minLength: 1 },
+          on: {
+            type: 'array',
+            minItems: 1,
+            uniqueItems: true,
+            items: { enum: ['synced', 'unchanged', 'refused', 'rolled-back', 'failed'] },
+            default: ['synced', 'rolled-back', 'failed'],
+          },
+        },
+      },
+    },
     services: {
       type: 'object',
       minProperties: 1,

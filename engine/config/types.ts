@@ -63,10 +63,17 @@ export interface ServiceConfig {
   verify?: Probe[];
 }
 
+/** A chat webhook told about promotions (DESIGN §10); `on` defaults to synced, rolled-back, failed. */
+export interface NotifyConfig {
+  url: string;
+  on?: ('synced' | 'unchanged' | 'refused' | 'rolled-back' | 'failed')[];
+}
+
 export interface Config {
   /** The path as the user gave it, for messages. */
   file: string;
   controlPlane: { url: string; caFile?: string; insecure?: boolean };
   environments: Record<string, EnvironmentConfig>;
   services: Record<string, ServiceConfig>;
+  notify?: NotifyConfig[];
 }

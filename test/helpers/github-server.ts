@@ -3,7 +3,7 @@
  * api7-sync uses: git trees/commits/refs (422 for an existing ref and for an update that is not a
  * fast forward), deployments and statuses, and for the bot: installation tokens, repositories and
  * their files, collaborator permissions, pull requests, issue comments, reactions and team
- * membership. The same model is served over HTTP (for whole programs) or through nock (for
+ * membership, and check runs. The same model is served over HTTP (for whole programs) or through nock (for
  * Probot's Octokit in process, which fetches through the global fetch that nock intercepts).
  */
 import { createHash } from 'node:crypto';
@@ -48,6 +48,8 @@ export class GitHubModel {
   readonly pulls = new Map<number, PullRequest>();
   readonly comments: Comment[] = [];
   readonly reactions: { comment: number; content: string }[] = [];
+  /** Check runs as they are now, and every body sent for each (creation first), to follow their life. */
+  readonly checkRuns: { id: number; run: any; history: any[] }[] = [];
   readonly repository: string;
   private failures: { method: string; pattern: RegExp; status: number; message: string }[] = [];
   private counter = 0;
@@ -252,6 +254,27 @@ export class GitHubModel {
         this.refEvents.push({ ref, event: 'moved' });
         return { status: 200, body: { ref, object: { sha: body.sha } } };
       }
+    }
+    if (method === 'POST' && rest === '/check-runs') {
+      if (!body?.name || !/^[0-9a-f]{40}$/.test(body.head_sha ?? ''))
+        return { status: 422, body: { message: 'name and a 40-hex head_sha are required' } };
+      const run = { id: 5000 + this.checkRuns.length + 1, status: 'queued', conclusion: null, ...body };
+      this.checkRuns.push({ id: run.id, run, history: [body] });
+      return { status: 201, body: run };
+    }
+    if (method === 'PATCH' && (m = /^\/check-runs\/(\d+)$/.exec(rest))) {
+      const c = this.checkRuns.find((x) => x.id === Number(m![1]));
+      if (!c) return notFound;
+      Object.assign(c.run, body);
+      c.history.push(body);
+      return { status: 200, body: c.run };
+    }
+    if (method === 'GET' && (m = /^\/commits\/([^/]+)\/check-runs$/.exec(rest))) {
+      const name = url.searchParams.get('check_name');
+      const runs = this.checkRuns
+        .map((c) => c.run)
+        .filter((r) => r.head_sha === m![1] && (!name || r.name === name));
+      return { status: 200, body: { total_count: runs.length, check_runs: runs } };
     }
     if (method === 'POST' && rest === '/deployments') {
       const d = {

@@ -1,0 +1,183 @@
+/**
+ * One Check Run `api7-sync / <environment>` per chat-ops request, on the pull request's head SHA,
+ * updated in place: queued with the plan while it waits for approvals, in progress while it
+ * runs, completed with a conclusion that matches the result. Reviewers see what will move where
+ * GitHub shows checks, and branch protection can require it.
+ *
+ * A check run is a report, not part of the promotion: every call logs its failure and returns
+ * false, never throws, so a GitHub hiccup cannot change what the promotion did or says it did.
+ */
+import type { SyncResult } from '../engine/index.js';
+import type { GitHubRequest, Repo } from './api.js';
+import { countActions, planSummary, resultSummary } from './check-run-summary.js';
+import { inert } from './markdown.js';
+import { errorMessage, type Logger } from './log.js';
+
+export type CheckConclusion = 'success' | 'failure' | 'neutral';
+
+/** Why a request ended without a promotion result: all three are `neutral`. */
+export type EndedWithoutResult = 'refused' | 'denied' | 'cancelled';
+
+export interface CheckRunContext {
+  github: GitHubRequest;
+  repo: Repo;
+  /** The pull request's head SHA (in workflow mode never GITHUB_SHA, DESIGN §9). */
+  headSha: string;
+  environment: string;
+  logger: Logger;
+  /** The request ID (the command comment's ID): lets a later run find this check run again. */
+  externalId?: string;
+  /** Where "Details" leads: the status comment, or the workflow run. */
+  detailsUrl?: string;
+}
+
+/** The check run's name for an environment; branch protection requires it by this name. */
+export function checkRunName(environment: string): string {
+  return `api7-sync / ${environment}`;
+}
+
+/**
+ * Success when every service synced or is unchanged (or, for a dry run, planned); failure when any
+ * failed or was rolled back; neutral when something was refused and nothing failed.
+ */
+export function conclusionFor(result: SyncResult): CheckConclusion {
+  const actions = result.services.map((s) => s.action);
+  if (actions.some((a) => a === 'failed' || a === 'rolled-back')) return 'failure';
+  if (actions.some((a) => a === 'refused')) return 'neutral';
+  return 'success';
+}
+
+const TITLE_WORDS = { planned: 'to sync', refused: 'refused' };
+
+interface Output {
+  title: string;
+  summary: string;
+}
+
+/** A request's check run. Create it with `createCheckRun`, or pick it up again with `resumeCheckRun`. */
+export class CheckRun {
+  constructor(
+    private readonly context: CheckRunContext,
+    /** Undefined while GitHub has not accepted the creation: the next update creates it then. */
+    public id?: number,
+  ) {}
+
+  get name(): string {
+    return checkRunName(this.context.environment);
+  }
+
+  /** Queued with the plan table: the request waits for approvals or its turn. */
+  queue(plan: SyncResult): Promise<boolean> {
+    return this.send('queue', {
+      status: 'queued',
+      output: { title: `Waiting: ${countActions(plan, TITLE_WORDS)}`, summary: planSummary(plan) },
+    });
+  }
+
+  /** Running: the promotion holds the lock and writes. The plan stays as the output. */
+  inProgress(): Promise<boolean> {
+    return this.send('mark in progress', {
+      status: 'in_progress',
+      started_at: new Date().toISOString(),
+    });
+  }
+
+  /** Completed with the promotion's result table and the conclusion that matches it. */
+  complete(result: SyncResult): Promise<boolean> {
+    const conclusion = conclusionFor(result);
+    return this.finish(conclusion, {
+      title: `${conclusion === 'success' ? 'Done' : conclusion === 'failure' ? 'Failed' : 'Not done'}: ${countActions(result)}`,
+      summary: resultSummary(result),
+    });
+  }
+
+  /**
+   * Completed without a promotion result: refused before any write, denied by an approver, or
+   * cancelled. `plan` (when known) keeps the table that was waiting; `message` says why.
+   */
+  end(why: EndedWithoutResult, message: string, plan?: SyncResult): Promise<boolean> {
+    const lead = `**${why[0]!.toUpperCase()}${why.slice(1)}**: ${inert(message)}`;
+    return this.finish('neutral', {
+      title: `${why[0]!.toUpperCase()}${why.slice(1)}`,
+      summary: plan ? planSummary(plan, lead) : `${lead}\n`,
+    });
+  }
+
+  private finish(conclusion: CheckConclusion, output: Output): Promise<boolean> {
+    return this.send('complete', {
+      status: 'completed',
+      conclusion,
+      completed_at: new Date().toISOString(),
+      output,
+    });
+  }
+
+  /** Updates in place; creates the run first if that never succeeded. Logs and returns false on failure. */
+  private async send(what: string, fields: Record<string, unknown>): Promise<boolean> {
+    const { github, repo, headSha, externalId, detailsUrl, logger } = this.context;
+    try {
+      if (this.id === undefined) {
+        const { data } = await github.request('POST /repos/{owner}/{repo}/check-runs', {
+          ...repo,
+          name: this.name,
+          head_sha: headSha,
+          ...(externalId ? { external_id: externalId } : {}),
+          ...(detailsUrl ? { details_url: detailsUrl } : {}),
+          ...fields,
+        });
+        this.id = Number(data.id);
+      } else {
+        await github.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+          ...repo,
+          check_run_id: this.id,
+          ...fields,
+        });
+      }
+      return true;
+    } catch (err) {
+      logger.warn(
+        `could not ${what} the check run "${this.name}" on ${headSha.slice(0, 12)}: ${errorMessage(err)}; the promotion is not affected`,
+      );
+      return false;
+    }
+  }
+}
+
+/** Creates the request's check run, queued with the plan. Never throws (see `CheckRun`). */
+export async function createCheckRun(context: CheckRunContext, plan: SyncResult): Promise<CheckRun> {
+  const run = new CheckRun(context);
+  await run.queue(plan);
+  return run;
+}
+
+/** The check run of a request whose ID was kept (in the request's state). */
+export function resumeCheckRun(context: CheckRunContext, id: number): CheckRun {
+  return new CheckRun(context, id);
+}
+
+/**
+ * Finds the request's check run on the head SHA by its external ID (the request ID), for a later
+ * workflow run that kept no ID. Undefined when there is none or GitHub could not be asked (logged).
+ */
+export async function findCheckRun(context: CheckRunContext): Promise<CheckRun | undefined> {
+  const { github, repo, headSha, externalId, logger } = context;
+  if (!externalId) return undefined;
+  const name = checkRunName(context.environment);
+  try {
+    const { data } = await github.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
+      ...repo,
+      ref: headSha,
+      check_name: name,
+      filter: 'all',
+      per_page: 100,
+    });
+    const runs = (data.check_runs ?? []) as { id: number; external_id?: string | null }[];
+    const match = runs.find((r) => r.external_id === externalId);
+    return match ? new CheckRun(context, match.id) : undefined;
+  } catch (err) {
+    logger.warn(
+      `could not look for the check run "${name}" on ${headSha.slice(0, 12)}: ${errorMessage(err)}`,
+    );
+    return undefined;
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The chat message for a promotion, in the shape of Slack's incoming webhooks (which Mattermost,
+ * Rocket.Chat and others accept too): `text` for notifications and clients without blocks, and
+ * `blocks` with a header, the result table as fields and links to the run, the pull request and
+ * the deployment.
+ *
+ * Names come from API7 and configs: they go into `plain_text` objects, which Slack never reads
+ * as markup, and wherever Slack does read markup (`text`, links) `&`, `<`, `>` are escaped so a
+ * name cannot become a link or a `<!channel>` mention.
+ */
+import type { ServiceResult, SyncResult } from '../engine/index.js';
+
+export interface NotifyLinks {
+  /** The workflow run, or whatever ran the promotion. */
+  run?: string;
+  pullRequest?: string;
+  deployment?: string;
+}
+
+export interface PlainText {
+  type: 'plain_text';
+  text: string;
+  emoji?: boolean;
+}
+
+export interface MrkdwnText {
+  type: 'mrkdwn';
+  text: string;
+}
+
+export type Block =
+  | { type: 'header'; text: PlainText }
+  | { type: 'section'; fields: PlainText[] }
+  | { type: 'context'; elements: (PlainText | MrkdwnText)[] };
+
+export interface ChatMessage {
+  text: string;
+  blocks: Block[];
+}
+
+/** Slack's limits: header text, a field, fields per section, blocks per message. */
+const HEADER_MAX = 150;
+const FIELD_MAX = 2000;
+const FIELDS_PER_SECTION = 10;
+const MAX_BLOCKS = 50;
+/** Header, gateway groups, links and the "more" line leave this many blocks for the table. */
+const TABLE_BLOCKS = MAX_BLOCKS - 4;
+
+const WORD: Record<ServiceResult['action'], string> = {
+  synced: '✅ synced',
+  unchanged: '➖ unchanged',
+  planned: '📝 planned',
+  refused: '⛔ refused',
+  'rolled-back': '↩️ rolled back',
+  failed: '❌ failed',
+};
+
+function clip(text: string, max: number): string {
+  const chars = [...text];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
+}
+
+/** One line of someone else's text: control characters (newlines too) become spaces. */
+function oneLine(text: string): string {
+  return text.replace(/\p{Cc}/gu, ' ');
+}
+
+/** Escapes what Slack's markup reads as control characters. */
+export function escapeSlack(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function plain(text: string, max = FIELD_MAX): PlainText {
+  return { type: 'plain_text', text: clip(text, max) || ' ', emoji: true };
+}
+
+function outcome(result: SyncResult): string {
+  const actions = result.services.map((s) => s.action);
+  if (actions.some((a) => a === 'failed')) return '❌ failed';
+  if (actions.some((a) => a === 'rolled-back')) return '↩️ rolled back';
+  if (actions.some((a) => a === 'refused')) return '⛔ refused';
+  if (actions.some((a) => a === 'synced')) return '✅ synced';
+  return '➖ nothing to do';
+}
+
+function serviceLine(s: ServiceResult): string {
+  const version =
+    s.previousVersion && s.previousVersion !== s.version
+      ? `${s.previousVersion} → ${s.version ?? '?'}`
+      : (s.version ?? '—');
+  const why = s.reason ? `\n${s.reason}${s.message ? `: ${oneLine(s.message)}` : ''}` : '';
+  return `${WORD[s.action]} ${oneLine(version)}${why}`;
+}
+
+/** A link in Slack's `<url|label>` form; only http(s) URLs, with the characters that end it escaped. */
+function link(url: string | undefined, label: string): string | undefined {
+  if (!url || !/^https?:\/\//i.test(url)) return undefined;
+  const safe = url.replace(/\|/g, '%7C').replace(/</g, '%3C').replace(/>/g, '%3E').replace(/&/g, '&amp;');
+  return `<${safe}|${label}>`;
+}
+
+/** The message for one promotion's result. */
+export function chatMessage(result: SyncResult, links: NotifyLinks = {}): ChatMessage {
+  const route = oneLine(`${result.from.environment} → ${result.to.environment}`);
+  const headline = `api7-sync ${route}: ${outcome(result)}`;
+  const blocks: Block[] = [{ type: 'header', text: plain(headline, HEADER_MAX) }];
+  blocks.push({
+    type: 'context',
+    elements: [
+      plain(
+        oneLine(
+          `Gateway groups ${result.from.gatewayGroup ?? '?'} → ${result.to.gatewayGroup ?? '?'} · ${result.durationMs} ms`,
+        ),
+      ),
+    ],
+  });
+
+  const fields = result.services.flatMap((s) => [plain(oneLine(s.name)), plain(serviceLine(s))]);
+  const sections: Block[] = [];
+  for (let i = 0; i < fields.length && sections.length < TABLE_BLOCKS; i += FIELDS_PER_SECTION)
+    sections.push({ type: 'section', fields: fields.slice(i, i + FIELDS_PER_SECTION) });
+  blocks.push(...sections);
+  const shown = (sections.length * FIELDS_PER_SECTION) / 2;
+  if (result.services.length > shown)
+    blocks.push({
+      type: 'context',
+      elements: [plain(`… and ${result.services.length - shown} more services: see the run`)],
+    });
+
+  const linkLine = [
+    link(links.run, 'Workflow run'),
+    link(links.pullRequest, 'Pull request'),
+    link(links.deployment, 'Deployment'),
+  ].filter((l): l is string => l !== undefined);
+  if (linkLine.length)
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: linkLine.join(' · ') }] });
+
+  const names = result.services.map((s) => `${oneLine(s.name)} (${s.action})`).join(', ');
+  return { text: escapeSlack(clip(`${headline}: ${names}`, 3000)), blocks };
+}
