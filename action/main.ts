@@ -16,7 +16,7 @@ import {
 import { startSession, type PromotionSession, type SessionLog } from '../github/session.js';
 import { describeHolder } from '../github/lock.js';
 import { InputError, readInputs, STATE, writeOutputs, type Inputs } from './io.js';
-import { notifyFromAction } from './notify.js';
+import { maskNotifyUrls, notifyFromAction } from './notify.js';
 import { isChatopsEvent, runWorkflowMode } from './workflow-mode.js';
 
 class PromotionFailed extends Error {}
@@ -73,6 +73,8 @@ function loadConfig(inputs: Inputs): Config {
   const config = loadConfigFile(inputs.config, { env: process.env });
   // An explicit ca-file input wins over the config's caFile.
   if (inputs.caFile) config.controlPlane.caFile = inputs.caFile;
+  // Before anything can log them: notification URLs carry their own credentials.
+  maskNotifyUrls(config);
   return config;
 }
 

@@ -8,6 +8,7 @@
 import type { GitHubRequest, Repo } from '../github/api.js';
 import { setDeploymentStatus } from '../github/deployment.js';
 import { EnvironmentLock } from '../github/lock.js';
+import { requestCheckRun } from './check-runs.js';
 import type { ChatopsSettings, CommandContext } from './context.js';
 import { lockRequestId } from './lock-holder.js';
 import { PullRequest } from './pull-request.js';
@@ -83,12 +84,13 @@ async function recoverOne(
   };
   const standing = await whatRunsNow(ctx, marker.environment);
   try {
-    await moveRequest(
+    const state = await moveRequest(
       ctx,
       marker.request,
       'interrupted',
       `The run was interrupted: the process running it stopped (deployment #${deploymentId} is marked failed, ${lockNote}).\n\nWhat \`${marker.environment}\` runs now:\n\n${standing}\n\nCheck it, then ask again with \`/sync ${marker.environment}\` or \`/rollback\`.`,
     );
+    await requestCheckRun(ctx, state)?.end('cancelled', 'interrupted: the process running it stopped');
   } catch (err) {
     if (!(err instanceof StaleRequest)) throw err;
     settings.log.warn(`recovery of deployment ${deploymentId}: ${err.message}`);

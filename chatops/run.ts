@@ -7,7 +7,9 @@
  */
 import { resultMarkdown, type Engine, type SyncResult } from '../engine/index.js';
 import { startSession, type DeploymentRequest, type PromotionSession } from '../github/session.js';
+import { requestCheckRun } from './check-runs.js';
 import type { CommandContext } from './context.js';
+import type { CheckRun } from '../github/check-run.js';
 import { lockRequestId } from './lock-holder.js';
 import { moveRequest, readPullRequest, StaleRequest } from './requests.js';
 import { loadRepositoryConfig } from './repository-config.js';
@@ -46,9 +48,10 @@ export async function runRequest(ctx: CommandContext, request: number): Promise<
     lockRequest: lockRequestId(ctx.pr.repository, state.pr, state.request),
   };
   ctx.settings.holding?.(held);
-  let outcome: { ok: boolean; body: string } | undefined;
+  let outcome: Outcome | undefined;
+  const check = requestCheckRun(ctx, state);
   try {
-    outcome = await underLock(ctx, request, session);
+    outcome = await underLock(ctx, request, session, check);
   } catch (err) {
     log.error(`request ${request} on ${ctx.pr.repository}#${ctx.pr.number} failed: ${messageOf(err)}`);
     outcome = { ok: false, body: `The ${state.kind} failed: ${messageOf(err)}` };
@@ -62,6 +65,15 @@ export async function runRequest(ctx: CommandContext, request: number): Promise<
   const leftovers = ended.problems.length ? `\n\n**Left behind:** ${ended.problems.join('; ')}` : '';
   await moveIfStill(ctx, request, outcome.ok ? 'done' : 'failed', outcome.body + leftovers);
   await ctx.pr.react(request, outcome.ok ? 'rocket' : 'confused');
+  if (outcome.result) await check?.complete(outcome.result);
+  else await check?.end('cancelled', outcome.body);
+}
+
+interface Outcome {
+  ok: boolean;
+  body: string;
+  /** The engine's result, when the run got that far. */
+  result?: SyncResult;
 }
 
 /** The run itself; undefined when the request turned out not to be due. */
@@ -69,7 +81,8 @@ async function underLock(
   ctx: CommandContext,
   request: number,
   session: PromotionSession,
-): Promise<{ ok: boolean; body: string } | undefined> {
+  check: CheckRun | undefined,
+): Promise<Outcome | undefined> {
   const view = await readPullRequest(ctx);
   const tracked = view.requests.get(request);
   if (tracked?.state.status !== 'approved') return undefined; // ran or ended meanwhile
@@ -94,12 +107,13 @@ async function underLock(
   });
   try {
     return state.kind === 'rollback'
-      ? await rollback(ctx, state, engine, session, view.latestCommentId)
+      ? await rollback(ctx, state, engine, session, check)
       : await sync(
           ctx,
           state,
           engine,
           session,
+          check,
           view.latestCommentId,
           config.environments[state.environment]?.gatewayUrl,
         );
@@ -113,9 +127,10 @@ async function sync(
   state: RequestState,
   engine: Engine,
   session: PromotionSession,
+  check: CheckRun | undefined,
   latestCommentId: number,
   environmentUrl: string | undefined,
-): Promise<{ ok: boolean; body: string } | undefined> {
+): Promise<Outcome | undefined> {
   const plan = await engine.plan({
     from: state.from,
     to: state.environment,
@@ -142,6 +157,7 @@ async function sync(
   }
   const planned = await engine.apply(plan, { dryRun: true });
   await moveRequest(ctx, state.request, 'running', `${resultMarkdown(planned)}\nRunning…`);
+  await check?.inProgress();
   await record(ctx, state, session, {
     ref: state.headSha,
     description: `api7-sync ${state.from} → ${state.environment} (PR #${state.pr})`,
@@ -151,7 +167,7 @@ async function sync(
     logUrl: ctx.commentUrl,
   });
   const result = await engine.apply(plan, { verifyTimeoutMs: ctx.settings.verifyTimeoutMs });
-  return { ok: result.ok, body: resultMarkdown(result) };
+  return { ok: result.ok, body: resultMarkdown(result), result };
 }
 
 async function rollback(
@@ -159,10 +175,11 @@ async function rollback(
   state: RequestState,
   engine: Engine,
   session: PromotionSession,
-  _latestCommentId: number,
-): Promise<{ ok: boolean; body: string }> {
+  check: CheckRun | undefined,
+): Promise<Outcome> {
   const service = state.services[0]!;
   await moveRequest(ctx, state.request, 'running', `Rolling back ${service} in \`${state.environment}\`…`);
+  await check?.inProgress();
   await record(ctx, state, session, {
     ref: state.headSha,
     description: `api7-sync rollback of ${service} in ${state.environment} (PR #${state.pr})`,
@@ -174,7 +191,7 @@ async function rollback(
     { environment: state.environment, service, ...(state.toVersion ? { toVersion: state.toVersion } : {}) },
     { verifyTimeoutMs: ctx.settings.verifyTimeoutMs },
   );
-  return { ok: result.ok, body: resultMarkdown(result) };
+  return { ok: result.ok, body: resultMarkdown(result), result };
 }
 
 async function record(

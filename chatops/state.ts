@@ -43,8 +43,8 @@ export interface RequestState {
   settledAfter?: number;
   createdAt: string;
   status: RequestStatus;
-  /** Set once the run starts: the deployment that records it. */
-  deployment?: number;
+  /** The request's Check Run on the head SHA, when the door keeps one. */
+  checkRun?: number;
 }
 
 const TERMINAL = new Set<RequestStatus>(['done', 'failed', 'interrupted', 'denied', 'cancelled']);

@@ -1,5 +1,6 @@
 /** `/approve [request]` and `/deny [request]`: decided again from the comments each time. */
 import { approvalCandidates, bareApprovalTarget, type Ignored } from '../approvals.js';
+import { requestCheckRun } from '../check-runs.js';
 import type { CommandContext } from '../context.js';
 import type { Command } from '../grammar.js';
 import { peopleFor, requireWrite } from '../guards.js';
@@ -50,6 +51,7 @@ export async function decideCommand(ctx: CommandContext, command: Decide): Promi
       settledAfter: view.latestCommentId,
     });
     await ctx.pr.react(ctx.commandId, '+1');
+    await requestCheckRun(ctx, state)?.end('denied', `denied by @${ctx.commenter}`);
     return;
   }
   const facts = await ctx.pr.facts();

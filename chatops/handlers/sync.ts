@@ -2,6 +2,7 @@
 import { resultMarkdown } from '../../engine/index.js';
 import type { CommandContext } from '../context.js';
 import type { Command } from '../grammar.js';
+import { openCheckRun } from '../check-runs.js';
 import { authorise } from '../guards.js';
 import { postStatus, readPullRequest } from '../requests.js';
 import { runRequest } from '../run.js';
@@ -55,6 +56,8 @@ export async function syncCommand(ctx: CommandContext, command: Sync): Promise<v
       createdAt: new Date(ctx.settings.now()).toISOString(),
       status: 'pending',
     };
+    const check = await openCheckRun(ctx, state, planned);
+    if (check?.id !== undefined) state.checkRun = check.id;
     const refused = planned.services.some((s) => s.action === 'refused');
     const nothing = planned.services.every((s) => s.action === 'unchanged');
     const table = resultMarkdown(planned);
@@ -67,6 +70,8 @@ export async function syncCommand(ctx: CommandContext, command: Sync): Promise<v
           : 'Already in place: nothing to do.';
       if (await postStatus(ctx, { ...state, status }, `${table}\n${note}`))
         await ctx.pr.react(ctx.commandId, refused ? 'confused' : 'rocket');
+      if (refused) await check?.end('refused', 'refused at plan time: nothing was changed', planned);
+      else await check?.complete(planned);
       return;
     }
     if (approvals > 0) {

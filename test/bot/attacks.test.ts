@@ -322,3 +322,32 @@ describe('recovery', () => {
     expect(h.github.refs.size).toBe(0);
   });
 });
+
+describe('the Check Run', () => {
+  it('is queued with the plan while approvals are awaited, in progress while running, then success', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start({ configText: botConfig(sb, 1) });
+    await h.say('alice', '/sync production');
+    expect(h.github.checkRuns).toHaveLength(1);
+    const check = h.github.checkRuns[0]!;
+    expect(check.run).toMatchObject({
+      name: 'api7-sync / production',
+      head_sha: 'a'.repeat(40),
+      status: 'queued',
+    });
+    expect(check.history[0].output.summary).toMatch(/httpbin API/);
+    await h.say('bob', '/approve');
+    expect(check.history.map((u) => u.status)).toEqual(['queued', 'in_progress', 'completed']);
+    expect(check.run.conclusion).toBe('success');
+  });
+
+  it('is neutral when denied, and when refused at plan time', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start({ configText: botConfig(sb, 1) });
+    await h.say('alice', '/sync production');
+    await h.say('bob', '/deny');
+    expect(h.github.checkRuns[0]!.run).toMatchObject({ status: 'completed', conclusion: 'neutral' });
+    await h.say('alice', '/sync production "no such service"');
+    expect(h.github.checkRuns[1]!.run).toMatchObject({ status: 'completed', conclusion: 'neutral' });
+  });
+});

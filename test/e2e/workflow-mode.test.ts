@@ -89,6 +89,14 @@ describe('workflow mode (issue_comment)', () => {
       'eyes',
       'rocket',
     ]);
+    // The Check Run sits on the pull request's head, never on GITHUB_SHA (the default branch here).
+    expect(gh!.checkRuns[0]!.run).toMatchObject({
+      name: 'api7-sync / production',
+      head_sha: HEAD,
+      status: 'completed',
+      conclusion: 'success',
+    });
+    expect(gh!.checkRuns[0]!.history.map((u) => u.status)).toEqual(['queued', 'in_progress', 'completed']);
     expect(approve.step.summary).toMatch(/request \d+ by @alice · \*\*done\*\*/);
 
     // A new request, a push that lapses its approvals, and a /deny.
