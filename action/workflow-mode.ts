@@ -23,6 +23,7 @@ import { createEngine, parseConfig } from '../engine/index.js';
 import type { GitHubRequest } from '../github/api.js';
 import { parseHeartbeatMs } from '../github/heartbeat.js';
 import { InputError, MIN_HEARTBEAT_MS, STATE } from './io.js';
+import { maskNotifyUrls } from './notify.js';
 
 /** Whether this run is a chat-ops event rather than a promotion step. */
 export function isChatopsEvent(): boolean {
@@ -65,6 +66,11 @@ export async function runWorkflowMode(): Promise<void> {
       stateSecret || createHash('sha256').update(`api7-sync workflow state\n${token}`).digest('hex'),
     appLogin: core.getInput('app-login') || WORKFLOW_ACCOUNT,
     engines: repositoryEngines(token, core.getInput('ca-file')),
+    configEnv: process.env,
+    notifyTargets: (_repository, config) => {
+      maskNotifyUrls(config);
+      return config.notify ?? [];
+    },
     log: { info: (m) => core.info(m), warn: (m) => core.warning(m), error: (m) => core.error(m) },
     configPath: core.getInput('config') || DEFAULT_CONFIG_PATH,
     heartbeatMs: parseHeartbeatMs(
@@ -122,7 +128,7 @@ async function requireSecretForApprovals(ctx: CommandContext): Promise<void> {
   if (text === undefined) return; // the handler says that the config is missing
   let needs = false;
   try {
-    const config = parseConfig(text, ctx.settings.configPath, { env: false });
+    const config = parseConfig(text, ctx.settings.configPath, { env: ctx.settings.configEnv });
     needs = Object.values(config.environments).some(
       (e) => (e.protection?.approvals ?? 0) > 0 || (e.protection?.rollbackApprovals ?? 0) > 0,
     );

@@ -12,7 +12,7 @@ import { PullRequest } from '../chatops/pull-request.js';
 import { lapseOnPush } from '../chatops/push.js';
 import { recoverStaleRuns } from '../chatops/recovery.js';
 import type { GitHubRequest, Repo } from '../github/api.js';
-import { policyEngines, type Policy } from './policy.js';
+import { policyEngines, ruleFor, type Policy } from './policy.js';
 import { JobQueue } from './queue.js';
 
 export interface BotOptions {
@@ -58,6 +58,10 @@ export function createBot(options: BotOptions): Bot {
       throw err;
     })),
     engines: policyEngines(options.policy, options.api7Token),
+    configEnv: false,
+    // Only the operator's webhooks: a repository config cannot send results anywhere.
+    notifyTargets: (repository) =>
+      (ruleFor(options.policy, repository)?.notify ?? []).map((url) => ({ url })),
     log,
     configPath: options.configPath ?? DEFAULT_CONFIG_PATH,
     heartbeatMs: options.heartbeatMs ?? 60_000,

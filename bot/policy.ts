@@ -23,6 +23,8 @@ export interface RepositoryPolicy {
   gatewayGroups: string[] | '*';
   services: string[] | '*';
   gatewayOrigins: string[] | '*';
+  /** Incoming-webhook URLs results of this repository's promotions are announced to. */
+  notify?: string[];
 }
 
 export type Policy = Record<string, RepositoryPolicy>;
@@ -33,6 +35,13 @@ const list = (v: unknown, where: string): string[] | '*' => {
   if (v === '*') return '*';
   if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
   throw new PolicyError(`API7_CONTROL_PLANES: ${where} must be "*" or a list of strings`);
+};
+
+const urls = (v: unknown, where: string): string[] => {
+  if (v === undefined) return [];
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string' && URL.canParse(x) && /^https?:/.test(x)))
+    return v as string[];
+  throw new PolicyError(`API7_CONTROL_PLANES: ${where} must be a list of http(s) URLs`);
 };
 
 /** Reads the policy from JSON text, or from the file that the variable names. */
@@ -59,6 +68,7 @@ export function loadPolicy(raw: string | undefined): Policy {
       gatewayGroups: list(value.gatewayGroups ?? '*', `"${key}".gatewayGroups`),
       services: list(value.services ?? '*', `"${key}".services`),
       gatewayOrigins: list(value.gatewayOrigins ?? [], `"${key}".gatewayOrigins`),
+      notify: urls(value.notify, `"${key}".notify`),
     };
   }
   return policy;

@@ -4,6 +4,7 @@
  * shared between events (state lives on GitHub, so restarts and replicas agree).
  */
 import type { Config, Engine } from '../engine/index.js';
+import type { NotifyTarget } from '../github/notify.js';
 import type { PullRequest } from './pull-request.js';
 
 export interface ChatopsLog {
@@ -43,6 +44,16 @@ export interface ChatopsSettings {
   /** Approval lifetime when the environment sets no `approvalHours`. */
   approvalTtlMs: number;
   verifyTimeoutMs?: number;
+  /**
+   * Variables for `${VAR}` in the repository config, or false: the App interpolates nothing (it
+   * holds secrets a config must not pull into a comment); workflow mode uses the step's own.
+   */
+  configEnv: Record<string, string | undefined> | false;
+  /**
+   * Where results are announced: the App only to the operator policy's webhooks for the
+   * repository, workflow mode to the config's `notify`.
+   */
+  notifyTargets(repository: string, config: Config): NotifyTarget[];
   /** Whether to keep a Check Run per request (needs `checks: write`). */
   checkRuns: boolean;
   now: () => number;

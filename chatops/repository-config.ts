@@ -1,7 +1,7 @@
 /**
  * The repository config as chat-ops reads it: from the default branch only, so a pull request
- * cannot change who may deploy, and with no `${VAR}` interpolation (the bot holds secrets that a
- * config must not be able to pull into a comment).
+ * cannot change who may deploy. The App interpolates no `${VAR}` (it holds secrets that a config
+ * must not be able to pull into a comment); workflow mode uses the step's environment.
  */
 import { ConfigError, parseConfig, type Config } from '../engine/index.js';
 import type { CommandContext } from './context.js';
@@ -16,7 +16,7 @@ export async function loadRepositoryConfig(ctx: CommandContext): Promise<Config>
       'config',
     );
   try {
-    return parseConfig(text, path, { env: false });
+    return parseConfig(text, path, { env: ctx.settings.configEnv });
   } catch (err) {
     if (err instanceof ConfigError)
       throw new Refusal(

@@ -5,7 +5,8 @@
  * itself `running` before the first write to API7, and re-plans with the approved versions as
  * the expectation, so what runs is what was approved.
  */
-import { resultMarkdown, type Engine, type SyncResult } from '../engine/index.js';
+import { resultMarkdown, type Config, type Engine, type SyncResult } from '../engine/index.js';
+import { notify } from '../github/notify.js';
 import { startSession, type DeploymentRequest, type PromotionSession } from '../github/session.js';
 import { requestCheckRun } from './check-runs.js';
 import type { CommandContext } from './context.js';
@@ -67,13 +68,43 @@ export async function runRequest(ctx: CommandContext, request: number): Promise<
   await ctx.pr.react(request, outcome.ok ? 'rocket' : 'confused');
   if (outcome.result) await check?.complete(outcome.result);
   else await check?.end('cancelled', outcome.body);
+  if (outcome.result && outcome.config)
+    await announce(ctx, outcome.config, outcome.result, session.deploymentId);
+}
+
+/** Tells the door's notification webhooks; never changes the outcome (failures are logged). */
+async function announce(
+  ctx: CommandContext,
+  config: Config,
+  result: SyncResult,
+  deploymentId: number | undefined,
+): Promise<void> {
+  const targets = ctx.settings.notifyTargets(ctx.pr.repository, config);
+  if (!targets.length) return;
+  const prUrl = ctx.commentUrl.replace(/#.*$/, '');
+  await notify(targets, result, {
+    logger: ctx.settings.log,
+    links: {
+      ...(prUrl ? { pullRequest: prUrl } : {}),
+      ...(ctx.commentUrl ? { run: ctx.commentUrl } : {}),
+      ...(deploymentId !== undefined && prUrl
+        ? {
+            deployment: prUrl.replace(
+              /\/pull\/\d+$/,
+              `/deployments/${encodeURIComponent(result.to.environment)}`,
+            ),
+          }
+        : {}),
+    },
+  });
 }
 
 interface Outcome {
   ok: boolean;
   body: string;
-  /** The engine's result, when the run got that far. */
+  /** The engine's result, when the run got that far, and the config it ran with. */
   result?: SyncResult;
+  config?: Config;
 }
 
 /** The run itself; undefined when the request turned out not to be due. */
@@ -106,17 +137,19 @@ async function underLock(
     services: state.services,
   });
   try {
-    return state.kind === 'rollback'
-      ? await rollback(ctx, state, engine, session, check)
-      : await sync(
-          ctx,
-          state,
-          engine,
-          session,
-          check,
-          view.latestCommentId,
-          config.environments[state.environment]?.gatewayUrl,
-        );
+    const outcome =
+      state.kind === 'rollback'
+        ? await rollback(ctx, state, engine, session, check)
+        : await sync(
+            ctx,
+            state,
+            engine,
+            session,
+            check,
+            view.latestCommentId,
+            config.environments[state.environment]?.gatewayUrl,
+          );
+    return outcome && { ...outcome, config };
   } finally {
     await engine.close();
   }

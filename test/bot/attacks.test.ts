@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { origin } from '../../bot/policy.js';
 import { lockRequestId } from '../../chatops/lock-holder.js';
 import type { Sandbox } from '../../sandbox/server.js';
 import { botConfig, commentPayload, harness, type Harness } from '../helpers/bot.js';
@@ -349,5 +350,45 @@ describe('the Check Run', () => {
     expect(h.github.checkRuns[0]!.run).toMatchObject({ status: 'completed', conclusion: 'neutral' });
     await h.say('alice', '/sync production "no such service"');
     expect(h.github.checkRuns[1]!.run).toMatchObject({ status: 'completed', conclusion: 'neutral' });
+  });
+});
+
+describe('notifications from the App', () => {
+  it('go only to the operator policy’s webhooks, never to one the repository config names', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const received: { name: string; body: string }[] = [];
+    const receiver = (name: string) =>
+      http.createServer((req, res) => {
+        let body = '';
+        req.on('data', (d) => (body += d));
+        req.on('end', () => {
+          received.push({ name, body });
+          res.end('ok');
+        });
+      });
+    const operator = receiver('operator');
+    const repository = receiver('repository');
+    for (const s of [operator, repository]) {
+      await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+      cleanups.push(() => new Promise<void>((r) => s.close(() => r())));
+    }
+    const url = (s: http.Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}/hook`;
+    const config = `notify: [{url: "${url(repository)}"}]\n${botConfig(sb)}`;
+    const h = start({
+      configText: config,
+      policy: {
+        'acme/shop': {
+          controlPlane: origin(sb.controlPlane),
+          gatewayGroups: '*',
+          services: '*',
+          gatewayOrigins: '*',
+          notify: [url(operator)],
+        },
+      },
+    });
+    await h.say('alice', '/sync production');
+    expect(received.map((r) => r.name)).toEqual(['operator']);
+    expect(JSON.parse(received[0]!.body).text).toMatch(/production/);
+    for (const body of h.comments()) expect(body).not.toContain('/hook');
   });
 });
