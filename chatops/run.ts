@@ -11,7 +11,9 @@ import { startSession, type DeploymentRequest, type PromotionSession } from '../
 import { requestCheckRun } from './check-runs.js';
 import type { CommandContext } from './context.js';
 import type { CheckRun } from '../github/check-run.js';
+import { peopleFor } from './guards.js';
 import { lockRequestId } from './lock-holder.js';
+import { Refusal } from './refusal.js';
 import { moveRequest, readPullRequest, StaleRequest } from './requests.js';
 import { loadRepositoryConfig } from './repository-config.js';
 import { summaryLine } from './render.js';
@@ -130,8 +132,9 @@ async function underLock(
     return undefined;
   }
   // The config and the operator policy are read again now: what was allowed at request time
-  // may not be any more.
+  // may not be any more (a deployer removed, write access revoked, a fork setting changed).
   const config = await loadRepositoryConfig(ctx);
+  await stillAllowed(ctx, state, config, facts.fork);
   const engine = ctx.settings.engines.open(ctx.pr.repository, config, {
     environments: state.kind === 'rollback' ? [state.environment] : [state.environment, state.from],
     services: state.services,
@@ -254,6 +257,28 @@ function deploymentPayload(ctx: CommandContext, state: RequestState, planned: Sy
     },
     ...(planned ? { plan: summaryLine(planned) } : {}),
   };
+}
+
+/** The requester's right to ask, checked again under the lock with today's config. */
+async function stillAllowed(
+  ctx: CommandContext,
+  state: RequestState,
+  config: Config,
+  fork: boolean,
+): Promise<void> {
+  const env = config.environments[state.environment];
+  if (!env) throw new Refusal(`\`${state.environment}\` is no longer in the config`, 'unknown-environment');
+  if (!(await ctx.pr.canWrite(state.requester)))
+    throw new Refusal(`@${state.requester} no longer has write permission`);
+  const people = peopleFor(env, state.kind === 'rollback' ? 'rollbackers' : 'deployers');
+  if (people.length && !(await ctx.pr.isAny(state.requester, people)))
+    throw new Refusal(
+      `@${state.requester} is no longer among the ${state.kind === 'rollback' ? 'rollbackers' : 'deployers'} of \`${state.environment}\``,
+    );
+  if (fork && !env.protection?.allowForks)
+    throw new Refusal(
+      `this pull request comes from a fork; \`${state.environment}\` does not accept it (protection.allowForks)`,
+    );
 }
 
 /** Approvals are bound to a head and to source versions: when either moves, they lapse. */

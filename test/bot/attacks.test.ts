@@ -392,3 +392,19 @@ describe('notifications from the App', () => {
     for (const body of h.comments()) expect(body).not.toContain('/hook');
   });
 });
+
+describe('rights are checked again when the run starts', () => {
+  it('a requester removed from the deployers after asking does not get the run', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start({ configText: botConfig(sb, 1) });
+    const request = await h.say('carol', '/sync production');
+    h.github.files.set(
+      'main:.github/api7-sync.yml',
+      botConfig(sb, 1).replace('deployers: [alice, bob, carol,', 'deployers: [alice, bob,'),
+    );
+    await h.say('bob', '/approve');
+    expect(statusOf(h, request)).toMatch(/\*\*failed\*\*[\s\S]*@carol is no longer among the deployers/);
+    expect(await writes(sb)).toEqual([]);
+    expect(h.github.refs.size).toBe(0);
+  });
+});
