@@ -62,12 +62,11 @@ function label(index: number): string {
 /** Removes the URL, its path and its host from a text, in case a library quoted any of them. */
 export function scrub(text: string, url: string): string {
   const pieces = [url, url.replace(/\/+$/, '')];
-  try {
+  // Not a URL at all: the whole string is all there is to remove.
+  if (URL.canParse(url)) {
     const parsed = new URL(url);
     if (parsed.pathname.length > 1) pieces.push(parsed.pathname + parsed.search, parsed.pathname);
     pieces.push(parsed.host, parsed.hostname);
-  } catch {
-    // Not a URL at all: the whole string is all there is to remove.
   }
   let out = text;
   for (const piece of pieces.filter((p) => p.length > 0).sort((a, b) => b.length - a.length))
@@ -79,12 +78,8 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** Why a URL will not be used, or undefined when it will. Never quotes the URL. */
 function refuseUrl(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return 'its url is not a URL; write https://… (for example "${SLACK_WEBHOOK_URL}")';
-  }
+  if (!URL.canParse(url)) return 'its url is not a URL; write https://… (for example "${SLACK_WEBHOOK_URL}")';
+  const parsed = new URL(url);
   if (parsed.protocol === 'https:') return undefined;
   // The URL is a credential: plain HTTP would send it in the clear, except to this machine.
   if (parsed.protocol === 'http:' && LOOPBACK.has(parsed.hostname)) return undefined;
