@@ -101,8 +101,13 @@ function verify(s: ServiceResult): string {
 }
 
 function heading(kind: string, result: SyncResult): string[] {
+  // A rollback stays in one environment (its result has the same source and target).
+  const where =
+    result.from.environment === result.to.environment
+      ? `rollback in ${inert(result.to.environment)}`
+      : `${inert(result.from.environment)} → ${inert(result.to.environment)}`;
   return [
-    `### ${kind}: ${inert(result.from.environment)} → ${inert(result.to.environment)}`,
+    `### ${kind}: ${where}`,
     '',
     `Gateway groups: ${inert(result.from.gatewayGroup ?? '?')} → ${inert(result.to.gatewayGroup ?? '?')}`,
     '',

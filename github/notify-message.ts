@@ -101,7 +101,12 @@ function link(url: string | undefined, label: string): string | undefined {
 
 /** The message for one promotion's result. */
 export function chatMessage(result: SyncResult, links: NotifyLinks = {}): ChatMessage {
-  const route = oneLine(`${result.from.environment} → ${result.to.environment}`);
+  // A rollback stays in one environment (its result has the same source and target).
+  const route = oneLine(
+    result.from.environment === result.to.environment
+      ? `rollback in ${result.to.environment}`
+      : `${result.from.environment} → ${result.to.environment}`,
+  );
   const headline = `api7-sync ${route}: ${outcome(result)}`;
   const blocks: Block[] = [{ type: 'header', text: plain(headline, HEADER_MAX) }];
   blocks.push({

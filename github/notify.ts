@@ -7,7 +7,8 @@
  * is retried once on 429 and 5xx, and its failures are logged. A webhook URL is a credential
  * (whoever has it can post to the channel): it is never logged, and error texts are scrubbed of it.
  */
-import { Agent, interceptors, request, type Dispatcher } from 'undici';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, request, type Dispatcher } from 'undici';
 import type { SyncResult } from '../engine/index.js';
 import { errorMessage, type Logger } from './log.js';
 import { chatMessage, type NotifyLinks } from './notify-message.js';
@@ -35,7 +36,7 @@ export interface NotifyOptions {
   links?: NotifyLinks;
   /** Defaults to `NOTIFY_TIMEOUT_MS`; tests pass less. */
   timeoutMs?: number;
-  /** The pause before the one retry, unless the receiver's Retry-After asks for longer (capped). */
+  /** The pause before the one retry when the receiver sends no Retry-After (all within `timeoutMs`). */
   retryDelayMs?: number;
 }
 
@@ -61,12 +62,11 @@ function label(index: number): string {
 /** Removes the URL, its path and its host from a text, in case a library quoted any of them. */
 export function scrub(text: string, url: string): string {
   const pieces = [url, url.replace(/\/+$/, '')];
-  try {
+  // Not a URL at all: the whole string is all there is to remove.
+  if (URL.canParse(url)) {
     const parsed = new URL(url);
     if (parsed.pathname.length > 1) pieces.push(parsed.pathname + parsed.search, parsed.pathname);
     pieces.push(parsed.host, parsed.hostname);
-  } catch {
-    // Not a URL at all: the whole string is all there is to remove.
   }
   let out = text;
   for (const piece of pieces.filter((p) => p.length > 0).sort((a, b) => b.length - a.length))
@@ -78,28 +78,35 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** Why a URL will not be used, or undefined when it will. Never quotes the URL. */
 function refuseUrl(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return 'its url is not a URL; write https://… (for example "${SLACK_WEBHOOK_URL}")';
-  }
+  if (!URL.canParse(url)) return 'its url is not a URL; write https://… (for example "${SLACK_WEBHOOK_URL}")';
+  const parsed = new URL(url);
   if (parsed.protocol === 'https:') return undefined;
   // The URL is a credential: plain HTTP would send it in the clear, except to this machine.
   if (parsed.protocol === 'http:' && LOOPBACK.has(parsed.hostname)) return undefined;
   return 'its url must start with https:// (plain http only to a loopback address)';
 }
 
-/** Status codes worth one more try: the receiver is overloaded or failing, not refusing us. */
-const RETRY_STATUS = [429, ...Array.from({ length: 100 }, (_, i) => 500 + i)];
+/** Worth one more try: the receiver is overloaded or failing, not refusing us. */
+function retryable(status: number): boolean {
+  return status === 429 || (status >= 500 && status <= 599);
+}
 
-async function post(
-  target: NotifyTarget,
-  body: string,
-  dispatcher: Dispatcher,
-  signal: AbortSignal,
-): Promise<number> {
-  const res = await request(target.url, {
+/** The pause before the retry: the receiver's Retry-After when it gives one, else ours. */
+function pauseFor(retryAfter: string | string[] | undefined, fallbackMs: number): number {
+  const value = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter;
+  if (!value) return fallbackMs;
+  const seconds = Number(value);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - Date.now();
+  return Number.isFinite(ms) && ms > 0 ? ms : fallbackMs;
+}
+
+interface Answer {
+  status: number;
+  retryAfter?: string | string[];
+}
+
+async function post(url: string, body: string, dispatcher: Dispatcher, signal: AbortSignal): Promise<Answer> {
+  const res = await request(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json; charset=utf-8' },
     body,
@@ -108,15 +115,42 @@ async function post(
   });
   // The answer's body means nothing to us, but it must be read for the connection to be reused.
   await res.body.dump();
-  return res.statusCode;
+  return { status: res.statusCode, retryAfter: res.headers['retry-after'] };
+}
+
+/**
+ * Posts, and posts once more after a 429 or 5xx, all within one deadline. Written here rather
+ * than with undici's retry interceptor: its backoff pause does not listen to the request's
+ * abort signal, so a Retry-After could hold the promotion past the deadline.
+ */
+async function postWithRetry(
+  url: string,
+  body: string,
+  dispatcher: Dispatcher,
+  signal: AbortSignal,
+  retryDelayMs: number,
+): Promise<{ status: number; retried: boolean; cutShort?: boolean }> {
+  const first = await post(url, body, dispatcher, signal);
+  if (!retryable(first.status)) return { status: first.status, retried: false };
+  try {
+    await sleep(pauseFor(first.retryAfter, retryDelayMs), undefined, { signal });
+  } catch {
+    // The deadline came during the pause: the answer we have is the one to report.
+    return { status: first.status, retried: false, cutShort: true };
+  }
+  return { status: (await post(url, body, dispatcher, signal)).status, retried: true };
 }
 
 function failureText(err: unknown, timeoutMs: number): string {
-  const e = err as { name?: string; code?: string; statusCode?: number };
+  const e = err as { name?: string };
   if (e.name === 'TimeoutError' || e.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
-  if (e.code === 'UND_ERR_REQ_RETRY' && typeof e.statusCode === 'number')
-    return `the webhook answered ${e.statusCode}, also when tried again`;
   return errorMessage(err);
+}
+
+function answerText(status: number, retried: boolean, cutShort: boolean, timeoutMs: number): string {
+  if (status >= 300 && status < 400) return `the webhook answered ${status} (redirects are not followed)`;
+  if (cutShort) return `the webhook answered ${status}, and no retry fitted in ${timeoutMs} ms`;
+  return `the webhook answered ${status}${retried ? ', also when tried again' : ''}`;
 }
 
 /**
@@ -128,55 +162,64 @@ export async function notify(
   result: SyncResult,
   options: NotifyOptions,
 ): Promise<NotifyOutcome[]> {
+  const all = targets ?? [];
+  try {
+    return await send(all, result, options);
+  } catch (err) {
+    // Nothing above should throw; if it does, it is still only a notification.
+    const message = all.reduce((text, t) => scrub(text, t.url), errorMessage(err));
+    options.logger.warn(`could not send the notifications: ${message}; the promotion is not affected`);
+    return all.map((_, index) => ({ index, status: 'failed', message }));
+  }
+}
+
+async function send(
+  targets: readonly NotifyTarget[],
+  result: SyncResult,
+  options: NotifyOptions,
+): Promise<NotifyOutcome[]> {
   const timeoutMs = options.timeoutMs ?? NOTIFY_TIMEOUT_MS;
-  const wanted = (targets ?? [])
-    .map((t, index) => ({ t, index }))
-    .filter(({ t }) => wantsNotification(t, result));
-  const skipped = (targets ?? [])
-    .map((_, index): NotifyOutcome => ({ index, status: 'skipped' }))
-    .filter((o) => !wanted.some((w) => w.index === o.index));
-  if (!wanted.length) return skipped;
+  const retryDelayMs = options.retryDelayMs ?? 250;
+  const outcomes: NotifyOutcome[] = targets.map((_, index) => ({ index, status: 'skipped' }));
+  const wanted = targets.map((t, index) => ({ t, index })).filter(({ t }) => wantsNotification(t, result));
+  if (!wanted.length) return outcomes;
 
   const body = JSON.stringify(chatMessage(result, options.links));
-  const retryDelayMs = options.retryDelayMs ?? 250;
-  // TLS verification stays on; redirects are not followed (a 3xx is a failure); one retry.
+  // TLS verification stays on; redirects are not followed (a 3xx is a failure).
   const agent = new Agent({ connect: { rejectUnauthorized: true, timeout: timeoutMs } });
-  const dispatcher = agent.compose(
-    interceptors.retry({
-      maxRetries: 1,
-      methods: ['POST'],
-      statusCodes: RETRY_STATUS,
-      errorCodes: [],
-      minTimeout: retryDelayMs,
-      maxTimeout: Math.max(retryDelayMs, Math.floor(timeoutMs / 2)),
-    }),
-  );
+  const fail = (index: number, message: string): NotifyOutcome => {
+    options.logger.warn(
+      `could not send the notification ${label(index)}: ${message}; the promotion is not affected`,
+    );
+    return { index, status: 'failed', message };
+  };
   try {
-    const sent = await Promise.all(
-      wanted.map(async ({ t, index }): Promise<NotifyOutcome> => {
+    await Promise.all(
+      wanted.map(async ({ t, index }) => {
         const refused = refuseUrl(t.url);
-        const fail = (message: string): NotifyOutcome => {
-          options.logger.warn(
-            `could not send the notification ${label(index)}: ${message}; the promotion is not affected`,
-          );
-          return { index, status: 'failed', message };
-        };
-        if (refused) return fail(refused);
+        if (refused) return (outcomes[index] = fail(index, refused));
         try {
-          const status = await post(t, body, dispatcher, AbortSignal.timeout(timeoutMs));
-          if (status >= 200 && status < 300) {
-            options.logger.info(`sent the notification ${label(index)}`);
-            return { index, status: 'sent' };
-          }
-          return fail(
-            `the webhook answered ${status}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`,
+          const answer = await postWithRetry(
+            t.url,
+            body,
+            agent,
+            AbortSignal.timeout(timeoutMs),
+            retryDelayMs,
           );
+          if (answer.status >= 200 && answer.status < 300) {
+            options.logger.info(`sent the notification ${label(index)}`);
+            return (outcomes[index] = { index, status: 'sent' });
+          }
+          return (outcomes[index] = fail(
+            index,
+            answerText(answer.status, answer.retried, Boolean(answer.cutShort), timeoutMs),
+          ));
         } catch (err) {
-          return fail(scrub(failureText(err, timeoutMs), t.url));
+          return (outcomes[index] = fail(index, scrub(failureText(err, timeoutMs), t.url)));
         }
       }),
     );
-    return [...sent, ...skipped].sort((a, b) => a.index - b.index);
+    return outcomes;
   } finally {
     // A receiver that never answered must not keep the process alive: drop its connection.
     await agent

@@ -189,7 +189,7 @@ describe('api7-sync rollback with notify in the config', () => {
     expect(JSON.parse(res.stdout)).toMatchObject({ services: [{ action: 'synced', version: '0.9.0' }] });
     expect(hook.received).toHaveLength(2);
     expect(hook.received[1]!.body.text).toBe(
-      'api7-sync production → production: ✅ synced: httpbin API (synced)',
+      'api7-sync rollback in production: ✅ synced: httpbin API (synced)',
     );
   });
 });

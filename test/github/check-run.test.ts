@@ -236,6 +236,20 @@ describe('the plan table', () => {
   });
 });
 
+describe('the result table of a rollback', () => {
+  it('names the one environment instead of a promotion from it to itself', async () => {
+    gh = await fakeGitHub();
+    const rollback = syncResult([{ action: 'synced', version: '0.9.0', previousVersion: '1.0.0' }], {
+      from: { environment: 'production', gatewayGroup: '生产网关组' },
+      to: { environment: 'production', gatewayGroup: '生产网关组' },
+    });
+    await new CheckRun(context(getOctokit('t', { baseUrl: gh.url }))).complete(rollback);
+    const summary: string = gh.checkRuns[0]!.run.output.summary;
+    expect(summary).toMatch(/^### Promotion: rollback in production$/m);
+    expect(summary).toContain('| httpbin API | ✅ synced | 1.0.0 → 0.9.0 |');
+  });
+});
+
 describe('a check run that GitHub will not take', () => {
   it('logs the failure, returns false, and is created by the next update instead', async () => {
     gh = await fakeGitHub();

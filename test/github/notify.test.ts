@@ -228,6 +228,26 @@ describe('a webhook that does not take the message', () => {
     expect(hook.received[1]!.body).toEqual(hook.received[0]!.body);
   });
 
+  it('asking to wait past the deadline (Retry-After) is given up at the deadline, not tried again', async () => {
+    const hook = await receiver([{ status: 429, retryAfter: '3600' }, 200]);
+    const { lines, opts } = options({ timeoutMs: 300 });
+    const outcomes = await notify([{ url: hook.url }], syncResult([{ action: 'synced' }]), opts);
+    expect(hook.received).toHaveLength(1);
+    expect(outcomes).toEqual([
+      { index: 0, status: 'failed', message: 'the webhook answered 429, and no retry fitted in 300 ms' },
+    ]);
+    expect(lines).toHaveLength(1);
+  });
+
+  it('asking to wait a moment (Retry-After: 0) is tried again and gets the message', async () => {
+    const hook = await receiver([{ status: 429, retryAfter: '0' }, 200]);
+    const { opts } = options();
+    expect(await notify([{ url: hook.url }], syncResult([{ action: 'synced' }]), opts)).toEqual([
+      { index: 0, status: 'sent' },
+    ]);
+    expect(hook.received).toHaveLength(2);
+  });
+
   it('that hangs is given up after the timeout, and the other webhooks still get theirs', async () => {
     const hanging = await receiver(['hang']);
     const fine = await receiver();

@@ -22,7 +22,8 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-export type Answer = number | 'hang';
+/** A status, a status with a Retry-After header, or no answer at all. */
+export type Answer = number | { status: number; retryAfter: string } | 'hang';
 
 export async function webhookReceiver(answers: Answer[] = [200]): Promise<WebhookReceiver> {
   const received: Received[] = [];
@@ -39,8 +40,12 @@ export async function webhookReceiver(answers: Answer[] = [200]): Promise<Webhoo
       server.emit('received');
       const answer = answers[Math.min(received.length - 1, answers.length - 1)]!;
       if (answer === 'hang') return; // keep the socket open and say nothing
-      res.writeHead(answer, { 'content-type': 'text/plain' });
-      res.end(answer < 300 ? 'ok' : 'no');
+      const status = typeof answer === 'number' ? answer : answer.status;
+      res.writeHead(status, {
+        'content-type': 'text/plain',
+        ...(typeof answer === 'object' ? { 'retry-after': answer.retryAfter } : {}),
+      });
+      res.end(status < 300 ? 'ok' : 'no');
     });
   });
   server.listen(0, '127.0.0.1');

@@ -101,7 +101,7 @@ describe('the config loader against hostile input', () => {
       [
         'an unknown key',
         VALID.replace('services:', 'servcies: {}\nservices:'),
-        /unknown key "servcies" in the top level; allowed: controlPlane, environments, services/,
+        /unknown key "servcies" in the top level; allowed: controlPlane, environments, notify, services/,
       ],
       ['a tab-indented block', 'controlPlane:\n\turl: x\n', /tab/i],
       [
