@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/server.js';
-import { botConfig, commentPayload, HEAD } from '../helpers/bot.js';
+import { botConfig, commentPayload, openPullRequest } from '../helpers/bot.js';
 import { deliverTo, startBotProcess, until, type BotProcess } from '../helpers/bot-process.js';
 import { fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
 import { gatedUpstream, sandbox, walkthroughSeed, writes } from '../helpers/sandbox.js';
@@ -30,12 +30,7 @@ async function setUp(configText: (s: Sandbox) => string): Promise<FakeGitHub> {
   gh.files.set('main:.github/api7-sync.yml', configText(sb));
   for (const login of ['alice', 'bob']) gh.permissions.set(login, 'write');
   gh.teams.set('acme/platform', ['bob']);
-  gh.pulls.set(7, {
-    number: 7,
-    head: { sha: HEAD, ref: 'feature', repo: { full_name: 'acme/shop', fork: false } },
-    base: { ref: 'main', repo: { full_name: 'acme/shop' } },
-    user: { login: 'carol' },
-  });
+  openPullRequest(gh, 'carol');
   return gh;
 }
 

@@ -3,12 +3,11 @@
  * server (GitHub Enterprise Server style, GHE_HOST), API7 by the sandbox.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import path from 'node:path';
-import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/server.js';
-import { botConfig, commentPayload, HEAD, PRIVATE_KEY, WEBHOOK_SECRET } from '../helpers/bot.js';
+import { botConfig, commentPayload, openPullRequest, PRIVATE_KEY } from '../helpers/bot.js';
+import { deliverTo, startBotProcess, until } from '../helpers/bot-process.js';
 import { fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
 import { api, PROD, sandbox, serviceIn, walkthroughSeed, writes } from '../helpers/sandbox.js';
 
@@ -28,83 +27,10 @@ afterEach(async () => {
   sb = gh = child = undefined;
 });
 
-async function startBot(s: Sandbox, g: FakeGitHub): Promise<{ url: string; output: () => string }> {
-  const policy = {
-    'acme/shop': {
-      controlPlane: s.controlPlane,
-      gatewayGroups: '*',
-      services: '*',
-      gatewayOrigins: [s.gateways[PROD]],
-    },
-  };
-  child = spawn(process.execPath, [BIN, 'bot'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      APP_ID: '1',
-      PRIVATE_KEY,
-      WEBHOOK_SECRET,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      GHE_HOST: new URL(g.url).host,
-      GHE_PROTOCOL: 'http',
-      LOG_LEVEL: 'warn',
-      API7_TOKEN: s.token,
-      API7_CONTROL_PLANES: JSON.stringify(policy),
-    },
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the bot did not start:\n${output}`)), 15_000);
-    const check = () => {
-      const m = /listening on (http:\/\/[^\s]+)\/api\/github\/webhooks/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    child!.stderr!.on('data', check);
-    child!.once('close', () => reject(new Error(`the bot exited:\n${output}`)));
-  });
-  return { url, output: () => output };
-}
-
-function deliver(url: string, payload: unknown, secret = WEBHOOK_SECRET) {
-  const body = JSON.stringify(payload);
-  return request(`${url}/api/github/webhooks`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-github-event': 'issue_comment',
-      'x-github-delivery': `d-${Math.random()}`,
-      'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
-    },
-    body,
-  });
-}
-
-async function until(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 function seedGitHub(g: FakeGitHub, s: Sandbox) {
   g.files.set('main:.github/api7-sync.yml', botConfig(s));
   g.permissions.set('alice', 'write');
-  g.pulls.set(7, {
-    number: 7,
-    head: { sha: HEAD, ref: 'feature', repo: { full_name: 'acme/shop', fork: false } },
-    base: { ref: 'main', repo: { full_name: 'acme/shop' } },
-    user: { login: 'alice' },
-  });
+  openPullRequest(g, 'alice');
 }
 
 describe('npx api7-sync bot', () => {
@@ -112,12 +38,18 @@ describe('npx api7-sync bot', () => {
     sb = await sandbox(walkthroughSeed());
     gh = await fakeGitHub();
     seedGitHub(gh, sb);
-    const bot = await startBot(sb, gh);
+    const bot = await startBotProcess(sb, gh);
+    child = bot.child;
 
     const forged = gh.addComment(7, 'alice', '/sync production');
-    const rejected = await deliver(bot.url, commentPayload(forged), 'not-the-secret');
-    await rejected.body.dump();
-    expect(rejected.statusCode).toBeGreaterThanOrEqual(400);
+    const rejected = await deliverTo(
+      bot.url,
+      'issue_comment',
+      commentPayload(forged),
+      undefined,
+      'not-the-secret',
+    );
+    expect(rejected).toBeGreaterThanOrEqual(400);
     await new Promise((r) => setTimeout(r, 300));
     // Only the start-up recovery talked to GitHub; nothing looked at the comment.
     expect(gh.requests.filter((r) => !/^\/(app|installation)\b|\/deployments/.test(r.path))).toEqual([]);
@@ -127,9 +59,7 @@ describe('npx api7-sync bot', () => {
     // Every control-plane request now takes 1.5 s: the sync behind the webhook takes many seconds.
     await api(sb, 'PUT', '/sandbox/faults', { latencyMs: 1500 }, null);
     const comment = gh.addComment(7, 'alice', '/sync production');
-    const answer = await deliver(bot.url, commentPayload(comment));
-    await answer.body.dump();
-    expect(answer.statusCode).toBe(200);
+    expect(await deliverTo(bot.url, 'issue_comment', commentPayload(comment))).toBe(200);
     // Acknowledged before the job got anywhere: nothing published, no status comment yet.
     expect(await writes(sb)).toEqual([]);
     expect(gh.comments.filter((c) => c.user.login === 'api7-sync[bot]')).toEqual([]);

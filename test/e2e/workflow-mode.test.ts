@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/server.js';
 import { API7_TOKEN, GITHUB_TOKEN, runActionStep, type StepRun } from '../helpers/action.js';
-import { botConfig, commentPayload, HEAD, pushPayload } from '../helpers/bot.js';
+import { botConfig, commentPayload, HEAD, openPullRequest, pushPayload } from '../helpers/bot.js';
 import { fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
 import { PROD, sandbox, serviceIn, walkthroughSeed, writes } from '../helpers/sandbox.js';
 
@@ -31,12 +31,7 @@ async function setUp(approvals: number): Promise<FakeGitHub> {
   for (const login of ['alice', 'bob', 'carol', 'dave', 'erin']) gh.permissions.set(login, 'write');
   gh.teams.set('acme/platform', ['bob']);
   gh.teams.set('acme/sre', ['erin']);
-  gh.pulls.set(7, {
-    number: 7,
-    head: { sha: HEAD, ref: 'feature', repo: { full_name: 'acme/shop', fork: false } },
-    base: { ref: 'main', repo: { full_name: 'acme/shop' } },
-    user: { login: 'alice' },
-  });
+  openPullRequest(gh, 'alice');
   return gh;
 }
 

@@ -160,11 +160,16 @@ function seedRepository(github: GitHubModel, sb: Sandbox, configText: string | u
     github.permissions.set(login, p);
   github.teams.set('acme/platform', ['bob']);
   github.teams.set('acme/sre', ['erin']);
+  openPullRequest(github);
+}
+
+/** Pull request #7 of acme/shop, from a branch of the same repository, at HEAD. */
+export function openPullRequest(github: GitHubModel, author = 'alice'): void {
   github.pulls.set(7, {
     number: 7,
     head: { sha: HEAD, ref: 'feature', repo: { full_name: 'acme/shop', fork: false } },
     base: { ref: 'main', repo: { full_name: 'acme/shop' } },
-    user: { login: 'alice' },
+    user: { login: author },
   });
 }
 
