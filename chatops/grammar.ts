@@ -9,11 +9,15 @@ import { inert } from './inert.js';
 export type Command =
   | {
       kind: 'sync';
+      /** The first target; `targets` holds all of them, in the order given. */
       environment: string;
+      targets: string[];
       services: string[];
       version?: string;
       from?: string;
       dryRun: boolean;
+      /** Why a promotion window is overridden (deployers only, recorded with the run). */
+      breakGlass?: string;
     }
   | { kind: 'approve'; request?: string }
   | { kind: 'deny'; request?: string }
@@ -26,7 +30,7 @@ export type Command =
 export type Parsed = { ok: true; command: Command } | { ok: false; error: string } | null;
 
 export const USAGE = [
-  '`/sync <environment> [service ...] [--version V] [--from ENV] [--dry-run]`: promote the running version into an environment',
+  '`/sync <environment>[,<environment>...] [service ...] [--version V] [--from ENV] [--dry-run] [--break-glass REASON]`: promote the running version into one environment, or several in order',
   '`/approve [request]`, `/deny [request]`: decide on a pending sync (the latest one by default)',
   '`/rollback <environment> <service> [--to-version V]`: go back to the version that ran before',
   '`/lock <environment> [reason]`, `/unlock <environment>`: hold or release an environment',
@@ -80,10 +84,16 @@ export function parseCommand(body: string): Parsed {
       let from: string | undefined;
       let dryRun = false;
       let environment: string | undefined;
+      let breakGlass: string | undefined;
       for (let i = 0; i < args.length; i++) {
         const a = args[i]!;
         if (a === '--dry-run') dryRun = true;
-        else if (a === '--version' || a === '--from') {
+        else if (a === '--break-glass') {
+          const reason = args[++i]?.trim();
+          if (!reason || reason.startsWith('--'))
+            return fail('--break-glass needs a reason: --break-glass "hotfix for INC-123"');
+          breakGlass = reason.slice(0, 200);
+        } else if (a === '--version' || a === '--from') {
           const value = args[++i];
           if (value === undefined || value.startsWith('--')) return fail(`${a} needs a value`);
           if (a === '--from' ? !isEnvironmentName(value) : !VERSION.test(value))
@@ -95,9 +105,24 @@ export function parseCommand(body: string): Parsed {
         else services.push(a);
       }
       if (!environment) return fail('say which environment: /sync production');
-      if (!isEnvironmentName(environment)) return fail(`${inert(environment)} is not an environment name`);
+      const targets = environment.split(',');
+      for (const t of targets)
+        if (!isEnvironmentName(t)) return fail(`${inert(t)} is not an environment name`);
+      if (new Set(targets).size !== targets.length) return fail('an environment is named twice');
       for (const s of services) if (!NAME.test(s)) return fail(`${inert(s)} is not a service name`);
-      return { ok: true, command: { kind: 'sync', environment, services, version, from, dryRun } };
+      return {
+        ok: true,
+        command: {
+          kind: 'sync',
+          environment: targets[0]!,
+          targets,
+          services,
+          version,
+          from,
+          dryRun,
+          ...(breakGlass ? { breakGlass } : {}),
+        },
+      };
     }
     case 'approve':
     case 'deny': {

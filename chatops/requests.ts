@@ -4,6 +4,7 @@
  * in the oldest such comment for its request ID: a pasted or echoed copy counts for nothing.
  */
 import type { CommandContext } from './context.js';
+import { inert } from './inert.js';
 import type { IssueComment } from './pull-request.js';
 import {
   canMove,
@@ -66,7 +67,10 @@ export function statusBody(ctx: CommandContext, state: RequestState, body: strin
       : `\`/sync ${state.environment}\` from \`${state.from}\``;
   const approve = state.status === 'pending' ? ` · reply \`/approve ${state.request}\`` : '';
   const title = `**api7-sync** · request ${state.request} by @${state.requester} · **${state.status}** · ${what}${approve}`;
-  return `${title}\n\n${body}\n${encodeState(stateKey(ctx.settings.stateSecret), state)}`;
+  const glass = state.breakGlass
+    ? `\n\n🔨 **Break glass** (promotion window overridden): ${inert(state.breakGlass)}`
+    : '';
+  return `${title}\n\n${body}${glass}\n${encodeState(stateKey(ctx.settings.stateSecret), state)}`;
 }
 
 export class StaleRequest extends Error {}

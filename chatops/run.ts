@@ -254,6 +254,7 @@ function deploymentPayload(ctx: CommandContext, state: RequestState, planned: Sy
       kind: state.kind,
       environment: state.environment,
       services: state.services,
+      ...(state.breakGlass ? { breakGlass: { reason: state.breakGlass, by: state.requester } } : {}),
     },
     ...(planned ? { plan: summaryLine(planned) } : {}),
   };

@@ -43,6 +43,8 @@ export interface RequestState {
   settledAfter?: number;
   createdAt: string;
   status: RequestStatus;
+  /** Why a promotion window was overridden, when it was. */
+  breakGlass?: string;
   /** The request's Check Run on the head SHA, when the door keeps one. */
   checkRun?: number;
 }

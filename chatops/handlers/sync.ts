@@ -4,6 +4,7 @@ import type { CommandContext } from '../context.js';
 import type { Command } from '../grammar.js';
 import { openCheckRun } from '../check-runs.js';
 import { authorise } from '../guards.js';
+import { Refusal } from '../refusal.js';
 import { postStatus, readPullRequest } from '../requests.js';
 import { runRequest } from '../run.js';
 import type { RequestState } from '../state.js';
@@ -14,6 +15,11 @@ export async function syncCommand(ctx: CommandContext, command: Sync): Promise<v
   // A redelivery (or a second replica) of a request already taken: only resume a run that is due.
   const existing = (await readPullRequest(ctx)).requests.get(ctx.commandId);
   if (existing) return runRequest(ctx, ctx.commandId);
+  if (command.targets.length > 1)
+    throw new Refusal(
+      `from a pull request, promote one environment per request: \`/sync ${command.targets[0]}\`, then the next (the CLI and the Action take several)`,
+      'usage',
+    );
   const { config, env, source, facts } = await authorise(ctx, {
     environment: command.environment,
     role: 'deployers',
@@ -46,6 +52,7 @@ export async function syncCommand(ctx: CommandContext, command: Sync): Promise<v
       from,
       services: plan.entries.map((e) => e.name),
       ...(command.version ? { version: command.version } : {}),
+      ...(command.breakGlass ? { breakGlass: command.breakGlass } : {}),
       requester: ctx.commenter,
       headSha: facts.headSha,
       sourceVersions: Object.fromEntries(

@@ -9,6 +9,7 @@ describe('the command grammar', () => {
       command: {
         kind: 'sync',
         environment: 'production',
+        targets: ['production'],
         services: ['httpbin API', 'orders'],
         version: '1.0.0',
         from: undefined,
@@ -18,6 +19,14 @@ describe('the command grammar', () => {
     expect(parseCommand('/SYNC production --from uat')).toMatchObject({
       ok: true,
       command: { kind: 'sync', from: 'uat', services: [] },
+    });
+    expect(parseCommand('/sync eu,us,ap --break-glass "INC-42 hotfix"')).toMatchObject({
+      ok: true,
+      command: { kind: 'sync', environment: 'eu', targets: ['eu', 'us', 'ap'], breakGlass: 'INC-42 hotfix' },
+    });
+    expect(parseCommand('/rollback production "httpbin API" --to-version 0.9.0')).toEqual({
+      ok: true,
+      command: { kind: 'rollback', environment: 'production', service: 'httpbin API', toVersion: '0.9.0' },
     });
     expect(parseCommand('/approve #12')).toEqual({ ok: true, command: { kind: 'approve', request: '12' } });
     expect(parseCommand('/Deny')).toEqual({ ok: true, command: { kind: 'deny', request: undefined } });
@@ -35,6 +44,19 @@ describe('the command grammar', () => {
     });
     expect(parseCommand('/status')).toEqual({ ok: true, command: { kind: 'status' } });
     expect(parseCommand('/help')).toEqual({ ok: true, command: { kind: 'help' } });
+  });
+
+  it('refuses lists and options that cannot be right', () => {
+    expect(parseCommand('/sync eu,eu')).toEqual({ ok: false, error: 'an environment is named twice' });
+    expect(parseCommand('/sync eu,..')).toEqual({ ok: false, error: '`..` is not an environment name' });
+    expect(parseCommand('/sync production --break-glass')).toMatchObject({
+      ok: false,
+      error: /needs a reason/,
+    });
+    expect(parseCommand('/rollback production x --to-version')).toMatchObject({
+      ok: false,
+      error: /needs a version/,
+    });
   });
 
   it('ignores what is not a command for us', () => {
