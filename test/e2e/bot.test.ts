@@ -50,6 +50,7 @@ async function startBot(s: Sandbox, g: FakeGitHub): Promise<{ url: string; outpu
       LOG_LEVEL: 'warn',
       API7_TOKEN: s.token,
       API7_CONTROL_PLANES: JSON.stringify(policy),
+      API7_SYNC_STATE_SECRET: 'e2e-state-secret-0123456789abcdef',
     },
   });
   let output = '';
