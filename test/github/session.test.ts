@@ -125,6 +125,37 @@ describe('a promotion session', () => {
     expect(gh.refs.size).toBe(0);
   });
 
+  it('keeps a renewal whose answer was lost: the head is still its own claim', async () => {
+    gh = await fakeGitHub();
+    const { lines, log } = recorder();
+    const octokit = getOctokit('ghs_session-token', { baseUrl: gh.url });
+    let lost = false;
+    // The first renewal reaches GitHub, but its answer never comes back.
+    const github = {
+      async request(route: string, params?: Record<string, unknown>) {
+        const answer = await octokit.request(route, params);
+        if (route.startsWith('PATCH') && !lost) {
+          lost = true;
+          throw new Error('socket hang up');
+        }
+        return answer;
+      },
+    };
+    const session = await started(options(gh, { github, heartbeatMs: 20, log }));
+    await until(() => renewals(gh!) >= 3, 'renewals after the lost answer');
+    expect(lines.filter((l) => l.level === 'warn').map((l) => l.m)).toEqual([
+      expect.stringMatching(/^renewing the lock on "production" failed; .*: socket hang up$/),
+    ]);
+    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+    expect(gh.refs.get(REF)).toBe(session.lockSha);
+    expect(await session.end({ state: 'success', description: 'ok' })).toEqual({
+      lockReleased: true,
+      deploymentClosed: true,
+      problems: [],
+    });
+    expect(gh.refs.size).toBe(0);
+  });
+
   it('says so when the lock was taken over, and leaves it to its new holder', async () => {
     gh = await fakeGitHub();
     const { lines, log } = recorder();
