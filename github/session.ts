@@ -292,9 +292,14 @@ class Session implements PromotionSession {
   /** The next beat comes a heartbeat after the previous one finished, so beats never overlap. */
   private schedule(): void {
     this.timer = setTimeout(() => {
-      void this.serially(() => this.beat()).finally(() => {
-        if (!this.ending) this.schedule();
-      });
+      void this.serially(() => this.beat())
+        // beat() handles its own failures; anything else is a bug worth seeing, not a crash.
+        .catch((err: unknown) =>
+          this.log.error(`the heartbeat of "${this.environment}" failed: ${messageOf(err)}`),
+        )
+        .finally(() => {
+          if (!this.ending) this.schedule();
+        });
     }, this.options.heartbeatMs);
     // A session must not keep a process alive on its own: the promotion's own work does that.
     this.timer.unref();
