@@ -24,7 +24,7 @@ export class BotConfigError extends SyncError {
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** DESIGN.md §7: a heartbeat below a second would hammer GitHub for no gain. */
+/** A bot heartbeat below a second would hammer GitHub for no gain. */
 export const MIN_BOT_HEARTBEAT_MS = 1_000;
 
 /** The bot's validated settings; `createBot` takes the engine-facing ones by these names. */

@@ -1,5 +1,5 @@
 /**
- * One promotion session (DESIGN.md §8): the only code that holds an environment lock. It claims
+ * One promotion session: the only code that holds an environment lock. It claims
  * the lock (or waits for it), renews it every heartbeat from its latest commit, records the GitHub
  * Deployment with heartbeat statuses, and at the end records the outcome and releases the lock.
  * The Action, the CLI and the bot all promote through it, so all of them renew and release alike.
