@@ -45,7 +45,7 @@ export function readBoundedBody(
     };
     req.on('data', onData);
     req.once('end', () => settle(Buffer.concat(chunks, size)));
-    req.once('error', () => {
+    req.on('error', () => {
       // The sender went away mid-body: nothing to verify, nothing to run.
       if (!res.headersSent) refuse(req, res, 400, 'the body broke off before its end');
       settle(undefined);
@@ -53,9 +53,25 @@ export function readBoundedBody(
   });
 }
 
+/**
+ * After this many more bytes, a sender that ignores the refusal is cut off. Room for what socket
+ * buffers hold in flight when the answer leaves (several MB on a fast link): cutting that off
+ * resets the connection, and the sender may never read the 413.
+ */
+const LINGER_BYTES = 16 * 1024 * 1024;
+
 function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: number, error: string): void {
-  // Stop reading: whatever else arrives is dropped with the connection, never buffered.
-  req.pause();
-  res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
-  res.end(JSON.stringify({ error }), () => req.socket.destroy());
+  // From here on, whatever arrives is counted and dropped, never kept. A sender that ignores the
+  // answer is cut off after LINGER_BYTES; an idle one by the server's keep-alive timeout.
+  let dropped = 0;
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > LINGER_BYTES) req.socket.destroy();
+  });
+  // A sender cut off or hanging up mid-body is the expected end of a refused upload, not a fault.
+  req.on('error', () => undefined);
+  res.writeHead(status, { 'content-type': 'application/json' });
+  // Half-close after the answer (the sender sees the end) rather than close outright: closing with
+  // unread bytes resets the connection, and a reset can destroy the answer before it is read.
+  res.end(JSON.stringify({ error }), () => req.socket.end());
 }

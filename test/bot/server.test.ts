@@ -104,11 +104,13 @@ describe('the bot server', () => {
     const { port } = await start();
     const cap = 4 * MAX_WEBHOOK_BYTES;
     const exchange = await stream(port, headers('Transfer-Encoding: chunked\r\n'), true, cap);
-    expect(exchange.answer).toMatch(/^HTTP\/1\.1 413 /);
+    const seen = `sent ${exchange.sent} bytes, closed by the server: ${exchange.closedByServer}`;
+    expect(exchange.answer, seen).toMatch(/^HTTP\/1\.1 413 /);
     expect(exchange.answer).toMatch(/the body passed 26214400 bytes/);
-    // The server stopped reading soon after the limit: far from the 100 MB offered.
-    expect(exchange.closedByServer).toBe(true);
-    expect(exchange.sent).toBeLessThan(MAX_WEBHOOK_BYTES + 16 * 1024 * 1024);
+    // The server closed the connection soon after the limit (what socket buffers held in flight
+    // is dropped, not kept): far from the 100 MB offered.
+    expect(exchange.closedByServer, seen).toBe(true);
+    expect(exchange.sent, seen).toBeLessThan(MAX_WEBHOOK_BYTES + 32 * 1024 * 1024);
     // Nothing of the webhook went further: no signature check answered, no GitHub call made.
     expect(gh!.requests.filter((r) => !/^\/(app|installation)\b|\/deployments/.test(r.path))).toEqual([]);
   });
