@@ -4,7 +4,7 @@
  */
 import * as core from '@actions/core';
 import * as github from '@actions/github';
-import { endAbandonedSession } from '../github/session.js';
+import { endAbandonedSession } from '../github/abandoned-session.js';
 import { STATE } from './io.js';
 
 export async function post(): Promise<void> {

@@ -1,82 +1,90 @@
 /**
- * `api7-sync bot`: the Probot app behind an HTTP server on Probot's default webhook path
- * (`/api/github/webhooks`), with Probot's standard environment (APP_ID, PRIVATE_KEY or
- * PRIVATE_KEY_PATH, WEBHOOK_SECRET, PORT, HOST, GHE_HOST/GHE_PROTOCOL) plus API7_TOKEN and
- * API7_CONTROL_PLANES. Start-up work runs after the server listens; its failures are logged.
+ * `api7-sync bot`: the Probot app behind an HTTP server, on Probot's default webhook path
+ * (`/api/github/webhooks`), with `GET /healthz`. Settings come validated from settings.ts. Bodies
+ * over 25 MB are refused before they are buffered or verified (body-limit.ts). Start-up work runs
+ * after the server listens; its failures are logged.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createNodeMiddleware, createProbot, ProbotOctokit } from 'probot';
 import type { GitHubRequest } from '../github/api.js';
 import { createBot } from './app.js';
-import { loadPolicy } from './policy.js';
+import { MAX_WEBHOOK_BYTES, readBoundedBody } from './body-limit.js';
+import type { BotSettings } from './settings.js';
 
-export class BotConfigError extends Error {}
+export { BotConfigError, readBotSettings, type BotSettings } from './settings.js';
+
+const WEBHOOK_PATH = '/api/github/webhooks';
 
 export interface RunningBot {
   url: string;
   close(): Promise<void>;
 }
 
-export async function startBot(env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<RunningBot> {
-  const api7Token = env.API7_TOKEN;
-  if (!api7Token) throw new BotConfigError("API7_TOKEN is not set: the bot needs the operator's API7 token");
-  const secret = env.WEBHOOK_SECRET;
-  if (!secret && env.NODE_ENV !== 'development')
-    throw new BotConfigError(
-      'WEBHOOK_SECRET is not set: webhook signatures must be verified (NODE_ENV=development skips this check)',
-    );
-  if (!env.APP_ID)
-    throw new BotConfigError(
-      'APP_ID is not set: register the GitHub App (app.yml) and set APP_ID and PRIVATE_KEY',
-    );
-  let policy;
-  try {
-    policy = loadPolicy(env.API7_CONTROL_PLANES);
-  } catch (err) {
-    throw new BotConfigError((err as Error).message);
-  }
-  // GitHub asks integrations to pace their writes (Octokit's throttle does, a second or more apart).
-  // A local stand-in for GitHub does not need it: API7_SYNC_GITHUB_THROTTLE=off, never against GitHub.
-  const unthrottled = env.API7_SYNC_GITHUB_THROTTLE === 'off';
-  if (unthrottled)
+export async function startBot(settings: BotSettings, log: (line: string) => void): Promise<RunningBot> {
+  for (const w of settings.warnings) log(`api7-sync bot: ${w}`);
+  if (!settings.githubThrottle)
     log(
       'api7-sync bot: GitHub write pacing is OFF (API7_SYNC_GITHUB_THROTTLE=off): use this only with a local stand-in for GitHub',
     );
   const probot = createProbot({
-    env: { ...env, WEBHOOK_SECRET: secret ?? 'development' } as never,
-    ...(unthrottled
-      ? {
-          overrides: {
+    // Only what settings.ts checked reaches Probot: it must not look for keys or secrets itself.
+    env: {
+      LOG_LEVEL: settings.logLevel,
+      ...(settings.enterprise
+        ? { GHE_HOST: settings.enterprise.host, GHE_PROTOCOL: settings.enterprise.protocol }
+        : {}),
+    },
+    overrides: {
+      appId: settings.appId,
+      privateKey: settings.privateKey,
+      secret: settings.webhookSecret,
+      // GitHub asks integrations to pace their writes; a local stand-in does not need it.
+      ...(settings.githubThrottle
+        ? {}
+        : {
             Octokit: ProbotOctokit.defaults((o: Record<string, unknown>) => ({
               ...o,
               throttle: { ...(o.throttle as object), enabled: false },
             })),
-          },
-        }
-      : {}),
+          }),
+    },
   });
-  const heartbeatMs = Number(env.API7_SYNC_HEARTBEAT_MS ?? 60_000);
-  const bot = createBot({
-    policy,
-    api7Token,
-    stateSecret: env.API7_SYNC_STATE_SECRET ?? secret ?? 'development',
-    heartbeatMs,
-  });
+  const bot = createBot(settings);
   const middleware = await createNodeMiddleware(bot.app, { probot });
   const server = http.createServer((req, res) => {
-    void middleware(req, res, () => {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'not found: webhooks go to /api/github/webhooks' }));
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(req.method === 'GET' ? JSON.stringify({ status: 'ok' }) : undefined);
+      return;
+    }
+    void handleWebhook(req, res).catch((err: unknown) => {
+      log(`api7-sync bot: a request failed: ${(err as Error).message}`);
+      if (!res.headersSent) res.writeHead(500).end();
     });
   });
-  const host = env.HOST ?? '127.0.0.1';
+
+  async function handleWebhook(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const notFound = () => {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: `not found: webhooks go to ${WEBHOOK_PATH}` }));
+    };
+    if (req.method === 'POST') {
+      const body = await readBoundedBody(req, res, MAX_WEBHOOK_BYTES);
+      if (!body) return; // already answered 413 or 400
+      // The webhooks middleware takes a string body as the raw payload it verifies.
+      (req as http.IncomingMessage & { body?: string }).body = body.toString('utf8');
+    }
+    await middleware(req, res, notFound);
+  }
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(Number(env.PORT ?? 3000), host, resolve);
+    server.listen(settings.port, settings.host, resolve);
   });
-  const url = `http://${host}:${(server.address() as AddressInfo).port}`;
-  log(`api7-sync bot: listening on ${url}/api/github/webhooks`);
+  const url = `http://${settings.host}:${(server.address() as AddressInfo).port}`;
+  log(`api7-sync bot: listening on ${url}${WEBHOOK_PATH}`);
   // Every replica sweeps every heartbeat, not only at start-up: a replica that died mid-run is
   // noticed by whichever is alive.
   let sweeping: Promise<void> | undefined;
@@ -88,7 +96,7 @@ export async function startBot(env: NodeJS.ProcessEnv, log: (line: string) => vo
       .finally(() => (sweeping = undefined));
   };
   sweep();
-  const sweeper = setInterval(sweep, heartbeatMs);
+  const sweeper = setInterval(sweep, settings.heartbeatMs);
   sweeper.unref();
 
   async function recover() {
@@ -101,7 +109,7 @@ export async function startBot(env: NodeJS.ProcessEnv, log: (line: string) => vo
         const recovered = await bot.recover(octokit, { owner: r.owner.login, repo: r.name });
         if (recovered.length)
           log(
-            `api7-sync bot: marked stale deployments ${recovered.join(', ')} of ${r.owner.login}/${r.name} failed`,
+            `api7-sync bot: recovered interrupted deployments ${recovered.join(', ')} of ${r.owner.login}/${r.name}`,
           );
       }
     }

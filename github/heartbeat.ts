@@ -7,7 +7,7 @@ import { SyncError } from '../engine/errors.js';
 
 export const DEFAULT_HEARTBEAT_MS = 60_000;
 
-/** A lock outlives one missed heartbeat, never much more (DESIGN.md §8: TTL ≥ 2 × heartbeat). */
+/** A lock outlives one missed heartbeat, never much more (the TTL must be at least twice the heartbeat). */
 export function lockTtl(heartbeatMs: number): number {
   return 3 * heartbeatMs;
 }

@@ -1,5 +1,5 @@
 /**
- * Environment locks (DESIGN.md §8): a branch `api7-sync-lock/<environment>` pointing at a commit
+ * Environment locks: a branch `api7-sync-lock/<environment>` pointing at a commit
  * whose message (and tree, `lock.json`) says who holds it, for which request, since when, why and
  * until when. The message is `api7-sync lock: <environment>`, a blank line, then that JSON.
  *

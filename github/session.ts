@@ -1,5 +1,5 @@
 /**
- * One promotion session (DESIGN.md §8): the only code that holds an environment lock. It claims
+ * One promotion session: the only code that holds an environment lock. It claims
  * the lock (or waits for it), renews it every heartbeat from its latest commit, records the GitHub
  * Deployment with heartbeat statuses, and at the end records the outcome and releases the lock.
  * The Action, the CLI and the bot all promote through it, so all of them renew and release alike.
@@ -77,7 +77,10 @@ export interface PromotionSession {
   readonly deploymentId: number | undefined;
   /** Creates the deployment after the claim (when the caller plans again under the lock first). */
   recordDeployment(req: DeploymentRequest): Promise<number>;
-  /** An `in_progress` status now; a failure is logged, not thrown: a note is not worth a promotion. */
+  /**
+   * An `in_progress` status now (nothing without a deployment); a failure is logged, not thrown:
+   * a progress note is not worth failing a promotion for.
+   */
   progress(description: string): Promise<void>;
   /** Records the outcome and releases the lock; never throws, says what was left behind. */
   end(outcome: SessionOutcome): Promise<SessionEnd>;
@@ -289,9 +292,14 @@ class Session implements PromotionSession {
   /** The next beat comes a heartbeat after the previous one finished, so beats never overlap. */
   private schedule(): void {
     this.timer = setTimeout(() => {
-      void this.serially(() => this.beat()).finally(() => {
-        if (!this.ending) this.schedule();
-      });
+      void this.serially(() => this.beat())
+        // beat() handles its own failures; anything else is a bug worth seeing, not a crash.
+        .catch((err: unknown) =>
+          this.log.error(`the heartbeat of "${this.environment}" failed: ${messageOf(err)}`),
+        )
+        .finally(() => {
+          if (!this.ending) this.schedule();
+        });
     }, this.options.heartbeatMs);
     // A session must not keep a process alive on its own: the promotion's own work does that.
     this.timer.unref();
@@ -360,55 +368,4 @@ class Session implements PromotionSession {
     this.queue = run.catch(() => undefined);
     return run;
   }
-}
-
-/**
- * Ends what a session left behind when its own process could not: the Action's post step after
- * a cancelled main step. Releases the lock only while it is held for `request`, and closes the
- * deployment with `outcome`. Never throws.
- */
-export async function endAbandonedSession(options: {
-  github: GitHubRequest;
-  repo: Repo;
-  environment: string;
-  request?: string;
-  deploymentId?: number;
-  outcome: SessionOutcome;
-  log: SessionLog;
-}): Promise<SessionEnd> {
-  const { environment, log } = options;
-  const problems: string[] = [];
-  let deploymentClosed = true;
-  let lockReleased = true;
-  if (options.deploymentId) {
-    try {
-      await setDeploymentStatus(
-        options.github,
-        options.repo,
-        { id: options.deploymentId },
-        options.outcome.state,
-        options.outcome,
-      );
-    } catch (err) {
-      deploymentClosed = false;
-      problems.push(
-        `deployment #${options.deploymentId} of "${environment}" was not closed and still says in_progress: ${messageOf(err)}`,
-      );
-    }
-  }
-  if (options.request) {
-    try {
-      const lock = new EnvironmentLock(options.github, options.repo);
-      if (await lock.releaseIfHeldBy(environment, options.request))
-        log.info(`released the lock on "${environment}"`);
-      else log.info(`the lock on "${environment}" was not held for ${options.request}: nothing to release`);
-    } catch (err) {
-      lockReleased = false;
-      problems.push(
-        `the lock on "${environment}" may still be held for ${options.request} until its TTL: releasing it failed: ${messageOf(err)}`,
-      );
-    }
-  }
-  for (const p of problems) log.error(p);
-  return { lockReleased, deploymentClosed, problems };
 }

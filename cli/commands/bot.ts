@@ -1,11 +1,11 @@
-import { BotConfigError, startBot } from '../../bot/server.js';
+import { BotConfigError, readBotSettings, startBot } from '../../bot/server.js';
 import type { Io } from '../io.js';
 
-/** `api7-sync bot`: runs the Probot app until SIGINT/SIGTERM. */
+/** `api7-sync bot`: validates its environment, then runs the Probot app until SIGINT/SIGTERM. */
 export async function botCommand(io: Io): Promise<number> {
   let bot;
   try {
-    bot = await startBot(io.env, (line) => io.stderr(line));
+    bot = await startBot(readBotSettings(io.env), (line) => io.stderr(line));
   } catch (err) {
     if (err instanceof BotConfigError) {
       io.stderr(`api7-sync bot: ${err.message}`);

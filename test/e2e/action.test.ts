@@ -245,7 +245,7 @@ describe('the Action bundle', () => {
     const renewals = () => gh!.refEvents.filter((e) => e.ref === lockRef && e.event === 'moved').length;
     // Every control-plane answer is slow until the test has seen the lock renewed several times:
     // the job lasts as long as it takes, with no clock in the test.
-    expect((await api(sb, 'PUT', '/sandbox/faults', { latencyMs: 1_000 })).status).toBe(200);
+    expect((await api(sb, 'PUT', '/sandbox/faults', { latencyMs: 300 })).status).toBe(200);
     let done = false;
     const running = step(
       workspace(sb),

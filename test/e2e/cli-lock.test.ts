@@ -1,0 +1,130 @@
+/**
+ * `api7-sync sync --lock` as its own process: the lock is renewed through a long promotion and
+ * deleted at the end; settings and names that cannot work are refused before any GitHub request.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../sandbox/server.js';
+import { fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
+import { api, PROD, sandbox, serviceIn, TEST, walkthroughSeed, writes } from '../helpers/sandbox.js';
+
+const BIN = path.resolve('bin/api7-sync.js');
+const LOCK_REF = 'refs/heads/api7-sync-lock/production';
+
+let sb: Sandbox | undefined;
+let gh: FakeGitHub | undefined;
+afterEach(async () => {
+  await sb?.close();
+  await gh?.close();
+  sb = gh = undefined;
+});
+
+function run(args: string[], env: Record<string, string>, cwd: string) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A repository whose production environment is called `target`. */
+function repo(s: Sandbox, target = 'production'): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'api7-sync-lock-'));
+  mkdirSync(path.join(dir, '.github'));
+  writeFileSync(
+    path.join(dir, '.github', 'api7-sync.yml'),
+    `controlPlane:
+  url: ${s.controlPlane}
+environments:
+  test:
+    gatewayGroup: ${TEST}
+  ${target}:
+    gatewayGroup: ${PROD}
+    promoteFrom: test
+services:
+  httpbin API:
+    runtime:
+      ${target}:
+        upstream: {nodes: [{host: httpbin, port: 80}]}
+`,
+  );
+  return dir;
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('api7-sync --lock with a heartbeat', () => {
+  it('renews the lock from its latest head while the promotion runs, and deletes it at the end', async () => {
+    sb = await sandbox(walkthroughSeed());
+    gh = await fakeGitHub();
+    const renewals = () => gh!.refEvents.filter((e) => e.ref === LOCK_REF && e.event === 'moved').length;
+    // Slow control-plane answers until the lock has been renewed several times: no clock in the test.
+    expect((await api(sb, 'PUT', '/sandbox/faults', { latencyMs: 300 })).status).toBe(200);
+    let done = false;
+    const running = run(
+      ['sync', '--from', 'test', '--to', 'production', '--lock', 'acme/shop', '--no-verify', '--json'],
+      {
+        API7_TOKEN: sb.token,
+        GITHUB_TOKEN: 'ghs_cli-lock',
+        GITHUB_API_URL: gh.url,
+        API7_SYNC_HEARTBEAT_MS: '30',
+      },
+      repo(sb),
+    ).finally(() => (done = true));
+    await until(() => renewals() >= 3 || done, 'three renewals of the lock');
+    expect((await api(sb, 'DELETE', '/sandbox/faults')).status).toBe(200);
+    const result = await running;
+    expect(result.code, result.stderr).toBe(0);
+    expect(renewals()).toBeGreaterThanOrEqual(3);
+    expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('1.0.0');
+    const events = gh.refEvents.filter((e) => e.ref === LOCK_REF).map((e) => e.event);
+    expect([events[0], events.at(-1)]).toEqual(['created', 'deleted']);
+    let head = gh.requests.find((r) => r.method === 'POST' && r.path.endsWith('/git/refs'))!.body.sha;
+    for (const patch of gh.requests.filter((r) => r.method === 'PATCH')) {
+      expect(gh.commits.get(patch.body.sha)?.parents).toEqual([head]);
+      head = patch.body.sha;
+    }
+    expect(gh.refs.size).toBe(0);
+    expect(result.stderr).toMatch(/released the lock on "production"/);
+    expect(result.stderr).not.toMatch(/^(warning|error): /m);
+  });
+
+  it('refuses a heartbeat that is not a number and a name that cannot be a branch: exit 64, no GitHub request', async () => {
+    sb = await sandbox(walkthroughSeed());
+    gh = await fakeGitHub();
+    const lockEnv = { API7_TOKEN: sb.token, GITHUB_TOKEN: 'ghs_cli-lock', GITHUB_API_URL: gh.url };
+    const badBeat = await run(
+      ['sync', '--from', 'test', '--to', 'production', '--lock', 'acme/shop', '--no-verify'],
+      { ...lockEnv, API7_SYNC_HEARTBEAT_MS: '1m' },
+      repo(sb),
+    );
+    expect(badBeat.code).toBe(64);
+    expect(badBeat.stderr).toMatch(
+      /API7_SYNC_HEARTBEAT_MS takes whole milliseconds, at least 10 \(default 60000\), not "1m"/,
+    );
+    const badName = await run(
+      ['sync', '--from', 'test', '--to', 'prod.lock', '--lock', 'acme/shop', '--no-verify'],
+      lockEnv,
+      repo(sb, 'prod.lock'),
+    );
+    expect(badName.code, badName.stderr).toBe(64);
+    expect(badName.stderr).toMatch(/--lock cannot lock environment "prod\.lock"/);
+    expect(gh.requests).toEqual([]);
+    expect(await writes(sb)).toEqual([]);
+  });
+});
