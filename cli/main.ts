@@ -174,7 +174,9 @@ function lockWait(values: Values): number {
 }
 
 function exitFor(result: SyncResult): number {
-  if (result.services.some((s) => s.action === 'failed' || s.action === 'rolled-back')) return EXIT.failed;
+  // A rolled-back entry without a reason is a rollback that was asked for, and landed.
+  if (result.services.some((s) => s.action === 'failed' || (s.action === 'rolled-back' && s.reason !== null)))
+    return EXIT.failed;
   if (result.services.some((s) => s.action === 'refused')) return EXIT.refused;
   return EXIT.ok;
 }

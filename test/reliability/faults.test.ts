@@ -115,7 +115,7 @@ describe.each([
         let thrown: unknown;
         try {
           const plan = await engine.plan({ from: 'test', to: 'production' });
-          result = await engine.apply(plan, { verifyTimeoutMs: 1_500, verifyIntervalMs: 100, atomic: false });
+          result = await engine.apply(plan, { verifyTimeoutMs: 1_500, confirmMs: 50, atomic: false });
         } catch (err) {
           // Allowed only before the first write: then nothing may have changed.
           thrown = err;
@@ -189,7 +189,7 @@ describe('writes whose outcome is lost', () => {
         { resetRate: 1, match: { method: 'POST', pathPrefix: '/api/services/publish' } },
         null,
       );
-      const result = await engine.apply(plan, { verifyTimeoutMs: 1_500, verifyIntervalMs: 100 });
+      const result = await engine.apply(plan, { verifyTimeoutMs: 1_500, confirmMs: 50 });
       await api(sb, 'DELETE', '/sandbox/faults', undefined, null);
       expect(result.services.map((s) => s.action)).toEqual(['synced', 'synced', 'synced']);
       const publishes = (await requestLog(sb)).filter((r) => r.path === '/api/services/publish');
