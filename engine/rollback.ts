@@ -116,10 +116,10 @@ export async function rollback(
           }
         : {
             reason: 'unknown-service',
-            message: `"${req.service}" is not published in "${group.name}"${didYouMean(
-              req.service,
-              published.map((s) => s.name),
-            )}`,
+            message: `"${req.service}" is not published in "${group.name}"${didYouMean(req.service, [
+              ...published.map((s) => s.name),
+              ...Object.keys(config.services),
+            ])}`,
           },
     );
   }

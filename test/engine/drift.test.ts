@@ -116,6 +116,7 @@ describe('messages a user can act on', () => {
     expect(env.entries[0]!.message).toContain('(did you mean "production"?)');
     const rollback = await engine.rollback({ environment: 'production', service: 'HTTPBIN API' });
     expect(rollback.services[0]).toMatchObject({ action: 'refused', reason: 'unknown-service' });
+    expect(rollback.services[0]!.message).toContain('(did you mean "httpbin API"?)');
     expect(resultText(rollback)).not.toMatch(/-> null|null|undefined|sync production/);
   });
 });
