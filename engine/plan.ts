@@ -108,6 +108,13 @@ export async function plan(
   }
   const fromEnv = config.environments[req.from]!;
   const toEnv = config.environments[req.to]!;
+  // The config loader refuses this too; a plan must never write a group's runtime into itself.
+  if (fromEnv.gatewayGroup === toEnv.gatewayGroup) {
+    return refuseAll(
+      'promote-from',
+      `environments "${req.from}" and "${req.to}" are both gateway group "${toEnv.gatewayGroup}"; give each environment its own gateway group`,
+    );
+  }
   result.to.gatewayUrl = toEnv.gatewayUrl;
 
   const [sourceGroup, targetGroup] = await Promise.all([

@@ -67,7 +67,7 @@ export async function rollback(
   req: RollbackRequest,
   options: ApplyOptions = {},
 ): Promise<SyncResult> {
-  const { client, config, generation, log } = deps;
+  const { client, config, log } = deps;
   const started = Date.now();
   const env = config.environments[req.environment];
   const plan: Plan = {
