@@ -3,7 +3,6 @@
  * Planning sends no write; a refused service changes nothing.
  */
 import {
-  Api7Error,
   hasVersion,
   type Api7Client,
   type Generation,
@@ -13,8 +12,7 @@ import {
 import type { Config } from './config/types.js';
 import { SyncError } from './errors.js';
 import type { Drift, Plan, PlanEntry, Reason } from './model.js';
-import { labelItemFor, syncItem } from './publish-items.js';
-import { conflictMessage, routeConflicts } from './routes.js';
+import { refuseRouteConflicts } from './routes.js';
 import {
   describeUpstream,
   irreversibleAdditions,
@@ -376,47 +374,4 @@ function irreversibleWarnings(target: PublishedService, desired: Api7Runtime): s
   return [
     `this adds ${added.join(' and ')} to a service that has none in the target; API7 3.6+ cannot clear them through the runtime configuration, so they would stay if the promotion failed and were rolled back (the result would then be failed with reason cannot-clear-hosts)`,
   ];
-}
-
-/**
- * Asks the target group (requests that change nothing) whether the routes of every entry going
- * live collide with routes already served there: versioned ones by their snapshot, "No Version"
- * ones (`--new-version`) by the label they are about to get.
- */
-async function refuseRouteConflicts(client: Api7Client, generation: Generation, result: Plan): Promise<void> {
-  const group = result.to.group;
-  if (!group) return;
-  const versioned = result.entries.filter(
-    (e) => e.decision === 'sync' && e.sourceVersionId && e.targetVersionId !== e.sourceVersionId,
-  );
-  const labelled = result.entries.filter((e) => e.decision === 'sync' && e.newVersionLabel);
-  const refuse = (entry: PlanEntry, reason: Reason, message: string) =>
-    Object.assign(entry, { decision: 'refused', reason, message, warnings: undefined });
-  const conflicts = await routeConflicts(
-    client,
-    group.id,
-    versioned.map((e) => syncItem(e, generation, e.sourceVersionId!)),
-  );
-  for (const entry of versioned) {
-    const c = conflicts.get(entry.templateId!);
-    if (c) refuse(entry, 'route-conflict', conflictMessage(entry.name, c));
-  }
-  // One check per label: a label the control plane refuses must not hide the others' conflicts.
-  await Promise.all(
-    labelled.map(async (entry) => {
-      try {
-        const c = (await routeConflicts(client, group.id, [labelItemFor(entry, generation)], true)).get(
-          entry.templateId!,
-        );
-        if (c) refuse(entry, 'route-conflict', conflictMessage(entry.name, c));
-      } catch (err) {
-        if (!(err instanceof Api7Error) || err.status === undefined || err.status >= 500) throw err;
-        refuse(
-          entry,
-          'new-version-not-applicable',
-          `the control plane refuses the label ${entry.newVersionLabel} for "${entry.name}": ${err.errorMsg}`,
-        );
-      }
-    }),
-  );
 }
