@@ -31,17 +31,23 @@ afterEach(async () => {
   await new Promise((r) => (upstream ? upstream.close(r) : r(undefined)));
 });
 
-/** An upstream that, when the first probe reaches it, notes how many PATCHes the control plane has seen. */
+interface Seen {
+  patches: number;
+  publishes: number;
+}
+
+/** An upstream that, when the first probe reaches it, notes which writes the control plane has seen. */
 async function watchingUpstream(
   sandboxRef: () => Sandbox,
-): Promise<{ port: number; firstProbe: Promise<{ patches: number }> }> {
-  let resolveFirst!: (v: { patches: number }) => void;
-  const firstProbe = new Promise<{ patches: number }>((r) => (resolveFirst = r));
+): Promise<{ port: number; firstProbe: Promise<Seen> }> {
+  let resolveFirst!: (v: Seen) => void;
+  const firstProbe = new Promise<Seen>((r) => (resolveFirst = r));
   let seen = false;
   upstream = http.createServer(async (req, res) => {
     if (!seen) {
       seen = true;
-      resolveFirst({ patches: (await requestLog(sandboxRef())).filter(isPatch).length });
+      const log = await requestLog(sandboxRef());
+      resolveFirst({ patches: log.filter(isPatch).length, publishes: log.filter(isPublish).length });
     }
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ path: req.url }));
@@ -50,7 +56,8 @@ async function watchingUpstream(
   return { port: (upstream.address() as AddressInfo).port, firstProbe };
 }
 
-it('API7 3.6+: probes start before the last runtime PATCH, and all publish batches go out together', async () => {
+/** N services at 1.0.0 in the test group, none in production, all routed to the watching upstream. */
+async function largePromotion(api7Version: string, batchSize: number) {
   const services: NonNullable<Seed['services']> = Array.from({ length: N }, (_, i) => ({
     gatewayGroup: TEST,
     name: name(i),
@@ -60,7 +67,7 @@ it('API7 3.6+: probes start before the last runtime PATCH, and all publish batch
   }));
   sb = await sandbox(
     { token: 'a7ee-pipeline', gatewayGroups: [{ name: TEST }, { name: PROD }], services },
-    '3.9.0',
+    api7Version,
   );
   const watch = await watchingUpstream(() => sb!);
   const config = parseConfig(
@@ -81,15 +88,26 @@ ${Array.from(
   );
   engine = createEngine({ config, token: sb.token });
   const plan = await engine.plan({ from: 'test', to: 'production' });
-  const result = await engine.apply(plan, { batchSize: 20, verifyTimeoutMs: 5_000, confirmMs: 20 });
-
+  const result = await engine.apply(plan, { batchSize, verifyTimeoutMs: 5_000, confirmMs: 20 });
   expect(result.services.every((s) => s.action === 'synced')).toBe(true);
-  const log = await requestLog(sb);
+  return { log: await requestLog(sb), firstProbe: await watch.firstProbe };
+}
+
+it('API7 3.6+: probes start before the last runtime PATCH, and all publish batches go out together', async () => {
+  const { log, firstProbe } = await largePromotion('3.9.0', 20);
   expect(log.filter(isPatch)).toHaveLength(N);
   // Verification started while runtime PATCHes were still to come.
-  expect((await watch.firstProbe).patches).toBeLessThan(N);
+  expect(firstProbe.patches).toBeLessThan(N);
   // The three publish batches were all sent before any of their services could be PATCHed.
   const publishes = log.flatMap((r, i) => (isPublish(r) ? [i] : []));
   expect(publishes).toHaveLength(3);
   expect(Math.max(...publishes)).toBeLessThan(log.findIndex(isPatch));
+});
+
+it("API7 before 3.6: a batch's services are probed while later batches are still being published", async () => {
+  // 60 batches of one, at most 10 requests at a time: verification of the first batches starts
+  // before the last batches have been sent.
+  const { log, firstProbe } = await largePromotion('3.5.0', 1);
+  expect(log.filter(isPublish)).toHaveLength(N);
+  expect(firstProbe.publishes).toBeLessThan(N);
 });
