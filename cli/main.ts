@@ -10,6 +10,7 @@ import {
   Api7Error,
   ConfigError,
   createEngine,
+  isFailure,
   loadConfigFile,
   refusedResult,
   resultText,
@@ -174,9 +175,7 @@ function lockWait(values: Values): number {
 }
 
 function exitFor(result: SyncResult): number {
-  // A rolled-back entry without a reason is a rollback that was asked for, and landed.
-  if (result.services.some((s) => s.action === 'failed' || (s.action === 'rolled-back' && s.reason !== null)))
-    return EXIT.failed;
+  if (result.services.some(isFailure)) return EXIT.failed;
   if (result.services.some((s) => s.action === 'refused')) return EXIT.refused;
   return EXIT.ok;
 }

@@ -81,7 +81,7 @@ export type { Config } from './config/types.js';
 export { Api7Error } from './api7/transport.js';
 export { SyncError, codeOf, type ErrorCode } from './errors.js';
 export type { Drift, Plan, ServiceResult, SyncResult } from './model.js';
-export { isOk } from './model.js';
+export { isFailure, isOk } from './model.js';
 export type { PlanRequest } from './plan.js';
 export type { ApplyOptions } from './apply/index.js';
 export type { RollbackRequest } from './rollback.js';

@@ -117,12 +117,15 @@ export interface Plan {
 }
 
 /**
- * One place that decides whether a result is a success. A `rolled-back` entry with no reason is
- * a rollback that was asked for (and landed); with a reason it is a promotion that failed.
+ * Whether one service's outcome is a failure: `failed`, or `rolled-back` with a reason (a
+ * promotion that failed and was undone). A `rolled-back` entry without a reason is a rollback
+ * that was asked for and landed: a success.
  */
+export function isFailure(s: Pick<ServiceResult, 'action' | 'reason'>): boolean {
+  return s.action === 'failed' || (s.action === 'rolled-back' && s.reason !== null);
+}
+
+/** One place that decides whether a result is a success. */
 export function isOk(services: ServiceResult[]): boolean {
-  return services.every(
-    (s) =>
-      s.action !== 'refused' && s.action !== 'failed' && !(s.action === 'rolled-back' && s.reason !== null),
-  );
+  return services.every((s) => s.action !== 'refused' && !isFailure(s));
 }
