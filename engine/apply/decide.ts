@@ -190,7 +190,7 @@ export function outcome(w: Work, observed: Observed | undefined, unreadable: boo
   if (atOld) {
     return failed(
       'cannot-clear-hosts',
-      `${failure.message}; rolled back to ${prev.version || 'its previous version'} and its previous upstream, but it keeps ${remains.join(' and ')}, which it did not have before: API7 3.6+ cannot clear them through the runtime configuration, so it answers only there now; remove them in the API7 dashboard (${failure.reason})`,
+      `${failure.message}; rolled back to ${prev.version || 'its previous version'} and its previous upstream, but it keeps ${remains.join(' and ')}, which it did not have before: API7 3.6+ cannot clear them through the runtime configuration, so requests that reached it before may now miss it; remove them in the API7 dashboard (${failure.reason})`,
     );
   }
   return failed(
