@@ -149,6 +149,9 @@ export function outcome(w: Work, observed: Observed | undefined, unreadable: boo
     reason,
     message,
   });
+  if (w.failed && !w.touched) {
+    return failed(failure.reason, `${failure.message}; nothing was written to the target group`);
+  }
   if (!w.failed || !w.rolledBack) {
     return failed(
       failure.reason,

@@ -160,6 +160,13 @@ describe('outcome', () => {
     expect(result.message).toMatch(/ROLLBACK INCOMPLETE/);
   });
 
+  it('a failure before the target was touched says nothing was written there', () => {
+    const labelFailed = { reason: 'publish-failed' as const, message: 'could not label' };
+    const result = outcome(work(existing, { failed: labelFailed, touched: false }), undefined, false);
+    expect(result).toMatchObject({ action: 'failed', reason: 'publish-failed' });
+    expect(result.message).toBe('could not label; nothing was written to the target group');
+  });
+
   it('failed with an unknown state when the target cannot be read back', () => {
     expect(outcome(work(existing), undefined, true)).toMatchObject({ action: 'failed' });
   });
