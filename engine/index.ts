@@ -13,11 +13,19 @@ import { buildResult } from './report.js';
 import { rollback, type RollbackRequest } from './rollback.js';
 import { status, type StatusMatrix } from './status.js';
 
+/** A levelled logger (DESIGN §13); a plain function receives every line. */
+export interface Logger {
+  debug(line: string): void;
+  info(line: string): void;
+  warn(line: string): void;
+  error(line: string): void;
+}
+
 export interface EngineOptions {
   config: Config;
   token: string;
   dispatcher?: Dispatcher;
-  logger?: (line: string) => void;
+  logger?: Logger | ((line: string) => void);
   signal?: AbortSignal;
   budgets?: Partial<Budgets>;
 }
@@ -32,7 +40,8 @@ export interface Engine {
 }
 
 export function createEngine(options: EngineOptions): Engine {
-  const log = options.logger ?? (() => {});
+  const logger = levelled(options.logger);
+  const log = (line: string) => logger.info(line);
   const client = new Api7Client({
     baseUrl: options.config.controlPlane.url,
     token: options.token,
@@ -40,7 +49,7 @@ export function createEngine(options: EngineOptions): Engine {
     insecure: options.config.controlPlane.insecure,
     dispatcher: options.dispatcher,
     budgets: options.budgets,
-    warn: log,
+    warn: (line) => logger.warn(line),
     signal: options.signal,
   });
   let generation: Promise<Generation> | undefined;
@@ -76,6 +85,14 @@ export function createEngine(options: EngineOptions): Engine {
   };
 }
 
+function levelled(logger: EngineOptions['logger']): Logger {
+  if (logger === undefined) return { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+  // A function may carry levels too (a logger callable either way): prefer its levels.
+  if (typeof logger !== 'function' || typeof (logger as Partial<Logger>).warn === 'function')
+    return logger as Logger;
+  return { debug: () => {}, info: logger, warn: logger, error: logger };
+}
+
 export { ConfigError, loadConfigFile, parseConfig } from './config/load.js';
 export type { Config } from './config/types.js';
 export { Api7Error } from './api7/transport.js';
@@ -86,6 +103,7 @@ export type { PlanRequest } from './plan.js';
 export type { ApplyOptions } from './apply/index.js';
 export type { RollbackRequest } from './rollback.js';
 export type { StatusMatrix } from './status.js';
+
 export {
   describeDrift,
   refusedResult,

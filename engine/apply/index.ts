@@ -45,6 +45,7 @@ export async function apply(plan: Plan, options: ApplyOptions, ctx: ApplyContext
     targetId: plan.to.group.id,
     batchSize: options.batchSize ?? 50,
     attempts: options.writeAttempts ?? 4,
+    verified: { passed: 0, failed: 0, started: false },
   };
   // Before any write (errors still propagate): only the source's running version may move.
   const late = await sourceMoved(run, active);
@@ -118,6 +119,9 @@ async function write(run: Run, works: Work[], atomic: boolean): Promise<void> {
   } finally {
     await run.probes?.close();
   }
+  const { passed, failed } = run.verified;
+  if (passed + failed > 0)
+    log(`verification through ${run.plan.to.gatewayUrl}: ${passed} passed, ${failed} failed`);
 
   const failures = works.filter((w) => w.failed);
   const victims = works.filter((w) => w.touched && (w.failed || atomic));

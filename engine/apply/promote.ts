@@ -87,14 +87,23 @@ async function verify(run: Run, w: Work): Promise<void> {
   const gatewayUrl = run.plan.to.gatewayUrl;
   if (!run.probes || !gatewayUrl || w.entry.probes.length === 0) return;
   const runtime = targetRuntime(w.entry);
+  const timeoutMs = run.options.verifyTimeoutMs ?? 10_000;
+  if (!run.verified.started) {
+    run.verified.started = true;
+    run.ctx.log(
+      `verifying each service through ${gatewayUrl} as its write lands (each probe's status twice in a row, at most ${timeoutMs / 1000} s per service)`,
+    );
+  }
   w.verify = await verifyProbes(w.entry.probes, {
     gatewayUrl,
     host: runtime.hosts?.[0],
-    timeoutMs: run.options.verifyTimeoutMs ?? 10_000,
+    timeoutMs,
     confirmMs: run.options.confirmMs,
     signal: run.ctx.signal,
     dispatcher: run.probes,
   });
-  if (w.verify.some((p) => !p.ok))
+  if (w.verify.some((p) => !p.ok)) {
+    run.verified.failed++;
     w.failed = { reason: 'verify-failed', message: verifyFailure(w.verify, gatewayUrl, runtime.path_prefix) };
+  } else run.verified.passed++;
 }

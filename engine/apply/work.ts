@@ -58,4 +58,6 @@ export interface Run {
   attempts: number;
   /** One keep-alive pool for every probe, when verifying. */
   probes?: Dispatcher;
+  /** Services verified so far, passed and failed: for progress lines. */
+  verified: { passed: number; failed: number; started: boolean };
 }
