@@ -70,6 +70,17 @@ describe('atomicRefusals', () => {
   });
 });
 
+it('atomicLateRefusals: a source that moved just before writing stops the others too', () => {
+  const moved = entry({ name: 'moved' });
+  const other = entry({ name: 'other' });
+  const late = new Map([[moved, { reason: 'not-current-version' as const, message: 'moved' }]]);
+  const out = atomicLateRefusals([moved, other], late);
+  expect([...out.keys()]).toEqual([other]);
+  expect(out.get(other)).toMatchObject({ reason: 'atomic-refusal' });
+  expect(out.get(other)!.message).toContain('"moved"');
+  expect(atomicLateRefusals([moved, other], new Map()).size).toBe(0);
+});
+
 describe('runtimeBody', () => {
   it('modern first sync: the whole runtime and enable', () => {
     expect(runtimeBody(entry(), 'sv-new', 'modern')).toEqual({
