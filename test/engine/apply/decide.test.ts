@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { PublishedService } from '../../../engine/api7/client.js';
-import { atomicRefusals, chunks, leftOver, outcome, runtimeBody } from '../../../engine/apply/decide.js';
+import {
+  atomicLateRefusals,
+  atomicRefusals,
+  chunks,
+  leftOver,
+  outcome,
+  runtimeBody,
+} from '../../../engine/apply/decide.js';
 import type { Observed } from '../../../engine/apply/observe.js';
 import type { Work } from '../../../engine/apply/work.js';
 import type { PlanEntry } from '../../../engine/model.js';
