@@ -94,7 +94,7 @@ function levelled(logger: EngineOptions['logger']): Logger {
 }
 
 export { ConfigError, loadConfigFile, parseConfig } from './config/load.js';
-export type { Config } from './config/types.js';
+export type { Config, EnvironmentConfig } from './config/types.js';
 export { Api7Error } from './api7/transport.js';
 export { SyncError, codeOf, type ErrorCode } from './errors.js';
 export type { Drift, Plan, ServiceResult, SyncResult } from './model.js';
@@ -106,6 +106,7 @@ export type { StatusMatrix } from './status.js';
 
 export {
   describeDrift,
+  escapeMarkdown,
   refusedResult,
   resultMarkdown,
   resultText,
