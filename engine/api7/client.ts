@@ -200,13 +200,27 @@ export class Api7Client {
   }
 
   /**
-   * [I for versioned services] Removes a published service from one gateway group (the admin
-   * API's per-group view; `id` is the published service ID, not the template ID).
+   * Removes a published service from one gateway group, leaving its template and other groups
+   * alone. Legacy: `DELETE /api/gateway_groups/{gg}/services/{templateId}` [C, 3.2 spec], because
+   * there `/apisix/admin/services/{id}` is the template itself. Modern: the admin API's per-group
+   * view, `DELETE /apisix/admin/services/{publishedId}?gateway_group_id=` [I for versioned services].
    */
-  async deletePublishedService(groupId: string, publishedId: string): Promise<void> {
+  async deletePublishedService(
+    groupId: string,
+    service: PublishedService,
+    generation: Generation,
+  ): Promise<void> {
+    if (generation === 'legacy') {
+      await this.transport.send(
+        'DELETE',
+        `/api/gateway_groups/${encodeURIComponent(groupId)}/services/${encodeURIComponent(service.service_id)}`,
+        undefined,
+      );
+      return;
+    }
     await this.transport.send(
       'DELETE',
-      `/apisix/admin/services/${encodeURIComponent(publishedId)}`,
+      `/apisix/admin/services/${encodeURIComponent(service.id)}`,
       undefined,
       {
         gateway_group_id: groupId,

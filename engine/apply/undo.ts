@@ -78,7 +78,7 @@ async function removeFirstSyncs(run: Run, works: Work[]): Promise<void> {
             items: [w],
             send: async () => {
               try {
-                await client.deletePublishedService(run.targetId, published.id);
+                await client.deletePublishedService(run.targetId, published, run.ctx.generation);
               } catch (err) {
                 // Already gone (an earlier attempt whose answer was lost): that is what we wanted.
                 if (!(err instanceof Api7Error && err.status === 404)) throw err;

@@ -209,9 +209,20 @@ describe.each([
     expect(result.services[0]).toMatchObject({ action: 'rolled-back', reason: 'verify-failed' });
     expect(result.services[0]!.message).toMatch(/removed from it again/);
     expect(await serviceIn(sb, PROD, 'httpbin API')).toBeUndefined();
-    expect((await writes(sb)).filter((w) => w.method === 'DELETE')).toEqual([
-      expect.objectContaining({ query: { gateway_group_id: await groupId(sb, PROD) } }),
-    ]);
+    // Only the target group's copy goes: the source still runs it, its template is untouched.
+    const source = await serviceIn(sb, TEST, 'httpbin API');
+    expect(source).toMatchObject({ version: '1.0.0', status: 1 });
+    const prod = await groupId(sb, PROD);
+    const [removal, ...more] = (await writes(sb)).filter((w) => w.method === 'DELETE');
+    expect(more).toEqual([]);
+    // Legacy: the group's published service (there /apisix/admin/services/{id} is the template).
+    if (api7Version === '3.5.0')
+      expect(removal!.path).toBe(`/api/gateway_groups/${prod}/services/${source.service_id}`);
+    else
+      expect(removal).toMatchObject({
+        path: expect.stringMatching(/^\/apisix\/admin\/services\//),
+        query: { gateway_group_id: prod },
+      });
     expect((await viaGateway(sb.gateways[PROD]!, '/headers')).status).toBe(404);
   });
 

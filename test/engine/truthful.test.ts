@@ -96,7 +96,10 @@ describe.each([
       sb,
       'PUT',
       '/sandbox/faults',
-      { errorRate: 1, match: { method: 'DELETE', pathPrefix: '/apisix/admin/services' } },
+      {
+        errorRate: 1,
+        match: { method: 'DELETE', pathPrefix: modern ? '/apisix/admin/services' : '/api/gateway_groups' },
+      },
       null,
     );
     const result = await engine.apply(plan, { ...QUICK, writeAttempts: 2 });
