@@ -13,7 +13,7 @@ import type { ChatopsSettings, CommandContext } from './context.js';
 import { lockRequestId } from './lock-holder.js';
 import { PullRequest } from './pull-request.js';
 import { loadRepositoryConfig } from './repository-config.js';
-import { matrixMarkdown } from './render.js';
+import { statusMarkdown } from '../engine/index.js';
 import { moveRequest, StaleRequest } from './requests.js';
 import { messageOf } from './run.js';
 
@@ -108,7 +108,7 @@ async function whatRunsNow(ctx: CommandContext, environment: string): Promise<st
     });
     try {
       const matrix = await engine.status();
-      return matrixMarkdown({
+      return statusMarkdown({
         environments: matrix.environments.filter((e) => e.name === environment),
         services: matrix.services,
       });

@@ -10,6 +10,7 @@ import {
   Api7Error,
   ConfigError,
   createEngine,
+  isFailure,
   loadConfigFile,
   refusedResult,
   resultText,
@@ -175,7 +176,7 @@ function lockWait(values: Values): number {
 }
 
 function exitFor(result: SyncResult): number {
-  if (result.services.some((s) => s.action === 'failed' || s.action === 'rolled-back')) return EXIT.failed;
+  if (result.services.some(isFailure)) return EXIT.failed;
   if (result.services.some((s) => s.action === 'refused')) return EXIT.refused;
   return EXIT.ok;
 }

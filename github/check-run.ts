@@ -7,6 +7,7 @@
  * A check run is a report, not part of the promotion: every call logs its failure and returns
  * false, never throws, so a GitHub hiccup cannot change what the promotion did or says it did.
  */
+import { isFailure } from '../engine/model.js';
 import type { SyncResult } from '../engine/index.js';
 import type { GitHubRequest, Repo } from './api.js';
 import { countActions, planSummary, resultSummary } from './check-run-summary.js';
@@ -37,13 +38,13 @@ export function checkRunName(environment: string): string {
 }
 
 /**
- * Success when every service synced or is unchanged (or, for a dry run, planned); failure when any
- * failed or was rolled back; neutral when something was refused and nothing failed.
+ * Success when every service synced or is unchanged (or, for a dry run, planned; or, for a
+ * rollback asked for, rolled back); failure when any failed or a promotion was rolled back; neutral
+ * when something was refused and nothing failed.
  */
 export function conclusionFor(result: SyncResult): CheckConclusion {
-  const actions = result.services.map((s) => s.action);
-  if (actions.some((a) => a === 'failed' || a === 'rolled-back')) return 'failure';
-  if (actions.some((a) => a === 'refused')) return 'neutral';
+  if (result.services.some(isFailure)) return 'failure';
+  if (result.services.some((s) => s.action === 'refused')) return 'neutral';
   return 'success';
 }
 

@@ -1,7 +1,7 @@
 /** `/status`: the service × environment version matrix, for anyone who may write. */
 import type { CommandContext } from '../context.js';
 import { requireWrite } from '../guards.js';
-import { matrixMarkdown } from '../render.js';
+import { statusMarkdown } from '../../engine/index.js';
 import { loadRepositoryConfig } from '../repository-config.js';
 
 export async function statusCommand(ctx: CommandContext): Promise<void> {
@@ -13,7 +13,7 @@ export async function statusCommand(ctx: CommandContext): Promise<void> {
   });
   try {
     const matrix = await engine.status();
-    await ctx.pr.comment(`**api7-sync** · versions by environment\n\n${matrixMarkdown(matrix)}`);
+    await ctx.pr.comment(`**api7-sync** · versions by environment\n\n${statusMarkdown(matrix)}`);
   } finally {
     await engine.close();
   }

@@ -200,6 +200,35 @@ export class Api7Client {
   }
 
   /**
+   * Removes a published service from one gateway group, leaving its template and other groups
+   * alone. Legacy: `DELETE /api/gateway_groups/{gg}/services/{templateId}` [C, 3.2 spec], because
+   * there `/apisix/admin/services/{id}` is the template itself. Modern: the admin API's per-group
+   * view, `DELETE /apisix/admin/services/{publishedId}?gateway_group_id=` [I for versioned services].
+   */
+  async deletePublishedService(
+    groupId: string,
+    service: PublishedService,
+    generation: Generation,
+  ): Promise<void> {
+    if (generation === 'legacy') {
+      await this.transport.send(
+        'DELETE',
+        `/api/gateway_groups/${encodeURIComponent(groupId)}/services/${encodeURIComponent(service.service_id)}`,
+        undefined,
+      );
+      return;
+    }
+    await this.transport.send(
+      'DELETE',
+      `/apisix/admin/services/${encodeURIComponent(service.id)}`,
+      undefined,
+      {
+        gateway_group_id: groupId,
+      },
+    );
+  }
+
+  /**
    * [I semantics] `POST /api/services/publish`. `create_new_version: false` applies an existing
    * `service_version_id` (sync, rollback); `true` mints a new version from the live service.
    */
@@ -215,11 +244,12 @@ export class Api7Client {
   async conflictCheck(
     groupId: string,
     services: PublishItem[],
+    createNewVersion = false,
   ): Promise<{ duplicate: ConflictPair[]; overlapping: ConflictPair[] }> {
     const res = await this.transport.check<{
       value: { duplicate?: ConflictPair[]; overlapping?: ConflictPair[] };
     }>('POST', '/api/services/conflict_check', {
-      create_new_version: false,
+      create_new_version: createNewVersion,
       gateway_group_id: groupId,
       services,
     });

@@ -189,7 +189,7 @@ describe('the plan table', () => {
       [
         {
           action: 'planned',
-          drift: [{ key: 'upstream.nodes', target: 'old:80', config: 'new:80' }],
+          drift: [{ key: 'upstream', target: 'nodes old:80', config: 'nodes new:80' }],
           routes: {
             added: ['status'],
             removed: [{ name: 'ip' }],
@@ -204,7 +204,7 @@ describe('the plan table', () => {
     const summary: string = gh.checkRuns[0]!.run.output.summary;
     expect(summary).toContain('| Service | Plan | Version | Runtime | Drift | Route changes |');
     expect(summary).toContain(
-      '| httpbin API | 📝 will sync | 0.9.0 → 1.0.0 | nodes httpbin:80 | upstream.nodes: target old:80, config new:80 | added status<br>removed ip<br>changed headers (paths, methods) |',
+      '| httpbin API | 📝 will sync | 0.9.0 → 1.0.0 | nodes httpbin:80 | upstream: target nodes old:80, config nodes new:80 | added status<br>removed ip<br>changed headers (paths, methods) |',
     );
     expect(summary).toContain('| orders | ➖ unchanged | 2.0.0 | nodes httpbin:80 | — | — |');
   });

@@ -14,8 +14,10 @@ export function serviceResult(fields: Partial<ServiceResult> & Record<string, un
     verify: [{ path: '/headers', status: 200, ok: true, ms: 3 }],
     reason: null,
     message: null,
+    drift: [],
+    warnings: [],
     ...fields,
-  };
+  } as ServiceResult;
 }
 
 export function syncResult(
@@ -25,6 +27,7 @@ export function syncResult(
   const built = services.map(serviceResult);
   return {
     schemaVersion: 1,
+    operation: 'promotion',
     from: { environment: 'test', gatewayGroup: '测试网关组' },
     to: { environment: 'production', gatewayGroup: '生产网关组' },
     dryRun: false,
@@ -32,5 +35,5 @@ export function syncResult(
     ok: built.every((s) => !['refused', 'failed', 'rolled-back'].includes(s.action)),
     durationMs: 42,
     ...fields,
-  };
+  } as SyncResult;
 }
