@@ -50,7 +50,7 @@ export async function oneAtATime(input: BaselineInput): Promise<{ durationMs: nu
     const probes = await verifyProbes([{ path: `/anything/${encodeURIComponent(name)}` }], {
       gatewayUrl: input.gatewayUrl,
       timeoutMs: 10_000,
-      intervalMs: 500,
+      confirmMs: 500,
     });
     if (probes.every((p) => p.ok)) synced++;
   }

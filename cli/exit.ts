@@ -24,8 +24,10 @@ export function exitForError(code: ErrorCode): number {
   return EXIT.refused;
 }
 
-export function exitForResult(result: { services: { action: string }[] }): number {
-  if (result.services.some((s) => s.action === 'failed' || s.action === 'rolled-back')) return EXIT.failed;
+export function exitForResult(result: { services: { action: string; reason: string | null }[] }): number {
+  // A rolled-back entry without a reason is a rollback that was asked for (`rollback`), and landed.
+  if (result.services.some((s) => s.action === 'failed' || (s.action === 'rolled-back' && s.reason !== null)))
+    return EXIT.failed;
   if (result.services.some((s) => s.action === 'refused')) return EXIT.refused;
   return EXIT.ok;
 }

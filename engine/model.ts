@@ -22,12 +22,25 @@ export type Reason =
   | 'unsupported-runtime-key'
   | 'no-gateway-url'
   | 'version-not-in-group'
-  | 'nothing-to-roll-back'
+  | 'no-earlier-version'
   | 'publish-failed'
   | 'runtime-failed'
   | 'verify-failed'
   | 'atomic-rollback'
+  | 'atomic-refusal'
+  | 'left-disabled'
   | 'lock-held';
+
+/**
+ * One runtime key on which the target differs from the config, compared after API7's defaults.
+ * Keys use the config's names (`upstream`, `hosts`, `pathPrefix`, `stripPathPrefix`); values are
+ * what the target runs and what the config asks for (`null` = not set).
+ */
+export interface Drift {
+  key: 'upstream' | 'hosts' | 'pathPrefix' | 'stripPathPrefix';
+  target: string | string[] | boolean | null;
+  config: string | string[] | boolean | null;
+}
 
 export interface ProbeResult {
   path: string;
@@ -39,12 +52,18 @@ export interface ProbeResult {
 export interface ServiceResult {
   name: string;
   action: Action;
+  /** Synced (or that would be); for a rollback, the version rolled back to. */
   version: string | null;
   requestedVersion: string | null;
+  /** What the target ran before; for a rollback, the version rolled back from. */
   previousVersion: string | null;
   serviceVersionId: string | null;
   runtimeRepaired: boolean;
   runtime: { upstream?: string; hosts?: string[]; pathPrefix?: string } | null;
+  /** Where the target's runtime configuration differs from the config (before the sync). */
+  drift: Drift[];
+  /** What the user should know before or after the sync, such as a change API7 cannot undo. */
+  warnings: string[];
   verify: ProbeResult[];
   reason: Reason | null;
   message: string | null;
@@ -52,6 +71,8 @@ export interface ServiceResult {
 
 export interface SyncResult {
   schemaVersion: 1;
+  /** `rollback` for `engine.rollback`: then `from` and `to` name the same environment. */
+  operation: 'promotion' | 'rollback';
   from: { environment: string; gatewayGroup: string | null };
   to: { environment: string; gatewayGroup: string | null };
   dryRun: boolean;
@@ -65,6 +86,7 @@ export interface PlanEntry {
   name: string;
   decision: 'sync' | 'unchanged' | 'refused';
   reason: Reason | null;
+  /** Why the entry was refused, or why it will be synced. */
   message: string | null;
   templateId?: string;
   /** The source's running version (or the label it will get). */
@@ -78,8 +100,10 @@ export interface PlanEntry {
   target?: PublishedService;
   targetVersionId?: string;
   desiredRuntime?: Api7Runtime;
-  /** Runtime keys that differ on a target already at the right version: repaired without publishing. */
-  drift: string[];
+  /** Runtime keys on which the target differs from the config. */
+  drift: Drift[];
+  /** Things apply could not undo should the promotion fail (see `plan`). */
+  warnings?: string[];
   runtimeLabel: ServiceResult['runtime'];
   probes: Probe[];
 }
@@ -92,7 +116,13 @@ export interface Plan {
   createdAt: number;
 }
 
-/** One place that decides whether a result is a success. */
+/**
+ * One place that decides whether a result is a success. A `rolled-back` entry with no reason is
+ * a rollback that was asked for (and landed); with a reason it is a promotion that failed.
+ */
 export function isOk(services: ServiceResult[]): boolean {
-  return services.every((s) => s.action !== 'refused' && s.action !== 'failed' && s.action !== 'rolled-back');
+  return services.every(
+    (s) =>
+      s.action !== 'refused' && s.action !== 'failed' && !(s.action === 'rolled-back' && s.reason !== null),
+  );
 }

@@ -10,9 +10,17 @@ import {
   type ServiceRegistry,
 } from './api7/client.js';
 import type { Config } from './config/types.js';
-import type { Plan, PlanEntry, Reason } from './model.js';
-import { syncItem } from './publish-items.js';
-import { describeUpstream, mapRuntime, runtimeDrift } from './runtime.js';
+import { SyncError } from './errors.js';
+import type { Drift, Plan, PlanEntry, Reason } from './model.js';
+import { refuseRouteConflicts } from './routes.js';
+import {
+  describeUpstream,
+  irreversibleAdditions,
+  mapRuntime,
+  runtimeDrift,
+  type Api7Runtime,
+} from './runtime.js';
+import { didYouMean } from './suggest.js';
 
 export interface PlanRequest {
   from: string;
@@ -53,6 +61,17 @@ export async function plan(
   generation: Generation,
   req: PlanRequest,
 ): Promise<Plan> {
+  for (const [value, what] of [
+    [req.expectVersion, 'The expected version'],
+    [req.newVersion, 'The new version label'],
+  ] as const) {
+    if (value !== undefined && value.trim() === '') {
+      throw new SyncError(
+        'usage',
+        `${what} is empty; give a version such as 1.0.0${what.startsWith('The expected') ? ' (the version you expect the source group to be running)' : ''}`,
+      );
+    }
+  }
   const names = req.services?.length ? [...new Set(req.services)] : Object.keys(config.services);
   const requested = req.expectVersion ?? null;
   const result: Plan = {
@@ -72,7 +91,7 @@ export async function plan(
     if (!config.environments[env]) {
       return refuseAll(
         'unknown-environment',
-        `environment "${env}" is not in ${config.file}; declared: ${declared.join(', ')}`,
+        `environment "${env}" is not in ${config.file}${didYouMean(env, declared)}; declared: ${declared.join(', ')}`,
       );
     }
   }
@@ -87,6 +106,13 @@ export async function plan(
   }
   const fromEnv = config.environments[req.from]!;
   const toEnv = config.environments[req.to]!;
+  // The config loader refuses this too; a plan must never write a group's runtime into itself.
+  if (fromEnv.gatewayGroup === toEnv.gatewayGroup) {
+    return refuseAll(
+      'promote-from',
+      `environments "${req.from}" and "${req.to}" are both gateway group "${toEnv.gatewayGroup}"; give each environment its own gateway group`,
+    );
+  }
   result.to.gatewayUrl = toEnv.gatewayUrl;
 
   const [sourceGroup, targetGroup] = await Promise.all([
@@ -123,6 +149,7 @@ export async function plan(
         targetGroupName: targetGroup!.name,
         source: sourceServices.filter((s) => s.name === name),
         target: targetServices.filter((s) => s.name === name),
+        sourceNames: sourceServices.map((s) => s.name),
         registries,
         gatewayUrl: toEnv.gatewayUrl,
       }),
@@ -139,6 +166,8 @@ interface ServiceContext {
   targetGroupName: string;
   source: PublishedService[];
   target: PublishedService[];
+  /** Every service name in the source group, for "did you mean". */
+  sourceNames: string[];
   registries: ServiceRegistry[] | undefined;
   gatewayUrl: string | undefined;
 }
@@ -157,7 +186,7 @@ async function planService(
     return refused(
       name,
       'unknown-service',
-      `service "${name}" is not under services: in ${config.file}; add it there first`,
+      `service "${name}" is not under services: in ${config.file}${didYouMean(name, Object.keys(config.services))}; add it there first`,
       requested,
     );
   }
@@ -165,7 +194,7 @@ async function planService(
     return refused(
       name,
       'unknown-service',
-      `service "${name}" is not published in the source group "${config.environments[req.from]!.gatewayGroup}"`,
+      `service "${name}" is not published in the source group "${config.environments[req.from]!.gatewayGroup}"${didYouMean(name, ctx.sourceNames)}`,
       requested,
     );
   }
@@ -204,7 +233,7 @@ async function planService(
       return refused(
         name,
         'not-current-version',
-        `you expected version ${requested}, but "${name}" runs no version in the source group`,
+        `you expected version ${requested}, but "${name}" runs no version ("No Version") in the source group; to label it, drop the expected version and give --new-version`,
         requested,
       );
     }
@@ -288,7 +317,16 @@ async function planService(
     runtimeLabel,
     probes,
   };
-  if (!target) return { ...base, decision: 'sync', drift: [] };
+  if (!target) {
+    return {
+      ...base,
+      decision: 'sync',
+      drift: [],
+      message: newVersionLabel
+        ? `"No Version" in the source group: it will be labelled ${version} there, then go live in "${ctx.targetGroupName}" for the first time`
+        : `first sync into "${ctx.targetGroupName}": ${version} goes live there`,
+    };
+  }
 
   const targetVersionId = await client.runningVersionId(ctx.targetGroupId, target);
   const drift = runtimeDrift(target, desired);
@@ -297,27 +335,43 @@ async function planService(
   if (sameVersion && drift.length === 0 && target.status === 1) {
     return { ...base, decision: 'unchanged', targetVersionId, drift };
   }
-  return { ...base, decision: 'sync', targetVersionId, drift };
+  const warnings = generation === 'modern' ? irreversibleWarnings(target, desired) : [];
+  return {
+    ...base,
+    decision: 'sync',
+    targetVersionId,
+    drift,
+    ...(warnings.length ? { warnings } : {}),
+    message: whyPlanned(target, version, sameVersion, newVersionLabel, drift),
+  };
 }
 
-/** Asks the target group, in one request that changes nothing, whether the new routes collide. */
-async function refuseRouteConflicts(client: Api7Client, generation: Generation, result: Plan): Promise<void> {
-  const moving = result.entries.filter(
-    (e) => e.decision === 'sync' && e.sourceVersionId && e.targetVersionId !== e.sourceVersionId,
-  );
-  if (moving.length === 0 || !result.to.group) return;
-  const { duplicate } = await client.conflictCheck(
-    result.to.group.id,
-    moving.map((e) => syncItem(e, generation, e.sourceVersionId!)),
-  );
-  for (const entry of moving) {
-    const pair = duplicate.find((p) => p[0]?.service_id === entry.templateId);
-    if (!pair) continue;
-    const other = pair[1];
-    Object.assign(entry, {
-      decision: 'refused',
-      reason: 'route-conflict',
-      message: `route ${pair[0]?.url ?? ''} of "${entry.name}" already exists in the target group (service "${other?.service_name ?? '?'}", route "${other?.route_name ?? '?'}"); change one of them first`,
-    });
-  }
+/** Why an entry will be synced, in words: what moves, what drifted, what gets enabled. */
+export function whyPlanned(
+  target: PublishedService,
+  version: string,
+  sameVersion: boolean,
+  newVersionLabel: string | undefined,
+  drift: Drift[],
+): string {
+  const parts: string[] = [];
+  if (newVersionLabel)
+    parts.push(
+      `"No Version" in the source group: it will be labelled ${version} there, then replace ${target.version || 'No Version'}`,
+    );
+  else if (!sameVersion) parts.push(`${version} replaces ${target.version || 'No Version'}`);
+  else parts.push(`already at ${version}`);
+  if (drift.length)
+    parts.push(`runtime configuration drifted (${drift.map((d) => d.key).join(', ')}): it will be repaired`);
+  if (target.status !== 1) parts.push('disabled in the target: it will be enabled');
+  return parts.join('; ');
+}
+
+/** Warnings for what a rollback could not take away on API7 3.6+ (hosts, a path prefix). */
+function irreversibleWarnings(target: PublishedService, desired: Api7Runtime): string[] {
+  const added = irreversibleAdditions(target, desired);
+  if (added.length === 0) return [];
+  return [
+    `this adds ${added.join(' and ')} to a service that has none in the target; API7 3.6+ cannot clear them through the runtime configuration, so they would stay if the promotion failed and were rolled back (the result would then be failed with reason cannot-clear-hosts)`,
+  ];
 }

@@ -55,6 +55,19 @@ export function labelItem(entry: PlanEntry, generation: Generation): PublishItem
   );
 }
 
+/**
+ * A "No Version" source as it would go live in the target under its new label, for a conflict
+ * check there (`create_new_version: true`): the label, the target's status and runtime.
+ */
+export function labelItemFor(entry: PlanEntry, generation: Generation): PublishItem {
+  const status = (entry.target ? (entry.target.status ?? 1) : 1) as 0 | 1;
+  return withRuntime(
+    { service_id: entry.templateId!, version: entry.newVersionLabel!, status },
+    generation,
+    targetRuntime(entry),
+  );
+}
+
 /** Rollback: apply a version that ran in the group before, with the runtime it had then. */
 export function rollbackItem(
   previous: PublishedService,

@@ -1,15 +1,18 @@
-/** The result as JSON (`schemaVersion: 1`) and as a Markdown table, both from one place. */
-import { baseResult } from './apply.js';
-import { isOk, type Plan, type Reason, type ServiceResult, type SyncResult } from './model.js';
+/** The result as JSON (`schemaVersion: 1`) and as Markdown or text, all from one place. */
+import { baseResult } from './apply/decide.js';
+import { isOk, type Drift, type Plan, type Reason, type ServiceResult, type SyncResult } from './model.js';
+import type { StatusMatrix } from './status.js';
 
 export function buildResult(
   plan: Plan,
   services: ServiceResult[],
   dryRun: boolean,
   startedAt: number,
+  operation: SyncResult['operation'] = 'promotion',
 ): SyncResult {
   return {
     schemaVersion: 1,
+    operation,
     from: { environment: plan.from.environment, gatewayGroup: plan.from.group?.name ?? null },
     to: { environment: plan.to.environment, gatewayGroup: plan.to.group?.name ?? null },
     dryRun,
@@ -20,12 +23,22 @@ export function buildResult(
 }
 
 /** Every service of a plan refused for one reason (a held lock, a missing approval). */
-export function refusedResult(plan: Plan, reason: Reason, message: string, startedAt: number): SyncResult {
+export function refusedResult(
+  plan: Plan,
+  reason: Reason,
+  message: string,
+  startedAt: number,
+  // A promotion never has one environment on both sides (plan refuses it): that is a rollback.
+  operation: SyncResult['operation'] = plan.from.environment === plan.to.environment
+    ? 'rollback'
+    : 'promotion',
+): SyncResult {
   return buildResult(
     plan,
     plan.entries.map((e) => ({ ...baseResult(e, 'refused'), reason, message })),
     false,
     startedAt,
+    operation,
   );
 }
 
@@ -46,30 +59,60 @@ const ICON: Record<ServiceResult['action'], string> = {
   failed: '❌ failed',
 };
 
+const driftValue = (v: Drift['target']): string =>
+  v === null ? 'none' : Array.isArray(v) ? v.join(', ') : String(v);
+
+/** `upstream (target: nodes a:81, config: nodes b:80)`, one per drifted key. */
+export function describeDrift(drift: Drift[]): string {
+  return drift
+    .map((d) => `${d.key} (target: ${driftValue(d.target)}; config: ${driftValue(d.config)})`)
+    .join('; ');
+}
+
+/** "0.9.0 → 1.0.0", or one version when nothing moves or one side is unknown. */
+function versionCell(s: ServiceResult, arrow: string): string {
+  if (s.previousVersion && s.version && s.previousVersion !== s.version)
+    return `${s.previousVersion} ${arrow} ${s.version}`;
+  return s.version ?? s.previousVersion ?? '-';
+}
+
+/** What a row says besides its action: why, drift, warnings. */
+function notes(s: ServiceResult): string[] {
+  const out: string[] = [];
+  if (s.reason || s.message) out.push(`${s.reason ? `[${s.reason}] ` : ''}${s.message ?? ''}`.trim());
+  else if (s.runtimeRepaired) out.push('runtime configuration repaired');
+  if (s.drift.length) out.push(`drift: ${describeDrift(s.drift)}`);
+  for (const w of s.warnings) out.push(`warning: ${w}`);
+  return out;
+}
+
+function title(result: SyncResult): string {
+  if (result.operation === 'rollback')
+    return `Rollback in ${result.to.environment} (${result.to.gatewayGroup ?? '?'})`;
+  return `${result.dryRun ? 'Plan' : 'Promotion'}: ${result.from.environment} → ${result.to.environment}`;
+}
+
 export function resultMarkdown(result: SyncResult): string {
-  const title = `${result.dryRun ? 'Plan' : 'Promotion'}: ${escapeMarkdown(result.from.environment)} → ${escapeMarkdown(result.to.environment)}`;
   const rows = result.services.map((s) => {
-    const version =
-      s.previousVersion && s.previousVersion !== s.version
-        ? `${s.previousVersion} → ${s.version ?? '—'}`
-        : (s.version ?? '—');
     const runtime = s.runtime?.upstream
       ? `${s.runtime.upstream}${s.runtime.hosts ? ` (hosts ${s.runtime.hosts.join(', ')})` : ''}`
       : '—';
     const verify = s.verify.length
       ? s.verify.map((p) => `${p.ok ? '✔' : '✘'} ${p.path} ${p.status ?? '—'}`).join('<br>')
       : '—';
-    const note = s.reason
-      ? `\`${s.reason}\` ${s.message ?? ''}`
-      : s.runtimeRepaired
-        ? 'runtime configuration repaired'
-        : '';
-    return `| ${escapeMarkdown(s.name)} | ${ICON[s.action]} | ${escapeMarkdown(version)} | ${escapeMarkdown(runtime)} | ${verify.replace(/[|]/g, '\\|')} | ${escapeMarkdown(note)} |`;
+    const note = notes(s)
+      .map((n) => escapeMarkdown(n))
+      .join('<br>');
+    return `| ${escapeMarkdown(s.name)} | ${ICON[s.action]} | ${escapeMarkdown(versionCell(s, '→'))} | ${escapeMarkdown(runtime)} | ${verify.replace(/[|]/g, '\\|')} | ${note} |`;
   });
+  const groups =
+    result.operation === 'rollback'
+      ? `Gateway group: ${escapeMarkdown(result.to.gatewayGroup ?? '?')}`
+      : `Gateway groups: ${escapeMarkdown(result.from.gatewayGroup ?? '?')} → ${escapeMarkdown(result.to.gatewayGroup ?? '?')}`;
   return [
-    `### ${title} ${result.ok ? '' : '(not ok)'}`.trimEnd(),
+    `### ${escapeMarkdown(title(result))} ${result.ok ? '' : '(not ok)'}`.trimEnd(),
     '',
-    `Gateway groups: ${escapeMarkdown(result.from.gatewayGroup ?? '?')} → ${escapeMarkdown(result.to.gatewayGroup ?? '?')} · ${result.durationMs} ms`,
+    `${groups} · ${result.durationMs} ms`,
     '',
     '| Service | Result | Version | Runtime | Verify | Note |',
     '| --- | --- | --- | --- | --- | --- |',
@@ -80,20 +123,73 @@ export function resultMarkdown(result: SyncResult): string {
 
 /** A plain-text table for terminals. */
 export function resultText(result: SyncResult): string {
-  const lines = result.services.map((s) => {
-    const version =
-      s.previousVersion && s.previousVersion !== s.version
-        ? `${s.previousVersion} -> ${s.version}`
-        : (s.version ?? '-');
-    const extra = s.reason
-      ? ` [${s.reason}] ${s.message ?? ''}`
-      : s.runtimeRepaired
-        ? ' (runtime configuration repaired)'
-        : '';
-    return `  ${s.action.padEnd(11)} ${s.name}  ${version}${s.runtime?.upstream ? `  upstream: ${s.runtime.upstream}` : ''}${extra}`;
+  const lines = result.services.flatMap((s) => {
+    const label =
+      result.operation === 'rollback' && s.action === 'rolled-back' && !s.reason ? 'rolled back' : s.action;
+    const head = `  ${label.padEnd(11)} ${s.name}  ${versionCell(s, '->')}${s.runtime?.upstream ? `  upstream: ${s.runtime.upstream}` : ''}`;
+    return [head, ...notes(s).map((n) => `              ${n}`)];
   });
+  const header =
+    result.operation === 'rollback'
+      ? `rollback in ${result.to.environment} (${result.to.gatewayGroup ?? '?'})`
+      : `${result.dryRun ? 'plan' : 'sync'} ${result.from.environment} (${result.from.gatewayGroup ?? '?'}) -> ${result.to.environment} (${result.to.gatewayGroup ?? '?'})`;
+  return [header, ...lines].join('\n');
+}
+
+/** A status cell: the version, marked `(drift)` when the group's runtime differs from the config. */
+function statusCell(matrix: StatusMatrix, service: StatusMatrix['services'][number], env: string): string {
+  const version = service.versions[env] ?? '—';
+  return service.drift[env]?.length ? `${version} (drift)` : version;
+}
+
+/** Drifted cells, one line each: `httpbin API in production: upstream (target: …; config: …)`. */
+function driftLines(matrix: StatusMatrix): string[] {
+  return matrix.services.flatMap((s) =>
+    matrix.environments
+      .filter((e) => s.drift[e.name]?.length)
+      .map((e) => `${s.name} in ${e.name}: ${describeDrift(s.drift[e.name]!)}`),
+  );
+}
+
+/** The service × environment matrix as an aligned text table, then the drifted keys. */
+export function statusText(matrix: StatusMatrix): string {
+  const header = [
+    'service',
+    ...matrix.environments.map((e) => `${e.name}${e.found ? '' : ' (group missing)'}`),
+  ];
+  const rows = matrix.services.map((s) => [
+    s.name,
+    ...matrix.environments.map((e) => statusCell(matrix, s, e.name)),
+  ]);
+  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i]!.length)));
+  const table = [header, ...rows].map((row) =>
+    row
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
+  const drift = driftLines(matrix);
   return [
-    `${result.dryRun ? 'plan' : 'sync'} ${result.from.environment} (${result.from.gatewayGroup ?? '?'}) -> ${result.to.environment} (${result.to.gatewayGroup ?? '?'})`,
-    ...lines,
+    ...table,
+    ...(drift.length
+      ? ['', 'drift (the group differs from the config):', ...drift.map((d) => `  ${d}`)]
+      : []),
+  ].join('\n');
+}
+
+/** The same matrix as a Markdown table (names escaped), then the drifted keys. */
+export function statusMarkdown(matrix: StatusMatrix): string {
+  const header = `| Service | ${matrix.environments.map((e) => escapeMarkdown(e.name)).join(' | ')} |`;
+  const rule = `| --- | ${matrix.environments.map(() => '---').join(' | ')} |`;
+  const rows = matrix.services.map(
+    (s) =>
+      `| ${escapeMarkdown(s.name)} | ${matrix.environments.map((e) => escapeMarkdown(statusCell(matrix, s, e.name))).join(' | ')} |`,
+  );
+  const drift = driftLines(matrix);
+  return [
+    header,
+    rule,
+    ...rows,
+    ...(drift.length ? ['', '**Drift**', '', ...drift.map((d) => `- ${escapeMarkdown(d)}`)] : []),
   ].join('\n');
 }

@@ -4,6 +4,7 @@
  */
 import type { Api7Upstream, PublishedService, ServiceRegistry } from './api7/client.js';
 import type { RuntimeConfig } from './config/types.js';
+import type { Drift } from './model.js';
 
 /** Runtime configuration in API7's own terms, as it travels to the control plane. */
 export interface Api7Runtime {
@@ -102,25 +103,61 @@ function sameUpstream(current: Api7Upstream | undefined, desired: Api7Upstream):
   );
 }
 
-/** The keys of `desired` that differ from what the group runs; only keys the config sets count. */
+/**
+ * Where what a group runs differs from `desired`, key by key; only keys the config sets count,
+ * compared after API7's defaults (scheme http, pass_host pass, weight 100, strip_path_prefix true).
+ */
 export function runtimeDrift(
   current: Pick<PublishedService, 'upstream' | 'hosts' | 'path_prefix' | 'strip_path_prefix'>,
   desired: Api7Runtime,
-): string[] {
-  const drift: string[] = [];
-  if (desired.upstream && !sameUpstream(current.upstream, desired.upstream)) drift.push('upstream');
+): Drift[] {
+  const drift: Drift[] = [];
+  if (desired.upstream && !sameUpstream(current.upstream, desired.upstream)) {
+    drift.push({
+      key: 'upstream',
+      target: current.upstream ? upstreamSummary(current.upstream) : null,
+      config: upstreamSummary(desired.upstream),
+    });
+  }
   if (desired.hosts) {
     const a = [...(current.hosts ?? [])].sort().join(',');
-    if (a !== [...desired.hosts].sort().join(',')) drift.push('hosts');
+    if (a !== [...desired.hosts].sort().join(','))
+      drift.push({
+        key: 'hosts',
+        target: current.hosts?.length ? current.hosts : null,
+        config: desired.hosts,
+      });
   }
-  if (desired.path_prefix && (current.path_prefix ?? '') !== desired.path_prefix) drift.push('path_prefix');
+  if (desired.path_prefix && (current.path_prefix ?? '') !== desired.path_prefix) {
+    drift.push({ key: 'pathPrefix', target: current.path_prefix || null, config: desired.path_prefix });
+  }
   if (
     desired.strip_path_prefix !== undefined &&
     (current.strip_path_prefix ?? true) !== desired.strip_path_prefix
   ) {
-    drift.push('strip_path_prefix');
+    drift.push({
+      key: 'stripPathPrefix',
+      target: current.strip_path_prefix ?? true,
+      config: desired.strip_path_prefix,
+    });
   }
   return drift;
+}
+
+/** An upstream in one line, precise enough to tell two apart: nodes with weights, scheme, host passing. */
+export function upstreamSummary(upstream: Api7Upstream): string {
+  const parts: string[] = [];
+  if (upstream.nodes) {
+    parts.push(
+      `nodes ${upstream.nodes.map((n) => `${n.host}:${n.port}${(n.weight ?? 100) === 100 ? '' : ` (weight ${n.weight})`}`).join(', ')}`,
+    );
+  } else {
+    parts.push(`discovery ${upstream.discovery_type ?? '?'} ${upstream.service_name ?? '?'}`);
+  }
+  if ((upstream.scheme ?? 'http') !== 'http') parts.push(`scheme ${upstream.scheme}`);
+  if ((upstream.pass_host ?? 'pass') !== 'pass') parts.push(`pass_host ${upstream.pass_host}`);
+  if (upstream.upstream_host) parts.push(`upstream_host ${upstream.upstream_host}`);
+  return parts.join(', ');
 }
 
 /** A short human description: "nodes httpbin.org:80" or "discovery 生产用注册中心 public/DEFAULT_GROUP/httpbin". */
@@ -139,4 +176,18 @@ export function runtimeOf(service: PublishedService): Api7Runtime {
     ...(service.hosts ? { hosts: service.hosts } : {}),
     ...(service.path_prefix ? { path_prefix: service.path_prefix } : {}),
   };
+}
+
+/**
+ * On API7 3.6+ hosts and a path prefix cannot be cleared through the runtime configuration: the
+ * keys a promotion would add to a target that has none, which a rollback could not take away.
+ */
+export function irreversibleAdditions(
+  target: Pick<PublishedService, 'hosts' | 'path_prefix'>,
+  desired: Api7Runtime,
+): string[] {
+  const out: string[] = [];
+  if (desired.hosts?.length && !target.hosts?.length) out.push(`hosts ${desired.hosts.join(', ')}`);
+  if (desired.path_prefix && !target.path_prefix) out.push(`path prefix ${desired.path_prefix}`);
+  return out;
 }

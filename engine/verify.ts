@@ -1,6 +1,8 @@
 /**
  * Verification through the target gateway: every probe must answer its expected status twice in
- * a row. Probes use undici `request`, because global `fetch` silently drops a `Host` header.
+ * a row. The first probe goes out at once, the confirming one `confirmMs` later; only while the
+ * answer is wrong does the pause grow (up to 1 s). Probes use undici `request`, because global
+ * `fetch` silently drops a `Host` header.
  */
 import { request, type Dispatcher } from 'undici';
 import type { Probe } from './config/types.js';
@@ -10,10 +12,24 @@ export interface VerifyOptions {
   gatewayUrl: string;
   /** The `Host` to send: the probe's own, else the service's first configured host. */
   host?: string;
+  /** How long this service's verification may take. */
   timeoutMs: number;
-  intervalMs: number;
+  /** The pause before the confirming probe (default 200 ms). */
+  confirmMs?: number;
   dispatcher?: Dispatcher;
   signal?: AbortSignal;
+}
+
+export const DEFAULT_CONFIRM_MS = 200;
+const MAX_BACKOFF_MS = 1_000;
+
+/**
+ * The pause before the next probe: `confirmMs` after an expected answer; after `wrongInARow`
+ * wrong answers, `confirmMs` doubling each time, at most 1 s (or `confirmMs` if that is longer).
+ */
+export function nextProbeDelay(wrongInARow: number, confirmMs: number): number {
+  if (wrongInARow === 0) return confirmMs;
+  return Math.min(Math.max(MAX_BACKOFF_MS, confirmMs), confirmMs * 2 ** (wrongInARow - 1));
 }
 
 async function probeOnce(probe: Probe, opts: VerifyOptions): Promise<{ status: number | null; ms: number }> {
@@ -35,25 +51,56 @@ async function probeOnce(probe: Probe, opts: VerifyOptions): Promise<{ status: n
   }
 }
 
-/** Probes until each probe has answered as expected twice in a row, or the time is up. */
-export async function verifyProbes(probes: Probe[], opts: VerifyOptions): Promise<ProbeResult[]> {
-  const deadline = Date.now() + opts.timeoutMs;
-  const streak = probes.map(() => 0);
-  const last: ProbeResult[] = probes.map((p) => ({ path: p.path, status: null, ok: false, ms: 0 }));
-  for (;;) {
-    await Promise.all(
-      probes.map(async (probe, i) => {
-        if (streak[i]! >= 2) return;
-        const { status, ms } = await probeOnce(probe, opts);
-        const ok = status === (probe.status ?? 200);
-        streak[i] = ok ? streak[i]! + 1 : 0;
-        last[i] = { path: probe.path, status, ok, ms };
-      }),
-    );
-    if (streak.every((s) => s >= 2)) return last;
-    if (Date.now() + opts.intervalMs > deadline || opts.signal?.aborted) {
-      return last.map((r, i) => ({ ...r, ok: streak[i]! >= 2 }));
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
     }
-    await new Promise((r) => setTimeout(r, opts.intervalMs));
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** One probe until it has answered as expected twice in a row, or the deadline. */
+async function verifyProbe(probe: Probe, opts: VerifyOptions, deadline: number): Promise<ProbeResult> {
+  const expected = probe.status ?? 200;
+  const confirmMs = opts.confirmMs ?? DEFAULT_CONFIRM_MS;
+  let streak = 0;
+  let wrong = 0;
+  for (;;) {
+    const { status, ms } = await probeOnce(probe, opts);
+    if (status === expected) {
+      streak++;
+      wrong = 0;
+    } else {
+      streak = 0;
+      wrong++;
+    }
+    const last = { path: probe.path, status, ms };
+    if (streak >= 2) return { ...last, ok: true };
+    const delay = nextProbeDelay(wrong, confirmMs);
+    if (Date.now() + delay > deadline || opts.signal?.aborted) return { ...last, ok: false };
+    await sleep(delay, opts.signal);
   }
+}
+
+/** Verifies one service: all its probes at once, within `timeoutMs`. */
+export function verifyProbes(probes: Probe[], opts: VerifyOptions): Promise<ProbeResult[]> {
+  const deadline = Date.now() + opts.timeoutMs;
+  return Promise.all(probes.map((p) => verifyProbe(p, opts, deadline)));
+}
+
+/** Why a verification failed, in words, with a hint when a path prefix is the likely cause. */
+export function verifyFailure(results: ProbeResult[], gatewayUrl: string, pathPrefix?: string): string {
+  const bad = results.filter((p) => !p.ok);
+  const answers = bad.map(
+    (p) => `${p.path} answered ${p.status ?? 'nothing (no connection or no answer in time)'}`,
+  );
+  let hint = '';
+  if (pathPrefix && bad.every((p) => p.status === 404 && !p.path.startsWith(pathPrefix))) {
+    hint = `; the service's path prefix is ${pathPrefix}, so the gateway serves it under ${pathPrefix}${bad[0]!.path}: write the verify paths with the prefix`;
+  }
+  return `verification through ${gatewayUrl} failed: ${answers.join(', ')}${hint}`;
 }

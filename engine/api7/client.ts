@@ -215,6 +215,21 @@ export class Api7Client {
   }
 
   /**
+   * [I for versioned services] Removes a published service from one gateway group (the admin
+   * API's per-group view; `id` is the published service ID, not the template ID).
+   */
+  async deletePublishedService(groupId: string, publishedId: string): Promise<void> {
+    await this.transport.send(
+      'DELETE',
+      `/apisix/admin/services/${encodeURIComponent(publishedId)}`,
+      undefined,
+      {
+        gateway_group_id: groupId,
+      },
+    );
+  }
+
+  /**
    * [I semantics] `POST /api/services/publish`. `create_new_version: false` applies an existing
    * `service_version_id` (sync, rollback); `true` mints a new version from the live service.
    */
@@ -230,11 +245,12 @@ export class Api7Client {
   async conflictCheck(
     groupId: string,
     services: PublishItem[],
+    createNewVersion = false,
   ): Promise<{ duplicate: ConflictPair[]; overlapping: ConflictPair[] }> {
     const res = await this.transport.check<{
       value: { duplicate?: ConflictPair[]; overlapping?: ConflictPair[] };
     }>('POST', '/api/services/conflict_check', {
-      create_new_version: false,
+      create_new_version: createNewVersion,
       gateway_group_id: groupId,
       services,
     });

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { PathProblem } from './problems.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../suggest.js';
 import type { Config } from './types.js';
 
 export interface CrossCheckOptions {
@@ -22,11 +22,6 @@ export function crossCheck(config: Config, options: CrossCheckOptions): PathProb
     ...checkServices(config),
     ...checkCaFile(config, options),
   ];
-}
-
-function withHint(sentence: string, name: string, candidates: string[]): string {
-  const hint = didYouMean(name, candidates);
-  return hint ? `${sentence}.${hint}` : sentence;
 }
 
 function sourcesOf(config: Config, env: string): string[] {
@@ -46,11 +41,7 @@ function checkPromoteFrom(config: Config): PathProblem[] {
         problems.push({
           path: at,
           at: 'value',
-          message: withHint(
-            `promoteFrom names "${source}", which is not an environment; declared: ${envs.join(', ')}`,
-            source,
-            envs,
-          ),
+          message: `promoteFrom names "${source}", which is not an environment${didYouMean(source, envs)}; declared: ${envs.join(', ')}`,
         });
       } else if (source === name) {
         problems.push({
@@ -123,11 +114,7 @@ function checkServices(config: Config): PathProblem[] {
         problems.push({
           path: at,
           at: 'key',
-          message: withHint(
-            `runtime for "${env}", which is not an environment; declared: ${envs.join(', ')}`,
-            env,
-            envs,
-          ),
+          message: `runtime for "${env}", which is not an environment${didYouMean(env, envs)}; declared: ${envs.join(', ')}`,
         });
       }
       const up = rt.upstream;

@@ -199,14 +199,19 @@ describe.each([
     expect((await viaGateway(sb.gateways[PROD]!, '/headers')).status).toBe(200);
   });
 
-  it('disables a first-time sync again when verification fails', async () => {
+  // Was: "disables a first-time sync again" — a disabled copy carrying the broken upstream stayed
+  // behind, reported as rolled back (issue #11). Now the target is left as it was: without it.
+  it('removes a first-time sync from the target when verification fails', async () => {
     const port = await deadPort();
     sb = await sandbox(walkthroughSeed(), api7Version);
     engine = engineFor(sb, configFor(sb, HTTPBIN_RUNTIME(`{host: 127.0.0.1, port: ${port}}`)));
     const result = await engine.apply(await engine.plan({ from: 'test', to: 'production' }), QUICK);
     expect(result.services[0]).toMatchObject({ action: 'rolled-back', reason: 'verify-failed' });
-    expect(result.services[0]!.message).toMatch(/disabled again/);
-    expect((await serviceIn(sb, PROD, 'httpbin API')).status).toBe(0);
+    expect(result.services[0]!.message).toMatch(/removed from it again/);
+    expect(await serviceIn(sb, PROD, 'httpbin API')).toBeUndefined();
+    expect((await writes(sb)).filter((w) => w.method === 'DELETE')).toEqual([
+      expect.objectContaining({ query: { gateway_group_id: await groupId(sb, PROD) } }),
+    ]);
     expect((await viaGateway(sb.gateways[PROD]!, '/headers')).status).toBe(404);
   });
 
@@ -239,7 +244,8 @@ describe.each([
     expect(byName.orders).toMatchObject({ action: 'rolled-back', reason: 'verify-failed' });
     expect(byName['httpbin API']).toMatchObject({ action: 'rolled-back', reason: 'atomic-rollback' });
     expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('0.9.0');
-    expect((await serviceIn(sb, PROD, 'orders')).status).toBe(0);
+    // A first-time sync is removed again, not left disabled (issue #11).
+    expect(await serviceIn(sb, PROD, 'orders')).toBeUndefined();
     // One publish request carried both services.
     const publishes = (await writes(sb)).filter((w) => w.path === '/api/services/publish');
     expect(publishes[0]!.body.services).toHaveLength(2);
@@ -280,8 +286,11 @@ describe.each([
     await engine.apply(await engine.plan({ from: 'test', to: 'production' }), QUICK);
     expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('1.0.0');
     const result = await engine.rollback({ environment: 'production', service: 'httpbin API' }, QUICK);
+    // Was `action: 'synced'`: a rollback reads as a rollback (issue #11).
+    expect(result).toMatchObject({ operation: 'rollback', ok: true });
     expect(result.services[0]).toMatchObject({
-      action: 'synced',
+      action: 'rolled-back',
+      reason: null,
       version: '0.9.0',
       previousVersion: '1.0.0',
     });

@@ -32,4 +32,4 @@ export function engineFor(sb: Sandbox, config: Config, logs: string[] = []): Eng
 }
 
 /** Fast verification for tests: the defaults (10 s) are for real gateways. */
-export const QUICK = { verifyTimeoutMs: 1_500, verifyIntervalMs: 100 } as const;
+export const QUICK = { verifyTimeoutMs: 1_500, confirmMs: 50 } as const;

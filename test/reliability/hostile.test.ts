@@ -171,6 +171,7 @@ describe('names that end up in pull-request comments', () => {
     ];
     const result: SyncResult = {
       schemaVersion: 1,
+      operation: 'promotion',
       from: { environment: 'test', gatewayGroup: '<b>t</b>' },
       to: { environment: 'production', gatewayGroup: 'p|q' },
       dryRun: false,
@@ -185,6 +186,8 @@ describe('names that end up in pull-request comments', () => {
         serviceVersionId: null,
         runtimeRepaired: false,
         runtime: null,
+        drift: [{ key: 'hosts', target: [name], config: null }],
+        warnings: [name],
         verify: [],
         reason: 'unknown-service',
         message: `no ${name}`,

@@ -167,10 +167,10 @@ describe('config cross-checks', () => {
 
   it('suggests the environment meant by a near miss', () => {
     expect(problems(config(TWO.replace('promoteFrom: test', 'promoteFrom: Test')))).toEqual([
-      `${F}:8:18: promoteFrom names "Test", which is not an environment; declared: test, production. Did you mean "test"?`,
+      `${F}:8:18: promoteFrom names "Test", which is not an environment (did you mean "test"?); declared: test, production`,
     ]);
     expect(problems(config(TWO).replace('      production:\n', '      prodution:\n'))).toEqual([
-      `${F}:12:7: runtime for "prodution", which is not an environment; declared: test, production. Did you mean "production"?`,
+      `${F}:12:7: runtime for "prodution", which is not an environment (did you mean "production"?); declared: test, production`,
     ]);
   });
 });
