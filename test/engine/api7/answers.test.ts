@@ -65,13 +65,11 @@ describe('failed control-plane calls', () => {
     const altName = await failure(
       (c) => c.version(),
       (pool) =>
-        pool
-          .intercept({ path: '/api/version', method: 'GET' })
-          .replyWithError(
-            Object.assign(new Error("Hostname/IP does not match certificate's altnames"), {
-              code: 'ERR_TLS_CERT_ALTNAME_INVALID',
-            }),
-          ),
+        pool.intercept({ path: '/api/version', method: 'GET' }).replyWithError(
+          Object.assign(new Error("Hostname/IP does not match certificate's altnames"), {
+            code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+          }),
+        ),
     );
     expect(altName).toMatchObject({ code: 'tls' });
     expect(altName.message).toMatch(
