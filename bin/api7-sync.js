@@ -3,4 +3,10 @@
 // which `npm ci` runs through the `prepare` script).
 import { main } from '../lib/cli/main.js';
 
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// Exit as soon as what was written has been flushed: a short-lived run must not linger on
+// keep-alive sockets or on V8 finishing background compilation. Long-running commands
+// (sandbox, bot, demo --keep) return only once they have stopped.
+const flushed = (stream) => new Promise((resolve) => stream.write('', resolve));
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+process.exit(code);

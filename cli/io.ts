@@ -1,12 +1,18 @@
-/** Where the CLI writes: stdout carries results only; progress and errors go to stderr. */
+/** Where the CLI writes: stdout carries results only; progress and diagnostics go to stderr. */
 export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
   env: NodeJS.ProcessEnv;
+  /** Whether stderr is a terminal, where a progress line may be redrawn in place. */
+  stderrIsTTY?: boolean;
+  /** Raw stderr, without the newline `stderr()` adds: for redrawing a progress line. */
+  stderrRaw?(text: string): void;
 }
 
 export const processIo: Io = {
   stdout: (text) => process.stdout.write(text + '\n'),
   stderr: (text) => process.stderr.write(text + '\n'),
+  stderrRaw: (text) => process.stderr.write(text),
   env: process.env,
+  stderrIsTTY: process.stderr.isTTY === true,
 };

@@ -2,7 +2,23 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Api7Client, type ServiceRegistry } from '../../engine/api7/client.js';
 import { renderAdcFile } from '../../engine/adc/render.js';
 import type { Config } from '../../engine/index.js';
+import { loadConfig, readToken, usage, type Values } from '../context.js';
 import type { Io } from '../io.js';
+
+/** `api7-sync adc render ...`: checks the subcommand and flags, then renders. */
+export async function adcCommand(values: Values, positionals: string[], io: Io): Promise<number> {
+  if (positionals.length !== 1 || positionals[0] !== 'render')
+    throw usage(
+      `the adc command has one subcommand, render${positionals.length ? `, not "${positionals.join(' ')}"` : ''}`,
+    );
+  if (!values.env || !values.file) throw usage('--env and -f (the ADC file) are required');
+  return adcRenderCommand(
+    values as { env: string; file: string; output?: string },
+    loadConfig(values, io),
+    () => readToken(values, io),
+    io,
+  );
+}
 
 /**
  * `api7-sync adc render --env ENV -f adc.yaml [-o out.yaml]`: the ADC file for one environment.

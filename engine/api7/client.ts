@@ -2,6 +2,7 @@
  * The API7 EE Admin API as the engine uses it (CONTRACT.md §4). Every call the contract marks
  * as inferred [I] sits behind one named function here, so that a correction is a one-place change.
  */
+import { SyncError } from '../errors.js';
 import { Api7Error, Transport, type Query, type TransportOptions } from './transport.js';
 
 export type Generation = 'legacy' | 'modern';
@@ -74,7 +75,8 @@ const PAGE_SIZE = 100;
 export function parseApi7Version(raw: string): number[] | 'dev' {
   if (raw === 'dev') return 'dev';
   if (!/^\d+(\.\d+){1,3}$/.test(raw)) {
-    throw new Error(
+    throw new SyncError(
+      'bad-answer',
       `the control plane reports version "${raw}", which api7-sync cannot read; it supports API7 EE 3.2.14 and later`,
     );
   }
@@ -95,7 +97,8 @@ export function generationOf(raw: string): Generation {
   const v = parseApi7Version(raw);
   if (v === 'dev') return 'modern';
   if (!atLeast(v, [3, 2, 14])) {
-    throw new Error(
+    throw new SyncError(
+      'bad-answer',
       `API7 EE ${raw} is older than 3.2.14, the oldest version api7-sync supports; upgrade the control plane`,
     );
   }
@@ -114,8 +117,20 @@ export class Api7Client {
   }
 
   async version(): Promise<string> {
-    const res = await this.transport.get<{ value: string }>('/api/version');
-    return String(res.value);
+    const res = await this.transport.get<{ value?: unknown } | undefined>('/api/version');
+    const value = res?.value;
+    if (typeof value !== 'string' || value.length === 0) {
+      throw new Api7Error(
+        'GET',
+        '/api/version',
+        200,
+        "the answer has no version (value); this is not API7's Admin API: check controlPlane.url",
+        false,
+        undefined,
+        'bad-answer',
+      );
+    }
+    return value;
   }
 
   /** Reads every page of a list: API7's default page size is unknown, so always page explicitly. */

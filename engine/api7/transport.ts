@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { Agent, request, type Dispatcher } from 'undici';
+import { SyncError, type RunFailure } from '../errors.js';
 
 export interface Budgets {
   connectTimeoutMs: number;
@@ -42,8 +43,10 @@ export interface TransportOptions {
 /**
  * A failed control-plane call. It names method, path, status and API7's `error_msg`, never
  * the token. `ambiguous` is true when a write may have been applied although no answer came.
+ * Its `code` says what kind of failure it is (`unreachable`, `unauthorized`, `tls`,
+ * `bad-answer`); `networkCode` keeps the socket's own code (ECONNREFUSED, ...) for retries.
  */
-export class Api7Error extends Error {
+export class Api7Error extends SyncError {
   /** From a `Retry-After` header, when the server sent one. */
   retryAfterMs?: number;
 
@@ -53,9 +56,13 @@ export class Api7Error extends Error {
     readonly status: number | undefined,
     readonly errorMsg: string,
     readonly ambiguous: boolean,
-    readonly code?: string,
+    readonly networkCode?: string,
+    code?: RunFailure,
   ) {
-    super(`${method} ${path}: ${status !== undefined ? `HTTP ${status}: ` : ''}${errorMsg}`);
+    super(
+      code ?? failureKind(status, networkCode),
+      `${method} ${path}: ${status !== undefined ? `HTTP ${status}: ` : ''}${errorMsg}`,
+    );
     this.name = 'Api7Error';
   }
 
@@ -64,6 +71,25 @@ export class Api7Error extends Error {
     return this.status === 401 || this.status === 403;
   }
 }
+
+function failureKind(status: number | undefined, networkCode: string | undefined): RunFailure {
+  if (status === 401 || status === 403) return 'unauthorized';
+  if (networkCode !== undefined && TLS_CODES.has(networkCode)) return 'tls';
+  if (status === undefined || status === 502 || status === 503 || status === 504) return 'unreachable';
+  return 'bad-answer';
+}
+
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'EPROTO',
+]);
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 const RETRYABLE_CODES = new Set([
@@ -103,7 +129,7 @@ export class Transport {
         connect: {
           timeout: this.budgets.connectTimeoutMs,
           rejectUnauthorized: !opts.insecure,
-          ...(opts.caFile ? { ca: readFileSync(opts.caFile) } : {}),
+          ...(opts.caFile ? { ca: readCaFile(opts.caFile) } : {}),
         },
         headersTimeout: this.budgets.requestTimeoutMs,
         bodyTimeout: this.budgets.requestTimeoutMs,
@@ -136,7 +162,7 @@ export class Transport {
       try {
         return await this.once<T>(method, path, query, body);
       } catch (err) {
-        if (err instanceof Api7Error && err.code === 'ECONNREFUSED') {
+        if (err instanceof Api7Error && err.networkCode === 'ECONNREFUSED') {
           this.counts.retries++;
           return this.once<T>(method, path, query, body);
         }
@@ -160,10 +186,10 @@ export class Transport {
         if (!(err instanceof Api7Error)) throw err;
         const transient =
           (err.status !== undefined && RETRYABLE_STATUS.has(err.status)) ||
-          (err.code !== undefined && RETRYABLE_CODES.has(err.code));
+          (err.networkCode !== undefined && RETRYABLE_CODES.has(err.networkCode));
         // A control plane that refuses connections is most likely down: one more try, not three.
-        const refusedAgain = err.code === 'ECONNREFUSED' && refusedOnce;
-        if (err.code === 'ECONNREFUSED') refusedOnce = true;
+        const refusedAgain = err.networkCode === 'ECONNREFUSED' && refusedOnce;
+        if (err.networkCode === 'ECONNREFUSED') refusedOnce = true;
         if (!transient || refusedAgain || attempt >= this.budgets.readTries) throw err;
         const backoff = Math.min(2000, 100 * 2 ** (attempt - 1));
         const jittered = backoff / 2 + Math.random() * (backoff / 2);
@@ -200,8 +226,12 @@ export class Transport {
         maxRedirections: 0,
       } as Parameters<typeof request>[1]);
     } catch (err) {
-      const code = (err as { code?: string }).code ?? (err as Error).name;
-      const refused = code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ENOTFOUND';
+      const code = networkCodeOf(err);
+      const refused =
+        code === 'ECONNREFUSED' ||
+        code === 'UND_ERR_CONNECT_TIMEOUT' ||
+        code === 'ENOTFOUND' ||
+        TLS_CODES.has(code);
       const message = explainNetworkError(code, (err as Error).message, this.origin);
       // For a write, anything but "never connected" may have reached the server.
       throw new Api7Error(method, path, undefined, message, method !== 'GET' && !refused, code);
@@ -221,19 +251,42 @@ export class Transport {
       );
     }
     let parsed: unknown = undefined;
+    let isJson = false;
     if (text.length > 0) {
       try {
         parsed = JSON.parse(text);
+        isJson = true;
       } catch {
         parsed = undefined;
       }
     }
-    if (res.statusCode >= 200 && res.statusCode < 300) return parsed as T;
+    const contentType = String(res.headers['content-type'] ?? '')
+      .split(';')[0]!
+      .trim();
+    if (res.statusCode >= 200 && res.statusCode < 300) {
+      // An empty answer is what some DELETEs give; anything else must be JSON, or we are not
+      // talking to API7's Admin API at all (a login page, a proxy, the dashboard's web app).
+      if (text.length === 0 || isJson) return parsed as T;
+      throw new Api7Error(
+        method,
+        path,
+        res.statusCode,
+        notJson(text, contentType, this.origin),
+        false,
+        undefined,
+        'bad-answer',
+      );
+    }
     const errorMsg =
-      (parsed as { error_msg?: string } | undefined)?.error_msg ??
-      (res.statusCode === 401
-        ? 'the control plane rejected the token'
-        : text.slice(0, 200) || 'no error message');
+      (parsed as { error_msg?: unknown } | undefined)?.error_msg !== undefined
+        ? String((parsed as { error_msg: unknown }).error_msg)
+        : res.statusCode === 401
+          ? 'the control plane rejected the token'
+          : text.length === 0
+            ? 'no error message'
+            : isJson
+              ? oneLine(text)
+              : notJson(text, contentType, this.origin);
     const error = new Api7Error(method, path, res.statusCode, errorMsg, false);
     const retryAfter = res.headers['retry-after'];
     if (typeof retryAfter === 'string') {
@@ -246,22 +299,70 @@ export class Transport {
   }
 }
 
+/** The code of a network error: undici and Node put it on the error or on its cause. */
+function networkCodeOf(err: unknown): string {
+  const e = err as { code?: string; name?: string; cause?: { code?: string } };
+  return e.cause?.code && TLS_CODES.has(e.cause.code)
+    ? e.cause.code
+    : (e.code ?? e.cause?.code ?? e.name ?? 'error');
+}
+
+/** One line, no control characters, at most 200 characters: safe to print. */
+function oneLine(text: string): string {
+  const line = text.replace(/[\p{Cc}\s]+/gu, ' ').trim();
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}
+
+/** A summary of an answer that is not JSON; never the page itself. */
+function notJson(text: string, contentType: string, origin: string): string {
+  const what = `${contentType || 'no content type'}, ${text.length} bytes`;
+  if (/html/i.test(contentType) || /^\s*<(!doctype|html|head|body)/i.test(text)) {
+    return `the answer is a web page (${what}), not API7's Admin API: check controlPlane.url, which should be the control plane's origin such as https://api7.example.com:7443, not ${origin}`;
+  }
+  return `the answer is not JSON (${what}), so it does not come from API7's Admin API: check controlPlane.url (${origin})`;
+}
+
+function readCaFile(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new SyncError(
+      'config',
+      `cannot read the CA file ${file} (${code === 'ENOENT' ? 'no such file' : code}); point caFile at the CA bundle of the control plane`,
+    );
+  }
+}
+
 function explainNetworkError(code: string, message: string, origin: string): string {
   switch (code) {
     case 'ECONNREFUSED':
       return `cannot connect to ${origin}: connection refused; is the control plane URL right and is it up?`;
     case 'ENOTFOUND':
+    case 'EAI_AGAIN':
       return `cannot resolve the host of ${origin}; check controlPlane.url`;
     case 'UND_ERR_CONNECT_TIMEOUT':
-      return `connecting to ${origin} timed out`;
+      return `connecting to ${origin} timed out; check controlPlane.url and the network path to it`;
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
       return `no answer from ${origin} in time`;
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+      return `the connection to ${origin} was closed before an answer came`;
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
     case 'SELF_SIGNED_CERT_IN_CHAIN':
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-      return `the TLS certificate of ${origin} is not trusted (${code}); set controlPlane.caFile to its CA bundle`;
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+      return `the TLS certificate of ${origin} is not signed by a CA this machine trusts; set controlPlane.caFile to the CA bundle that signed it (insecure: true turns verification off, for a throwaway test only)`;
+    case 'CERT_HAS_EXPIRED':
+    case 'CERT_NOT_YET_VALID':
+      return `the TLS certificate of ${origin} is ${code === 'CERT_HAS_EXPIRED' ? 'expired' : 'not valid yet'}; renew it on the control plane (or check this machine's clock)`;
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `the TLS certificate of ${origin} is for another host name; use the host name the certificate names in controlPlane.url`;
+    case 'EPROTO':
+    case 'ERR_SSL_WRONG_VERSION_NUMBER':
+      return `the TLS handshake with ${origin} failed; if the control plane serves plain HTTP on this port, write http:// in controlPlane.url`;
     default:
-      return `${code}: ${message}`;
+      return `${code}: ${oneLine(message)}`;
   }
 }

@@ -4,14 +4,28 @@
  */
 
 const hostName = { type: 'string', pattern: '^\\*?[0-9a-zA-Z-._]+$', minLength: 1 } as const;
-const environmentName = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' } as const;
+
+/**
+ * An upstream node is one machine: a host name, an IPv4 address, or an IPv6 address written
+ * bare (`"::1"`) or in brackets (`"[::1]"`). A wildcard is a set of hosts, never a node.
+ */
+export const NODE_HOST_PATTERN =
+  '^([0-9A-Za-z_][0-9A-Za-z_.-]*|\\[[0-9A-Fa-f:.]+\\]|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*)$';
+const nodeHost = { type: 'string', pattern: NODE_HOST_PATTERN, minLength: 1 } as const;
+
+/**
+ * Environment names end up in git refs (the lock branch `api7-sync-lock/<environment>`), so
+ * they follow git's rules: no "..", and not ending in ".lock".
+ */
+export const ENVIRONMENT_NAME_PATTERN = '^(?!.*\\.\\.)(?!.*\\.lock$)[A-Za-z0-9][A-Za-z0-9_.-]*$';
+const environmentName = { type: 'string', pattern: ENVIRONMENT_NAME_PATTERN } as const;
 
 const node = {
   type: 'object',
   additionalProperties: false,
   required: ['host', 'port'],
   properties: {
-    host: hostName,
+    host: nodeHost,
     port: { type: 'integer', minimum: 1, maximum: 65535 },
     weight: { type: 'integer', minimum: 0, maximum: 65535, default: 100 },
     priority: { type: 'integer' },

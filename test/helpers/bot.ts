@@ -26,7 +26,7 @@ environments:
   test:
     gatewayGroup: ${TEST}
   staging:
-    gatewayGroup: ${TEST}
+    gatewayGroup: 预发网关组
   production:
     gatewayGroup: ${PROD}
     gatewayUrl: ${sb.gateways[PROD]}

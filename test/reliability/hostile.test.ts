@@ -115,7 +115,7 @@ describe('the config loader against hostile input', () => {
       [
         'an environment name with a space',
         VALID.replace('  test: {gatewayGroup: t}', '  "te st": {gatewayGroup: t}'),
-        /invalid name/,
+        /environment name "te st" cannot be used: it becomes part of a git branch name/,
       ],
       ['a duplicated key', VALID.replace('  a: {}', '  a: {}\n  a: {}'), /keep only one/],
       [

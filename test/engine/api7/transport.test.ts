@@ -55,7 +55,8 @@ describe('the control-plane transport', () => {
       .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
     await expect(client.publish('gg', false, [])).rejects.toMatchObject({
       ambiguous: true,
-      code: 'ECONNRESET',
+      networkCode: 'ECONNRESET',
+      code: 'unreachable',
     });
     expect(client.transport.counts).toMatchObject({ writes: 2, retries: 0 });
   });

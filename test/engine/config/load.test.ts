@@ -139,6 +139,7 @@ describe('loading .github/api7-sync.yml', () => {
         '  url: https://api7.example.com:7443\n  caFile: .github/ca.pem\n',
       ),
     );
+    writeFileSync(path.join(root, '.github', 'ca.pem'), '-----BEGIN CERTIFICATE-----\n');
     expect(loadConfigFile(file, { env: {} }).controlPlane.caFile).toBe(path.join(root, '.github', 'ca.pem'));
     writeFileSync(
       file,
@@ -154,7 +155,7 @@ describe('loading .github/api7-sync.yml', () => {
 
   it('says what to do when the file is missing', () => {
     expect(() => loadConfigFile('/nonexistent/api7-sync.yml', { env: {} })).toThrow(
-      '/nonexistent/api7-sync.yml:1:1: cannot read the config: no such file; create it or pass --config with its path',
+      '/nonexistent/api7-sync.yml:1:1: cannot read the config: no such file; create it (start from examples/api7-sync.yml) or pass --config with its path',
     );
   });
 });

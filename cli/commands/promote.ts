@@ -1,0 +1,67 @@
+/** `api7-sync plan` and `api7-sync sync`: promote the running version from one group to another. */
+import { createEngine } from '../../engine/index.js';
+import { refusedResult, resultText } from '../../engine/report.js';
+import { loadConfig, readToken, usage, type Values } from '../context.js';
+import { exitForResult } from '../exit.js';
+import type { Io } from '../io.js';
+import { lockWait, withLock } from '../locking.js';
+import { notifyFromCli } from '../notify.js';
+import { printResult } from '../output.js';
+import { progressLogger } from '../progress.js';
+
+export async function promoteCommand(command: 'plan' | 'sync', values: Values, io: Io): Promise<number> {
+  if (!values.from || !values.to) throw usage('--from and --to are required');
+  if (values.atomic && values['no-atomic']) throw usage('--atomic and --no-atomic contradict each other');
+  const rawTimeout = values['verify-timeout'];
+  const verifyTimeout = rawTimeout === undefined ? undefined : Number(rawTimeout);
+  if (verifyTimeout !== undefined && !(Number.isInteger(verifyTimeout) && verifyTimeout > 0))
+    throw usage(`--verify-timeout takes milliseconds, such as 10000, not "${String(rawTimeout)}"`);
+  const waitSeconds = lockWait(values);
+  const config = loadConfig(values, io);
+  const token = readToken(values, io);
+  const log = progressLogger(io);
+  const engine = createEngine({ config, token, logger: log });
+  try {
+    const makePlan = () =>
+      engine.plan({
+        from: values.from as string,
+        to: values.to as string,
+        services: values.service as string[] | undefined,
+        expectVersion: values.version as string | undefined,
+        newVersion: values['new-version'] as string | undefined,
+        verify: !values['no-verify'],
+      });
+    const plan = await makePlan();
+    const dryRun = command === 'plan' || Boolean(values['dry-run']);
+    const started = Date.now();
+    // Under a lock the plan is made again: the target may have changed while we waited.
+    const apply = async () =>
+      engine.apply(values.lock && !dryRun ? await makePlan() : plan, {
+        dryRun,
+        verify: !values['no-verify'],
+        rollbackOnFailure: !values['no-rollback'],
+        atomic: values.atomic ? true : values['no-atomic'] ? false : undefined,
+        verifyTimeoutMs: verifyTimeout,
+      });
+    // Plans and dry runs change nothing, so they need no lock.
+    const locked = dryRun
+      ? { ran: true as const, value: await apply() }
+      : await withLock(
+          values,
+          plan.to.environment,
+          `promote ${plan.from.environment} → ${plan.to.environment}`,
+          io,
+          apply,
+          waitSeconds,
+        );
+    const result = locked.ran ? locked.value : refusedResult(plan, 'lock-held', locked.message, started);
+    log.stop();
+    printResult(io, Boolean(values.json), result, () => resultText(result));
+    // After the result is out: a slow webhook never delays or changes what the user sees.
+    await notifyFromCli(config, result, io);
+    return exitForResult(result);
+  } finally {
+    log.stop();
+    await engine.close();
+  }
+}

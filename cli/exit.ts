@@ -1,0 +1,33 @@
+/**
+ * The CLI's exit codes, decided in one place: 0 every service synced, unchanged or planned;
+ * 1 a sync failed, or the control plane could not be reached or refused the token; 2 a service
+ * was refused; 64 usage or config error.
+ */
+import type { ErrorCode } from '../engine/errors.js';
+
+export const EXIT = { ok: 0, failed: 1, refused: 2, usage: 64 } as const;
+
+/** Failures of the whole run that are not about one service: the control plane, GitHub, a bug. */
+const RUN_FAILURES = new Set<ErrorCode>([
+  'unreachable',
+  'unauthorized',
+  'bad-answer',
+  'tls',
+  'lock-backend',
+  'internal',
+]);
+
+export function exitForError(code: ErrorCode): number {
+  if (code === 'config' || code === 'usage') return EXIT.usage;
+  if (RUN_FAILURES.has(code)) return EXIT.failed;
+  // Everything else is a reason a service (or all of them) was refused.
+  return EXIT.refused;
+}
+
+export function exitForResult(result: { services: { action: string; reason: string | null }[] }): number {
+  // A rolled-back entry without a reason is a rollback that was asked for (`rollback`), and landed.
+  if (result.services.some((s) => s.action === 'failed' || (s.action === 'rolled-back' && s.reason !== null)))
+    return EXIT.failed;
+  if (result.services.some((s) => s.action === 'refused')) return EXIT.refused;
+  return EXIT.ok;
+}

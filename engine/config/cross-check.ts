@@ -1,0 +1,179 @@
+/**
+ * What one schema cannot say: references between sections, the shape of the promotion graph,
+ * and files on disk. Works on the validated data and names problems by path; the loader turns
+ * paths into line and column.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { PathProblem } from './problems.js';
+import { didYouMean } from '../suggest.js';
+import type { Config } from './types.js';
+
+export interface CrossCheckOptions {
+  /** Check that files the config names (caFile) exist. Off for a config read from elsewhere. */
+  checkFiles: boolean;
+}
+
+/** Runs every cross-check; resolves `caFile` against the repository root in place. */
+export function crossCheck(config: Config, options: CrossCheckOptions): PathProblem[] {
+  return [
+    ...checkPromoteFrom(config),
+    ...checkGatewayGroups(config),
+    ...checkServices(config),
+    ...checkCaFile(config, options),
+  ];
+}
+
+function sourcesOf(config: Config, env: string): string[] {
+  const p = config.environments[env]?.promoteFrom;
+  return p === undefined ? [] : [p].flat();
+}
+
+function checkPromoteFrom(config: Config): PathProblem[] {
+  const envs = Object.keys(config.environments);
+  const problems: PathProblem[] = [];
+  for (const [name, env] of Object.entries(config.environments)) {
+    sourcesOf(config, name).forEach((source, i) => {
+      const at = Array.isArray(env.promoteFrom)
+        ? ['environments', name, 'promoteFrom', i]
+        : ['environments', name, 'promoteFrom'];
+      if (!envs.includes(source)) {
+        problems.push({
+          path: at,
+          at: 'value',
+          message: `promoteFrom names "${source}", which is not an environment${didYouMean(source, envs)}; declared: ${envs.join(', ')}`,
+        });
+      } else if (source === name) {
+        problems.push({
+          path: at,
+          at: 'value',
+          message: `environment "${name}" cannot promote from itself; name the environment it takes versions from`,
+        });
+      }
+    });
+  }
+  // A cycle longer than one: promotions must flow one way (test → staging → production).
+  const reported = new Set<string>();
+  for (const start of envs) {
+    const cycle = findCycle(config, start);
+    if (!cycle || cycle.length < 3) continue;
+    const key = [...cycle.slice(1)].sort().join('\0');
+    if (reported.has(key)) continue;
+    reported.add(key);
+    // The flow runs against promoteFrom: "b promoteFrom a" means versions go a → b.
+    const flow = [...cycle].reverse().join(' → ');
+    problems.push({
+      path: ['environments', start, 'promoteFrom'],
+      at: 'value',
+      message: `promoteFrom goes round in a circle: ${flow}; promotions must flow one way, so remove promoteFrom from one of these environments`,
+    });
+  }
+  return problems;
+}
+
+/** The path start → … → start following promoteFrom, if there is one. */
+function findCycle(config: Config, start: string): string[] | undefined {
+  const walk = (env: string, trail: string[]): string[] | undefined => {
+    for (const source of sourcesOf(config, env)) {
+      if (!config.environments[source] || source === env) continue;
+      if (source === start) return [...trail, source];
+      if (trail.includes(source)) continue;
+      const found = walk(source, [...trail, source]);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return walk(start, [start]);
+}
+
+function checkGatewayGroups(config: Config): PathProblem[] {
+  const owner = new Map<string, string>();
+  const problems: PathProblem[] = [];
+  for (const [name, env] of Object.entries(config.environments)) {
+    const first = owner.get(env.gatewayGroup);
+    if (first === undefined) {
+      owner.set(env.gatewayGroup, name);
+      continue;
+    }
+    problems.push({
+      path: ['environments', name, 'gatewayGroup'],
+      at: 'value',
+      message: `environments "${first}" and "${name}" both use gateway group "${env.gatewayGroup}"; a sync between them would write into the group it reads from: give each environment its own gateway group`,
+    });
+  }
+  return problems;
+}
+
+function checkServices(config: Config): PathProblem[] {
+  const envs = Object.keys(config.environments);
+  const problems: PathProblem[] = [];
+  for (const [service, svc] of Object.entries(config.services)) {
+    for (const [env, rt] of Object.entries(svc.runtime ?? {})) {
+      const at = ['services', service, 'runtime', env];
+      if (!envs.includes(env)) {
+        problems.push({
+          path: at,
+          at: 'key',
+          message: `runtime for "${env}", which is not an environment${didYouMean(env, envs)}; declared: ${envs.join(', ')}`,
+        });
+      }
+      const up = rt.upstream;
+      if (up?.passHost === 'rewrite' && !up.upstreamHost) {
+        problems.push({
+          path: [...at, 'upstream', 'passHost'],
+          at: 'value',
+          message: 'passHost: rewrite needs upstreamHost; add upstreamHost: <host>',
+        });
+      }
+      if (up?.upstreamHost && up.passHost !== 'rewrite') {
+        problems.push({
+          path: [...at, 'upstream', 'upstreamHost'],
+          at: 'value',
+          message: 'upstreamHost is used only with passHost: rewrite; add it or remove upstreamHost',
+        });
+      }
+      if (up?.nodes?.length && up.nodes.every((n) => n.weight === 0)) {
+        problems.push({
+          path: [...at, 'upstream', 'nodes'],
+          at: 'value',
+          message: `every node has weight 0, so the gateway would send this upstream no traffic; give at least one node a weight above 0 (the default is 100)`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+function checkCaFile(config: Config, options: CrossCheckOptions): PathProblem[] {
+  const caFile = config.controlPlane.caFile;
+  if (caFile === undefined) return [];
+  // Relative paths resolve against the directory that holds `.github/`, never above it.
+  const root = repositoryRoot(config.file);
+  const resolved = path.resolve(root, caFile);
+  if (path.isAbsolute(caFile) || !(resolved === root || resolved.startsWith(root + path.sep))) {
+    return [
+      {
+        path: ['controlPlane', 'caFile'],
+        at: 'value',
+        message: `caFile "${caFile}" leaves the repository; write a path inside it, such as .github/api7-ca.pem`,
+      },
+    ];
+  }
+  config.controlPlane.caFile = resolved;
+  if (options.checkFiles && !existsSync(resolved)) {
+    return [
+      {
+        path: ['controlPlane', 'caFile'],
+        at: 'key',
+        message: `caFile "${caFile}" does not exist (looked for ${resolved}); add the control plane's CA bundle there, fix the path, or remove caFile`,
+      },
+    ];
+  }
+  return [];
+}
+
+/** The directory that holds `.github/` (or the config's own directory for a config elsewhere). */
+export function repositoryRoot(configFile: string): string {
+  const dir = path.dirname(path.resolve(configFile));
+  return path.basename(dir) === '.github' ? path.dirname(dir) : dir;
+}

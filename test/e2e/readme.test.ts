@@ -1,0 +1,151 @@
+/**
+ * The README's quick start, run as written, and its examples checked against the files they
+ * show and against a sandbox. `npx api7-sync` is what a clone's package.json `bin` maps to
+ * bin/api7-sync.js; the test runs that file directly, since npx would also ask the registry.
+ * `npm ci` has already run (this test runs from an installed clone); `npm test` is this suite.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../sandbox/server.js';
+import { runCli } from '../helpers/cli.js';
+import { blocks, section } from '../helpers/markdown.js';
+import { sandbox } from '../helpers/sandbox.js';
+
+const ROOT = path.resolve('.');
+const README = readFileSync('README.md', 'utf8');
+
+function shell(line: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const command = line.replace(/^npx api7-sync\b/, `node ${path.join(ROOT, 'bin', 'api7-sync.js')}`);
+  return spawn('sh', ['-c', command], { cwd: ROOT, env, detached: true });
+}
+
+let background: ChildProcess[] = [];
+let sb: Sandbox | undefined;
+afterEach(async () => {
+  for (const child of background) if (child.pid) process.kill(-child.pid, 'SIGTERM');
+  await Promise.all(
+    background.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('close', r)))),
+  );
+  background = [];
+  await sb?.close();
+  sb = undefined;
+});
+
+describe('the README', () => {
+  it('npx api7-sync is bin/api7-sync.js', () => {
+    expect(JSON.parse(readFileSync('package.json', 'utf8')).bin).toEqual({ 'api7-sync': 'bin/api7-sync.js' });
+  });
+
+  it('runs its quick start as written', async () => {
+    const quick = section(README, 'Quick start');
+    const lines = blocks(quick, 'sh')
+      .flatMap((b) => b.split('\n'))
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+    expect(lines).toContain('npx api7-sync demo');
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', HOME: tmpdir() };
+    const seen: Record<string, string> = {};
+    for (const line of lines) {
+      if (line === 'npm ci' || line === 'npm test') continue;
+      const exported = /^export (\w+)=(\S+)$/.exec(line);
+      if (exported) {
+        env[exported[1]!] = exported[2]!;
+        continue;
+      }
+      if (line.endsWith('&')) {
+        const child = shell(line.slice(0, -1).trim(), env);
+        background.push(child);
+        const ready: string = await new Promise((resolve) =>
+          createInterface({ input: child.stdout! }).once('line', resolve),
+        );
+        expect(JSON.parse(ready).controlPlane, line).toBe('http://127.0.0.1:17443');
+        continue;
+      }
+      const child = shell(line, env);
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (d) => (stdout += d));
+      child.stderr!.on('data', (d) => (stderr += d));
+      const code = await new Promise((resolve) => child.on('close', resolve));
+      expect(code, `${line}\n${stderr}`).toBe(0);
+      seen[line] = stdout;
+    }
+    const outputOf = (prefix: string) => Object.entries(seen).find(([l]) => l.startsWith(prefix))![1];
+    expect(JSON.parse(outputOf('npx api7-sync demo')).headers.Host).toBe('httpbin');
+    expect(outputOf('npx api7-sync status')).toMatch(/^service +test +production\nhttpbin API +1\.0\.0 +—$/m);
+    expect(outputOf('npx api7-sync plan')).toMatch(
+      /planned +httpbin API +1\.0\.0 +upstream: discovery 生产用注册中心/,
+    );
+    expect(outputOf('npx api7-sync sync')).toMatch(/synced +httpbin API +1\.0\.0/);
+    expect(JSON.parse(outputOf('curl')).headers.Host).toBe('api.example.com');
+  });
+
+  it('shows the sandbox config and the template exactly as the files hold them', () => {
+    expect(blocks(section(README, 'Quick start'), 'yaml')).toEqual([
+      readFileSync('examples/api7-sync.sandbox.yml', 'utf8'),
+    ]);
+    expect(blocks(section(README, 'The config file'), 'yaml')).toEqual([
+      readFileSync('examples/api7-sync.yml', 'utf8'),
+    ]);
+  });
+
+  it('its template is complete: every group, registry and service it names, it plans and syncs', async () => {
+    sb = await sandbox({
+      token: 'a7ee-readme',
+      gatewayGroups: [{ name: '测试网关组' }, { name: '生产网关组' }],
+      registries: [
+        {
+          gatewayGroup: '生产网关组',
+          name: '生产用注册中心',
+          type: 'nacos',
+          services: [
+            {
+              namespace: 'public',
+              group: 'DEFAULT_GROUP',
+              name: 'orders',
+              instances: [{ host: 'httpbin', port: 80 }],
+            },
+          ],
+        },
+      ],
+      services: ['httpbin API', 'orders'].map((name) => ({
+        gatewayGroup: '测试网关组',
+        name,
+        version: '1.0.0',
+        routes: [{ name: 'all', paths: [name === 'orders' ? '/orders/*' : '/headers'] }],
+        upstream: { nodes: [{ host: 'httpbin', port: 80, weight: 100 }] },
+      })),
+    });
+    const dir = mkdtempSync(path.join(tmpdir(), 'readme-template-'));
+    mkdirSync(path.join(dir, '.github'));
+    writeFileSync(
+      path.join(dir, '.github', 'api7-sync.yml'),
+      readFileSync('examples/api7-sync.yml', 'utf8').replace(
+        'https://api7.example.com:7443',
+        sb.controlPlane,
+      ),
+    );
+    const env = { API7_TOKEN: 'a7ee-readme' };
+    const plan = await runCli(['plan', '--from', 'test', '--to', 'production', '--json'], env, dir);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(JSON.parse(plan.stdout).services.map((s: { action: string }) => s.action)).toEqual([
+      'planned',
+      'planned',
+    ]);
+    // httpbin.org is not reachable from a test, so the template syncs without verification.
+    const sync = await runCli(
+      ['sync', '--from', 'test', '--to', 'production', '--json', '--no-verify'],
+      env,
+      dir,
+    );
+    expect(sync.code, sync.stderr).toBe(0);
+    expect(JSON.parse(sync.stdout).services.map((s: { action: string }) => s.action)).toEqual([
+      'synced',
+      'synced',
+    ]);
+  });
+});
