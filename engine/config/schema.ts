@@ -167,7 +167,6 @@ export const configSchema = {
           on: {
             type: 'array',
             minItems: 1,
-            uniqueItems: true,
             items: { enum: ['synced', 'unchanged', 'refused', 'rolled-back', 'failed'] },
             default: ['synced', 'rolled-back', 'failed'],
           },
