@@ -87,10 +87,11 @@ const COMMANDS: Record<string, { usage: string; options: ParseArgsConfig['option
     },
   },
   sandbox: {
-    usage: 'api7-sync sandbox [--seed FILE] [--api7-version V]',
+    usage: 'api7-sync sandbox [--seed FILE] [--api7-version V] [--tls]',
     options: {
       seed: { type: 'string' },
       'api7-version': { type: 'string' },
+      tls: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   },
@@ -224,7 +225,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   try {
     switch (command) {
       case 'sandbox':
-        return await sandboxCommand(values as { seed?: string; 'api7-version'?: string }, io);
+        return await sandboxCommand(values as { seed?: string; 'api7-version'?: string; tls?: boolean }, io);
       case 'demo':
         return await demoCommand(values as { 'api7-version'?: string; keep?: boolean }, io);
       case 'bot':
