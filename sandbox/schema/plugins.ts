@@ -1,12 +1,13 @@
 /**
  * Plugin schemas: the core plugins are checked field by field (abridged from APISIX's own
  * schemas, which API7's gateway runs); every other known plugin is accepted as any object, and
- * an unknown plugin name is an error, as API7 answers it.
+ * an unknown plugin name is an error, as API7 answers it. They carry no defaults: a plugin's
+ * configuration is stored as written.
  */
 type Schema = Record<string, unknown>;
 
 const rejectedCode = { type: 'integer', minimum: 200, maximum: 599 };
-const keyType = { type: 'string', enum: ['var', 'var_combination', 'constant'], default: 'var' };
+const keyType = { type: 'string', enum: ['var', 'var_combination', 'constant'] };
 
 /** Where a plugin is configured: its schema on a consumer (or credential) differs. */
 export type PluginContext = 'route' | 'consumer';
