@@ -143,7 +143,10 @@ export function checkPlugins(value: unknown, context: PluginContext, pointer = '
     const validate = compile(`plugin:${name}:${context}`, () => schema);
     if (!validate(conf)) {
       throw invalid(
-        `failed to check the configuration of plugin ${name} err: ${apisixWording(validate.errors![0]!)}`,
+        // A `oneOf` miss is reported as such, as lua-resty-jsonschema does, not by its branches.
+        `failed to check the configuration of plugin ${name} err: ${apisixWording(
+          validate.errors!.find((e) => e.keyword === 'oneOf') ?? validate.errors![0]!,
+        )}`,
       );
     }
   }
