@@ -156,7 +156,7 @@ function routeSchema(v: Api7Version): Schema {
         items: { type: 'string', minLength: 1, maxLength: 4096, pattern: '^/' },
       },
       plugins,
-      vars: { type: 'array', items: { type: 'array' } },
+      vars: { type: 'array' },
       priority: { type: 'integer', ...(defaults ? { default: 0 } : {}) },
       timeout: timeoutOf(defaults),
       enable_websocket: { type: 'boolean' },
