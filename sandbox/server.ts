@@ -17,7 +17,6 @@ import { makeTls, type SandboxTls } from './tls.js';
 import { Store } from './store.js';
 import { Api7Version } from './version.js';
 
-export { generationOf } from './version.js';
 export type { LoggedRequest } from './hooks.js';
 
 export interface SandboxOptions {

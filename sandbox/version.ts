@@ -51,8 +51,3 @@ export class Api7Version {
     };
   }
 }
-
-/** `3.5.0` → legacy, `3.6.0` and later (and `dev`) → modern. */
-export function generationOf(version: string): Generation {
-  return new Api7Version(version).generation;
-}
