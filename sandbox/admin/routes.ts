@@ -1,4 +1,5 @@
 /** `/apisix/admin/routes` and `/apisix/admin/stream_routes` in a group. */
+import { nowSeconds } from '../api/common.js';
 import { checkResource } from '../schema/check.js';
 import { ApiError, type PublishedService, type Route } from '../store.js';
 import { requireString } from '../validate.js';
@@ -8,7 +9,7 @@ import { byLabels, deleted, list, ok, type AdminRequest, type AdminResponse, typ
 function noVersion(p: PublishedService): void {
   p.version = '';
   delete p.service_version_id;
-  p.updated_at = Math.floor(Date.now() / 1000);
+  p.updated_at = nowSeconds();
 }
 
 /** A route always names the copy of the service it belongs to in this group. */

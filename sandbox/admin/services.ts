@@ -1,10 +1,9 @@
 /** `/apisix/admin/services` in a group, and the extra upstreams under a service (3.5+). */
+import { nowSeconds } from '../api/common.js';
 import { checkResource } from '../schema/check.js';
 import { ApiError, type PublishedService } from '../store.js';
 import { checkUpstream } from '../validate.js';
 import { byLabels, deleted, list, ok, type AdminRequest, type AdminResponse, type Body } from './index.js';
-
-const now = () => Math.floor(Date.now() / 1000);
 
 export function serviceOr404(req: AdminRequest, id: string): PublishedService {
   const p = req.ctx.store.publishedById(req.groupId, id);
@@ -66,7 +65,7 @@ export function services(req: AdminRequest): AdminResponse | undefined {
   );
   if (b.upstream !== undefined)
     b.upstream = checkUpstream(b.upstream, 'upstream', { store, groupId, version: ctx.version, stream });
-  const t = now();
+  const t = nowSeconds();
   let p = store.publishedById(groupId, id);
   if (!p) {
     // A service created directly in a group: its template takes the same ID.

@@ -144,10 +144,23 @@ describe('the gateway applies route plugins and vars', () => {
 });
 
 describe('propagation', () => {
-  it('without a delay, a change is served at once; with one, only after it, service by service', async () => {
+  it('without a delay, a change is served by the very next request', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const gw = sb.gateways[TEST]!;
+    const gg = await groupId(sb, TEST);
+    const svc = await serviceIn(sb, TEST, 'httpbin API');
+    expect((await viaGateway(gw, '/headers')).status).toBe(200);
+    const path = `/api/gateway_groups/${gg}/services/${svc.service_id}/runtime_configuration`;
+    await api(sb, 'PATCH', path, { status: 0 });
+    expect((await viaGateway(gw, '/headers')).status).toBe(404);
+    await api(sb, 'PATCH', path, { status: 1 });
+    expect((await viaGateway(gw, '/headers')).status).toBe(200);
+  });
+
+  it('with a delay, a change is served only after it, service by service', async () => {
     sb = await sandbox(
       walkthroughSeed({
-        propagationDelayMs: 300,
+        propagationDelayMs: 1500,
         services: [
           { gatewayGroup: TEST, name: 'a', version: '1', routes: [{ name: 'a', paths: ['/ip'] }] },
           { gatewayGroup: TEST, name: 'b', version: '1', routes: [{ name: 'b', paths: ['/headers'] }] },
@@ -162,7 +175,10 @@ describe('propagation', () => {
     });
     // The gateway still serves the copy of "a" it had; "b" was never touched.
     expect((await viaGateway(gw, '/ip')).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 450));
+    // Then, once the delay has passed, the change (and only it) is served.
+    const until = Date.now() + 10_000;
+    while ((await viaGateway(gw, '/ip')).status !== 404 && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 100));
     expect((await viaGateway(gw, '/ip')).status).toBe(404);
     expect((await viaGateway(gw, '/headers')).status).toBe(200);
   });
