@@ -193,24 +193,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const controlPlane = `${tls ? 'https' : 'http'}://${listenHost}:${port}`;
   log(`sandbox: API7 ${version.text} (${store.generation} API) on ${controlPlane}`);
 
-  return {
+  // What the ready line says; `gateways` is live (a group created later gets one too).
+  const ready = {
     controlPlane,
     token,
     api7Version: version.text,
     gateways: gatewayUrls,
     httpbin: `http://${listenHost}:${httpbinPort}`,
     ...(tls ? { caFile: tls.caFile } : {}),
+  };
+  return {
+    ...ready,
     store,
-    readyLine() {
-      return JSON.stringify({
-        controlPlane,
-        token,
-        api7Version: version.text,
-        gateways: gatewayUrls,
-        httpbin: `http://${listenHost}:${httpbinPort}`,
-        ...(tls ? { caFile: tls.caFile } : {}),
-      });
-    },
+    readyLine: () => JSON.stringify(ready),
     async close() {
       for (const g of gateways.values()) g.stop();
       await Promise.all([
