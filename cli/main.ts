@@ -40,7 +40,7 @@ async function runCommand(name: string, values: Values, positionals: string[], i
       return (await import('./commands/adc.js')).adcCommand(values, positionals, io);
     case 'sandbox':
       return (await import('./commands/sandbox.js')).sandboxCommand(
-        values as { seed?: string; 'api7-version'?: string },
+        values as { seed?: string; 'api7-version'?: string; tls?: boolean },
         io,
       );
     case 'demo':

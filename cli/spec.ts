@@ -174,7 +174,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'sandbox',
     summary: 'serve a local stand-in for API7 EE (control plane, gateways, httpbin)',
-    usage: 'api7-sync sandbox [--seed FILE] [--api7-version V]',
+    usage: 'api7-sync sandbox [--seed FILE] [--api7-version V] [--tls]',
     flags: [
       {
         name: 'seed',
@@ -188,9 +188,15 @@ export const COMMANDS: CommandSpec[] = [
         value: 'V',
         help: 'the API7 version to imitate: below 3.6 the legacy API generation, from 3.6 the modern one (wins over the seed)',
       },
+      {
+        name: 'tls',
+        type: 'boolean',
+        help: 'serve the control plane over HTTPS with a certificate made at start; the ready line names its CA file (caFile)',
+      },
       help,
     ],
-    notes: 'When ready it prints one JSON line on stdout (URLs and token) and runs until Ctrl-C.',
+    notes:
+      'When ready it prints one JSON line on stdout (URLs, token, and caFile with --tls) and runs until Ctrl-C.',
   },
   {
     name: 'demo',

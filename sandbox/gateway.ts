@@ -1,11 +1,14 @@
 /**
- * One gateway (data plane) per gateway group: it routes by host, path prefix, path and method to
- * the enabled published services of its group and forwards to their upstream, as an APISIX-based
- * API7 gateway would. It sees the control plane's changes after `propagationDelayMs`.
+ * One gateway (data plane) per gateway group: it routes by host, path prefix, path, method and
+ * `vars` to the enabled published services of its group, runs `key-auth` and `proxy-rewrite`,
+ * and forwards to the upstream's nodes or registry instances, as an APISIX-based API7 gateway
+ * would. It sees the control plane's changes after `propagationDelayMs`.
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { PublishedService, Store, Upstream, UpstreamNode } from './store.js';
+import { applyPlugins, type Outgoing } from './gateway-plugins.js';
+import { varsMatch, type RequestFacts } from './gateway-vars.js';
+import type { PublishedService, Route, Store, Upstream, UpstreamNode } from './store.js';
 
 interface Target {
   host: string;
@@ -20,6 +23,8 @@ export interface GatewayOptions {
   httpbinPort: () => number;
   propagationDelayMs: number;
   log: (line: string) => void;
+  /** Serves HTTPS with this certificate when given. */
+  tls?: { cert: string; key: string };
 }
 
 function hostMatches(patterns: string[] | undefined, host: string): boolean {
@@ -37,65 +42,90 @@ const keepAlive = {
   https: new https.Agent({ keepAlive: true, maxSockets: 64 }),
 };
 
+interface Hit {
+  service: PublishedService;
+  route: Route;
+  rest: string;
+}
+
 export class Gateway {
-  /** What this gateway currently serves: a copy taken when a change has propagated. */
-  private services: PublishedService[] = [];
-  private stale = false;
-  private timer: NodeJS.Timeout | undefined;
+  /**
+   * With a propagation delay: what this gateway serves, per service template ID. Each change
+   * copies the one service that changed, when it changes, and applies the copy after the delay.
+   * Without a delay there is no copy at all: the gateway reads the store.
+   */
+  private readonly served?: Map<string, PublishedService>;
+  private readonly timers = new Set<NodeJS.Timeout>();
   readonly server: http.Server;
 
   constructor(private readonly opts: GatewayOptions) {
-    this.services = structuredClone(opts.store.servicesOf(opts.groupId));
-    this.server = http.createServer((req, res) => this.handle(req, res));
+    if (opts.propagationDelayMs > 0) {
+      this.served = new Map(
+        opts.store.servicesOf(opts.groupId).map((p) => [p.service_id, structuredClone(p)]),
+      );
+    }
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
+    this.server = opts.tls ? https.createServer(opts.tls, handler) : http.createServer(handler);
   }
 
-  /**
-   * Called on every control-plane change. Copying the group's services on every change would
-   * cost O(N) per write (O(N²) for a large promotion), so changes only mark the copy stale: it is
-   * refreshed when the next request arrives, and no earlier than `propagationDelayMs` after the change.
-   */
-  changed(): void {
-    if (this.opts.propagationDelayMs <= 0) {
-      this.stale = true;
-      return;
-    }
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.stale = true;
+  /** Called when a service of this gateway's group changed in the control plane. */
+  changed(templateId: string): void {
+    const served = this.served;
+    if (!served) return;
+    const live = this.opts.store.publishedIn(this.opts.groupId, templateId);
+    const copy = live && structuredClone(live);
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (copy) served.set(templateId, copy);
+      else served.delete(templateId);
     }, this.opts.propagationDelayMs);
+    this.timers.add(timer);
   }
 
-  private current(): PublishedService[] {
-    if (this.stale) {
-      this.stale = false;
-      this.services = structuredClone(this.opts.store.servicesOf(this.opts.groupId));
-    }
-    return this.services;
+  private services(): Iterable<PublishedService> {
+    return this.served ? this.served.values() : this.opts.store.servicesOf(this.opts.groupId);
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
   }
 
-  private match(host: string, path: string, method: string) {
-    const candidates: { service: PublishedService; rest: string; score: number }[] = [];
-    for (const service of this.current()) {
+  /** The best route for a request, or why none matched (the nearest miss, for the 404 body). */
+  private match(f: RequestFacts, method: string): { hit?: Hit; note?: string } {
+    const path = f.url.pathname;
+    const candidates: (Hit & { score: number })[] = [];
+    let note: string | undefined;
+    for (const service of this.services()) {
       if (service.status !== 1 || !service.upstream || service.kind === 'stream') continue;
-      if (!hostMatches(service.hosts, host)) continue;
+      if (!hostMatches(service.hosts, f.host)) continue;
       const prefix = service.path_prefix ?? '';
       if (prefix && !(path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`)))
         continue;
       // API7 strips the service's path prefix before matching routes unless told otherwise.
       const rest = prefix && service.strip_path_prefix !== false ? path.slice(prefix.length) || '/' : path;
-      const route = service.routes.find(
-        (r) => pathMatches(r.paths, rest) && (!r.methods || r.methods.includes(method)),
-      );
-      if (!route) continue;
-      candidates.push({ service, rest, score: (service.hosts ? 1000 : 0) + prefix.length });
+      for (const route of service.routes) {
+        if (!pathMatches(route.paths, rest)) continue;
+        const where = `route "${route.name}" of service "${service.name}"`;
+        if (route.methods && !route.methods.includes(method)) {
+          note ??= `${where} matches the path but allows only ${route.methods.join(', ')}`;
+          continue;
+        }
+        if (!varsMatch(route.vars, f)) {
+          note = `${where} matches the path but not its vars ${JSON.stringify(route.vars)}`;
+          continue;
+        }
+        const priority = typeof route.priority === 'number' ? route.priority : 0;
+        candidates.push({
+          service,
+          route,
+          rest,
+          score: (service.hosts ? 1e6 : 0) + prefix.length * 1e3 + priority,
+        });
+      }
     }
     candidates.sort((a, b) => b.score - a.score);
-    return candidates[0];
+    return { hit: candidates[0], note };
   }
 
   private targets(upstream: Upstream): Target[] {
@@ -119,17 +149,40 @@ export class Gateway {
     const hostHeader = req.headers.host ?? '';
     const host = hostHeader.replace(/:\d+$/, '');
     const method = req.method ?? 'GET';
-    const fail = (status: number, message: string) => {
+    const send = (status: number, body: Record<string, unknown>) => {
       res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error_msg: message }) + '\n');
+      res.end(JSON.stringify(body) + '\n');
     };
-    const hit = this.match(host, url.pathname, method);
-    if (!hit) return fail(404, `404 Route Not Found: ${method} ${host}${url.pathname}`);
+    const serverPort = (this.server.address() as { port: number }).port;
+    const facts: RequestFacts = { req, url, host, serverPort };
+    const { hit, note } = this.match(facts, method);
+    // APISIX's own body, plus (sandbox only) which rule came nearest.
+    if (!hit) return send(404, { error_msg: '404 Route Not Found', ...(note ? { sandbox_note: note } : {}) });
     const upstream = hit.service.upstream!;
     const targets = this.targets(upstream).filter((t) => t.weight > 0);
-    if (targets.length === 0) return fail(503, 'no valid upstream node');
+    if (targets.length === 0) return send(503, { error_msg: 'no valid upstream node' });
     let pick = Math.random() * targets.reduce((s, t) => s + t.weight, 0);
     const target = targets.find((t) => (pick -= t.weight) < 0) ?? targets[0]!;
+
+    const remote = req.socket.remoteAddress ?? '';
+    const out: Outgoing = { method, path: hit.rest, search: url.search, headers: { ...req.headers } };
+    out.headers['x-forwarded-for'] = req.headers['x-forwarded-for']
+      ? `${req.headers['x-forwarded-for']}, ${remote}`
+      : remote;
+    out.headers['x-forwarded-host'] = host;
+    out.headers['x-forwarded-proto'] = this.opts.tls ? 'https' : 'http';
+    out.headers['x-forwarded-port'] = String(serverPort);
+    const servicePlugins = (hit.service.plugins ?? hit.service.adminBody?.plugins) as
+      Record<string, unknown> | undefined;
+    const refused = applyPlugins(
+      servicePlugins,
+      hit.route.plugins as Record<string, unknown> | undefined,
+      facts,
+      out,
+      this.opts.store.resources(this.opts.groupId),
+    );
+    if (refused) return send(refused.status, refused.body);
+
     // `httpbin` is the sandbox's own upstream, the way a compose network names a container.
     const builtIn = target.host === 'httpbin';
     const connectHost = builtIn ? '127.0.0.1' : target.host;
@@ -137,29 +190,22 @@ export class Gateway {
     const nodeHost =
       target.port === 80 || target.port === 443 ? target.host : `${target.host}:${target.port}`;
     const passHost = upstream.pass_host ?? 'pass';
-    const upstreamHostHeader =
-      passHost === 'node'
+    out.headers.host =
+      out.host ??
+      (passHost === 'node'
         ? nodeHost
         : passHost === 'rewrite'
           ? (upstream.upstream_host ?? nodeHost)
-          : hostHeader;
-    const headers: http.OutgoingHttpHeaders = { ...req.headers, host: upstreamHostHeader };
-    const remote = req.socket.remoteAddress ?? '';
-    headers['x-forwarded-for'] = req.headers['x-forwarded-for']
-      ? `${req.headers['x-forwarded-for']}, ${remote}`
-      : remote;
-    headers['x-forwarded-host'] = host;
-    headers['x-forwarded-proto'] = 'http';
-    headers['x-forwarded-port'] = String((this.server.address() as { port: number }).port);
+          : hostHeader);
     const secure = upstream.scheme === 'https' && !builtIn;
     const transport = secure ? https : http;
     const proxied = transport.request(
       {
         host: connectHost,
         port: connectPort,
-        method,
-        path: hit.rest + url.search,
-        headers,
+        method: out.method,
+        path: out.path + out.search,
+        headers: out.headers,
         timeout: 5000,
         agent: secure ? keepAlive.https : keepAlive.http,
       },
@@ -173,7 +219,7 @@ export class Gateway {
       this.opts.log(
         `gateway ${this.opts.groupId}: upstream ${connectHost}:${connectPort} failed: ${err.message}`,
       );
-      if (!res.headersSent) fail(502, `upstream ${target.host}:${target.port} is unreachable`);
+      if (!res.headersSent) send(502, { error_msg: `upstream ${target.host}:${target.port} is unreachable` });
       else res.destroy();
     });
     req.pipe(proxied);

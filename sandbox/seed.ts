@@ -4,14 +4,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { checkResource } from './schema/check.js';
 import { ApiError, type Route, type Store, type Upstream } from './store.js';
-import { checkHosts, checkPathPrefix, checkRoute, checkUpstream, isObject } from './validate.js';
+import { checkHosts, checkPathPrefix, checkUpstream, isObject } from './validate.js';
 
 export interface Seed {
   api7Version?: string;
   listen?: string;
   token?: string;
   propagationDelayMs?: number;
+  /** Serve the control plane over HTTPS (and the gateways too with `{gateways: true}`). */
+  tls?: boolean | { gateways?: boolean };
   /** `adminKey`: a gateway-group admin key (`a7adm-…`) that implies the group on /apisix/admin. */
   gatewayGroups?: { name: string; gatewayPort?: number; adminKey?: string }[];
   registries?: {
@@ -60,6 +63,7 @@ export function loadSeed(file: string): Seed {
     'listen',
     'token',
     'propagationDelayMs',
+    'tls',
     'gatewayGroups',
     'registries',
     'services',
@@ -90,15 +94,17 @@ export function applySeed(store: Store, seed: Seed): void {
     const gid = groupId(s.gatewayGroup, where);
     try {
       const upstream = seedUpstream(store, gid, s);
-      const routes = (s.routes ?? []).map((r, j) => checkRoute(r, `${where}.routes[${j}]`));
+      const routes = (s.routes ?? []).map((r, j) =>
+        checkResource<Omit<Route, 'id'>>('route', structuredClone(r), store.version, `/routes/${j}`),
+      );
       const template = store.findTemplateByName(s.name) ?? store.createTemplate({ name: s.name, routes });
       template.routes = routes.map(
         (r, j) => ({ ...r, id: template.routes[j]?.id ?? `${template.id}-r${j}` }) as Route,
       );
       const runtime = {
         upstream,
-        hosts: checkHosts(s.hosts, `${where}.hosts`),
-        path_prefix: checkPathPrefix(s.pathPrefix, `${where}.pathPrefix`),
+        hosts: checkHosts(s.hosts, 'hosts', store.version),
+        path_prefix: checkPathPrefix(s.pathPrefix, 'path_prefix', store.version),
         status: (s.enabled === false ? 0 : 1) as 0 | 1,
       };
       if (s.version !== undefined) {
@@ -125,7 +131,7 @@ export function applySeed(store: Store, seed: Seed): void {
 }
 
 function seedUpstream(store: Store, gid: string, s: NonNullable<Seed['services']>[number]): Upstream {
-  const ctx = { store, groupId: gid, generation: store.generation };
+  const ctx = { store, groupId: gid, version: store.version };
   if (s.discovery) {
     const registry = store.registriesOf(gid).find((r) => r.name === s.discovery!.registry);
     if (!registry)

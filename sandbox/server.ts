@@ -1,30 +1,31 @@
 /**
- * Starts the whole sandbox: the control plane, one gateway per gateway group and the built-in
- * httpbin upstream, all on 127.0.0.1. The test hooks live under `/sandbox/` only.
+ * Starts the whole sandbox: the control plane (HTTP, or HTTPS with `tls`), one gateway per
+ * gateway group and the built-in httpbin upstream, all on 127.0.0.1. The test hooks live under
+ * `/sandbox/` only.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { ControlPlane } from './control-plane.js';
-import { decide, parseFaults, type FaultSet } from './faults.js';
+import { authorize } from './auth.js';
+import { decide } from './faults.js';
 import { Gateway } from './gateway.js';
+import { handleHook, type HookState, type LoggedRequest } from './hooks.js';
 import { createHttpbin } from './httpbin.js';
+import { Router } from './router.js';
 import { applySeed, type Seed } from './seed.js';
-import { ApiError, Store, type Generation } from './store.js';
+import { makeTls, type SandboxTls } from './tls.js';
+import { Store } from './store.js';
+import { Api7Version } from './version.js';
+
+export type { LoggedRequest } from './hooks.js';
 
 export interface SandboxOptions {
   seed?: Seed;
   /** Wins over the seed's `api7Version`. */
   api7Version?: string;
+  /** Wins over the seed's `tls`: `true` serves the control plane over HTTPS. */
+  tls?: Seed['tls'];
   log?: (line: string) => void;
-}
-
-export interface LoggedRequest {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  body: unknown;
-  status: number;
-  at: string;
 }
 
 export interface Sandbox {
@@ -33,19 +34,12 @@ export interface Sandbox {
   api7Version: string;
   gateways: Record<string, string>;
   httpbin: string;
+  /** With TLS: the CA's PEM file, which clients give as `caFile`. */
+  caFile?: string;
   store: Store;
+  /** The one JSON line `api7-sync sandbox` prints when ready. */
+  readyLine(): string;
   close(): Promise<void>;
-}
-
-/** `3.5.0` → legacy, `3.6.0` and later (and `dev`) → modern. */
-export function generationOf(version: string): Generation {
-  if (version === 'dev') return 'modern';
-  const parts = version.split('.').map(Number);
-  if (parts.length < 2 || parts.some((p) => !Number.isInteger(p))) {
-    throw new Error(`api7Version "${version}" is not a version such as 3.5.0 or 3.9.0`);
-  }
-  const [major = 0, minor = 0] = parts;
-  return major > 3 || (major === 3 && minor >= 6) ? 'modern' : 'legacy';
 }
 
 function listen(server: http.Server, host: string, port: number): Promise<number> {
@@ -76,9 +70,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const seed = options.seed ?? {};
   const log = options.log ?? (() => {});
-  const api7Version = options.api7Version ?? seed.api7Version ?? '3.9.0';
+  const version = new Api7Version(options.api7Version ?? seed.api7Version ?? '3.9.0');
   const token = seed.token ?? 'a7ee-sandbox';
-  const store = new Store(generationOf(api7Version));
+  const tlsWanted = options.tls ?? seed.tls ?? false;
+  const tls: SandboxTls | undefined = tlsWanted ? await makeTls() : undefined;
+  const gatewayTls = tls && typeof tlsWanted === 'object' && tlsWanted.gateways ? tls : undefined;
+  const store = new Store(version);
   applySeed(store, seed);
 
   const httpbin = createHttpbin();
@@ -94,11 +91,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       httpbinPort: () => httpbinPort,
       propagationDelayMs: seed.propagationDelayMs ?? 0,
       log,
+      tls: gatewayTls,
     });
     const wanted = seed.gatewayGroups?.find((g) => g.name === group.name)?.gatewayPort ?? 0;
     gateways.set(group.id, gateway);
     const port = await listen(gateway.server, listenHost, wanted);
-    gatewayUrls[group.name] = `http://${listenHost}:${port}`;
+    gatewayUrls[group.name] = `${gatewayTls ? 'https' : 'http'}://${listenHost}:${port}`;
   };
   for (const group of store.groups.values()) await startGateway(group);
   // A group created through the API gets its gateway too (listed by GET /sandbox/gateways).
@@ -107,19 +105,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       log(`sandbox: no gateway for "${group.name}": ${(err as Error).message}`),
     );
   };
-  store.onChange = () => {
-    for (const g of gateways.values()) g.changed();
-  };
+  store.onChange = (groupId, templateId) => gateways.get(groupId)?.changed(templateId);
 
-  const api = new ControlPlane(store, api7Version);
+  const router = new Router({ store, version });
   const adminKeys = new Map<string, string>();
   for (const g of seed.gatewayGroups ?? []) {
     if (g.adminKey) adminKeys.set(g.adminKey, [...store.groups.values()].find((x) => x.name === g.name)!.id);
   }
-  const requests: LoggedRequest[] = [];
-  let faults: FaultSet | undefined;
+  const hooks: HookState = { requests: [], gateways: gatewayUrls };
 
-  const server = http.createServer(async (req, res) => {
+  const onRequest = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const method = req.method ?? 'GET';
     const send = (status: number, body?: unknown) => {
@@ -145,34 +140,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         badJson = true;
       }
     }
-
-    // Test hooks: never authenticated, recorded or faulted.
     if (url.pathname.startsWith('/sandbox/')) {
-      try {
-        if (url.pathname === '/sandbox/healthz' && method === 'GET') return send(200, { status: 'ok' });
-        if (url.pathname === '/sandbox/gateways' && method === 'GET')
-          return send(200, { gateways: gatewayUrls });
-        if (url.pathname === '/sandbox/requests' && method === 'GET') {
-          return send(200, { list: requests, total: requests.length });
-        }
-        if (url.pathname === '/sandbox/requests' && method === 'DELETE') {
-          requests.length = 0;
-          return send(200, { value: {} });
-        }
-        if (url.pathname === '/sandbox/faults' && method === 'PUT') {
-          if (badJson) return send(400, { error_msg: 'body: invalid JSON' });
-          faults = parseFaults(body);
-          return send(200, { value: {} });
-        }
-        if (url.pathname === '/sandbox/faults' && method === 'DELETE') {
-          faults = undefined;
-          return send(200, { value: {} });
-        }
-        return send(404, { error_msg: `no sandbox hook ${method} ${url.pathname}` });
-      } catch (err) {
-        if (err instanceof ApiError) return send(err.status, { error_msg: err.message });
-        throw err;
-      }
+      const answer = handleHook(hooks, method, url.pathname, body, badJson);
+      return send(answer.status, answer.body);
     }
 
     const entry: LoggedRequest = {
@@ -183,25 +153,26 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       status: 0,
       at: new Date().toISOString(),
     };
-    requests.push(entry);
+    hooks.requests.push(entry);
     const respond = (status: number, payload?: unknown) => {
       entry.status = status;
       send(status, payload);
     };
-
-    const fault = decide(faults, method, url.pathname);
+    const fault = decide(hooks.faults, method, url.pathname);
     if (fault.latencyMs > 0) await sleep(fault.latencyMs);
     if (fault.outcome === 'error') return respond(503, { error_msg: 'sandbox: injected fault' });
-    const key = req.headers['x-api-key'];
-    // A gateway group's admin key (a7adm-…) implies its group, and is good for /apisix/admin only.
-    const impliedGroup = typeof key === 'string' ? adminKeys.get(key) : undefined;
-    if (key !== token && !(impliedGroup && url.pathname.startsWith('/apisix/admin/'))) {
-      return respond(401, { error_msg: 'authentication failed: send a valid token in the X-API-KEY header' });
-    }
-    if (badJson) return respond(400, { error_msg: 'body: invalid JSON' });
+    const who = authorize(req.headers['x-api-key'], method, url.pathname, url.searchParams, token, adminKeys);
+    if (!who.ok) return respond(who.status, { error_msg: who.error_msg });
+    if (badJson) return respond(400, { error_msg: 'invalid request body: invalid JSON' });
     let result;
     try {
-      result = api.handle({ method, path: url.pathname, query: url.searchParams, body }, impliedGroup);
+      result = router.handle({
+        method,
+        path: url.pathname,
+        query: url.searchParams,
+        body,
+        scope: who.caller.kind === 'admin-key' ? who.caller.groupId : undefined,
+      });
     } catch (err) {
       log(`sandbox: ${method} ${url.pathname} failed: ${(err as Error).stack}`);
       return respond(500, { error_msg: `internal error: ${(err as Error).message}` });
@@ -213,18 +184,28 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return;
     }
     respond(result.status, result.body);
-  });
+  };
+  const server = tls
+    ? https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => void onRequest(req, res))
+    : http.createServer((req, res) => void onRequest(req, res));
 
   const port = await listen(server, listenHost, Number(listenPortText));
-  log(`sandbox: API7 ${api7Version} (${store.generation} API) on http://${listenHost}:${port}`);
+  const controlPlane = `${tls ? 'https' : 'http'}://${listenHost}:${port}`;
+  log(`sandbox: API7 ${version.text} (${store.generation} API) on ${controlPlane}`);
 
-  return {
-    controlPlane: `http://${listenHost}:${port}`,
+  // What the ready line says; `gateways` is live (a group created later gets one too).
+  const ready = {
+    controlPlane,
     token,
-    api7Version,
+    api7Version: version.text,
     gateways: gatewayUrls,
     httpbin: `http://${listenHost}:${httpbinPort}`,
+    ...(tls ? { caFile: tls.caFile } : {}),
+  };
+  return {
+    ...ready,
     store,
+    readyLine: () => JSON.stringify(ready),
     async close() {
       for (const g of gateways.values()) g.stop();
       await Promise.all([

@@ -7,8 +7,9 @@
  * that two independent readings of the contract catch each other's mistakes.
  */
 import { randomBytes } from 'node:crypto';
+import type { Api7Version, Generation } from './version.js';
 
-export type Generation = 'legacy' | 'modern';
+export type { Generation } from './version.js';
 
 export interface UpstreamNode {
   host: string;
@@ -66,6 +67,8 @@ export interface ServiceVersion {
   version: string;
   name: string;
   routes: Route[];
+  /** Service-level plugins travel with the version, as in API7. */
+  plugins?: Record<string, unknown>;
   created_at: number;
 }
 
@@ -83,6 +86,7 @@ export interface PublishedService {
   path_prefix?: string;
   strip_path_prefix?: boolean;
   upstream?: Upstream;
+  plugins?: Record<string, unknown>;
   /** Live routes: the snapshot's for a versioned service, edited in place for "No Version". */
   routes: Route[];
   created_at: number;
@@ -113,6 +117,18 @@ export interface ServiceRegistry {
   services: RegistryService[];
 }
 
+type Body = Record<string, unknown>;
+
+/** What a gateway group holds besides services: consumers, SSLs, global rules, plugin metadata. */
+export interface GroupResources {
+  /** Keyed by username; the map is kept in update order (the last updated last). */
+  consumers: Map<string, { body: Body; credentials: Map<string, Body> }>;
+  /** Kept in update order, like consumers. */
+  ssls: Map<string, Body>;
+  globalRules: Map<string, Body>;
+  pluginMetadata: Map<string, Body>;
+}
+
 /** A 4xx answer with API7's `error_msg`; nothing in the store has changed when it is thrown. */
 export class ApiError extends Error {
   constructor(
@@ -137,13 +153,45 @@ export class Store {
   /** Keyed by `${groupId}/${templateId}`. */
   readonly published = new Map<string, PublishedService>();
   readonly registries = new Map<string, ServiceRegistry>();
+  private readonly groupResources = new Map<string, GroupResources>();
   private seq = 0;
-  /** Called after every change that a gateway must see. */
-  onChange: () => void = () => {};
+  /**
+   * Called after every change that a gateway must see: which service of which group changed,
+   * so that a gateway with a propagation delay copies only that one.
+   */
+  onChange: (groupId: string, templateId: string) => void = () => {};
   /** Called when a gateway group is created (the server starts its gateway). */
   onGroupCreated: (group: GatewayGroup) => void = () => {};
 
-  constructor(readonly generation: Generation) {}
+  constructor(readonly version: Api7Version) {}
+
+  get generation(): Generation {
+    return this.version.generation;
+  }
+
+  /** Consumers, SSLs, global rules and plugin metadata of a group. */
+  resources(groupId: string): GroupResources {
+    let r = this.groupResources.get(groupId);
+    if (!r) {
+      r = { consumers: new Map(), ssls: new Map(), globalRules: new Map(), pluginMetadata: new Map() };
+      this.groupResources.set(groupId, r);
+    }
+    return r;
+  }
+
+  /**
+   * Removes a service from a group. With `dropTemplate` (a delete through the admin API),
+   * deleting the last published copy of a service also deletes its template and versions, as
+   * API7 does: a service created through the admin API does not outlive its last copy.
+   */
+  unpublish(groupId: string, templateId: string, dropTemplate: boolean): void {
+    this.published.delete(`${groupId}/${templateId}`);
+    this.onChange(groupId, templateId);
+    if (!dropTemplate) return;
+    for (const p of this.published.values()) if (p.service_id === templateId) return;
+    this.templates.delete(templateId);
+    for (const [id, v] of this.versions) if (v.service_id === templateId) this.versions.delete(id);
+  }
 
   nextSeq(): number {
     return ++this.seq;
@@ -262,6 +310,7 @@ export class Store {
       version: label,
       name: live?.name ?? template.name,
       routes: clone(live ? live.routes : template.routes),
+      ...(live?.plugins ? { plugins: clone(live.plugins) } : {}),
       created_at: now(),
     };
     this.versions.set(version.id, version);
@@ -298,7 +347,12 @@ export class Store {
     service.name = version.name;
     service.version = version.version;
     service.service_version_id = version.id;
-    service.routes = clone(version.routes);
+    if (version.plugins) service.plugins = clone(version.plugins);
+    else delete service.plugins;
+    // A copy's routes belong to that copy: they carry its ID, not the source group's.
+    service.routes = clone(version.routes).map((r) =>
+      r.service_id === undefined ? r : { ...r, service_id: service.id },
+    );
     for (const k of ['upstream', 'hosts', 'path_prefix', 'strip_path_prefix'] as const) {
       if (k in runtime) (service as unknown as Record<string, unknown>)[k] = clone(runtime[k]);
     }
@@ -306,7 +360,7 @@ export class Store {
     service.updated_at = t;
     service.history.push({ service_version_id: version.id, publish_time: publishTime, seq: this.nextSeq() });
     this.published.set(key, service);
-    this.onChange();
+    this.onChange(groupId, version.service_id);
     return service;
   }
 }

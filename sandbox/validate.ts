@@ -1,14 +1,25 @@
 /**
- * Request-body checks for the sandbox, each failing with a 400 whose `error_msg` names the
- * offending field the way API7 does ("services[0].upstream: ...").
+ * Request-body checks that are not a resource schema (publish bodies, runtime configuration,
+ * query parameters), and the upstream rules a schema cannot say. Every failure is a 400 worded
+ * as API7 words it: `Error at "/services/0/service_version_id": value must be a string`.
  */
-import { ApiError, type Generation, type Route, type Store, type Upstream } from './store.js';
+import { checkResource } from './schema/check.js';
+import { ID_PATTERN } from './schema/resources.js';
+import { ApiError, type Store, type Upstream } from './store.js';
+import type { Api7Version } from './version.js';
 
-const HOST_PATTERN = /^\*?[0-9a-zA-Z-._]+$/;
-const ID_PATTERN = /^[a-zA-Z0-9-_.]+$/;
+/** `services[0].upstream` or `/services/0/upstream` → `/services/0/upstream`. */
+function pointer(field: string): string {
+  if (field === '' || field.startsWith('/')) return field;
+  return `/${field
+    .replace(/\[(\d+)\]/g, '.$1')
+    .split('.')
+    .filter(Boolean)
+    .join('/')}`;
+}
 
 export function bad(field: string, message: string): never {
-  throw new ApiError(400, `${field}: ${message}`);
+  throw new ApiError(400, `Error at "${pointer(field) || '/'}": ${message}`);
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {
@@ -16,13 +27,16 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 export function requireObject(value: unknown, field: string): Record<string, unknown> {
-  if (!isObject(value)) bad(field, 'must be a JSON object');
+  if (!isObject(value)) bad(field, value === undefined ? 'property is missing' : 'value must be an object');
   return value;
 }
 
 export function requireString(value: unknown, field: string, pattern?: RegExp): string {
-  if (typeof value !== 'string' || value.length === 0) bad(field, 'must be a non-empty string');
-  if (pattern && !pattern.test(value)) bad(field, `"${value}" does not match ${pattern.source}`);
+  if (value === undefined) bad(field, `property "${pointer(field).split('/').pop()}" is missing`);
+  if (typeof value !== 'string') bad(field, 'value must be a string');
+  if (value.length === 0) bad(field, 'minimum string length is 1');
+  if (pattern && !pattern.test(value))
+    bad(field, `string doesn't match the regular expression "${pattern.source}"`);
   return value;
 }
 
@@ -32,111 +46,74 @@ export function optionalString(value: unknown, field: string): string | undefine
 }
 
 export function requireId(value: unknown, field: string): string {
-  return requireString(value, field, ID_PATTERN);
+  return requireString(value, field, new RegExp(ID_PATTERN));
 }
 
 export function onlyKeys(body: Record<string, unknown>, allowed: readonly string[], field: string): void {
   for (const key of Object.keys(body)) {
-    if (!allowed.includes(key)) bad(field ? `${field}.${key}` : key, 'unknown field');
+    if (!allowed.includes(key)) bad(field || '/', `property "${key}" is unsupported`);
   }
 }
 
 export function checkStatus(value: unknown, field: string): 0 | 1 | undefined {
   if (value === undefined) return undefined;
-  if (value !== 0 && value !== 1) bad(field, 'must be 0 (disabled) or 1 (enabled)');
+  if (value !== 0 && value !== 1) bad(field, 'value is not one of the allowed values');
   return value;
 }
 
-export function checkHosts(value: unknown, field: string): string[] | undefined {
+/** Hosts as a service has them; `undefined` = any host (the key is omitted, never `[]`). */
+export function checkHosts(value: unknown, field: string, v: Api7Version): string[] | undefined {
   if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.length === 0 || value.length > 32) {
-    bad(field, 'must be an array of 1 to 32 host names (omit the key for "any host")');
-  }
-  const seen = new Set<string>();
-  value.forEach((h, i) => {
-    requireString(h, `${field}[${i}]`, HOST_PATTERN);
-    if (seen.has(h as string)) bad(`${field}[${i}]`, `duplicate host "${String(h)}"`);
-    seen.add(h as string);
-  });
+  checkResource('service', { name: 'x', hosts: value }, v, pointer(field).replace(/\/hosts$/, ''));
   return value as string[];
 }
 
-export function checkPathPrefix(value: unknown, field: string): string | undefined {
+export function checkPathPrefix(value: unknown, field: string, v: Api7Version): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !value.startsWith('/')) bad(field, 'must be a string starting with "/"');
-  return value;
+  checkResource(
+    'service',
+    { name: 'x', path_prefix: value },
+    v,
+    pointer(field).replace(/\/path_prefix$/, ''),
+  );
+  return value as string;
 }
 
-function integerIn(value: unknown, min: number, max: number, field: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    bad(field, `must be an integer from ${min} to ${max}`);
-  }
-  return value;
+export interface UpstreamContext {
+  store: Store;
+  groupId: string;
+  version: Api7Version;
+  stream?: boolean;
 }
 
-/** Checks an upstream object; discovery upstreams must name a registry of `groupId`. */
-export function checkUpstream(
-  value: unknown,
-  field: string,
-  ctx: { store: Store; groupId: string; generation: Generation; stream?: boolean },
-): Upstream {
-  const up = requireObject(value, field);
-  const schemes = ctx.stream
-    ? ['http', 'https', 'grpc', 'grpcs', 'tcp', 'udp', 'tls']
-    : ['http', 'https', 'grpc', 'grpcs'];
-  if (up.scheme !== undefined && !schemes.includes(up.scheme as string)) {
-    bad(`${field}.scheme`, `must be one of ${schemes.join(', ')}`);
-  }
-  if (up.pass_host !== undefined && !['pass', 'node', 'rewrite'].includes(up.pass_host as string)) {
-    bad(`${field}.pass_host`, 'must be one of pass, node, rewrite');
-  }
-  if (up.pass_host === 'rewrite') requireString(up.upstream_host, `${field}.upstream_host`, HOST_PATTERN);
+/**
+ * Checks an upstream and fills API7's defaults into a copy, which it returns. Besides the
+ * schema: exactly one of nodes or discovery; `pass_host: rewrite` needs `upstream_host`; a
+ * discovery upstream names a registry of the same gateway group.
+ */
+export function checkUpstream(value: unknown, field: string, ctx: UpstreamContext): Upstream {
+  const at = pointer(field);
+  const up = structuredClone(requireObject(value, field));
+  checkResource(ctx.stream ? 'stream_upstream' : 'upstream', up, ctx.version, at);
   const hasNodes = up.nodes !== undefined;
   const hasDiscovery = up.discovery_type !== undefined || up.service_name !== undefined;
-  if (hasNodes === hasDiscovery) bad(field, 'set exactly one of nodes, or discovery_type with service_name');
-  if (hasNodes) {
-    if (!Array.isArray(up.nodes) || up.nodes.length === 0 || up.nodes.length > 64) {
-      bad(`${field}.nodes`, 'must be an array of 1 to 64 nodes');
-    }
-    up.nodes.forEach((node: unknown, i: number) => {
-      const f = `${field}.nodes[${i}]`;
-      const n = requireObject(node, f);
-      requireString(n.host, `${f}.host`, HOST_PATTERN);
-      integerIn(n.port, 1, 65535, `${f}.port`);
-      integerIn(n.weight, 0, 65535, `${f}.weight`);
-    });
-  } else {
-    const types = ctx.generation === 'modern' ? ['nacos', 'kubernetes', 'consul'] : ['nacos', 'kubernetes'];
+  if (hasNodes === hasDiscovery) bad(at, 'set exactly one of nodes, or discovery_type with service_name');
+  if (up.pass_host === 'rewrite' && up.upstream_host === undefined)
+    bad(`${at}/upstream_host`, 'property "upstream_host" is missing (pass_host is rewrite)');
+  if (hasDiscovery) {
+    const types =
+      ctx.version.generation === 'modern' ? ['nacos', 'kubernetes', 'consul'] : ['nacos', 'kubernetes'];
     if (!types.includes(up.discovery_type as string))
-      bad(`${field}.discovery_type`, `must be one of ${types.join(', ')}`);
-    const name = requireString(up.service_name, `${field}.service_name`);
+      bad(`${at}/discovery_type`, 'value is not one of the allowed values');
+    const name = requireString(up.service_name, `${at}/service_name`);
     const registryId = name.split('/')[0] ?? '';
     const registry = ctx.store.registries.get(registryId);
     if (!registry || registry.gateway_group_id !== ctx.groupId) {
       bad(
-        `${field}.service_name`,
+        `${at}/service_name`,
         `service registry "${registryId}" not found in gateway group "${ctx.groupId}"`,
       );
     }
   }
   return up as Upstream;
-}
-
-export function checkRoute(value: unknown, field: string): Omit<Route, 'id'> {
-  const r = requireObject(value, field);
-  requireString(r.name, `${field}.name`);
-  if (!Array.isArray(r.paths) || r.paths.length === 0)
-    bad(`${field}.paths`, 'must be a non-empty array of paths');
-  r.paths.forEach((p: unknown, i: number) => {
-    if (typeof p !== 'string' || !p.startsWith('/')) bad(`${field}.paths[${i}]`, 'must start with "/"');
-  });
-  if (r.methods !== undefined) {
-    const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'CONNECT', 'TRACE'];
-    if (!Array.isArray(r.methods)) bad(`${field}.methods`, 'must be an array');
-    r.methods.forEach((m: unknown, i: number) => {
-      if (!methods.includes(m as string))
-        bad(`${field}.methods[${i}]`, `must be one of ${methods.join(', ')}`);
-    });
-  }
-  return r as Omit<Route, 'id'>;
 }

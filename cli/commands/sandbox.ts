@@ -7,24 +7,17 @@ import type { Io } from '../io.js';
  * the only thing ever written to stdout, so scripts can read it with a single line read.
  */
 export async function sandboxCommand(
-  values: { seed?: string; 'api7-version'?: string },
+  values: { seed?: string; 'api7-version'?: string; tls?: boolean },
   io: Io,
 ): Promise<number> {
   const seed: Seed = values.seed ? loadSeed(values.seed) : {};
   const sandbox = await startSandbox({
     seed,
     api7Version: values['api7-version'],
+    ...(values.tls ? { tls: true } : {}),
     log: (line) => io.stderr(line),
   });
-  io.stdout(
-    JSON.stringify({
-      controlPlane: sandbox.controlPlane,
-      token: sandbox.token,
-      api7Version: sandbox.api7Version,
-      gateways: sandbox.gateways,
-      httpbin: sandbox.httpbin,
-    }),
-  );
+  io.stdout(sandbox.readyLine());
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

@@ -4,8 +4,48 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/server.js';
+import { makeTls } from '../../sandbox/tls.js';
 import { ADC_ROUTE_ID, ADC_SERVICE_ID, adcRoute, adcService } from '../helpers/adc.js';
 import { api, sandbox, viaGateway } from '../helpers/sandbox.js';
+
+type Json = Record<string, any>;
+
+/** ADC's reading of `/api/schema/core`: the defaults of each resource (its `extractObjectDefault`). */
+function defaultsOf(schema: Json | undefined): Json {
+  const out: Json = {};
+  for (const [key, field] of Object.entries<Json>(schema?.properties ?? {})) {
+    if (field.type === 'object') out[key] = defaultsOf(field);
+    else if (field.type === 'array' && field.items?.type === 'object') out[key] = [defaultsOf(field.items)];
+    else if (field.default !== undefined) out[key] = field.default;
+  }
+  return out;
+}
+
+/**
+ * ADC's `mergeDefault`: what ADC expects to read back for what it wrote, given the server's
+ * defaults. A missing object or array is never created; arrays take the first item's defaults.
+ */
+function merged(resource: Json, defaults: Json): Json {
+  const out: Json = structuredClone(resource);
+  for (const [key, value] of Object.entries(defaults)) {
+    const isObj = typeof value === 'object' && !Array.isArray(value);
+    if (out[key] === undefined || out[key] === null) {
+      if (!isObj && !Array.isArray(value)) out[key] = value;
+    } else if (isObj && typeof out[key] === 'object' && !Array.isArray(out[key])) {
+      out[key] = merged(out[key], value);
+    } else if (Array.isArray(value) && value[0] && Array.isArray(out[key])) {
+      out[key] = out[key].map((item: Json) => merged(item, value[0]));
+    }
+  }
+  return out;
+}
+
+/** What a dump must show for a resource ADC wrote: it plus the server's defaults (ADC's differ sees no change). */
+function expected(core: Json, type: string, resource: Json): Json {
+  // Before 3.8 API7 lists no `upstream`: ADC takes the service's.
+  const schema = type === 'upstream' && !core.upstream ? core.service?.properties?.upstream : core[type];
+  return merged(resource, defaultsOf(schema));
+}
 
 const SVC = ADC_SERVICE_ID;
 const ROUTE_HEADERS = ADC_ROUTE_ID;
@@ -32,7 +72,11 @@ async function preamble(s: Sandbox, group = 'default') {
   const schema = await api(s, 'GET', '/api/schema/core');
   expect(schema.status).toBe(200);
   expect(schema.body.value).toEqual(expect.any(Object));
-  return { version: version.body.value as string, gg: groups.body.list[0].id as string };
+  return {
+    version: version.body.value as string,
+    gg: groups.body.list[0].id as string,
+    core: schema.body.value as Json,
+  };
 }
 
 /** What ADC reads to build the remote state (a dump), in ADC's order. */
@@ -86,18 +130,28 @@ describe.each([
       { token: 'a7ee-adc', gatewayGroups: [{ name: 'default' }, { name: 'default-eu' }] },
       version,
     );
-    const { gg } = await preamble(sb);
+    const { gg, core } = await preamble(sb);
     expect((await dump(sb, gg)).services).toEqual([]);
 
     // sync1
     await put(sb, `services/${SVC}`, gg, service1);
     await put(sb, `routes/${ROUTE_HEADERS}`, gg, headers1);
-    // diff-after-sync1: objects read back exactly as written, plus id.
+    // diff-after-sync1: objects read back as written plus API7's defaults (which ADC merges into
+    // its local copy from /api/schema/core before comparing), plus id.
     const after1 = await dump(sb, gg, '', upstreamsListed);
-    expect(after1.services).toEqual([{ ...service1, id: SVC }]);
-    expect(after1.perService[0]!.routes).toEqual([{ ...headers1, id: ROUTE_HEADERS }]);
+    expect(after1.services).toEqual([{ ...expected(core, 'service', service1), id: SVC }]);
+    expect(after1.perService[0]!.routes).toEqual([
+      { ...expected(core, 'route', headers1), id: ROUTE_HEADERS },
+    ]);
     // The inline upstream is listed under the service's own id, which ADC drops as "the default".
-    if (upstreamsListed) expect(after1.perService[0]!.upstreams).toEqual([{ ...service1.upstream, id: SVC }]);
+    if (upstreamsListed)
+      expect(after1.perService[0]!.upstreams).toEqual([
+        { ...expected(core, 'upstream', service1.upstream), id: SVC },
+      ]);
+    else
+      expect(
+        (await api(sb, 'GET', `/apisix/admin/services/${SVC}/upstreams?gateway_group_id=${gg}`)).status,
+      ).toBe(404);
     expect(after1.metadata).toEqual({});
     // A service created this way is "No Version", and the gateway serves it at once.
     expect(
@@ -120,11 +174,11 @@ describe.each([
     await put(sb, `routes/${ROUTE_HEADERS}`, gg, headers2);
     await put(sb, `services/${SVC}`, gg, service2);
     await put(sb, `routes/${ROUTE_IP}`, gg, ip);
-    const after2 = await dump(sb, gg);
-    expect(after2.services).toEqual([{ ...service2, id: SVC }]);
+    const after2 = await dump(sb, gg, '', upstreamsListed);
+    expect(after2.services).toEqual([{ ...expected(core, 'service', service2), id: SVC }]);
     expect(after2.perService[0]!.routes).toEqual([
-      { ...headers2, id: ROUTE_HEADERS },
-      { ...ip, id: ROUTE_IP },
+      { ...expected(core, 'route', headers2), id: ROUTE_HEADERS },
+      { ...expected(core, 'route', ip), id: ROUTE_IP },
     ]);
     expect((await viaGateway(sb.gateways.default!, '/headers', undefined, 'POST')).status).toBe(404);
 
@@ -132,7 +186,7 @@ describe.each([
     expect((await api(sb, 'DELETE', `/apisix/admin/services/${SVC}?gateway_group_id=${gg}`)).status).toBe(
       200,
     );
-    expect((await dump(sb, gg)).services).toEqual([]);
+    expect((await dump(sb, gg, '', upstreamsListed)).services).toEqual([]);
     expect((await api(sb, 'GET', `/apisix/admin/routes?gateway_group_id=${gg}`)).body.list).toEqual([]);
     expect((await viaGateway(sb.gateways.default!, '/ip')).status).toBe(404);
     // The other group never saw any of it (exact name lookup: "default" is not "default-eu").
@@ -145,15 +199,16 @@ describe.each([
 
   it('6c: a richer config, label selectors, and delete-all with cascades', async () => {
     sb = await sandbox({ token: 'a7ee-adc', gatewayGroups: [{ name: 'default' }] }, version);
-    const { gg } = await preamble(sb);
+    const { gg, core } = await preamble(sb);
+    const pair = await certificate();
     const ssl = {
       id: SSL,
       labels: { 'managed-by': 'adc' },
       status: 1,
       type: 'server',
       snis: ['test.example.com'],
-      cert: '<PEM cert>',
-      key: '<PEM key>',
+      cert: pair.cert,
+      key: pair.key,
     };
     const httpbin = {
       service_id: SVC,
@@ -242,17 +297,28 @@ describe.each([
     if (version === '3.9.12') {
       const invalid = await api(sb, 'POST', `/apisix/admin/configs/validate?gateway_group_id=${gg}`, {
         routes: [{ name: 'x', paths: [] }],
-        services: [{ ...httpbin, hosts: [] }],
+        services: [httpbin, { ...httpbin, name: 'bad-host-svc', hosts: [] }],
       });
       expect(invalid.status).toBe(400);
-      expect(invalid.body.errors).toEqual(
-        expect.arrayContaining([
-          expect.objectContaining({ resource_type: 'route', index: 0 }),
-          expect.objectContaining({ resource_type: 'service', index: 0 }),
-        ]),
-      );
+      expect(invalid.body).toEqual({
+        error_msg: 'Configuration validation failed',
+        errors: [
+          {
+            resource_type: 'routes',
+            index: 0,
+            resource_name: 'x',
+            error: 'does not match schema due to: Error at "/paths": minimum number of items is 1',
+          },
+          {
+            resource_type: 'services',
+            index: 1,
+            resource_name: 'bad-host-svc',
+            error: 'does not match schema due to: Error at "/hosts": minimum number of items is 1',
+          },
+        ],
+      });
     }
-    expect((await dump(sb, gg)).services).toEqual([]);
+    expect((await dump(sb, gg, '', upstreamsListed)).services).toEqual([]);
 
     // sync, in ADC's order
     await put(sb, `ssls/${SSL}`, gg, ssl);
@@ -261,35 +327,44 @@ describe.each([
     await put(sb, `routes/${ROUTE_HEADERS}`, gg, route);
     await put(sb, `stream_routes/${STREAM_ROUTE}`, gg, streamRoute);
     await put(sb, 'consumers/alice', gg, consumer);
-    await put(sb, `services/${SVC}/upstreams/${CANARY}`, gg, canary);
+    // ADC sends a service's own upstreams from 3.5 on only.
+    if (upstreamsListed) await put(sb, `services/${SVC}/upstreams/${CANARY}`, gg, canary);
     await put(sb, 'global_rules/prometheus', gg, { plugins: { prometheus: { prefer_name: true } } });
     await put(sb, 'plugin_metadata/http-logger', gg, { log_format: { host: '$host' } });
     await put(sb, `consumers/alice/credentials/${CREDENTIAL}`, gg, credential);
 
-    // diff-after: everything reads back as written (the SSL key is never read back).
-    const after = await dump(sb, gg);
+    // diff-after: everything reads back as written plus API7's defaults (the SSL key never).
+    const after = await dump(sb, gg, '', upstreamsListed);
+    const streamType = core.stream_service ? 'stream_service' : 'service';
     expect(after.services).toEqual([
-      { ...httpbin, id: SVC },
-      { ...tcp, id: TCP },
+      { ...expected(core, 'service', httpbin), id: SVC },
+      { ...expected(core, streamType, tcp), id: TCP },
     ]);
-    expect(after.perService[0]!.routes).toEqual([{ ...route, id: ROUTE_HEADERS }]);
-    expect(after.perService[0]!.upstreams).toEqual([
-      { ...httpbin.upstream, id: SVC },
-      { ...canary, id: CANARY },
+    expect(after.perService[0]!.routes).toEqual([{ ...expected(core, 'route', route), id: ROUTE_HEADERS }]);
+    if (upstreamsListed)
+      expect(after.perService[0]!.upstreams).toEqual([
+        { ...expected(core, 'upstream', httpbin.upstream), id: SVC },
+        { ...expected(core, 'upstream', canary), id: CANARY },
+      ]);
+    expect(after.perService[1]!.routes).toEqual([
+      { ...expected(core, 'stream_route', streamRoute), id: STREAM_ROUTE },
     ]);
-    expect(after.perService[1]!.routes).toEqual([{ ...streamRoute, id: STREAM_ROUTE }]);
     expect(after.consumers).toEqual([{ ...consumer, id: 'alice' }]);
     expect(after.credentials).toEqual([[{ ...credential, id: CREDENTIAL }]]);
     const { key: _key, ...sslShown } = ssl;
-    expect(after.ssls).toEqual([{ ...sslShown, id: SSL }]);
+    expect(after.ssls).toEqual([{ ...expected(core, 'ssl', sslShown), id: SSL }]);
     expect(after.globalRules).toEqual([{ plugins: { prometheus: { prefer_name: true } }, id: 'prometheus' }]);
     expect(after.metadata).toEqual({ 'http-logger': { log_format: { host: '$host' } } });
 
-    // dump-labelsel: labels[team]=core filters the top-level lists only.
-    const selected = await dump(sb, gg, '&labels%5Bteam%5D=core');
+    // dump-labelsel: labels[team]=core filters the top-level lists only, and never global rules
+    // or plugin metadata, which carry no labels (ADC sends the filter to them anyway).
+    const selected = await dump(sb, gg, '&labels%5Bteam%5D=core', upstreamsListed);
     expect(selected.services.map((s: any) => s.name)).toEqual(['httpbin']);
     expect(selected.consumers).toEqual([]);
+    expect(selected.ssls).toEqual([]);
     expect(selected.perService[0]!.routes).toHaveLength(1);
+    expect(selected.globalRules).toEqual(after.globalRules);
+    expect(selected.metadata).toEqual(after.metadata);
 
     // sync-delete-all: services, consumer, ssl, global rule; routes, upstreams, credentials cascade.
     for (const p of [
@@ -301,7 +376,7 @@ describe.each([
     ]) {
       expect((await api(sb, 'DELETE', `/apisix/admin/${p}?gateway_group_id=${gg}`)).status, p).toBe(200);
     }
-    const empty = await dump(sb, gg);
+    const empty = await dump(sb, gg, '', upstreamsListed);
     expect([empty.services, empty.consumers, empty.ssls, empty.globalRules]).toEqual([[], [], [], []]);
     expect((await api(sb, 'GET', `/apisix/admin/stream_routes?gateway_group_id=${gg}`)).body.list).toEqual(
       [],
@@ -319,11 +394,23 @@ describe.each([
       },
       version,
     );
-    const asAdmin = await api(sb, 'PUT', `/apisix/admin/services/${SVC}`, service1, 'a7adm-default-key');
-    expect(asAdmin.status).toBe(200);
+    const key = 'a7adm-default-key';
+    // What a client reads before the admin API: the version, the schema, and a ping.
+    expect((await api(sb, 'GET', '/api/version', undefined, key)).body).toEqual({ value: version });
+    expect((await api(sb, 'GET', '/api/schema/core', undefined, key)).body.value.service).toBeDefined();
+    const ping = await api(sb, 'GET', '/api/gateway_groups', undefined, key);
+    expect(ping.status).toBe(200);
+    expect(ping.body.list.map((g: any) => g.name)).toEqual(['default']);
+    // Nothing else outside /apisix/admin, and never another group's resources.
+    expect((await api(sb, 'POST', '/api/gateway_groups', { name: 'x' }, key)).status).toBe(401);
     const { gg } = await preamble(sb);
+    expect((await api(sb, 'GET', `/api/gateway_groups/${gg}/services`, undefined, key)).status).toBe(401);
+    const other = (await api(sb, 'GET', '/api/gateway_groups?name=other')).body.list[0].id;
+    const foreign = await api(sb, 'GET', `/apisix/admin/services?gateway_group_id=${other}`, undefined, key);
+    expect(foreign.status).toBe(403);
+    const asAdmin = await api(sb, 'PUT', `/apisix/admin/services/${SVC}`, service1, key);
+    expect(asAdmin.status).toBe(200);
     expect((await api(sb, 'GET', `/apisix/admin/services?gateway_group_id=${gg}`)).body.list).toHaveLength(1);
-    expect((await api(sb, 'GET', '/api/gateway_groups', undefined, 'a7adm-default-key')).status).toBe(401);
     const before = JSON.stringify([...sb.store.published.values()]);
     const bad = await api(sb, 'PUT', `/apisix/admin/routes/${ROUTE_IP}?gateway_group_id=${gg}`, {
       route_id: ROUTE_IP,
@@ -332,12 +419,19 @@ describe.each([
       paths: ['ip'],
     });
     expect(bad.status).toBe(400);
-    expect(bad.body.error_msg).toMatch(/^paths:/);
+    expect(bad.body.error_msg).toBe('Error at "/paths/0": string doesn\'t match the regular expression "^/"');
     const badService = await api(sb, 'PUT', `/apisix/admin/services/${SVC}?gateway_group_id=${gg}`, {
       ...service1,
       upstream: { nodes: [{ host: 'x', port: 'eighty', weight: 1 }] },
     });
-    expect(badService.body.error_msg).toMatch(/^upstream\.nodes\[0\]\.port:/);
+    expect(badService.body.error_msg).toBe('Error at "/upstream/nodes/0/port": value must be an integer');
     expect(JSON.stringify([...sb.store.published.values()])).toBe(before);
   });
 });
+
+/** A real certificate and its key: API7 checks that an SSL's key matches its certificate. */
+let pem: { cert: string; key: string } | undefined;
+async function certificate() {
+  pem ??= await makeTls();
+  return pem;
+}

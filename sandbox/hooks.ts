@@ -1,0 +1,56 @@
+/**
+ * The test hooks, never part of API7, under `/sandbox/` only: the request log, fault injection,
+ * readiness and the gateways' addresses. They need no token, are never recorded, never faulted.
+ */
+import { parseFaults, type FaultSet } from './faults.js';
+import { ApiError } from './store.js';
+
+export interface LoggedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: unknown;
+  status: number;
+  at: string;
+}
+
+/** What the hooks read and change. */
+export interface HookState {
+  requests: LoggedRequest[];
+  faults?: FaultSet;
+  gateways: Record<string, string>;
+}
+
+export function handleHook(
+  state: HookState,
+  method: string,
+  path: string,
+  body: unknown,
+  badJson: boolean,
+): { status: number; body: unknown } {
+  const ok = { status: 200, body: { value: {} } };
+  try {
+    if (path === '/sandbox/healthz' && method === 'GET') return { status: 200, body: { status: 'ok' } };
+    if (path === '/sandbox/gateways' && method === 'GET')
+      return { status: 200, body: { gateways: state.gateways } };
+    if (path === '/sandbox/requests' && method === 'GET')
+      return { status: 200, body: { list: state.requests, total: state.requests.length } };
+    if (path === '/sandbox/requests' && method === 'DELETE') {
+      state.requests.length = 0;
+      return ok;
+    }
+    if (path === '/sandbox/faults' && method === 'PUT') {
+      if (badJson) return { status: 400, body: { error_msg: 'body: invalid JSON' } };
+      state.faults = parseFaults(body);
+      return ok;
+    }
+    if (path === '/sandbox/faults' && method === 'DELETE') {
+      state.faults = undefined;
+      return ok;
+    }
+    return { status: 404, body: { error_msg: `no sandbox hook ${method} ${path}` } };
+  } catch (err) {
+    if (err instanceof ApiError) return { status: err.status, body: { error_msg: err.message } };
+    throw err;
+  }
+}
