@@ -15,23 +15,29 @@ export const CONFIRM_MS = 200;
  * chain; at concurrency c each link costs at least the latency L, whatever the client does:
  *
  * 1. the version and the gateway groups (independent of each other: one round);
- * 2. both groups' service lists, P = ⌈N / 100⌉ pages each: ⌈2P / c⌉ rounds;
- * 3. the re-read of the source's running versions just before the publish (DESIGN §3): ⌈P / c⌉;
+ * 2. both groups' service lists, P = ⌈N / 100⌉ pages each; the first page of a list tells how
+ *    many there are: 1 + ⌈2(P − 1) / c⌉ rounds;
+ * 3. just before the publish, the re-read of the source's running versions (DESIGN §3) and the
+ *    route-conflict check (one request for all services), side by side: ⌈(P + 1) / c⌉;
  * 4. the writes: B = ⌈N / 50⌉ publish batches, then each service's runtime/enable PATCH, which
  *    needs its service published first; B + N writes through c connections: ⌈(B + N) / c⌉;
  * 5. verification of the last service written: a probe as soon as its PATCH lands, then a
  *    confirming probe `confirmMs` later (the expected status is needed twice in a row). Probes go
  *    to the gateway, which has no injected latency, so only the confirm pause counts.
  *
- * bound = L × (1 + ⌈2P / c⌉ + ⌈P / c⌉ + ⌈(B + N) / c⌉) + confirmMs
+ * bound = L × (1 + 1 + ⌈2(P − 1) / c⌉ + ⌈(P + 1) / c⌉ + ⌈(B + N) / c⌉) + confirmMs
+ *
+ * What the engine reads after verification (the final state for the report) is left out: the
+ * bound counts only what the API makes necessary.
  */
 export function roundTripBoundMs(n: number): number {
   const pages = Math.ceil(n / 100);
   const batches = Math.ceil(n / 50);
   const rounds =
     1 +
-    Math.ceil((2 * pages) / CONCURRENCY) +
-    Math.ceil(pages / CONCURRENCY) +
+    1 +
+    Math.ceil((2 * (pages - 1)) / CONCURRENCY) +
+    Math.ceil((pages + 1) / CONCURRENCY) +
     Math.ceil((batches + n) / CONCURRENCY);
   return rounds * LATENCY_MS + CONFIRM_MS;
 }

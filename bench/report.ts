@@ -187,7 +187,7 @@ ${cpuNote}
 
 - **Round-trip bound**: the chain of requests that each need an earlier answer, at concurrency
   c = ${CONCURRENCY}, each link costing the injected latency L = ${LATENCY_MS} ms, then one confirm pause:
-  \`L × (1 version and groups + ⌈2P / c⌉ service pages + ⌈P / c⌉ re-read of the source + ⌈(B + N) / c⌉ publish batches and runtime PATCHes) + ${CONFIRM_MS} ms\`,
+  \`L × (1 version and groups + (1 + ⌈2(P − 1) / c⌉) service pages + ⌈(P + 1) / c⌉ re-read of the source and route-conflict check + ⌈(B + N) / c⌉ publish batches and runtime PATCHes) + ${CONFIRM_MS} ms\`,
   with P = ⌈N / 100⌉ pages per group and B = ⌈N / 50⌉ publish batches.
 - **Sandbox CPU**: user + system time of the sandbox process (all its threads) over the
   promotion, from \`/proc/<pid>/stat\`: the stand-in cannot answer faster than it computes.
