@@ -132,19 +132,15 @@ export function targets(f: RunFigures): Target[] {
       ),
     },
     { target: 'config load, 500 services ≤ 100 ms', ...fromRange(load500, 100, 'ms') },
-    at2000
-      ? {
-          target: 'peak RSS ≤ 150 MiB at 2000 services (the promotion)',
-          ...judge(
-            at2000.map((x) => x.peakRssMiB),
-            150,
-            mib,
-          ),
-        }
-      : {
-          target: 'peak RSS ≤ 150 MiB at 2000 services (loading the config)',
-          ...fromRange(rss2000, 150, 'MiB'),
-        },
+    {
+      target: 'peak RSS ≤ 150 MiB at 2000 services: a promotion',
+      ...judge(
+        at2000?.map((x) => x.peakRssMiB),
+        150,
+        mib,
+      ),
+    },
+    { target: 'peak RSS ≤ 150 MiB at 2000 services: loading the config', ...fromRange(rss2000, 150, 'MiB') },
   ];
 }
 
