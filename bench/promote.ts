@@ -14,6 +14,8 @@ export interface PromotionSample {
   cpuMs: number;
   peakRssMiB: number;
   outcomes: Record<string, number>;
+  /** The first service that did not sync, with why: a failed run is a figure too. */
+  firstFailure?: string;
 }
 
 const config = loadConfigFile(process.argv[2]!, { env: {} });
@@ -33,10 +35,12 @@ await engine.close();
 
 const outcomes: Record<string, number> = {};
 for (const s of result.services) outcomes[s.action] = (outcomes[s.action] ?? 0) + 1;
+const failed = result.services.find((s) => s.action !== 'synced');
 const sample: PromotionSample = {
   durationMs,
   cpuMs: (user + system) / 1000,
   peakRssMiB: peakRssMiB(),
   outcomes,
+  ...(failed && { firstFailure: `${failed.name}: ${failed.action}: ${failed.message ?? failed.reason}` }),
 };
 process.stdout.write(`${JSON.stringify(sample)}\n`);

@@ -42,8 +42,9 @@ export async function promoteOnce(n: number, dir: string): Promise<ScaleSample> 
     const cpuAfter = sandbox.cpuMs();
     if (child.code !== 0) throw new Error(`the promotion of ${n} services failed: ${child.stderr}`);
     const sample = JSON.parse(child.stdout) as PromotionSample;
+    // A promotion that did not sync everything is reported, not hidden: the table shows it.
     if (sample.outcomes.synced !== n)
-      throw new Error(`the promotion of ${n} services ended ${JSON.stringify(sample.outcomes)}`);
+      process.stderr.write(`the promotion of ${n} services did not sync them all: ${sample.firstFailure}\n`);
     const requests = await sandbox.requests();
     const writes = requests.filter(isWrite).length;
     const sandboxCpuMs = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
