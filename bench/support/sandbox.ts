@@ -48,7 +48,12 @@ export async function startSandboxProcess(seed: SeedDocument, dir: string): Prom
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
         const nl = out.indexOf('\n');
-        if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)));
+        if (nl < 0) return;
+        try {
+          resolve(JSON.parse(out.slice(0, nl)));
+        } catch {
+          reject(new Error(`the sandbox's ready line is not JSON: ${out.slice(0, nl)}`));
+        }
       });
       child.once('close', (code) =>
         reject(new Error(`the sandbox exited (${code}) before it was ready: ${stderr}`)),
@@ -75,10 +80,15 @@ export async function startSandboxProcess(seed: SeedDocument, dir: string): Prom
   };
 }
 
+/** SIGTERM, as a user stops it; SIGKILL should it not be gone within 5 s. */
 function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    child.once('close', () => resolve());
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('close', () => {
+      clearTimeout(kill);
+      resolve();
+    });
     child.kill('SIGTERM');
   });
 }
