@@ -1,0 +1,52 @@
+/**
+ * The floor a promotion is measured against: the slower of two limits neither of which the engine
+ * can beat, however well written.
+ */
+
+/** Control-plane requests in flight at once (the engine's default concurrency). */
+export const CONCURRENCY = 10;
+/** Injected by the sandbox on every control-plane request (never on gateway probes). */
+export const LATENCY_MS = 10;
+/** The pause before the confirming probe (the engine's default `confirmMs`). */
+export const CONFIRM_MS = 200;
+
+/**
+ * The dependent-round-trip bound. Some requests need the answer of an earlier one, so they form a
+ * chain; at concurrency c each link costs at least the latency L, whatever the client does:
+ *
+ * 1. the version and the gateway groups (independent of each other: one round);
+ * 2. both groups' service lists, P = ⌈N / 100⌉ pages each; the first page of a list tells how
+ *    many there are: 1 + ⌈2(P − 1) / c⌉ rounds;
+ * 3. just before the publish, the re-read of the source's running versions (DESIGN §3) and the
+ *    route-conflict check (one request for all services), side by side: ⌈(P + 1) / c⌉;
+ * 4. the writes: B = ⌈N / 50⌉ publish batches, then each service's runtime/enable PATCH, which
+ *    needs its service published first; B + N writes through c connections: ⌈(B + N) / c⌉;
+ * 5. verification of the last service written: a probe as soon as its PATCH lands, then a
+ *    confirming probe `confirmMs` later (the expected status is needed twice in a row). Probes go
+ *    to the gateway, which has no injected latency, so only the confirm pause counts.
+ *
+ * bound = L × (1 + 1 + ⌈2(P − 1) / c⌉ + ⌈(P + 1) / c⌉ + ⌈(B + N) / c⌉) + confirmMs
+ *
+ * What the engine reads after verification (the final state for the report) is left out: the
+ * bound counts only what the API makes necessary.
+ */
+export function roundTripBoundMs(n: number): number {
+  const pages = Math.ceil(n / 100);
+  const batches = Math.ceil(n / 50);
+  const rounds =
+    1 +
+    1 +
+    Math.ceil((2 * (pages - 1)) / CONCURRENCY) +
+    Math.ceil((pages + 1) / CONCURRENCY) +
+    Math.ceil((batches + n) / CONCURRENCY);
+  return rounds * LATENCY_MS + CONFIRM_MS;
+}
+
+/**
+ * The floor of one promotion: the round-trip bound, or the CPU time the sandbox itself spent
+ * answering it (routing, validating, storing, serving the gateway probes) when that is larger: a
+ * stand-in busy for 2 s cannot be finished with in less. Off Linux only the bound is known.
+ */
+export function floorMs(n: number, sandboxCpuMs: number | undefined): number {
+  return Math.max(roundTripBoundMs(n), sandboxCpuMs ?? 0);
+}
