@@ -179,7 +179,7 @@ export function statusText(matrix: StatusMatrix): string {
 
 /** The same matrix as a Markdown table (names escaped), then the drifted keys. */
 export function statusMarkdown(matrix: StatusMatrix): string {
-  const header = `| Service | ${matrix.environments.map((e) => escapeMarkdown(e.name)).join(' | ')} |`;
+  const header = `| Service | ${matrix.environments.map((e) => `${escapeMarkdown(e.name)}${e.found ? '' : ' (group missing)'}`).join(' | ')} |`;
   const rule = `| --- | ${matrix.environments.map(() => '---').join(' | ')} |`;
   const rows = matrix.services.map(
     (s) =>

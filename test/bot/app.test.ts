@@ -256,7 +256,7 @@ describe('/status and /rollback', () => {
     h = harness(sb);
     await h.say('alice', '/status');
     expect(last(h)).toMatch(
-      /\| service \| test \| staging \(group missing\) \| production \|\n\| --- \| --- \| --- \| --- \|\n\| httpbin API \| 1\.0\.0 \| — \| 0\.9\.0 \|/,
+      /\| Service \| test \| staging \(group missing\) \| production \|\n\| --- \| --- \| --- \| --- \|\n\| httpbin API \| 1\.0\.0 \| — \| 0\.9\.0 \|/,
     );
     await h.say('alice', '/sync production');
     expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('1.0.0');

@@ -131,7 +131,7 @@ describe('the Action bundle', () => {
     const conflict = await step(ws, { from: 'test', to: 'production', services: 'httpbin API' });
     expect(conflict.code).toBe(1);
     expect(conflict.log).toMatch(
-      /"httpbin API" refused \(route-conflict\): route \*\/anything\/\* of "httpbin API" already exists/,
+      /"httpbin API" refused \(route-conflict\): route \*\/anything\/\* of "httpbin API" is already served in the target group by service/,
     );
     expect(gh.refs.size).toBe(0);
     expect(secretsIn(refused.log, conflict.log, JSON.stringify(gh.deployments))).toBe(false);
@@ -284,12 +284,14 @@ describe('the Action bundle', () => {
     expect(run.log).toMatch(
       /::error::API7_SYNC_HEARTBEAT_MS takes whole milliseconds, at least 10 \(default 60000\), not "soon"/,
     );
-    // "prod.lock" is a valid environment name in the config, but git refuses it as a branch.
+    // git refuses "prod.lock" as a branch name, so the config refuses it as an environment name.
     const config = path.join(ws, '.github', 'api7-sync.yml');
     writeFileSync(config, readFileSync(config, 'utf8').replaceAll('production', 'prod.lock'));
     const badName = await step(ws, { from: 'test', to: 'prod.lock' });
     expect(badName.code).toBe(1);
-    expect(badName.log).toMatch(/::error::"prod\.lock" cannot name an environment lock/);
+    expect(badName.log).toMatch(
+      /::error.*environment name "prod\.lock" cannot be used: it becomes part of a git branch name/,
+    );
     expect(gh.requests).toEqual([]);
     expect(await writes(sb)).toEqual([]);
   });

@@ -123,7 +123,10 @@ describe('api7-sync --lock with a heartbeat', () => {
       repo(sb, 'prod.lock'),
     );
     expect(badName.code, badName.stderr).toBe(64);
-    expect(badName.stderr).toMatch(/--lock cannot lock environment "prod\.lock"/);
+    // git refuses "prod.lock" as a branch name, so the config refuses it as an environment name.
+    expect(badName.stderr).toMatch(
+      /environment name "prod\.lock" cannot be used: it becomes part of a git branch name/,
+    );
     expect(gh.requests).toEqual([]);
     expect(await writes(sb)).toEqual([]);
   });

@@ -186,10 +186,13 @@ describe('api7-sync rollback with notify in the config', () => {
       dir,
     );
     expect(res.code, res.stderr).toBe(0);
-    expect(JSON.parse(res.stdout)).toMatchObject({ services: [{ action: 'synced', version: '0.9.0' }] });
+    expect(JSON.parse(res.stdout)).toMatchObject({
+      operation: 'rollback',
+      services: [{ action: 'rolled-back', version: '0.9.0', reason: null }],
+    });
     expect(hook.received).toHaveLength(2);
     expect(hook.received[1]!.body.text).toBe(
-      'api7-sync rollback in production: ✅ synced: httpbin API (synced)',
+      'api7-sync rollback in production: ↩️ rolled back: httpbin API (rolled-back)',
     );
   });
 });

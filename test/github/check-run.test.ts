@@ -146,7 +146,10 @@ describe('the check run conclusion', () => {
     [
       'a rollback beside a refusal',
       'failure',
-      [{ action: 'rolled-back' }, { name: 'b', action: 'refused' }],
+      [
+        { action: 'rolled-back', reason: 'verify-failed' },
+        { name: 'b', action: 'refused' },
+      ],
       'Failed',
     ],
     ['a refusal at plan', 'neutral', [{ action: 'refused', reason: 'promote-from' }], 'Not done: 1 refused'],
