@@ -17,7 +17,7 @@ export const CONFIRM_MS = 200;
  * 1. the version and the gateway groups (independent of each other: one round);
  * 2. both groups' service lists, P = ⌈N / 100⌉ pages each; the first page of a list tells how
  *    many there are: 1 + ⌈2(P − 1) / c⌉ rounds;
- * 3. just before the publish, the re-read of the source's running versions (DESIGN §3) and the
+ * 3. just before the publish, the re-read of the source's running versions and the
  *    route-conflict check (one request for all services), side by side: ⌈(P + 1) / c⌉;
  * 4. the writes: B = ⌈N / 50⌉ publish batches, then each service's runtime/enable PATCH, which
  *    needs its service published first; B + N writes through c connections: ⌈(B + N) / c⌉;

@@ -21,7 +21,7 @@ export interface ScaleSample extends PromotionSample {
   writes: number;
 }
 
-/** As DESIGN.md §5 counts them: conflict checks and `dry-run=all` change nothing. */
+/** Writes as the sandbox counts them: conflict checks and `dry-run=all` change nothing. */
 const isWrite = (r: SandboxRequest) =>
   r.method !== 'GET' &&
   r.method !== 'HEAD' &&

@@ -1,5 +1,5 @@
 /**
- * The pull-request command grammar (DESIGN.md §7). A command counts only at the very start of a
+ * The pull-request command grammar. A command counts only at the very start of a
  * comment, case-insensitively; anything else is not for us. Service names with spaces are quoted:
  * `/sync production "httpbin API" --version 1.0.0`. Error messages quote the comment's text only
  * through `inert`.

@@ -89,7 +89,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   let positionals: string[];
   try {
     // The parser's own version flag is never used: after a command, --version V is the version
-    // expected in the source group (DESIGN §4), declared like any other flag.
+    // expected in the source group, declared like any other flag.
     const parsed = parseArgs({
       args: rest,
       options: parseArgsOptions(spec),

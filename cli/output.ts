@@ -2,7 +2,7 @@
 import type { ErrorCode } from '../engine/errors.js';
 import type { Io } from './io.js';
 
-/** The `--json` document when nothing could be planned (DESIGN §13). */
+/** The `--json` document when nothing could be planned. */
 export function errorDocument(code: ErrorCode, message: string): string {
   return JSON.stringify({ schemaVersion: 1, ok: false, error: { code, message }, services: [] }, null, 2);
 }

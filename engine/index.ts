@@ -13,7 +13,7 @@ import { buildResult } from './report.js';
 import { rollback, type RollbackRequest } from './rollback.js';
 import { status, type StatusMatrix } from './status.js';
 
-/** A levelled logger (DESIGN §13); a plain function receives every line. */
+/** A levelled logger; a plain function receives every line. */
 export interface Logger {
   debug(line: string): void;
   info(line: string): void;

@@ -1,4 +1,4 @@
-/** The engine's plan and result (DESIGN.md §3). The result JSON is `schemaVersion: 1`. */
+/** The engine's plan and result. The result JSON is `schemaVersion: 1`. */
 import type { Generation, GatewayGroup, PublishedService } from './api7/client.js';
 import type { Probe } from './config/types.js';
 import type { Api7Runtime } from './runtime.js';

@@ -1,5 +1,5 @@
 /**
- * The items of `POST /api/services/publish`, per API generation (CONTRACT.md §4): legacy carries
+ * The items of `POST /api/services/publish`, per API generation: legacy carries
  * the group's runtime configuration in every item; modern carries none (400 otherwise).
  */
 import type { Generation, PublishedService, PublishItem } from './api7/client.js';

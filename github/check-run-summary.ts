@@ -10,7 +10,7 @@ import { inert, table } from './markdown.js';
 export const MAX_SUMMARY = 65_535;
 
 /**
- * Drift and route changes, when the engine reports them on an entry (DESIGN §11, §12): read
+ * Drift and route changes, when the engine reports them on an entry: read
  * loosely so that a result without them, or from an older engine, still renders.
  */
 type DriftItem = string | { key: string; target?: unknown; config?: unknown };

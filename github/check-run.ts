@@ -22,7 +22,7 @@ export type EndedWithoutResult = 'refused' | 'denied' | 'cancelled';
 export interface CheckRunContext {
   github: GitHubRequest;
   repo: Repo;
-  /** The pull request's head SHA (in workflow mode never GITHUB_SHA, DESIGN §9). */
+  /** The pull request's head SHA (in workflow mode never GITHUB_SHA, which is the default branch there). */
   headSha: string;
   environment: string;
   logger: Logger;

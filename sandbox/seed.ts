@@ -1,5 +1,5 @@
 /**
- * The seed file (DESIGN.md §5): gateway groups, registries and published services that exist
+ * The seed file: gateway groups, registries and published services that exist
  * before the sandbox listens. Seeding writes the store directly and is never in the request log.
  */
 import { readFileSync } from 'node:fs';

@@ -3,7 +3,7 @@
  * immutable service versions, published services per group (with their history), and service
  * registries. It knows nothing of HTTP; `control-plane.ts` maps requests onto it.
  *
- * Written from ../shared/api7/CONTRACT.md on its own: it must share no code with the engine, so
+ * Written from our reading of the API7 contract (docs/api7-contract.md) on its own: it must share no code with the engine, so
  * that two independent readings of the contract catch each other's mistakes.
  */
 import { randomBytes } from 'node:crypto';

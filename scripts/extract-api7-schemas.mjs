@@ -1,10 +1,14 @@
 // Extracts, from API7's own OpenAPI spec, the request and response schemas of the endpoints
 // api7-sync and its sandbox speak, into test/contract/api7-schemas.json (schemas only, no prose),
 // so that contract tests run in a clone that lacks the spec.
-// Usage: node scripts/extract-api7-schemas.mjs [path/to/admin-api-3.2.14.json]
+// Usage: node scripts/extract-api7-schemas.mjs path/to/admin-api-3.2.14.json (API7's published spec)
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const specPath = process.argv[2] ?? new URL('../../shared/api7/admin-api-3.2.14.json', import.meta.url);
+const specPath = process.argv[2];
+if (!specPath) {
+  console.error('usage: node scripts/extract-api7-schemas.mjs path/to/admin-api-3.2.14.json');
+  process.exit(64);
+}
 const spec = JSON.parse(readFileSync(specPath, 'utf8'));
 
 const OPERATIONS = [

@@ -1,5 +1,5 @@
 /**
- * The API7 EE Admin API as the engine uses it (CONTRACT.md §4). Every call the contract marks
+ * The API7 EE Admin API as the engine uses it. Every call the contract marks
  * as inferred [I] sits behind one named function here, so that a correction is a one-place change.
  */
 import { SyncError } from '../errors.js';
@@ -92,7 +92,7 @@ function atLeast(version: number[], floor: number[]): boolean {
   return true;
 }
 
-/** Which API generation a control plane speaks (CONTRACT.md §2). */
+/** Which API generation a control plane speaks. */
 export function generationOf(raw: string): Generation {
   const v = parseApi7Version(raw);
   if (v === 'dev') return 'modern';

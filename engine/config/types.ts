@@ -63,7 +63,7 @@ export interface ServiceConfig {
   verify?: Probe[];
 }
 
-/** A chat webhook told about promotions (DESIGN §10); `on` defaults to synced, rolled-back, failed. */
+/** A chat webhook told about promotions; `on` defaults to synced, rolled-back, failed. */
 export interface NotifyConfig {
   url: string;
   on?: ('synced' | 'unchanged' | 'refused' | 'rolled-back' | 'failed')[];

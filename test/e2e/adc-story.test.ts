@@ -32,7 +32,7 @@ describe.each([
     cleanups.push(backend.close);
     sb = await sandbox(walkthroughSeed({ services: [] }), version);
     const test = await groupId(sb, TEST);
-    // Exactly what ADC sends (adc-wire.md §5), into the test group.
+    // Exactly what ADC sends (as recorded from ADC 0.28), into the test group.
     await api(sb, 'PUT', `/apisix/admin/services/${ADC_SERVICE_ID}?gateway_group_id=${test}`, adcService);
     await api(sb, 'PUT', `/apisix/admin/routes/${ADC_ROUTE_ID}?gateway_group_id=${test}`, adcRoute);
     expect((await serviceIn(sb, TEST, 'httpbin')).version).toBe('');

@@ -1,5 +1,5 @@
 /**
- * The CLI's output contract (DESIGN §4, §13): results on stdout, progress and diagnostics on
+ * The CLI's output contract: results on stdout, progress and diagnostics on
  * stderr, one JSON document on every exit 0/1/2, nothing on stdout for 64, and messages a
  * person can act on.
  */
@@ -37,7 +37,7 @@ afterEach(async () => {
 const env = (s: Sandbox, token = TOKEN) => ({ API7_TOKEN: token, PROD_GATEWAY: s.gateways[PROD]! });
 const PLAN = ['plan', '--from', 'test', '--to', 'production'];
 
-/** Messages never carry these (DESIGN §13). */
+/** Messages never carry these. */
 function expectClean(text: string): void {
   expect(text).not.toMatch(/<html|<!doctype|\[object Object\]|undefined|\n\s+at .+:\d+:\d+\)?$/im);
   expect(text).not.toContain(TOKEN);

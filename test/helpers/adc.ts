@@ -1,4 +1,4 @@
-/** What ADC 0.28 sends for `httpbin` with a `/headers` route (../shared/api7/adc-wire.md §6b). */
+/** What ADC 0.28 sends for `httpbin` with a `/headers` route (as recorded from ADC 0.28). */
 export const ADC_SERVICE_ID = '1cce0451c1506aebd20dc38421c5cc856493e694';
 export const ADC_ROUTE_ID = '308233bd700e993351708567adaa38139b27ef69';
 

@@ -92,7 +92,7 @@ export async function requestLog(
   return (await api(sb, 'GET', '/sandbox/requests', undefined, null)).body.list;
 }
 
-/** Writes as DESIGN.md §5 counts them: not GET/HEAD, not conflict_check, not dry-run=all. */
+/** Writes as the sandbox counts them: not GET/HEAD, not conflict_check, not dry-run=all. */
 export async function writes(sb: Sandbox) {
   return (await requestLog(sb)).filter(
     (r) =>

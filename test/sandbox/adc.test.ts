@@ -1,5 +1,5 @@
 /**
- * ADC's recorded conversations (../shared/api7/adc-wire.md §6), replayed against the sandbox:
+ * ADC's recorded conversations (as recorded from ADC 0.28), replayed against the sandbox:
  * the answers ADC depends on, for both API generations. IDs and bodies are ADC's own.
  */
 import { afterEach, describe, expect, it } from 'vitest';

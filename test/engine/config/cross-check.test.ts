@@ -1,4 +1,4 @@
-/** Config errors a schema cannot catch (DESIGN §11): each exits 64 with file:line:col. */
+/** Config errors a schema cannot catch: each exits 64 with file:line:col. */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
