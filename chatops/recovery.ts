@@ -12,10 +12,8 @@ import { requestCheckRun } from './check-runs.js';
 import type { ChatopsSettings, CommandContext } from './context.js';
 import { lockRequestId } from './lock-holder.js';
 import { PullRequest } from './pull-request.js';
-import { loadRepositoryConfig } from './repository-config.js';
-import { statusMarkdown } from '../engine/index.js';
 import { moveRequest, StaleRequest } from './requests.js';
-import { messageOf } from './run.js';
+import { whatRunsNow } from './standing.js';
 
 interface Marker {
   repository?: string;
@@ -96,26 +94,4 @@ async function recoverOne(
     settings.log.warn(`recovery of deployment ${deploymentId}: ${err.message}`);
   }
   settings.log.warn(`recovered interrupted deployment ${deploymentId} of ${repository} (${lockNote})`);
-}
-
-/** The target's versions, read from API7 through the same engine source as any run. */
-async function whatRunsNow(ctx: CommandContext, environment: string): Promise<string> {
-  try {
-    const config = await loadRepositoryConfig(ctx);
-    const engine = ctx.settings.engines.open(ctx.pr.repository, config, {
-      environments: [environment],
-      services: Object.keys(config.services),
-    });
-    try {
-      const matrix = await engine.status();
-      return statusMarkdown({
-        environments: matrix.environments.filter((e) => e.name === environment),
-        services: matrix.services,
-      });
-    } finally {
-      await engine.close();
-    }
-  } catch (err) {
-    return `(could not be read: ${messageOf(err)})`;
-  }
 }

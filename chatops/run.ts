@@ -17,6 +17,7 @@ import { Refusal } from './refusal.js';
 import { moveRequest, readPullRequest, StaleRequest } from './requests.js';
 import { loadRepositoryConfig } from './repository-config.js';
 import { summaryLine } from './render.js';
+import { whatRunsNow } from './standing.js';
 import type { RequestState } from './state.js';
 
 export async function runRequest(ctx: CommandContext, request: number): Promise<void> {
@@ -46,18 +47,22 @@ export async function runRequest(ctx: CommandContext, request: number): Promise<
     return;
   }
   const session = start.session;
-  const held = {
+  ctx.settings.holding?.({
     environment: state.environment,
     lockRequest: lockRequestId(ctx.pr.repository, state.pr, state.request),
-  };
-  ctx.settings.holding?.(held);
+  });
   let outcome: Outcome | undefined;
   const check = requestCheckRun(ctx, state);
   try {
     outcome = await underLock(ctx, request, session, check);
   } catch (err) {
     log.error(`request ${request} on ${ctx.pr.repository}#${ctx.pr.number} failed: ${messageOf(err)}`);
-    outcome = { ok: false, body: `The ${state.kind} failed: ${messageOf(err)}` };
+    // The run may have stopped after writing: say where the environment stands, as read now.
+    const standing = await whatRunsNow(ctx, state.environment);
+    outcome = {
+      ok: false,
+      body: `The ${state.kind} failed: ${messageOf(err)}\n\nWhat \`${state.environment}\` runs now:\n\n${standing}`,
+    };
   }
   const ended = await session.end({
     state: session.deploymentId === undefined ? 'inactive' : outcome?.ok ? 'success' : 'failure',

@@ -265,3 +265,19 @@ describe('/status and /rollback', () => {
     expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('0.9.0');
   });
 });
+
+describe('a run that stops on an error', () => {
+  it('says so in the status comment, with where the environment stands as far as it can be read', async () => {
+    sb = await sandbox(walkthroughSeed());
+    h = harness(sb, { configText: botConfig(sb, 1) });
+    await h.say('alice', '/sync production');
+    // From now on the control plane answers every read with a server error.
+    await api(sb, 'PUT', '/sandbox/faults', { errorRate: 1, match: { method: 'GET' } }, null);
+    await h.say('bob', '/approve');
+    const status = h.comments()[0]!;
+    expect(status).toMatch(/\*\*failed\*\*[\s\S]*The sync failed: /);
+    expect(status).toMatch(/What `production` runs now:\n\n\(could not be read: /);
+    expect(status).not.toMatch(/undefined|\[object Object\]/);
+    expect(h.github.refs.size).toBe(0);
+  });
+});
