@@ -91,12 +91,20 @@ afterAll(() => {
     }
 });
 
-async function setUp(answers: Answer[], on = '', productionNode?: string) {
+/**
+ * A generous notification deadline by default, so that the one retry always fits however busy the
+ * machine is; the hanging-receiver test shortens it to see the CLI give up.
+ */
+async function setUp(answers: Answer[], on = '', productionNode?: string, notifyTimeoutMs = '10000') {
   sb = await sandbox(withProductionAt090());
   hook = await webhookReceiver(answers);
   urls.push(hook.url);
   const dir = repo(sb, on, productionNode);
-  const env = { API7_TOKEN: TOKEN, SLACK_WEBHOOK_URL: hook.url, API7_SYNC_NOTIFY_TIMEOUT_MS: '400' };
+  const env = {
+    API7_TOKEN: TOKEN,
+    SLACK_WEBHOOK_URL: hook.url,
+    API7_SYNC_NOTIFY_TIMEOUT_MS: notifyTimeoutMs,
+  };
   return { dir, env, hook };
 }
 
@@ -141,7 +149,7 @@ describe('api7-sync sync with notify in the config', () => {
   });
 
   it('with a receiver that never answers: given up after the timeout, the promotion done and exit 0', async () => {
-    const { dir, env, hook } = await setUp(['hang']);
+    const { dir, env, hook } = await setUp(['hang'], '', undefined, '400');
     const res = await run(SYNC, env, dir);
     expect(res.code, res.stderr).toBe(0);
     expect(JSON.parse(res.stdout)).toMatchObject({
