@@ -2,16 +2,12 @@
  * `api7-sync sync --lock` as its own process: the lock is renewed through a long promotion and
  * deleted at the end; settings and names that cannot work are refused before any GitHub request.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/server.js';
+import { runCli, writeRepo } from '../helpers/cli.js';
 import { fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
 import { api, PROD, sandbox, serviceIn, TEST, walkthroughSeed, writes } from '../helpers/sandbox.js';
 
-const BIN = path.resolve('bin/api7-sync.js');
 const LOCK_REF = 'refs/heads/api7-sync-lock/production';
 
 let sb: Sandbox | undefined;
@@ -22,26 +18,9 @@ afterEach(async () => {
   sb = gh = undefined;
 });
 
-function run(args: string[], env: Record<string, string>, cwd: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 /** A repository whose production environment is called `target`. */
 function repo(s: Sandbox, target = 'production'): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'api7-sync-lock-'));
-  mkdirSync(path.join(dir, '.github'));
-  writeFileSync(
-    path.join(dir, '.github', 'api7-sync.yml'),
+  return writeRepo(
     `controlPlane:
   url: ${s.controlPlane}
 environments:
@@ -56,8 +35,8 @@ services:
       ${target}:
         upstream: {nodes: [{host: httpbin, port: 80}]}
 `,
+    'api7-sync-lock-',
   );
-  return dir;
 }
 
 async function until(check: () => boolean, what: string): Promise<void> {
@@ -76,7 +55,7 @@ describe('api7-sync --lock with a heartbeat', () => {
     // Slow control-plane answers until the lock has been renewed several times: no clock in the test.
     expect((await api(sb, 'PUT', '/sandbox/faults', { latencyMs: 300 })).status).toBe(200);
     let done = false;
-    const running = run(
+    const running = runCli(
       ['sync', '--from', 'test', '--to', 'production', '--lock', 'acme/shop', '--no-verify', '--json'],
       {
         API7_TOKEN: sb.token,
@@ -108,7 +87,7 @@ describe('api7-sync --lock with a heartbeat', () => {
     sb = await sandbox(walkthroughSeed());
     gh = await fakeGitHub();
     const lockEnv = { API7_TOKEN: sb.token, GITHUB_TOKEN: 'ghs_cli-lock', GITHUB_API_URL: gh.url };
-    const badBeat = await run(
+    const badBeat = await runCli(
       ['sync', '--from', 'test', '--to', 'production', '--lock', 'acme/shop', '--no-verify'],
       { ...lockEnv, API7_SYNC_HEARTBEAT_MS: '1m' },
       repo(sb),
@@ -117,7 +96,7 @@ describe('api7-sync --lock with a heartbeat', () => {
     expect(badBeat.stderr).toMatch(
       /API7_SYNC_HEARTBEAT_MS takes whole milliseconds, at least 10 \(default 60000\), not "1m"/,
     );
-    const badName = await run(
+    const badName = await runCli(
       ['sync', '--from', 'test', '--to', 'prod.lock', '--lock', 'acme/shop', '--no-verify'],
       lockEnv,
       repo(sb, 'prod.lock'),

@@ -3,51 +3,22 @@
  * sandbox and a local webhook receiver: the message arrives, a receiver that fails or hangs
  * changes neither the result nor the exit code, and the webhook URL is never printed.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/server.js';
+import { recordingRunCli, writeRepo } from '../helpers/cli.js';
 import { deadPort, PROD, sandbox, serviceIn, TEST, withProductionAt090 } from '../helpers/sandbox.js';
 import { webhookReceiver, type Answer, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
-const BIN = path.resolve('bin/api7-sync.js');
 const TOKEN = 'a7ee-test-secret-token';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Every run's output and every webhook URL, to check at the end that none was ever printed. */
 const outputs: string[] = [];
 const urls: string[] = [];
-
-function run(args: string[], env: Record<string, string>, cwd: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => {
-      outputs.push(stdout, stderr);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = recordingRunCli(outputs);
 
 /** A repository whose config sends notifications to `${SLACK_WEBHOOK_URL}`. */
 function repo(sb: Sandbox, on: string, productionNode = '{host: httpbin, port: 80}'): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'api7-sync-notify-'));
-  mkdirSync(path.join(dir, '.github'));
-  writeFileSync(
-    path.join(dir, '.github', 'api7-sync.yml'),
+  return writeRepo(
     `controlPlane:
   url: ${sb.controlPlane}
 environments:
@@ -69,8 +40,8 @@ services:
 notify:
   - url: \${SLACK_WEBHOOK_URL}
 ${on}`,
+    'api7-sync-notify-',
   );
-  return dir;
 }
 
 let sb: Sandbox | undefined;

@@ -1,12 +1,13 @@
 /** The built `api7-sync` program, run as its own process against a sandbox. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/server.js';
+import { BIN, recordingRunCli, repoFor } from '../helpers/cli.js';
 import { fakeGitHub } from '../helpers/github-server.js';
 import {
   api,
@@ -20,63 +21,11 @@ import {
   writes,
 } from '../helpers/sandbox.js';
 
-const BIN = path.resolve('bin/api7-sync.js');
 const TOKEN = 'a7ee-test-secret-token';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Every run's output, to check at the end that no token ever leaked. */
 const outputs: string[] = [];
-
-function run(args: string[], env: Record<string, string> = {}, cwd = process.cwd()): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => {
-      outputs.push(stdout, stderr);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** A repository with `.github/api7-sync.yml` for the sandbox. */
-function repo(sb: Sandbox, productionNode = '{host: httpbin, port: 80}'): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'api7-sync-e2e-'));
-  mkdirSync(path.join(dir, '.github'));
-  writeFileSync(
-    path.join(dir, '.github', 'api7-sync.yml'),
-    `controlPlane:
-  url: ${sb.controlPlane}
-environments:
-  test:
-    gatewayGroup: ${TEST}
-    gatewayUrl: ${sb.gateways[TEST]}
-  production:
-    gatewayGroup: ${PROD}
-    gatewayUrl: \${PROD_GATEWAY}
-    promoteFrom: test
-services:
-  httpbin API:
-    runtime:
-      production:
-        upstream:
-          nodes: [${productionNode}]
-    verify:
-      - {path: /headers}
-`,
-  );
-  return dir;
-}
+const run = recordingRunCli(outputs);
 
 let sb: Sandbox | undefined;
 afterEach(async () => {
@@ -89,7 +38,7 @@ const env = (s: Sandbox) => ({ API7_TOKEN: TOKEN, PROD_GATEWAY: s.gateways[PROD]
 describe('api7-sync sync and plan', () => {
   it('syncs with --json: exit 0 and exactly one JSON document on stdout', async () => {
     sb = await sandbox(walkthroughSeed());
-    const dir = repo(sb);
+    const dir = repoFor(sb);
     const res = await run(
       [
         'sync',
@@ -130,7 +79,7 @@ describe('api7-sync sync and plan', () => {
     const res = await run(
       ['sync', '--from', 'test', '--to', 'production', '--version', '0.9.0', '--json'],
       env(sb),
-      repo(sb),
+      repoFor(sb),
     );
     expect(res.code).toBe(2);
     expect(JSON.parse(res.stdout).services[0]).toMatchObject({
@@ -144,7 +93,7 @@ describe('api7-sync sync and plan', () => {
 
   it('plan and --dry-run send no write and exit 0 with changes pending', async () => {
     sb = await sandbox(walkthroughSeed());
-    const dir = repo(sb);
+    const dir = repoFor(sb);
     const plan = await run(['plan', '--from', 'test', '--to', 'production', '--json'], env(sb), dir);
     const dry = await run(['sync', '--from', 'test', '--to', 'production', '--dry-run'], env(sb), dir);
     expect(plan.code).toBe(0);
@@ -157,7 +106,7 @@ describe('api7-sync sync and plan', () => {
 
   it('without a gateway URL, verification is refused unless --no-verify', async () => {
     sb = await sandbox(walkthroughSeed());
-    const dir = repo(sb);
+    const dir = repoFor(sb);
     const noGateway = { API7_TOKEN: TOKEN, PROD_GATEWAY: '' };
     const file = path.join(dir, '.github', 'api7-sync.yml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('    gatewayUrl: ${PROD_GATEWAY}\n', ''));
@@ -175,7 +124,7 @@ describe('api7-sync sync and plan', () => {
 
   it('a failed verification rolls back and exits 1 with the result on stdout', async () => {
     sb = await sandbox(walkthroughSeed());
-    const dir = repo(sb, `{host: 127.0.0.1, port: ${await deadPort()}}`);
+    const dir = repoFor(sb, `{host: 127.0.0.1, port: ${await deadPort()}}`);
     const res = await run(
       ['sync', '--from', 'test', '--to', 'production', '--json', '--verify-timeout', '1000'],
       env(sb),
@@ -190,7 +139,7 @@ describe('api7-sync sync and plan', () => {
 
   it('a malformed config exits 64 with file:line:col and nothing on stdout', async () => {
     sb = await sandbox(walkthroughSeed());
-    const dir = repo(sb);
+    const dir = repoFor(sb);
     writeFileSync(
       path.join(dir, 'bad.yml'),
       'controlPlane:\n  url: https://x:7443\nenvironments:\n  test: {gatewayGroup: 7}\nservices: {}\n',
@@ -219,7 +168,7 @@ describe('api7-sync sync and plan', () => {
 
   it('a rejected token or an unreachable control plane exits 1 and says why', async () => {
     sb = await sandbox(walkthroughSeed());
-    const dir = repo(sb);
+    const dir = repoFor(sb);
     const rejected = await run(
       ['status'],
       { API7_TOKEN: 'a7ee-wrong-token-value', PROD_GATEWAY: sb.gateways[PROD]! },
@@ -246,7 +195,7 @@ describe('api7-sync sync and plan', () => {
 
   it('status prints the service × environment matrix; rollback goes back to the earlier version', async () => {
     sb = await sandbox(withProductionAt090());
-    const dir = repo(sb);
+    const dir = repoFor(sb);
     const before = await run(['status'], env(sb), dir);
     expect(before.stdout).toMatch(/^service\s+test\s+production\nhttpbin API\s+1\.0\.0\s+0\.9\.0$/m);
     expect(
@@ -266,7 +215,7 @@ describe('api7-sync sync and plan', () => {
 describe('api7-sync adc render', () => {
   it('writes the environment file, and exits 64 with a position on a bad ADC file', async () => {
     sb = await sandbox(walkthroughSeed());
-    const dir = repo(sb, '{host: prod-httpbin.internal, port: 8080}');
+    const dir = repoFor(sb, '{host: prod-httpbin.internal, port: 8080}');
     writeFileSync(
       path.join(dir, 'adc.yaml'),
       'services:\n  - name: httpbin API # ours\n    upstream:\n      nodes:\n        - {host: httpbin, port: 80, weight: 100}\n  - name: other\n    hosts: [x.example.com]\n',
@@ -296,7 +245,7 @@ describe('api7-sync --lock', () => {
     sb = await sandbox(walkthroughSeed());
     const gh = await fakeGitHub();
     try {
-      const dir = repo(sb);
+      const dir = repoFor(sb);
       const lockEnv = { ...env(sb), GITHUB_TOKEN: 'ghs_cli-secret', GITHUB_API_URL: gh.url };
       const ok = await run(
         ['sync', '--from', 'test', '--to', 'production', '--lock', 'acme/shop', '--no-verify', '--json'],

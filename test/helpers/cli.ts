@@ -34,16 +34,33 @@ export function runCli(
   });
 }
 
+/**
+ * A `runCli` that also keeps every run's stdout and stderr in `outputs`, so that a test file can
+ * check at the end that no secret was ever printed.
+ */
+export function recordingRunCli(outputs: string[]): typeof runCli {
+  return async (...args) => {
+    const res = await runCli(...args);
+    outputs.push(res.stdout, res.stderr);
+    return res;
+  };
+}
+
+/** A fresh temporary repository whose `.github/api7-sync.yml` holds `config`. */
+export function writeRepo(config: string, prefix = 'api7-sync-e2e-'): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  mkdirSync(path.join(dir, '.github'));
+  writeFileSync(path.join(dir, '.github', 'api7-sync.yml'), config);
+  return dir;
+}
+
 /** A repository with `.github/api7-sync.yml` for the sandbox; `${PROD_GATEWAY}` is interpolated. */
 export function repoFor(
   sb: Sandbox,
   productionNode = '{host: httpbin, port: 80}',
   controlPlane = sb.controlPlane,
 ): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'api7-sync-e2e-'));
-  mkdirSync(path.join(dir, '.github'));
-  writeFileSync(
-    path.join(dir, '.github', 'api7-sync.yml'),
+  return writeRepo(
     `controlPlane:
   url: ${controlPlane}
 environments:
@@ -64,5 +81,4 @@ services:
       - {path: /headers}
 `,
   );
-  return dir;
 }
