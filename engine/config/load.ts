@@ -17,6 +17,7 @@ import {
   type Document,
   type Node,
 } from 'yaml';
+import { checkPolicies } from './policies.js';
 import { configSchema } from './schema.js';
 import type { Config } from './types.js';
 
@@ -122,6 +123,7 @@ export function parseConfig(text: string, file: string, options: LoadOptions): C
     throw new ConfigError(sortProblems(problems));
   }
   const config = { ...(data as Omit<Config, 'file'>), file };
+  checkPolicies(config, doc, at);
   crossCheck(config, doc, at);
   if (problems.length > 0) throw new ConfigError(sortProblems(problems));
   return config;
@@ -274,7 +276,10 @@ function describe(doc: Document, e: ErrorObject): { node: Node | undefined; mess
       }
       return { node, message: `${field} matches none or several of the allowed forms` };
     case 'anyOf':
-      return { node, message: `${field} must be an environment name or a list of them` };
+      return {
+        node,
+        message: `${field} must be an environment name, {environment: NAME, soak: 1h}, or a list of them`,
+      };
     default:
       return { node, message: `${field} ${e.message ?? 'is not valid'}` };
   }
