@@ -12,6 +12,8 @@ import { plan as makePlan, type PlanRequest } from './plan.js';
 import { rollbackItem } from './publish-items.js';
 import { buildResult } from './report.js';
 import { verifyProbes } from './verify.js';
+import { applyPolicies, type PolicyOptions } from './policy/plan-policies.js';
+import { withPolicies } from './policy/result.js';
 
 export interface EngineOptions {
   config: Config;
@@ -20,6 +22,8 @@ export interface EngineOptions {
   logger?: (line: string) => void;
   signal?: AbortSignal;
   budgets?: Partial<Budgets>;
+  /** The clock for soak and windows (default `Date.now`): tests move it instead of waiting. */
+  now?: () => number;
 }
 
 export interface StatusMatrix {
@@ -35,7 +39,7 @@ export interface RollbackRequest {
 
 export interface Engine {
   generation(): Promise<Generation>;
-  plan(req: PlanRequest): Promise<Plan>;
+  plan(req: PlanRequest & PolicyOptions): Promise<Plan>;
   apply(plan: Plan, options?: ApplyOptions): Promise<SyncResult>;
   status(): Promise<StatusMatrix>;
   rollback(req: RollbackRequest, options?: ApplyOptions): Promise<SyncResult>;
@@ -54,13 +58,15 @@ export function createEngine(options: EngineOptions): Engine {
     warn: log,
     signal: options.signal,
   });
+  const now = options.now ?? Date.now;
   let generation: Promise<Generation> | undefined;
   const detect = () => (generation ??= client.version().then(generationOf));
 
   return {
     generation: detect,
     async plan(req) {
-      return makePlan(client, options.config, await detect(), req);
+      const made = await makePlan(client, options.config, await detect(), req);
+      return applyPolicies(made, req, { client, config: options.config, now, log });
     },
     async apply(plan, applyOptions = {}) {
       const started = Date.now();
@@ -70,7 +76,7 @@ export function createEngine(options: EngineOptions): Engine {
         log,
         signal: options.signal,
       });
-      return buildResult(plan, services, applyOptions.dryRun ?? false, started);
+      return withPolicies(plan, buildResult(plan, services, applyOptions.dryRun ?? false, started));
     },
     async status() {
       const envs = Object.entries(options.config.environments);
@@ -224,8 +230,16 @@ export function createEngine(options: EngineOptions): Engine {
 export { ConfigError, loadConfigFile, parseConfig } from './config/load.js';
 export type { Config, EnvironmentConfig } from './config/types.js';
 export { Api7Error } from './api7/transport.js';
-export type { Plan, ServiceResult, SyncResult } from './model.js';
+export type {
+  BreakGlass,
+  Plan,
+  RouteDiff,
+  ServiceResult,
+  ServiceResultWithRoutes,
+  SyncResult,
+} from './model.js';
 export { isOk } from './model.js';
 export type { PlanRequest } from './plan.js';
+export type { PolicyOptions } from './policy/plan-policies.js';
 export type { ApplyOptions } from './apply.js';
 export { escapeMarkdown, refusedResult, resultMarkdown, resultText } from './report.js';

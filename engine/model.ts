@@ -27,7 +27,13 @@ export type Reason =
   | 'runtime-failed'
   | 'verify-failed'
   | 'atomic-rollback'
-  | 'lock-held';
+  | 'lock-held'
+  // Promotion policies (engine/policy/).
+  | 'target-edited'
+  | 'soak-not-met'
+  | 'outside-window'
+  | 'watch-failed'
+  | 'not-started';
 
 export interface ProbeResult {
   path: string;
@@ -50,6 +56,26 @@ export interface ServiceResult {
   message: string | null;
 }
 
+/**
+ * A result entry with its route diff (absent when not computed: `--no-route-diff`). Kept apart
+ * from `ServiceResult` so that readers which type the diff loosely can still intersect with it.
+ */
+export type ServiceResultWithRoutes = ServiceResult & { routes?: RouteDiff };
+
+/** Routes added, removed and changed between the target's running snapshot and the incoming one. */
+export interface RouteDiff {
+  added: string[];
+  removed: string[];
+  changed: { name: string; fields: string[] }[];
+}
+
+/** A promotion window overridden on purpose, with the reason given; doors record it. */
+export interface BreakGlass {
+  reason: string;
+  /** False when the promotion ran inside a window anyway. */
+  overrode: boolean;
+}
+
 export interface SyncResult {
   schemaVersion: 1;
   from: { environment: string; gatewayGroup: string | null };
@@ -58,6 +84,7 @@ export interface SyncResult {
   services: ServiceResult[];
   ok: boolean;
   durationMs: number;
+  breakGlass?: BreakGlass;
 }
 
 /** What the plan decided for one service, with everything apply needs. */
@@ -82,6 +109,7 @@ export interface PlanEntry {
   drift: string[];
   runtimeLabel: ServiceResult['runtime'];
   probes: Probe[];
+  routes?: RouteDiff;
 }
 
 export interface Plan {
@@ -90,6 +118,7 @@ export interface Plan {
   generation?: Generation;
   entries: PlanEntry[];
   createdAt: number;
+  breakGlass?: BreakGlass;
 }
 
 /** One place that decides whether a result is a success. */
