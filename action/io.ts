@@ -25,6 +25,12 @@ export interface Inputs {
   recordDeployment: boolean;
   /** How often the lock is renewed and the deployment says it is alive (`API7_SYNC_HEARTBEAT_MS`). */
   heartbeatMs: number;
+  /** Overwrite targets edited by hand in their group ("No Version"). */
+  force: boolean;
+  /** Promote outside the promotion windows, for this reason (recorded in the result and deployment). */
+  breakGlass?: string;
+  /** Compute each service's route diff (default true). */
+  routeDiff: boolean;
 }
 
 /**
@@ -104,6 +110,9 @@ export function readInputs(): Inputs {
     lockWaitSeconds: duration('lock-wait', 0, 's'),
     recordDeployment: bool('record-deployment', true),
     heartbeatMs: heartbeat(),
+    force: bool('force', false),
+    breakGlass: optional('break-glass'),
+    routeDiff: bool('route-diff', true),
   };
 }
 

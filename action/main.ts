@@ -130,6 +130,9 @@ async function promote(
         expectVersion: inputs.version,
         newVersion: inputs.newVersion,
         verify: inputs.verify,
+        force: inputs.force,
+        breakGlass: inputs.breakGlass,
+        routeDiff: inputs.routeDiff,
       });
       const planned = await engine.apply(plan, { dryRun: true });
       for (const s of planned.services)

@@ -11,6 +11,7 @@ import {
   ConfigError,
   createEngine,
   loadConfigFile,
+  policyText,
   refusedResult,
   resultText,
   type Config,
@@ -20,6 +21,7 @@ import { adcRenderCommand } from './commands/adc.js';
 import { botCommand } from './commands/bot.js';
 import { demoCommand } from './commands/demo.js';
 import { sandboxCommand } from './commands/sandbox.js';
+import { policyOptions, PolicyUsageError } from './commands/policy-flags.js';
 import { processIo, type Io } from './io.js';
 import { LockUsageError, withEnvironmentLock } from './lock.js';
 import { notifyFromCli } from './notify.js';
@@ -38,18 +40,23 @@ const SYNC_FLAGS = {
   'token-file': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  force: { type: 'boolean' },
+  'break-glass': { type: 'string' },
+  'no-route-diff': { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
 const COMMANDS: Record<string, { usage: string; options: ParseArgsConfig['options'] }> = {
   plan: {
     usage:
-      'api7-sync plan --from ENV --to ENV [--service NAME]... [--version V] [--new-version V] [--config F] [--json]',
+      'api7-sync plan --from ENV --to ENV[,ENV...|@TAG] [--service NAME]... [--version V] [--new-version V] [--config F] [--json]\n' +
+      '               [--force] [--break-glass REASON] [--no-route-diff]',
     options: SYNC_FLAGS,
   },
   sync: {
     usage:
-      'api7-sync sync --from ENV --to ENV [--service NAME]... [--version V] [--new-version V] [--config F] [--json]\n' +
-      '               [--dry-run] [--no-verify] [--no-rollback] [--atomic|--no-atomic] [--lock OWNER/REPO [--lock-wait SECONDS]]',
+      'api7-sync sync --from ENV --to ENV[,ENV...|@TAG] [--service NAME]... [--version V] [--new-version V] [--config F] [--json]\n' +
+      '               [--dry-run] [--no-verify] [--no-rollback] [--atomic|--no-atomic] [--lock OWNER/REPO [--lock-wait SECONDS]]\n' +
+      '               [--force] [--break-glass REASON] [--no-route-diff]',
     options: {
       ...SYNC_FLAGS,
       'dry-run': { type: 'boolean' },
@@ -256,7 +263,7 @@ function reportError(err: unknown, command: string, io: Io, usage: string): numb
     io.stderr(err.message);
     return EXIT.usage;
   }
-  if (err instanceof UsageError || err instanceof LockUsageError) {
+  if (err instanceof UsageError || err instanceof LockUsageError || err instanceof PolicyUsageError) {
     io.stderr(`api7-sync ${command}: ${err.message}\nusage: ${usage}`);
     return EXIT.usage;
   }
@@ -290,6 +297,7 @@ async function syncCommand(command: 'plan' | 'sync', values: Values, io: Io, usa
         expectVersion: values.version as string | undefined,
         newVersion: values['new-version'] as string | undefined,
         verify: !values['no-verify'],
+        ...policyOptions(values),
       });
     const plan = await makePlan();
     const dryRun = command === 'plan' || Boolean(values['dry-run']);
@@ -316,7 +324,7 @@ async function syncCommand(command: 'plan' | 'sync', values: Values, io: Io, usa
         );
     const result = locked.ran ? locked.value : refusedResult(plan, 'lock-held', locked.message, started);
     if (values.json) io.stdout(JSON.stringify(result, null, 2));
-    else io.stderr(resultText(result));
+    else io.stderr([resultText(result), ...policyText(result)].join('\n'));
     await notifyFromCli(config, result, io);
     return exitFor(result);
   } catch (err) {

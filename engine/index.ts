@@ -243,3 +243,4 @@ export type { PlanRequest } from './plan.js';
 export type { PolicyOptions } from './policy/plan-policies.js';
 export type { ApplyOptions } from './apply.js';
 export { escapeMarkdown, refusedResult, resultMarkdown, resultText } from './report.js';
+export { policyText } from './policy/result.js';

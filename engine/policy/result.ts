@@ -1,5 +1,6 @@
 /** What the policies add to a result: each entry's route diff, and a break-glass reason. */
 import type { Plan, ServiceResultWithRoutes, SyncResult } from '../model.js';
+import { describeRouteDiff } from './route-diff.js';
 
 export function withPolicies(plan: Plan, result: SyncResult): SyncResult {
   const diffs = new Map(plan.entries.filter((e) => e.routes).map((e) => [e.name, e.routes!]));
@@ -10,4 +11,16 @@ export function withPolicies(plan: Plan, result: SyncResult): SyncResult {
     ),
     ...(plan.breakGlass ? { breakGlass: plan.breakGlass } : {}),
   };
+}
+
+/** Lines for a terminal: each entry's route changes, and the break-glass reason when one was given. */
+export function policyText(result: SyncResult): string[] {
+  const lines = (result.services as ServiceResultWithRoutes[])
+    .filter((s) => s.routes)
+    .map((s) => `  routes of ${s.name}: ${describeRouteDiff(s.routes!)}`);
+  if (result.breakGlass)
+    lines.push(
+      `  break glass${result.breakGlass.overrode ? ' (outside the promotion windows)' : ''}: ${result.breakGlass.reason}`,
+    );
+  return lines;
 }
