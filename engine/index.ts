@@ -7,13 +7,14 @@ import { Api7Client, generationOf, hasVersion, type Generation } from './api7/cl
 import type { Budgets } from './api7/transport.js';
 import { apply as applyPlan, baseResult, sendUntilLanded, type ApplyOptions } from './apply.js';
 import type { Config } from './config/types.js';
-import type { Plan, PlanEntry, ServiceResult, SyncResult } from './model.js';
+import type { Plan, PlanEntry, Reason, ServiceResult, SyncResult } from './model.js';
 import { plan as makePlan, type PlanRequest } from './plan.js';
 import { rollbackItem } from './publish-items.js';
 import { buildResult } from './report.js';
 import { verifyProbes } from './verify.js';
 import { applyPolicies, type PolicyOptions } from './policy/plan-policies.js';
 import { withPolicies } from './policy/result.js';
+import { undoSynced } from './policy/restore.js';
 
 export interface EngineOptions {
   config: Config;
@@ -43,6 +44,11 @@ export interface Engine {
   apply(plan: Plan, options?: ApplyOptions): Promise<SyncResult>;
   status(): Promise<StatusMatrix>;
   rollback(req: RollbackRequest, options?: ApplyOptions): Promise<SyncResult>;
+  /**
+   * Rolls back what `result` (applied from `plan`) synced, to what the plan found in the target:
+   * a fan-out's earlier waves. Entries become `rolled-back` with `reason` and `message`.
+   */
+  undo(plan: Plan, result: SyncResult, reason: Reason, message: string): Promise<SyncResult>;
   close(): Promise<void>;
 }
 
@@ -223,6 +229,11 @@ export function createEngine(options: EngineOptions): Engine {
           : {}),
       });
     },
+    async undo(plan, result, reason, message) {
+      const names = new Set(result.services.map((s) => s.name));
+      const ctx = { client, generation: await detect(), log };
+      return undoSynced(plan, result, names, reason, () => message, ctx);
+    },
     close: () => client.close(),
   };
 }
@@ -244,3 +255,11 @@ export type { PolicyOptions } from './policy/plan-policies.js';
 export type { ApplyOptions } from './apply.js';
 export { escapeMarkdown, refusedResult, resultMarkdown, resultText } from './report.js';
 export { policyText } from './policy/result.js';
+export {
+  fanOut,
+  isFanout,
+  lockOrder,
+  resolveWaves,
+  type FanoutRequest,
+  type FanoutResult,
+} from './fanout.js';
