@@ -10,6 +10,7 @@ import {
   Api7Error,
   ConfigError,
   createEngine,
+  isFanout,
   loadConfigFile,
   policyText,
   refusedResult,
@@ -21,6 +22,7 @@ import { adcRenderCommand } from './commands/adc.js';
 import { botCommand } from './commands/bot.js';
 import { demoCommand } from './commands/demo.js';
 import { sandboxCommand } from './commands/sandbox.js';
+import { fanoutCommand } from './commands/fanout.js';
 import { policyOptions, PolicyUsageError } from './commands/policy-flags.js';
 import { processIo, type Io } from './io.js';
 import { LockUsageError, withEnvironmentLock } from './lock.js';
@@ -277,6 +279,7 @@ function reportError(err: unknown, command: string, io: Io, usage: string): numb
 }
 
 async function syncCommand(command: 'plan' | 'sync', values: Values, io: Io, usage: string): Promise<number> {
+  if (typeof values.to === 'string' && isFanout(values.to)) return fanoutFromMain(command, values, io);
   if (!values.from || !values.to) throw new UsageError('--from and --to are required');
   if (values.atomic && values['no-atomic'])
     throw new UsageError('--atomic and --no-atomic contradict each other');
@@ -329,6 +332,23 @@ async function syncCommand(command: 'plan' | 'sync', values: Values, io: Io, usa
     return exitFor(result);
   } catch (err) {
     return reportError(err, command, io, usage);
+  } finally {
+    await engine.close();
+  }
+}
+
+/** Several targets (`--to eu,us` or `--to @tag`): cli/commands/fanout.ts. */
+async function fanoutFromMain(command: 'plan' | 'sync', values: Values, io: Io): Promise<number> {
+  if (values.atomic && values['no-atomic'])
+    throw new UsageError('--atomic and --no-atomic contradict each other');
+  const verifyTimeout = values['verify-timeout'] === undefined ? undefined : Number(values['verify-timeout']);
+  if (verifyTimeout !== undefined && !(verifyTimeout > 0))
+    throw new UsageError('--verify-timeout takes milliseconds, such as 10000');
+  const config = loadConfig(values, io);
+  const engine = createEngine({ config, token: readToken(values, io), logger: (line) => io.stderr(line) });
+  try {
+    const deps = { config, engine, verifyTimeoutMs: verifyTimeout, lockWaitSeconds: lockWait(values) };
+    return await fanoutCommand(command, values, io, deps);
   } finally {
     await engine.close();
   }

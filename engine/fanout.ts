@@ -73,7 +73,7 @@ function sourceFor(config: Config, target: string, from: string | undefined): st
 }
 
 /** A result for a target that was never planned: every service refused for `reason`. */
-function notRun(
+export function notRun(
   config: Config,
   req: FanoutRequest,
   target: string,

@@ -259,6 +259,7 @@ export {
   fanOut,
   isFanout,
   lockOrder,
+  notRun,
   resolveWaves,
   type FanoutRequest,
   type FanoutResult,

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../engine/config/load.js';
-import type { Config } from '../../engine/config/types.js';
 import { createEngine, fanOut, lockOrder, resolveWaves, type Engine } from '../../engine/index.js';
 import type { Sandbox } from '../../sandbox/server.js';
 import { QUICK } from '../helpers/engine.js';
-import { deadPort, groupId, sandbox, serviceIn, TEST, walkthroughSeed, writes } from '../helpers/sandbox.js';
+import { regionsConfig, regionsSeed, REGIONS } from '../helpers/regions.js';
+import { deadPort, groupId, sandbox, serviceIn, writes } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
 let engine: Engine | undefined;
@@ -14,44 +14,6 @@ afterEach(async () => {
   await sb?.close();
 });
 
-const REGIONS = ['eu', 'us', 'ap'];
-
-/** The test group runs 1.0.0; each region runs 0.9.0 of the same service. */
-function regionsSeed() {
-  const base = walkthroughSeed();
-  return walkthroughSeed({
-    gatewayGroups: [{ name: TEST }, ...REGIONS.map((name) => ({ name }))],
-    registries: [],
-    services: [
-      ...base.services!,
-      ...REGIONS.map((gatewayGroup) => ({
-        gatewayGroup,
-        name: 'httpbin API',
-        version: '0.9.0',
-        routes: [{ name: 'headers', paths: ['/headers'] }],
-        upstream: { nodes: [{ host: 'httpbin', port: 80, weight: 100 }] },
-      })),
-    ],
-  });
-}
-
-/** Three regions in three waves; `us` sends its traffic to `usNode`. */
-function regionsConfig(usNode: string): Config {
-  const envs = REGIONS.map(
-    (r, i) =>
-      `  ${r}:\n    gatewayGroup: ${r}\n    gatewayUrl: ${sb.gateways[r]}\n    promoteFrom: test\n    tags: [production]\n    wave: ${i + 1}\n`,
-  ).join('');
-  const runtime = REGIONS.map(
-    (r) =>
-      `      ${r}:\n        upstream:\n          nodes: [${r === 'us' ? usNode : '{host: httpbin, port: 80}'}]\n`,
-  ).join('');
-  return parseConfig(
-    `controlPlane:\n  url: ${sb.controlPlane}\nenvironments:\n  test:\n    gatewayGroup: ${TEST}\n${envs}services:\n  httpbin API:\n    runtime:\n${runtime}    verify:\n      - {path: /headers, status: 200}\n`,
-    '.github/api7-sync.yml',
-    { env: {} },
-  );
-}
-
 const versionIn = async (group: string) => (await serviceIn(sb, group, 'httpbin API')).version;
 
 describe.each([
@@ -60,7 +22,7 @@ describe.each([
 ])('fan-out in waves on the %s generation', (_generation, api7Version) => {
   it('three regions, the second fails verification: with --atomic the first is restored, the third untouched', async () => {
     sb = await sandbox(regionsSeed(), api7Version);
-    const config = regionsConfig(`{host: 127.0.0.1, port: ${await deadPort()}}`);
+    const config = regionsConfig(sb, `{host: 127.0.0.1, port: ${await deadPort()}}`);
     engine = createEngine({ config, token: sb.token });
     const apId = await groupId(sb, 'ap');
     const result = await fanOut(engine, config, { to: '@production' }, { ...QUICK, atomic: true });
@@ -84,7 +46,7 @@ describe.each([
 
   it('without --atomic the first region keeps the new version; the failing one is rolled back', async () => {
     sb = await sandbox(regionsSeed(), api7Version);
-    const config = regionsConfig(`{host: 127.0.0.1, port: ${await deadPort()}}`);
+    const config = regionsConfig(sb, `{host: 127.0.0.1, port: ${await deadPort()}}`);
     engine = createEngine({ config, token: sb.token });
     const result = await fanOut(engine, config, { from: 'test', to: 'eu,us,ap' }, QUICK);
     expect(result.targets.map((t) => t.services[0]!.action)).toEqual(['synced', 'rolled-back', 'refused']);
@@ -95,7 +57,7 @@ describe.each([
 
   it('every region synced when all verify', async () => {
     sb = await sandbox(regionsSeed(), api7Version);
-    const config = regionsConfig('{host: httpbin, port: 80}');
+    const config = regionsConfig(sb, '{host: httpbin, port: 80}');
     engine = createEngine({ config, token: sb.token });
     const result = await fanOut(engine, config, { to: 'ap,eu,us' }, QUICK);
     expect(result.ok).toBe(true);
