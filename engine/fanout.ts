@@ -13,6 +13,7 @@ import type { BreakGlass, Plan, Reason, SyncResult } from './model.js';
 import type { ApplyOptions } from './apply.js';
 import type { PlanRequest } from './plan.js';
 import type { PolicyOptions } from './policy/plan-policies.js';
+import type { WatchOptions } from './policy/watch.js';
 
 export interface FanoutResult {
   schemaVersion: 1;
@@ -108,7 +109,7 @@ export async function fanOut(
   engine: Engine,
   config: Config,
   req: FanoutRequest,
-  options: ApplyOptions = {},
+  options: ApplyOptions & WatchOptions = {},
   log: (line: string) => void = () => {},
 ): Promise<FanoutResult> {
   const started = Date.now();

@@ -15,6 +15,7 @@ import { verifyProbes } from './verify.js';
 import { applyPolicies, type PolicyOptions } from './policy/plan-policies.js';
 import { withPolicies } from './policy/result.js';
 import { undoSynced } from './policy/restore.js';
+import { watchAfterVerify, type WatchOptions } from './policy/watch.js';
 
 export interface EngineOptions {
   config: Config;
@@ -41,7 +42,7 @@ export interface RollbackRequest {
 export interface Engine {
   generation(): Promise<Generation>;
   plan(req: PlanRequest & PolicyOptions): Promise<Plan>;
-  apply(plan: Plan, options?: ApplyOptions): Promise<SyncResult>;
+  apply(plan: Plan, options?: ApplyOptions & WatchOptions): Promise<SyncResult>;
   status(): Promise<StatusMatrix>;
   rollback(req: RollbackRequest, options?: ApplyOptions): Promise<SyncResult>;
   /**
@@ -82,7 +83,12 @@ export function createEngine(options: EngineOptions): Engine {
         log,
         signal: options.signal,
       });
-      return withPolicies(plan, buildResult(plan, services, applyOptions.dryRun ?? false, started));
+      const result = withPolicies(plan, buildResult(plan, services, applyOptions.dryRun ?? false, started));
+      if (applyOptions.dryRun || applyOptions.verify === false) return result;
+      const atomic = applyOptions.atomic ?? plan.entries.length > 1;
+      const ctx = { client, generation: await detect(), log, config: options.config, now, atomic };
+      const watched = await watchAfterVerify(plan, result, applyOptions, { ...ctx, signal: options.signal });
+      return watched === result ? result : { ...watched, durationMs: Date.now() - started };
     },
     async status() {
       const envs = Object.entries(options.config.environments);
@@ -252,6 +258,7 @@ export type {
 export { isOk } from './model.js';
 export type { PlanRequest } from './plan.js';
 export type { PolicyOptions } from './policy/plan-policies.js';
+export type { WatchOptions } from './policy/watch.js';
 export type { ApplyOptions } from './apply.js';
 export { escapeMarkdown, refusedResult, resultMarkdown, resultText } from './report.js';
 export { policyText } from './policy/result.js';
