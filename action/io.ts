@@ -31,6 +31,8 @@ export interface Inputs {
   breakGlass?: string;
   /** Compute each service's route diff (default true). */
   routeDiff: boolean;
+  /** Fan-out (`to` lists several environments): a failed wave rolls back the earlier waves too. */
+  atomic: boolean;
 }
 
 /**
@@ -113,6 +115,7 @@ export function readInputs(): Inputs {
     force: bool('force', false),
     breakGlass: optional('break-glass'),
     routeDiff: bool('route-diff', true),
+    atomic: bool('atomic', false),
   };
 }
 

@@ -8,6 +8,7 @@ import * as github from '@actions/github';
 import {
   ConfigError,
   createEngine,
+  isFanout,
   loadConfigFile,
   resultMarkdown,
   type Config,
@@ -16,6 +17,7 @@ import {
 import { startSession, type PromotionSession, type SessionLog } from '../github/session.js';
 import { describeHolder } from '../github/lock.js';
 import { InputError, readInputs, STATE, writeOutputs, type Inputs } from './io.js';
+import { promoteFanout } from './fanout.js';
 import { maskNotifyUrls, notifyFromAction } from './notify.js';
 import { isChatopsEvent, runWorkflowMode } from './workflow-mode.js';
 
@@ -49,6 +51,13 @@ export async function run(): Promise<void> {
   try {
     const inputs = readInputs();
     const config = loadConfig(inputs);
+    if (isFanout(inputs.to)) {
+      // Several targets: one session per environment, inside the fan-out (action/fanout.ts).
+      const result = await promoteFanout(inputs, config, log, runUrl());
+      outcome = { ...outcome, ok: result.ok, description: result.ok ? 'fan-out finished' : 'fan-out failed' };
+      if (!result.ok) throw new PromotionFailed(result.targets.map(failureMessage).join('\n'));
+      return;
+    }
     outcome.environmentUrl = config.environments[inputs.to]?.gatewayUrl;
     if (!inputs.dryRun && (inputs.lock || inputs.recordDeployment)) session = await start(inputs);
     const result = await promote(inputs, config, session);

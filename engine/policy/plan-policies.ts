@@ -39,15 +39,16 @@ export async function applyPolicies(plan: Plan, options: PolicyOptions, ctx: Pol
   const live = () => plan.entries.filter((e) => e.decision !== 'refused');
 
   const windows = target.protection?.windows;
+  const reason = options.breakGlass?.trim();
+  // Recorded whenever given, window or not: the deployment says that someone chose to break glass.
+  if (reason) plan.breakGlass = { reason, overrode: false };
   if (windows) {
     const verdict = checkWindows(windows, ctx.now());
-    const reason = options.breakGlass?.trim();
-    if (reason) {
-      plan.breakGlass = { reason, overrode: !verdict.open };
-      if (!verdict.open)
-        ctx.log(
-          `breaking glass: outside the windows of "${plan.to.environment}" (${verdict.localTime}): ${reason}`,
-        );
+    if (!verdict.open && reason) {
+      plan.breakGlass = { reason, overrode: true };
+      ctx.log(
+        `breaking glass: outside the windows of "${plan.to.environment}" (${verdict.localTime}): ${reason}`,
+      );
     } else if (!verdict.open) {
       const message = `"${plan.to.environment}" takes promotions only ${verdict.allowed.join(', ')} (${windows.timezone}); it is ${verdict.localTime}. Wait for a window, or override with --break-glass REASON`;
       for (const entry of live()) refuse(entry, 'outside-window', message);
