@@ -10,6 +10,7 @@ import {
   createEngine,
   fanOut,
   lockOrder,
+  policyMarkdown,
   resolveWaves,
   resultMarkdown,
   type Config,
@@ -130,7 +131,9 @@ export async function promoteFanout(
       ),
     });
     if (process.env.GITHUB_STEP_SUMMARY)
-      await core.summary.addRaw(done.targets.map((t) => resultMarkdown(t)).join('\n')).write();
+      await core.summary
+        .addRaw(done.targets.map((t) => resultMarkdown(t) + policyMarkdown(t)).join('\n'))
+        .write();
     for (const target of done.targets)
       await notifyFromAction(config, target, sessions.has(target.to.environment));
     return done;

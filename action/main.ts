@@ -10,6 +10,7 @@ import {
   createEngine,
   isFanout,
   loadConfigFile,
+  policyMarkdown,
   resultMarkdown,
   type Config,
   type SyncResult,
@@ -184,7 +185,8 @@ async function promote(
       versions: JSON.stringify(versions),
     });
     // Outside a runner (npm run local-action) there may be no summary file: say so, do not fail.
-    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(resultMarkdown(result)).write();
+    if (process.env.GITHUB_STEP_SUMMARY)
+      await core.summary.addRaw(resultMarkdown(result) + policyMarkdown(result)).write();
     else core.info('no job summary: GITHUB_STEP_SUMMARY is not set');
     return result;
   } finally {

@@ -261,7 +261,7 @@ export type { PolicyOptions } from './policy/plan-policies.js';
 export type { WatchOptions } from './policy/watch.js';
 export type { ApplyOptions } from './apply.js';
 export { escapeMarkdown, refusedResult, resultMarkdown, resultText } from './report.js';
-export { policyText } from './policy/result.js';
+export { policyMarkdown, policyText } from './policy/result.js';
 export {
   fanOut,
   isFanout,

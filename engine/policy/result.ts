@@ -1,5 +1,6 @@
 /** What the policies add to a result: each entry's route diff, and a break-glass reason. */
 import type { Plan, ServiceResultWithRoutes, SyncResult } from '../model.js';
+import { escapeMarkdown } from '../report.js';
 import { describeRouteDiff } from './route-diff.js';
 
 export function withPolicies(plan: Plan, result: SyncResult): SyncResult {
@@ -23,4 +24,18 @@ export function policyText(result: SyncResult): string[] {
       `  break glass${result.breakGlass.overrode ? ' (outside the promotion windows)' : ''}: ${result.breakGlass.reason}`,
     );
   return lines;
+}
+
+/** The same for a Markdown summary (the Action's job summary): route changes and break glass. */
+export function policyMarkdown(result: SyncResult): string {
+  const rows = (result.services as ServiceResultWithRoutes[])
+    .filter((s) => s.routes)
+    .map((s) => `| ${escapeMarkdown(s.name)} | ${escapeMarkdown(describeRouteDiff(s.routes!))} |`);
+  const parts = rows.length ? ['| Service | Route changes |', '| --- | --- |', ...rows, ''] : [];
+  if (result.breakGlass)
+    parts.push(
+      `**Break glass**${result.breakGlass.overrode ? ' (outside the promotion windows)' : ''}: ${escapeMarkdown(result.breakGlass.reason)}`,
+      '',
+    );
+  return parts.join('\n');
 }
