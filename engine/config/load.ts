@@ -265,7 +265,8 @@ function describe(doc: Document, e: ErrorObject): { node: Node | undefined; mess
       const pattern = String(e.params.pattern);
       return {
         node,
-        message: `${field} "${String(value)}" is not valid: ${PATTERN_HINTS[pattern] ?? `it must match ${pattern}`}`,
+        // A key's pattern (propertyNames) reports the whole mapping: name the key, never String() an object.
+        message: `${field} "${typeof value === 'string' ? value : (e.propertyName ?? JSON.stringify(value))}" is not valid: ${PATTERN_HINTS[pattern] ?? `it must match ${pattern}`}`,
       };
     }
     case 'propertyNames':

@@ -58,7 +58,11 @@ export async function applyPolicies(plan: Plan, options: PolicyOptions, ctx: Pol
 
   const moving = () => live().filter((e) => e.decision === 'sync');
   await Promise.all(moving().map((e) => guardEdited(e, plan, options, ctx)));
-  const soak = target.soak?.[plan.from.environment];
+  // Own keys only: an environment may be named like an Object method (toString, constructor).
+  const soak =
+    target.soak && Object.hasOwn(target.soak, plan.from.environment)
+      ? target.soak[plan.from.environment]
+      : undefined;
   if (soak !== undefined) await Promise.all(moving().map((e) => checkSoak(e, plan, soak, ctx)));
   if (options.routeDiff !== false) await Promise.all(moving().map((e) => addRouteDiff(e, plan, ctx)));
   return plan;
