@@ -15,6 +15,7 @@ import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import type { Seed } from '../sandbox/seed.js';
 import { fakeGitHub } from '../test/helpers/github-server.js';
 import { oneAtATime } from './baseline.js';
+import { fanoutBench } from './fanout.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TEST = 'test-group';
@@ -371,6 +372,12 @@ log('bot under load…');
 const bot = await botLoad('/sync production --dry-run');
 log('bot: deliveries with no job behind them…');
 const idle = await botLoad('thanks, looks good');
+const fanout = await fanoutBench(Number(process.env.BENCH_FANOUT_SIZE ?? 100), LATENCY_MS, log);
+const fanoutTable = [
+  '| run | wall time | control-plane requests | synced |',
+  '| --- | ---: | ---: | ---: |',
+  ...fanout.map((r) => `| ${r.label} | ${fmt(r.wallMs)} | ${r.requests} | ${r.synced} |`),
+].join('\n');
 
 const machine = `${platform()} ${release()}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM (${(freemem() / 2 ** 30).toFixed(0)} GiB free), Node ${process.version}`;
 const scaleTable = [
@@ -421,10 +428,18 @@ with P = ⌈N / 100⌉ pages per group and B = ⌈N / 50⌉ batches.
 up in both groups, sync it, set its runtime configuration and enable it, check it through the
 gateway (same client, same budgets)${fullBaseline ? '' : '; at 500 services it is extrapolated from the per-service time at 100 (run with `--full-baseline` to measure it)'}.
 
+## Fan-out
+
+${fanout[0]?.synced ?? 0} service syncs into three regions (eu, us, ap) of ${process.env.BENCH_FANOUT_SIZE ?? 100} services each,
+as one fan-out in three waves and as three single promotions one after the other, with and without
+the route diff, at the same injected latency; each run starts from a fresh sandbox.
+
+${fanoutTable}
+
 ## Start-up, load, memory
 
 ${otherTable}
 `;
 writeFileSync(path.join(root, 'bench/RESULTS.md'), results);
-process.stdout.write(`${scaleTable}\n\n${otherTable}\n`);
+process.stdout.write(`${scaleTable}\n\n${fanoutTable}\n\n${otherTable}\n`);
 log('wrote bench/RESULTS.md');
