@@ -97,6 +97,8 @@ async function guardEdited(entry: PlanEntry, plan: Plan, options: PolicyOptions,
       incomingRoutes(entry, plan, ctx.client),
     ]);
     const diff = diffRoutes(before, after);
+    // Kept on the refused entry too: the doors can show what --force would change.
+    entry.routes = diff;
     const parts = [
       ...diff.removed.map((n) => `route "${n}" exists only in the group and would be removed`),
       ...diff.added.map((n) => `route "${n}" would be added`),

@@ -69,6 +69,12 @@ describe.each([
     expect(message).toContain('route "anything" would be added');
     expect(message).toContain('--force');
     expect(message).not.toMatch(/undefined|\[object Object\]/);
+    expect((refused.services[0] as ServiceResultWithRoutes).routes).toEqual({
+      added: ['anything'],
+      removed: ['hand-made'],
+      changed: [{ name: 'headers', fields: ['methods'] }],
+    });
+    expect(message).toContain('route "headers" differs in methods');
     expect(await writes(sb)).toEqual([]);
     expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('');
 
