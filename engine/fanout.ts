@@ -136,9 +136,25 @@ export async function fanOut(
           );
           return;
         }
-        const plan = await engine.plan({ ...req, from, to: target });
-        plans.set(target, plan);
-        results.set(target, await engine.apply(plan, options));
+        try {
+          const plan = await engine.plan({ ...req, from, to: target });
+          plans.set(target, plan);
+          results.set(target, await engine.apply(plan, options));
+        } catch (err) {
+          // Apply never throws once it has written: this target is unchanged, and the rollout stops here.
+          const why = err instanceof Error ? err.message : String(err);
+          const failed = notRun(
+            config,
+            req,
+            target,
+            'publish-failed',
+            `"${target}" could not be promoted: ${why}`,
+          );
+          results.set(target, {
+            ...failed,
+            services: failed.services.map((s) => ({ ...s, action: 'failed', reason: null })),
+          });
+        }
       }),
     );
     const failed = wave.filter((t) => !results.get(t)!.ok);

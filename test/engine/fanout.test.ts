@@ -4,7 +4,7 @@ import { createEngine, fanOut, lockOrder, resolveWaves, type Engine } from '../.
 import type { Sandbox } from '../../sandbox/server.js';
 import { QUICK } from '../helpers/engine.js';
 import { regionsConfig, regionsSeed, REGIONS } from '../helpers/regions.js';
-import { deadPort, groupId, sandbox, serviceIn, writes } from '../helpers/sandbox.js';
+import { api, deadPort, groupId, sandbox, serviceIn, writes } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
 let engine: Engine | undefined;
@@ -67,6 +67,33 @@ describe.each([
       ['us', 'synced'],
     ]);
     for (const r of REGIONS) expect(await versionIn(r)).toBe('1.0.0');
+  });
+});
+
+describe('fan-out when the control plane fails for one region', () => {
+  it('that region is failed with the reason, the rollout stops, the region before it stays', async () => {
+    sb = await sandbox(regionsSeed());
+    const config = regionsConfig(sb, '{host: httpbin, port: 80}');
+    engine = createEngine({ config, token: sb.token, budgets: { readTries: 1 } });
+    const usId = await groupId(sb, 'us');
+    await api(
+      sb,
+      'PUT',
+      '/sandbox/faults',
+      { errorRate: 1, match: { pathPrefix: `/api/gateway_groups/${usId}` } },
+      null,
+    );
+    const result = await fanOut(engine, config, { from: 'test', to: 'eu,us,ap' }, QUICK);
+    await api(sb, 'DELETE', '/sandbox/faults', undefined, null);
+    const [eu, us, ap] = result.targets;
+    expect(eu!.services[0]).toMatchObject({ action: 'synced' });
+    expect(us!.services[0]).toMatchObject({ action: 'failed', reason: null });
+    expect(us!.services[0]!.message).toMatch(/^"us" could not be promoted: /);
+    expect(us!.services[0]!.message).not.toMatch(/undefined|\[object Object\]/);
+    expect(ap!.services[0]).toMatchObject({ action: 'refused', reason: 'not-started' });
+    expect(result.ok).toBe(false);
+    expect(await versionIn('eu')).toBe('1.0.0');
+    expect(await versionIn('us')).toBe('0.9.0');
   });
 });
 
