@@ -60,6 +60,13 @@ export function checkPolicies(config: Config, doc: Document, at: At): void {
     }
   }
   for (const [name, svc] of Object.entries(config.services)) {
-    if (svc.watch !== undefined) duration(svc.watch, ['services', name, 'watch'], 'watch');
+    if (svc.watch === undefined) continue;
+    duration(svc.watch, ['services', name, 'watch'], 'watch');
+    // The watch repeats the verify probes: without them it would watch nothing and say nothing.
+    if (!svc.verify?.length)
+      at(
+        pos(['services', name, 'watch']),
+        'watch repeats the verify probes; add verify: [{path: /…}] or remove watch',
+      );
   }
 }

@@ -38,7 +38,7 @@ describe('promotion policies in the config', () => {
     protection:
       windows: {timezone: Asia/Shanghai, allow: ["Mon-Thu 10:00-16:00", "Sat 09:00-12:00"]}
 `,
-        '    watch: 30s\n',
+        '    verify: [{path: /headers}]\n    watch: 30s\n',
       ),
       F,
       { env: {} },
@@ -67,7 +67,7 @@ describe('promotion policies in the config', () => {
         timezone: Mars/Olympus
         allow: ["Mon-Thu 10:00-16:00", "Mon-Thu 16:00-10:00", "Someday 10:00-11:00"]
 `,
-          '    watch: soon\n',
+          '    verify: [{path: /headers}]\n    watch: soon\n',
         ),
       ),
     ).toEqual([
@@ -76,7 +76,13 @@ describe('promotion policies in the config', () => {
       `${F}:12:19: unknown time zone "Mars/Olympus"; write an IANA name such as Europe/Berlin or Asia/Shanghai`,
       `${F}:13:40: "Mon-Thu 16:00-10:00" ends before it starts; a window cannot cross midnight, write two`,
       `${F}:13:63: "Someday 10:00-11:00" is not a window; write a day or a day range, then a time range: "Mon-Thu 10:00-16:00"`,
-      `${F}:19:12: watch "soon" is not a duration; write a duration such as 30s, 5m, 1h or 1h30m`,
+      `${F}:20:12: watch "soon" is not a duration; write a duration such as 30s, 5m, 1h or 1h30m`,
+    ]);
+  });
+
+  it('refuses a service watch without verify probes', () => {
+    expect(problems(config('', '    watch: 1m\n'))).toEqual([
+      `${F}:13:12: watch repeats the verify probes; add verify: [{path: /…}] or remove watch`,
     ]);
   });
 
