@@ -19,7 +19,7 @@ import {
 import { SyncError } from '../engine/errors.js';
 import { describeHolder } from '../github/lock.js';
 import { startSession, type PromotionSession, type SessionLog } from '../github/session.js';
-import { InputError, writeOutputs, type Inputs } from './io.js';
+import { InputError, STATE, writeOutputs, type Inputs } from './io.js';
 import { notifyFromAction } from './notify.js';
 
 export async function promoteFanout(
@@ -43,9 +43,15 @@ export async function promoteFanout(
         throw new InputError(
           'input github-token is empty; keep its default (${{ github.token }}) or set lock: false and record-deployment: false',
         );
-      const { runId, serverUrl, actor, workflow } = github.context;
+      const { runId, runAttempt, serverUrl, actor, workflow } = github.context;
       const repo = github.context.repo;
+      const request = `${repo.owner}/${repo.repo} run ${runId} attempt ${runAttempt}`;
+      if (inputs.lock) core.saveState(STATE.lockRequest, request);
+      const saved: { environment: string; deploymentId?: number }[] = [];
       for (const environment of lockOrder(waves)) {
+        // Saved before the claim: a step cancelled mid-claim still leaves the post step this lock.
+        saved.push({ environment });
+        core.saveState(STATE.fanoutSessions, JSON.stringify(saved));
         const started = await startSession({
           github: github.getOctokit(inputs.githubToken),
           repo,
@@ -54,6 +60,7 @@ export async function promoteFanout(
             holder: `${repo.owner}/${repo.repo} workflow "${workflow}" run ${runId} (by ${actor})`,
             url: `${serverUrl}/${repo.owner}/${repo.repo}/actions/runs/${runId}`,
             reason: `promote ${inputs.from} → ${inputs.to}`,
+            request,
           },
           deployment: inputs.recordDeployment
             ? {
@@ -79,6 +86,8 @@ export async function promoteFanout(
             `the lock on environment "${environment}" is ${describeHolder(started.heldBy)}`,
           );
         sessions.set(environment, started.session);
+        saved[saved.length - 1]!.deploymentId = started.session.deploymentId;
+        core.saveState(STATE.fanoutSessions, JSON.stringify(saved));
       }
     }
     const engine = createEngine({ config, token: inputs.token, logger: (line) => core.info(line) });

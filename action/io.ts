@@ -141,5 +141,7 @@ export const STATE = {
   /** The lock's request id: the post step frees the lock only while it is still held for it. */
   lockRequest: 'lockRequest',
   deploymentId: 'deploymentId',
+  /** Fan-out: JSON list of `{environment, deploymentId?}`, one per session, for the post step. */
+  fanoutSessions: 'fanoutSessions',
   finished: 'finished',
 } as const;
