@@ -17,6 +17,8 @@ export interface WatchOptions {
   watch?: boolean;
   /** How often to probe while watching (default 5000 ms). */
   watchIntervalMs?: number;
+  /** As for apply: false leaves a failed service as it is, and says so. */
+  rollbackOnFailure?: boolean;
 }
 
 export interface WatchContext extends RestoreContext {
@@ -103,6 +105,19 @@ export async function watchAfterVerify(
           `the watch after verification failed ${at} into ${formatDuration(f.t.windowMs)}: ${f.bad.join(', ')}`,
         ]),
       );
+      if (options.rollbackOnFailure === false) {
+        const services = result.services.map((s) =>
+          failed.has(s.name)
+            ? {
+                ...s,
+                action: 'failed' as const,
+                reason: 'watch-failed' as const,
+                message: `${why.get(s.name)!}; not rolled back (rollback on failure is off)`,
+              }
+            : s,
+        );
+        return { ...result, services, ok: false };
+      }
       let out = await undoSynced(plan, result, failed, 'watch-failed', (n) => why.get(n)!, ctx);
       if (ctx.atomic) {
         const others = new Set(result.services.map((s) => s.name).filter((n) => !failed.has(n)));

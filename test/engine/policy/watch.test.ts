@@ -74,6 +74,20 @@ describe.each([
     expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('0.9.0');
   });
 
+  it('with rollback on failure off, a failed watch leaves the service as it is and says so', async () => {
+    const upstream = await breaksAfter(3);
+    sb = await sandbox(withProductionAt090(), api7Version);
+    engine = createEngine({ config: configFor(sb, services(upstream.port, '2m')), token: sb.token });
+    const result = await engine.apply(await engine.plan({ from: 'test', to: 'production' }), {
+      ...QUICK,
+      watchIntervalMs: 10,
+      rollbackOnFailure: false,
+    });
+    expect(result.services[0]).toMatchObject({ action: 'failed', reason: 'watch-failed' });
+    expect(result.services[0]!.message).toMatch(/; not rolled back \(rollback on failure is off\)$/);
+    expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('1.0.0');
+  });
+
   it('a watch that sees only good answers ends when its window has passed on the engine clock', async () => {
     const upstream = await breaksAfter(1_000);
     sb = await sandbox(withProductionAt090(), api7Version);
