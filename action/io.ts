@@ -25,6 +25,14 @@ export interface Inputs {
   recordDeployment: boolean;
   /** How often the lock is renewed and the deployment says it is alive (`API7_SYNC_HEARTBEAT_MS`). */
   heartbeatMs: number;
+  /** Overwrite targets edited by hand in their group ("No Version"). */
+  force: boolean;
+  /** Promote outside the promotion windows, for this reason (recorded in the result and deployment). */
+  breakGlass?: string;
+  /** Compute each service's route diff (default true). */
+  routeDiff: boolean;
+  /** Fan-out (`to` lists several environments): a failed wave rolls back the earlier waves too. */
+  atomic: boolean;
 }
 
 /**
@@ -104,6 +112,10 @@ export function readInputs(): Inputs {
     lockWaitSeconds: duration('lock-wait', 0, 's'),
     recordDeployment: bool('record-deployment', true),
     heartbeatMs: heartbeat(),
+    force: bool('force', false),
+    breakGlass: optional('break-glass'),
+    routeDiff: bool('route-diff', true),
+    atomic: bool('atomic', false),
   };
 }
 
@@ -129,5 +141,7 @@ export const STATE = {
   /** The lock's request id: the post step frees the lock only while it is still held for it. */
   lockRequest: 'lockRequest',
   deploymentId: 'deploymentId',
+  /** Fan-out: JSON list of `{environment, deploymentId?}`, one per session, for the post step. */
+  fanoutSessions: 'fanoutSessions',
   finished: 'finished',
 } as const;

@@ -8,7 +8,9 @@ import * as github from '@actions/github';
 import {
   ConfigError,
   createEngine,
+  isFanout,
   loadConfigFile,
+  policyMarkdown,
   resultMarkdown,
   type Config,
   type SyncResult,
@@ -16,6 +18,7 @@ import {
 import { startSession, type PromotionSession, type SessionLog } from '../github/session.js';
 import { describeHolder } from '../github/lock.js';
 import { InputError, readInputs, STATE, writeOutputs, type Inputs } from './io.js';
+import { promoteFanout } from './fanout.js';
 import { maskNotifyUrls, notifyFromAction } from './notify.js';
 import { isChatopsEvent, runWorkflowMode } from './workflow-mode.js';
 
@@ -49,6 +52,13 @@ export async function run(): Promise<void> {
   try {
     const inputs = readInputs();
     const config = loadConfig(inputs);
+    if (isFanout(inputs.to)) {
+      // Several targets: one session per environment, inside the fan-out (action/fanout.ts).
+      const result = await promoteFanout(inputs, config, log, runUrl());
+      outcome = { ...outcome, ok: result.ok, description: result.ok ? 'fan-out finished' : 'fan-out failed' };
+      if (!result.ok) throw new PromotionFailed(result.targets.map(failureMessage).join('\n'));
+      return;
+    }
     outcome.environmentUrl = config.environments[inputs.to]?.gatewayUrl;
     if (!inputs.dryRun && (inputs.lock || inputs.recordDeployment)) session = await start(inputs);
     const result = await promote(inputs, config, session);
@@ -130,6 +140,9 @@ async function promote(
         expectVersion: inputs.version,
         newVersion: inputs.newVersion,
         verify: inputs.verify,
+        force: inputs.force,
+        breakGlass: inputs.breakGlass,
+        routeDiff: inputs.routeDiff,
       });
       const planned = await engine.apply(plan, { dryRun: true });
       for (const s of planned.services)
@@ -172,7 +185,8 @@ async function promote(
       versions: JSON.stringify(versions),
     });
     // Outside a runner (npm run local-action) there may be no summary file: say so, do not fail.
-    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(resultMarkdown(result)).write();
+    if (process.env.GITHUB_STEP_SUMMARY)
+      await core.summary.addRaw(resultMarkdown(result) + policyMarkdown(result)).write();
     else core.info('no job summary: GITHUB_STEP_SUMMARY is not set');
     return result;
   } finally {

@@ -11,8 +11,10 @@ export async function post(): Promise<void> {
   if (core.getState(STATE.finished) === 'true') return;
   const token = core.getInput('github-token');
   if (token) core.setSecret(token);
-  const environment = core.getState(STATE.lockEnvironment);
   const request = core.getState(STATE.lockRequest);
+  const fanout = core.getState(STATE.fanoutSessions);
+  if (fanout) return endFanout(token, request, fanout);
+  const environment = core.getState(STATE.lockEnvironment);
   const deploymentId = Number(core.getState(STATE.deploymentId)) || undefined;
   if (!token || (!request && !deploymentId)) return;
   // Whatever could not be undone is logged as an error annotation by endAbandonedSession.
@@ -25,4 +27,21 @@ export async function post(): Promise<void> {
     outcome: { state: 'failure', description: 'the promotion was cancelled' },
     log: { info: (m) => core.info(m), warn: (m) => core.warning(m), error: (m) => core.error(m) },
   });
+}
+
+/** A cancelled fan-out: every session it started, one by one (action/fanout.ts saved them). */
+async function endFanout(token: string, request: string, saved: string): Promise<void> {
+  if (!token) return;
+  const sessions = JSON.parse(saved) as { environment: string; deploymentId?: number }[];
+  for (const { environment, deploymentId } of sessions) {
+    await endAbandonedSession({
+      github: github.getOctokit(token),
+      repo: github.context.repo,
+      environment,
+      ...(request ? { request } : {}),
+      deploymentId,
+      outcome: { state: 'failure', description: 'the fan-out was cancelled' },
+      log: { info: (m) => core.info(m), warn: (m) => core.warning(m), error: (m) => core.error(m) },
+    });
+  }
 }

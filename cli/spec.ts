@@ -59,7 +59,12 @@ const lock: Flag[] = [
 
 const promoteFlags: Flag[] = [
   { name: 'from', type: 'string', value: 'ENV', help: 'the source environment (a name under environments:)' },
-  { name: 'to', type: 'string', value: 'ENV', help: 'the target environment' },
+  {
+    name: 'to',
+    type: 'string',
+    value: 'ENV',
+    help: 'the target environment; several in order (eu,us,ap), or @TAG for every environment tagged so, wave by wave',
+  },
   {
     name: 'service',
     type: 'string',
@@ -79,6 +84,22 @@ const promoteFlags: Flag[] = [
     value: 'V',
     help: 'label a source in the "No Version" state: it is published as V in the source group, then promoted',
   },
+  {
+    name: 'force',
+    type: 'boolean',
+    help: 'overwrite a target service edited by hand in its group ("No Version"); without it such a service is refused (target-edited)',
+  },
+  {
+    name: 'break-glass',
+    type: 'string',
+    value: 'REASON',
+    help: "promote outside the target's promotion windows (protection.windows); the reason is recorded in the result",
+  },
+  {
+    name: 'no-route-diff',
+    type: 'boolean',
+    help: 'skip reading the routes each service adds, removes and changes (the route diff)',
+  },
   config,
   tokenFile,
   json,
@@ -96,7 +117,8 @@ export const COMMANDS: CommandSpec[] = [
     name: 'plan',
     summary: 'show what a promotion would do; writes nothing',
     usage:
-      'api7-sync plan --from ENV --to ENV [--service NAME]... [--version V] [--new-version V] [--config FILE] [--json]',
+      'api7-sync plan --from ENV --to ENV[,ENV...|@TAG] [--service NAME]... [--version V] [--new-version V] [--config FILE] [--json]\n' +
+      '               [--force] [--break-glass REASON] [--no-route-diff]',
     flags: promoteFlags,
     notes: `${OUTPUT}\n${EXIT_CODES} A plan with pending changes exits 0.`,
   },
@@ -104,8 +126,9 @@ export const COMMANDS: CommandSpec[] = [
     name: 'sync',
     summary: 'promote the running version from one gateway group to another, verify, roll back on failure',
     usage:
-      'api7-sync sync --from ENV --to ENV [--service NAME]... [--version V] [--new-version V] [--config FILE] [--json]\n' +
-      '               [--dry-run] [--no-verify] [--no-rollback] [--atomic|--no-atomic] [--verify-timeout MS] [--lock OWNER/REPO [--lock-wait SECONDS]]',
+      'api7-sync sync --from ENV --to ENV[,ENV...|@TAG] [--service NAME]... [--version V] [--new-version V] [--config FILE] [--json]\n' +
+      '               [--dry-run] [--no-verify] [--no-rollback] [--atomic|--no-atomic] [--verify-timeout MS] [--lock OWNER/REPO [--lock-wait SECONDS]]\n' +
+      '               [--force] [--break-glass REASON] [--no-route-diff]',
     flags: [
       ...promoteFlags.filter((f) => f.name !== 'help'),
       { name: 'dry-run', type: 'boolean', help: 'plan only: no write, no lock (the same as `plan`)' },

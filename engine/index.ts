@@ -7,9 +7,13 @@ import { Api7Client, generationOf, type Generation } from './api7/client.js';
 import type { Budgets } from './api7/transport.js';
 import { apply as applyPlan, type ApplyOptions } from './apply/index.js';
 import type { Config } from './config/types.js';
-import type { Plan, SyncResult } from './model.js';
+import type { Plan, Reason, SyncResult } from './model.js';
 import { plan as makePlan, type PlanRequest } from './plan.js';
 import { buildResult } from './report.js';
+import { applyPolicies, type PolicyOptions } from './policy/plan-policies.js';
+import { withPolicies } from './policy/result.js';
+import { undoSynced } from './policy/restore.js';
+import { watchAfterVerify, type WatchOptions } from './policy/watch.js';
 import { rollback, type RollbackRequest } from './rollback.js';
 import { status, type StatusMatrix } from './status.js';
 
@@ -28,14 +32,21 @@ export interface EngineOptions {
   logger?: Logger | ((line: string) => void);
   signal?: AbortSignal;
   budgets?: Partial<Budgets>;
+  /** The clock for soak and windows (default `Date.now`): tests move it instead of waiting. */
+  now?: () => number;
 }
 
 export interface Engine {
   generation(): Promise<Generation>;
-  plan(req: PlanRequest): Promise<Plan>;
-  apply(plan: Plan, options?: ApplyOptions): Promise<SyncResult>;
+  plan(req: PlanRequest & PolicyOptions): Promise<Plan>;
+  apply(plan: Plan, options?: ApplyOptions & WatchOptions): Promise<SyncResult>;
   status(): Promise<StatusMatrix>;
   rollback(req: RollbackRequest, options?: ApplyOptions): Promise<SyncResult>;
+  /**
+   * Rolls back what `result` (applied from `plan`) synced, to what the plan found in the target:
+   * a fan-out's earlier waves. Entries become `rolled-back` with `reason` and `message`.
+   */
+  undo(plan: Plan, result: SyncResult, reason: Reason, message: string): Promise<SyncResult>;
   close(): Promise<void>;
 }
 
@@ -52,13 +63,15 @@ export function createEngine(options: EngineOptions): Engine {
     warn: (line) => logger.warn(line),
     signal: options.signal,
   });
+  const now = options.now ?? Date.now;
   let generation: Promise<Generation> | undefined;
   const detect = () => (generation ??= client.version().then(generationOf));
 
   return {
     generation: detect,
     async plan(req) {
-      return makePlan(client, options.config, await detect(), req);
+      const made = await makePlan(client, options.config, await detect(), req);
+      return applyPolicies(made, req, { client, config: options.config, now, log });
     },
     async apply(plan, applyOptions = {}) {
       const started = Date.now();
@@ -68,7 +81,12 @@ export function createEngine(options: EngineOptions): Engine {
         log,
         signal: options.signal,
       });
-      return buildResult(plan, services, applyOptions.dryRun ?? false, started);
+      const result = withPolicies(plan, buildResult(plan, services, applyOptions.dryRun ?? false, started));
+      if (applyOptions.dryRun || applyOptions.verify === false) return result;
+      const atomic = applyOptions.atomic ?? plan.entries.length > 1;
+      const ctx = { client, generation: await detect(), log, config: options.config, now, atomic };
+      const watched = await watchAfterVerify(plan, result, applyOptions, { ...ctx, signal: options.signal });
+      return watched === result ? result : { ...watched, durationMs: Date.now() - started };
     },
     status: () => status(client, options.config),
     async rollback(req, applyOptions = {}) {
@@ -80,6 +98,11 @@ export function createEngine(options: EngineOptions): Engine {
         signal: options.signal,
       };
       return rollback(deps, req, applyOptions);
+    },
+    async undo(plan, result, reason, message) {
+      const names = new Set(result.services.map((s) => s.name));
+      const ctx = { client, generation: await detect(), log };
+      return undoSynced(plan, result, names, reason, () => message, ctx);
     },
     close: () => client.close(),
   };
@@ -97,9 +120,19 @@ export { ConfigError, loadConfigFile, parseConfig } from './config/load.js';
 export type { Config, EnvironmentConfig } from './config/types.js';
 export { Api7Error } from './api7/transport.js';
 export { SyncError, codeOf, type ErrorCode } from './errors.js';
-export type { Drift, Plan, ServiceResult, SyncResult } from './model.js';
+export type {
+  BreakGlass,
+  Drift,
+  Plan,
+  RouteDiff,
+  ServiceResult,
+  ServiceResultWithRoutes,
+  SyncResult,
+} from './model.js';
 export { isFailure, isOk } from './model.js';
 export type { PlanRequest } from './plan.js';
+export type { PolicyOptions } from './policy/plan-policies.js';
+export type { WatchOptions } from './policy/watch.js';
 export type { ApplyOptions } from './apply/index.js';
 export type { RollbackRequest } from './rollback.js';
 export type { StatusMatrix } from './status.js';
@@ -113,3 +146,13 @@ export {
   statusMarkdown,
   statusText,
 } from './report.js';
+export { policyMarkdown, policyText } from './policy/result.js';
+export {
+  fanOut,
+  isFanout,
+  lockOrder,
+  notRun,
+  resolveWaves,
+  type FanoutRequest,
+  type FanoutResult,
+} from './fanout.js';

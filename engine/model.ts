@@ -29,7 +29,13 @@ export type Reason =
   | 'atomic-rollback'
   | 'atomic-refusal'
   | 'left-disabled'
-  | 'lock-held';
+  | 'lock-held'
+  // Promotion policies (engine/policy/).
+  | 'target-edited'
+  | 'soak-not-met'
+  | 'outside-window'
+  | 'watch-failed'
+  | 'not-started';
 
 /**
  * One runtime key on which the target differs from the config, compared after API7's defaults.
@@ -69,6 +75,26 @@ export interface ServiceResult {
   message: string | null;
 }
 
+/**
+ * A result entry with its route diff (absent when not computed: `--no-route-diff`). Kept apart
+ * from `ServiceResult` so that readers which type the diff loosely can still intersect with it.
+ */
+export type ServiceResultWithRoutes = ServiceResult & { routes?: RouteDiff };
+
+/** Routes added, removed and changed between the target's running snapshot and the incoming one. */
+export interface RouteDiff {
+  added: string[];
+  removed: string[];
+  changed: { name: string; fields: string[] }[];
+}
+
+/** A promotion window overridden on purpose, with the reason given; doors record it. */
+export interface BreakGlass {
+  reason: string;
+  /** False when the promotion ran inside a window anyway. */
+  overrode: boolean;
+}
+
 export interface SyncResult {
   schemaVersion: 1;
   /** `rollback` for `engine.rollback`: then `from` and `to` name the same environment. */
@@ -79,6 +105,7 @@ export interface SyncResult {
   services: ServiceResult[];
   ok: boolean;
   durationMs: number;
+  breakGlass?: BreakGlass;
 }
 
 /** What the plan decided for one service, with everything apply needs. */
@@ -106,6 +133,7 @@ export interface PlanEntry {
   warnings?: string[];
   runtimeLabel: ServiceResult['runtime'];
   probes: Probe[];
+  routes?: RouteDiff;
 }
 
 export interface Plan {
@@ -114,6 +142,7 @@ export interface Plan {
   generation?: Generation;
   entries: PlanEntry[];
   createdAt: number;
+  breakGlass?: BreakGlass;
 }
 
 /**

@@ -1,5 +1,5 @@
 /** `api7-sync plan` and `api7-sync sync`: promote the running version from one group to another. */
-import { createEngine } from '../../engine/index.js';
+import { createEngine, isFanout, policyText } from '../../engine/index.js';
 import { refusedResult, resultText } from '../../engine/report.js';
 import { loadConfig, readToken, usage, type Values } from '../context.js';
 import { exitForResult } from '../exit.js';
@@ -8,8 +8,11 @@ import { lockWait, withLock } from '../locking.js';
 import { notifyFromCli } from '../notify.js';
 import { printResult } from '../output.js';
 import { progressLogger } from '../progress.js';
+import { fanoutCommand } from './fanout.js';
+import { policyOptions } from './policy-flags.js';
 
 export async function promoteCommand(command: 'plan' | 'sync', values: Values, io: Io): Promise<number> {
+  if (typeof values.to === 'string' && isFanout(values.to)) return fanoutFromCli(command, values, io);
   if (!values.from || !values.to) throw usage('--from and --to are required');
   if (values.atomic && values['no-atomic']) throw usage('--atomic and --no-atomic contradict each other');
   const rawTimeout = values['verify-timeout'];
@@ -30,6 +33,7 @@ export async function promoteCommand(command: 'plan' | 'sync', values: Values, i
         expectVersion: values.version as string | undefined,
         newVersion: values['new-version'] as string | undefined,
         verify: !values['no-verify'],
+        ...policyOptions(values),
       });
     const plan = await makePlan();
     const dryRun = command === 'plan' || Boolean(values['dry-run']);
@@ -56,10 +60,31 @@ export async function promoteCommand(command: 'plan' | 'sync', values: Values, i
         );
     const result = locked.ran ? locked.value : refusedResult(plan, 'lock-held', locked.message, started);
     log.stop();
-    printResult(io, Boolean(values.json), result, () => resultText(result));
+    printResult(io, Boolean(values.json), result, () =>
+      [resultText(result), ...policyText(result)].join('\n'),
+    );
     // After the result is out: a slow webhook never delays or changes what the user sees.
     await notifyFromCli(config, result, io);
     return exitForResult(result);
+  } finally {
+    log.stop();
+    await engine.close();
+  }
+}
+
+/** Several targets (`--to eu,us` or `--to @tag`): see fanout.ts. */
+async function fanoutFromCli(command: 'plan' | 'sync', values: Values, io: Io): Promise<number> {
+  if (values.atomic && values['no-atomic']) throw usage('--atomic and --no-atomic contradict each other');
+  const rawTimeout = values['verify-timeout'];
+  const verifyTimeout = rawTimeout === undefined ? undefined : Number(rawTimeout);
+  if (verifyTimeout !== undefined && !(Number.isInteger(verifyTimeout) && verifyTimeout > 0))
+    throw usage(`--verify-timeout takes milliseconds, such as 10000, not "${String(rawTimeout)}"`);
+  const config = loadConfig(values, io);
+  const log = progressLogger(io);
+  const engine = createEngine({ config, token: readToken(values, io), logger: log });
+  try {
+    const deps = { config, engine, verifyTimeoutMs: verifyTimeout, lockWaitSeconds: lockWait(values) };
+    return await fanoutCommand(command, values, io, deps, () => log.stop());
   } finally {
     log.stop();
     await engine.close();

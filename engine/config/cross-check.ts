@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { checkPolicies } from './policies.js';
 import type { PathProblem } from './problems.js';
 import { didYouMean } from '../suggest.js';
 import type { Config } from './types.js';
@@ -16,7 +17,10 @@ export interface CrossCheckOptions {
 
 /** Runs every cross-check; resolves `caFile` against the repository root in place. */
 export function crossCheck(config: Config, options: CrossCheckOptions): PathProblem[] {
+  // First: it also reduces `promoteFrom: {environment, soak}` to names for the checks after it.
+  const policies = checkPolicies(config);
   return [
+    ...policies,
     ...checkPromoteFrom(config),
     ...checkGatewayGroups(config),
     ...checkServices(config),

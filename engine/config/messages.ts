@@ -164,7 +164,10 @@ export function describe(doc: Document, e: ErrorObject): { node: Node | undefine
           node,
           message: `${field} "${value}" is not a valid environment name: ${ENVIRONMENT_NAME_RULE}`,
         };
-      return { node, message: `${field} must be an environment name or a list of them` };
+      return {
+        node,
+        message: `${field} must be an environment name, {environment: NAME, soak: 1h}, or a list of them`,
+      };
     case 'minimum':
     case 'maximum':
       return {

@@ -84,6 +84,48 @@ const probe = {
   },
 } as const;
 
+/** `30s`, `5m`, `1h`, `1h30m`: checked with its position by the loader (engine/config/policies.ts). */
+const duration = {
+  type: 'string',
+  minLength: 1,
+  description: 'A duration: 30s, 5m, 1h or combined, 1h30m.',
+} as const;
+
+/** `promoteFrom: test` or `promoteFrom: {environment: test, soak: 1h}`. */
+const source = {
+  anyOf: [
+    environmentName,
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['environment'],
+      properties: {
+        environment: environmentName,
+        soak: { ...duration, description: 'How long a version must have run in that environment first.' },
+      },
+    },
+  ],
+} as const;
+
+const windows = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['timezone', 'allow'],
+  description:
+    'When promotions into this environment may run; outside, they are refused unless broken glass.',
+  properties: {
+    timezone: { type: 'string', minLength: 1, description: 'An IANA time zone, such as Asia/Shanghai.' },
+    allow: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'string',
+        description: 'A day or a day range, then a time range: "Mon-Thu 10:00-16:00".',
+      },
+    },
+  },
+} as const;
+
 const principal = { type: 'string', pattern: '^(@[A-Za-z0-9-]+/[A-Za-z0-9_.-]+|[A-Za-z0-9-]+)$' } as const;
 
 export const configSchema = {
@@ -120,7 +162,7 @@ export const configSchema = {
           gatewayGroup: { type: 'string', minLength: 1 },
           gatewayUrl: { type: 'string', pattern: '^https?://[^/]+$' },
           promoteFrom: {
-            anyOf: [environmentName, { type: 'array', minItems: 1, items: environmentName }],
+            anyOf: [...source.anyOf, { type: 'array', minItems: 1, items: source }],
           },
           protection: {
             type: 'object',
@@ -147,6 +189,25 @@ export const configSchema = {
                 maximum: 720,
                 description: 'How long approvals stay valid (default 24).',
               },
+              windows,
+            },
+          },
+          tags: {
+            type: 'array',
+            uniqueItems: true,
+            items: environmentName,
+            description: 'Names for fan-out: --to @production selects every environment tagged production.',
+          },
+          wave: {
+            type: 'integer',
+            minimum: 0,
+            description: 'Fan-out order: lower waves first; environments of one wave run in parallel.',
+          },
+          verify: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              watch: { ...duration, description: 'Keep probing this long after verification passed.' },
             },
           },
         },
@@ -182,6 +243,7 @@ export const configSchema = {
         properties: {
           runtime: { type: 'object', additionalProperties: runtime },
           verify: { type: 'array', items: probe },
+          watch: { ...duration, description: 'Keep probing this long after verification passed.' },
         },
       },
     },

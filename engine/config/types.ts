@@ -1,3 +1,5 @@
+import type { WindowsConfig } from '../policy/windows.js';
+
 /** The repository config (`.github/api7-sync.yml`) after loading and validation. */
 
 export interface UpstreamNodeConfig {
@@ -49,18 +51,30 @@ export interface Protection {
   rollbackApprovals?: number;
   /** How long approvals stay valid, in hours (default 24). */
   approvalHours?: number;
+  /** Promotion windows in a named time zone (engine/policy/windows.ts). */
+  windows?: WindowsConfig;
 }
 
 export interface EnvironmentConfig {
   gatewayGroup: string;
   gatewayUrl?: string;
+  /** Source environment names. `{environment, soak}` entries are split by the loader into this and `soak`. */
   promoteFrom?: string | string[];
+  /** How long a version must have run in a source environment before it may come here, by source. */
+  soak?: Record<string, string>;
   protection?: Protection;
+  /** Fan-out: `--to @tag` selects environments by tag … */
+  tags?: string[];
+  /** … in waves, lowest first; one wave runs in parallel. */
+  wave?: number;
+  verify?: { watch?: string };
 }
 
 export interface ServiceConfig {
   runtime?: Record<string, RuntimeConfig>;
   verify?: Probe[];
+  /** Keep probing this long after verification passed (overrides the environment's verify.watch). */
+  watch?: string;
 }
 
 /** A chat webhook told about promotions; `on` defaults to synced, rolled-back, failed. */

@@ -1,0 +1,192 @@
+/**
+ * Fan-out: one promotion into several environments (regions), in waves (DESIGN §12).
+ * `--to eu,us,ap` runs one environment per wave, in the order given; `--to @production` selects
+ * every environment tagged `production`, ordered by `wave` (same wave in parallel). Each wave is
+ * planned, written and verified before the next. A wave that is not ok stops the rollout and is
+ * rolled back whole; with `atomic` the earlier waves are rolled back too. Across targets the
+ * default is not atomic: a region that went well stays.
+ */
+import type { Config } from './config/types.js';
+import { SyncError } from './errors.js';
+import type { Engine } from './index.js';
+import type { BreakGlass, Plan, Reason, SyncResult } from './model.js';
+import type { ApplyOptions } from './apply/index.js';
+import type { PlanRequest } from './plan.js';
+import type { PolicyOptions } from './policy/plan-policies.js';
+import type { WatchOptions } from './policy/watch.js';
+
+export interface FanoutResult {
+  schemaVersion: 1;
+  targets: SyncResult[];
+  ok: boolean;
+  durationMs: number;
+  breakGlass?: BreakGlass;
+}
+
+export type FanoutRequest = Omit<PlanRequest, 'from' | 'to'> &
+  PolicyOptions & {
+    /** The source; default: each target's only `promoteFrom`. */
+    from?: string;
+    /** `eu,us,ap` or `@tag`. */
+    to: string;
+  };
+
+/** Whether `--to` names several targets (a list or a tag) rather than one environment. */
+export function isFanout(to: string): boolean {
+  return to.includes(',') || to.startsWith('@');
+}
+
+/** The waves of a `--to` value, each a list of environment names. Throws a usage error. */
+export function resolveWaves(config: Config, to: string): string[][] {
+  if (to.startsWith('@')) {
+    const tag = to.slice(1);
+    const tagged = Object.entries(config.environments).filter(([, e]) => e.tags?.includes(tag));
+    if (tagged.length === 0) {
+      const known = [...new Set(Object.values(config.environments).flatMap((e) => e.tags ?? []))];
+      throw new SyncError(
+        'usage',
+        `no environment in ${config.file} is tagged "${tag}"; ${known.length ? `tags there: ${known.join(', ')}` : 'add tags: [' + tag + '] to the environments to promote together'}`,
+      );
+    }
+    const byWave = new Map<number, string[]>();
+    for (const [name, env] of tagged) byWave.set(env.wave ?? 0, [...(byWave.get(env.wave ?? 0) ?? []), name]);
+    return [...byWave.entries()].sort(([a], [b]) => a - b).map(([, names]) => names.sort());
+  }
+  const names = to.split(',').map((n) => n.trim());
+  if (names.some((n) => n === ''))
+    throw new SyncError('usage', `"${to}" has an empty environment name; write --to eu,us,ap`);
+  const seen = names.filter((n, i) => names.indexOf(n) !== i);
+  if (seen.length) throw new SyncError('usage', `"${seen[0]}" is named twice in --to ${to}`);
+  return names.map((n) => [n]);
+}
+
+/** Every environment a fan-out may write to, sorted: the order its locks are taken in. */
+export function lockOrder(waves: string[][]): string[] {
+  return waves.flat().sort();
+}
+
+/** The source for one target: the one given, or the target's only `promoteFrom`. */
+function sourceFor(config: Config, target: string, from: string | undefined): string | undefined {
+  if (from) return from;
+  const allowed = config.environments[target]?.promoteFrom;
+  const list = allowed === undefined ? [] : [allowed].flat();
+  return list.length === 1 ? list[0] : undefined;
+}
+
+/** A result for a target that was never planned: every service refused for `reason`. */
+export function notRun(
+  config: Config,
+  req: FanoutRequest,
+  target: string,
+  reason: Reason,
+  message: string,
+): SyncResult {
+  const names = req.services?.length ? req.services : Object.keys(config.services);
+  return {
+    schemaVersion: 1,
+    operation: 'promotion',
+    from: { environment: sourceFor(config, target, req.from) ?? '', gatewayGroup: null },
+    to: { environment: target, gatewayGroup: config.environments[target]?.gatewayGroup ?? null },
+    dryRun: false,
+    services: names.map((name) => ({
+      name,
+      action: 'refused',
+      version: null,
+      requestedVersion: req.expectVersion ?? null,
+      previousVersion: null,
+      serviceVersionId: null,
+      runtimeRepaired: false,
+      runtime: null,
+      verify: [],
+      reason,
+      message,
+      drift: [],
+      warnings: [],
+    })),
+    ok: false,
+    durationMs: 0,
+  };
+}
+
+export async function fanOut(
+  engine: Engine,
+  config: Config,
+  req: FanoutRequest,
+  options: ApplyOptions & WatchOptions = {},
+  log: (line: string) => void = () => {},
+): Promise<FanoutResult> {
+  const started = Date.now();
+  const waves = resolveWaves(config, req.to);
+  const results = new Map<string, SyncResult>();
+  const plans = new Map<string, Plan>();
+  const done: string[][] = [];
+  let stopped: { wave: number; targets: string[] } | undefined;
+
+  for (const [index, wave] of waves.entries()) {
+    if (stopped) {
+      const message = `not started: wave ${stopped.wave + 1} (${stopped.targets.join(', ')}) did not succeed`;
+      for (const target of wave) results.set(target, notRun(config, req, target, 'not-started', message));
+      continue;
+    }
+    log(`wave ${index + 1} of ${waves.length}: ${wave.join(', ')}`);
+    await Promise.all(
+      wave.map(async (target) => {
+        const from = sourceFor(config, target, req.from);
+        if (!from) {
+          results.set(
+            target,
+            notRun(config, req, target, 'promote-from', `say where "${target}" is promoted from: --from ENV`),
+          );
+          return;
+        }
+        try {
+          const plan = await engine.plan({ ...req, from, to: target });
+          plans.set(target, plan);
+          results.set(target, await engine.apply(plan, options));
+        } catch (err) {
+          // Apply never throws once it has written: this target is unchanged, and the rollout stops here.
+          const why = err instanceof Error ? err.message : String(err);
+          const failed = notRun(
+            config,
+            req,
+            target,
+            'publish-failed',
+            `"${target}" could not be promoted: ${why}`,
+          );
+          results.set(target, {
+            ...failed,
+            services: failed.services.map((s) => ({ ...s, action: 'failed', reason: null })),
+          });
+        }
+      }),
+    );
+    const failed = wave.filter((t) => !results.get(t)!.ok);
+    if (failed.length === 0 || options.dryRun) {
+      done.push(wave);
+      continue;
+    }
+    stopped = { wave: index, targets: failed };
+    if (options.rollbackOnFailure === false) continue;
+    // The failing wave is rolled back whole; with atomic, every wave before it too.
+    const undo = [wave, ...(options.atomic ? done : [])].flat().filter((t) => results.get(t)!.ok);
+    await Promise.all(
+      undo.map(async (target) => {
+        const message = `rolled back because ${failed.map((f) => `"${f}"`).join(', ')} failed in wave ${index + 1}${options.atomic ? ' (atomic fan-out)' : ''}`;
+        results.set(
+          target,
+          await engine.undo(plans.get(target)!, results.get(target)!, 'atomic-rollback', message),
+        );
+      }),
+    );
+  }
+
+  const targets = waves.flat().map((t) => results.get(t)!);
+  const breakGlass = targets.find((t) => t.breakGlass)?.breakGlass;
+  return {
+    schemaVersion: 1,
+    targets,
+    ok: targets.every((t) => t.ok),
+    durationMs: Date.now() - started,
+    ...(breakGlass ? { breakGlass } : {}),
+  };
+}

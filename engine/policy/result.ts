@@ -1,0 +1,41 @@
+/** What the policies add to a result: each entry's route diff, and a break-glass reason. */
+import type { Plan, ServiceResultWithRoutes, SyncResult } from '../model.js';
+import { escapeMarkdown } from '../report.js';
+import { describeRouteDiff } from './route-diff.js';
+
+export function withPolicies(plan: Plan, result: SyncResult): SyncResult {
+  const diffs = new Map(plan.entries.filter((e) => e.routes).map((e) => [e.name, e.routes!]));
+  return {
+    ...result,
+    services: result.services.map((s): ServiceResultWithRoutes =>
+      diffs.has(s.name) ? { ...s, routes: diffs.get(s.name)! } : s,
+    ),
+    ...(plan.breakGlass ? { breakGlass: plan.breakGlass } : {}),
+  };
+}
+
+/** Lines for a terminal: each entry's route changes, and the break-glass reason when one was given. */
+export function policyText(result: SyncResult): string[] {
+  const lines = (result.services as ServiceResultWithRoutes[])
+    .filter((s) => s.routes)
+    .map((s) => `  routes of ${s.name}: ${describeRouteDiff(s.routes!)}`);
+  if (result.breakGlass)
+    lines.push(
+      `  break glass${result.breakGlass.overrode ? ' (outside the promotion windows)' : ''}: ${result.breakGlass.reason}`,
+    );
+  return lines;
+}
+
+/** The same for a Markdown summary (the Action's job summary): route changes and break glass. */
+export function policyMarkdown(result: SyncResult): string {
+  const rows = (result.services as ServiceResultWithRoutes[])
+    .filter((s) => s.routes)
+    .map((s) => `| ${escapeMarkdown(s.name)} | ${escapeMarkdown(describeRouteDiff(s.routes!))} |`);
+  const parts = rows.length ? ['| Service | Route changes |', '| --- | --- |', ...rows, ''] : [];
+  if (result.breakGlass)
+    parts.push(
+      `**Break glass**${result.breakGlass.overrode ? ' (outside the promotion windows)' : ''}: ${escapeMarkdown(result.breakGlass.reason)}`,
+      '',
+    );
+  return parts.join('\n');
+}

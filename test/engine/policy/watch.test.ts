@@ -1,0 +1,118 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createEngine, type Engine } from '../../../engine/index.js';
+import type { Sandbox } from '../../../sandbox/server.js';
+import { configFor, QUICK } from '../../helpers/engine.js';
+import { PROD, sandbox, serviceIn, withProductionAt090 } from '../../helpers/sandbox.js';
+
+let sb: Sandbox;
+let engine: Engine | undefined;
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await engine?.close();
+  engine = undefined;
+  await sb?.close();
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+/** An upstream that answers 200 to its first `good` requests and 500 after: it breaks under traffic. */
+async function breaksAfter(good: number): Promise<{ port: number; served: () => number }> {
+  let served = 0;
+  const server = http.createServer((_req, res) => {
+    served++;
+    res.writeHead(served <= good ? 200 : 500, { 'content-type': 'application/json' });
+    res.end('{}');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(
+    () =>
+      new Promise((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  );
+  return { port: (server.address() as AddressInfo).port, served: () => served };
+}
+
+const services = (port: number, watch: string) => `  httpbin API:
+    watch: ${watch}
+    runtime:
+      production:
+        upstream:
+          nodes: [{host: 127.0.0.1, port: ${port}}]
+    verify:
+      - {path: /headers, status: 200}
+`;
+
+describe.each([
+  ['legacy', '3.5.0'],
+  ['modern', '3.9.0'],
+])('watch after verification on the %s generation', (_generation, api7Version) => {
+  it('a failure after the first good answers rolls back (watch-failed); progress shows the time left', async () => {
+    // Verification takes two good answers; the watch sees two more, then the upstream breaks.
+    const upstream = await breaksAfter(4);
+    sb = await sandbox(withProductionAt090(), api7Version);
+    const logs: string[] = [];
+    engine = createEngine({
+      config: configFor(sb, services(upstream.port, '2m')),
+      token: sb.token,
+      logger: (l) => logs.push(l),
+    });
+    const result = await engine.apply(await engine.plan({ from: 'test', to: 'production' }), {
+      ...QUICK,
+      watchIntervalMs: 10,
+    });
+    expect(result.ok).toBe(false);
+    expect(result.services[0]).toMatchObject({ action: 'rolled-back', reason: 'watch-failed' });
+    expect(result.services[0]!.verify.every((p) => p.ok)).toBe(true);
+    expect(result.services[0]!.message).toMatch(
+      /^the watch after verification failed .* into 2m: \/headers answered 500 \(expected 200\); back on 0\.9\.0/,
+    );
+    expect(upstream.served()).toBeGreaterThan(4);
+    expect(logs.some((l) => /^watching "httpbin API": 2m left$/.test(l))).toBe(true);
+    expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('0.9.0');
+  });
+
+  it('with rollback on failure off, a failed watch leaves the service as it is and says so', async () => {
+    const upstream = await breaksAfter(3);
+    sb = await sandbox(withProductionAt090(), api7Version);
+    engine = createEngine({ config: configFor(sb, services(upstream.port, '2m')), token: sb.token });
+    const result = await engine.apply(await engine.plan({ from: 'test', to: 'production' }), {
+      ...QUICK,
+      watchIntervalMs: 10,
+      rollbackOnFailure: false,
+    });
+    expect(result.services[0]).toMatchObject({ action: 'failed', reason: 'watch-failed' });
+    expect(result.services[0]!.message).toMatch(/; not rolled back \(rollback on failure is off\)$/);
+    expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('1.0.0');
+  });
+
+  it('a watch that sees only good answers ends when its window has passed on the engine clock', async () => {
+    const upstream = await breaksAfter(1_000);
+    sb = await sandbox(withProductionAt090(), api7Version);
+    const logs: string[] = [];
+    let clock = Date.now();
+    engine = createEngine({
+      config: configFor(sb, services(upstream.port, '2m')),
+      token: sb.token,
+      logger: (l) => logs.push(l),
+      // Each reading of the clock is 30 seconds later: the 2-minute window passes in a few rounds.
+      now: () => (clock += 30_000),
+    });
+    const result = await engine.apply(await engine.plan({ from: 'test', to: 'production' }), {
+      ...QUICK,
+      watchIntervalMs: 1,
+    });
+    expect(result.services[0]).toMatchObject({ action: 'synced', reason: null });
+    const progress = logs.filter((l) => l.startsWith('watching'));
+    expect(progress).toEqual([
+      'watching "httpbin API": 1m 30s left',
+      'watching "httpbin API": 1m left',
+      'watching "httpbin API": 30s left',
+    ]);
+    expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('1.0.0');
+    // Two answers for verification, one per watch round.
+    expect(upstream.served()).toBe(2 + 3);
+  });
+});
