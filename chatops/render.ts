@@ -1,5 +1,5 @@
 /** Chat-ops text that is not a status comment: help, the version matrix, one-line summaries. */
-import type { SyncResult } from '../engine/index.js';
+import { policyMarkdown, resultMarkdown, type SyncResult } from '../engine/index.js';
 import { USAGE } from './grammar.js';
 
 export function usageList(): string {
@@ -15,4 +15,14 @@ export function helpText(): string {
 /** "httpbin API 1.0.0 synced, …": for deployment descriptions and payloads. */
 export function summaryLine(result: SyncResult): string {
   return result.services.map((s) => `${s.name} ${s.version ?? 'no version'} ${s.action}`).join(', ');
+}
+
+/**
+ * A plan or result for a status comment: the table, then the routes each service adds, removes
+ * and changes (reviewers approve versions, and should see routes). Break glass is shown by the
+ * status comment itself, from the request.
+ */
+export function promotionMarkdown(result: SyncResult): string {
+  const routes = policyMarkdown({ ...result, breakGlass: undefined });
+  return routes ? `${resultMarkdown(result)}\n**Route changes**\n\n${routes}` : resultMarkdown(result);
 }

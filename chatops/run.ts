@@ -5,7 +5,7 @@
  * itself `running` before the first write to API7, and re-plans with the approved versions as
  * the expectation, so what runs is what was approved.
  */
-import { resultMarkdown, type Config, type Engine, type SyncResult } from '../engine/index.js';
+import { type Config, type Engine, type SyncResult } from '../engine/index.js';
 import { notify } from '../github/notify.js';
 import { startSession, type DeploymentRequest, type PromotionSession } from '../github/session.js';
 import { requestCheckRun } from './check-runs.js';
@@ -16,7 +16,7 @@ import { lockRequestId } from './lock-holder.js';
 import { Refusal } from './refusal.js';
 import { moveRequest, readPullRequest, StaleRequest } from './requests.js';
 import { loadRepositoryConfig } from './repository-config.js';
-import { summaryLine } from './render.js';
+import { promotionMarkdown, summaryLine } from './render.js';
 import { whatRunsNow } from './standing.js';
 import type { RequestState } from './state.js';
 
@@ -177,6 +177,7 @@ async function sync(
     to: state.environment,
     services: state.services,
     expectVersion: state.version,
+    ...(state.breakGlass ? { breakGlass: state.breakGlass } : {}),
   });
   const moved = plan.entries.filter(
     (e) =>
@@ -197,7 +198,7 @@ async function sync(
     return undefined;
   }
   const planned = await engine.apply(plan, { dryRun: true });
-  await moveRequest(ctx, state.request, 'running', `${resultMarkdown(planned)}\nRunning…`);
+  await moveRequest(ctx, state.request, 'running', `${promotionMarkdown(planned)}\nRunning…`);
   await check?.inProgress();
   await record(ctx, state, session, {
     ref: state.headSha,
@@ -208,7 +209,7 @@ async function sync(
     logUrl: ctx.commentUrl,
   });
   const result = await engine.apply(plan, { verifyTimeoutMs: ctx.settings.verifyTimeoutMs });
-  return { ok: result.ok, body: resultMarkdown(result), result };
+  return { ok: result.ok, body: promotionMarkdown(result), result };
 }
 
 async function rollback(
@@ -232,7 +233,7 @@ async function rollback(
     { environment: state.environment, service, ...(state.toVersion ? { toVersion: state.toVersion } : {}) },
     { verifyTimeoutMs: ctx.settings.verifyTimeoutMs },
   );
-  return { ok: result.ok, body: resultMarkdown(result), result };
+  return { ok: result.ok, body: promotionMarkdown(result), result };
 }
 
 async function record(

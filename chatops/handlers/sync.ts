@@ -1,10 +1,10 @@
 /** `/sync <environment> [service ...] [--version V] [--from ENV] [--dry-run]`. */
-import { resultMarkdown } from '../../engine/index.js';
 import type { CommandContext } from '../context.js';
 import type { Command } from '../grammar.js';
 import { openCheckRun } from '../check-runs.js';
 import { authorise } from '../guards.js';
 import { Refusal } from '../refusal.js';
+import { promotionMarkdown } from '../render.js';
 import { postStatus, readPullRequest } from '../requests.js';
 import { runRequest } from '../run.js';
 import type { RequestState } from '../state.js';
@@ -39,6 +39,7 @@ export async function syncCommand(ctx: CommandContext, command: Sync): Promise<v
       to: command.environment,
       services: command.services.length ? command.services : undefined,
       expectVersion: command.version,
+      ...(command.breakGlass ? { breakGlass: command.breakGlass } : {}),
     });
     const planned = await engine.apply(plan, { dryRun: true });
     const approvals = command.dryRun ? 0 : (env.protection?.approvals ?? 0);
@@ -67,7 +68,7 @@ export async function syncCommand(ctx: CommandContext, command: Sync): Promise<v
     if (check?.id !== undefined) state.checkRun = check.id;
     const refused = planned.services.some((s) => s.action === 'refused');
     const nothing = planned.services.every((s) => s.action === 'unchanged');
-    const table = resultMarkdown(planned);
+    const table = promotionMarkdown(planned);
     if (command.dryRun || refused || nothing) {
       const status = refused ? 'failed' : 'done';
       const note = command.dryRun

@@ -17,6 +17,7 @@ import {
   sandbox,
   serviceIn,
   walkthroughSeed,
+  withProductionAt090,
   writes,
 } from '../helpers/sandbox.js';
 
@@ -406,5 +407,40 @@ describe('rights are checked again when the run starts', () => {
     expect(statusOf(h, request)).toMatch(/\*\*failed\*\*[\s\S]*@carol is no longer among the deployers/);
     expect(await writes(sb)).toEqual([]);
     expect(h.github.refs.size).toBe(0);
+  });
+});
+
+describe('promotion windows from a pull request', () => {
+  it('refuses outside the window; --break-glass runs it, recorded in the status comment and the deployment', async () => {
+    sb = await sandbox(walkthroughSeed());
+    // A window on another day of the week than today (UTC): closed now, whatever the hour.
+    const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+    const other = days[(new Date().getUTCDay() + 3) % 7];
+    const config = botConfig(sb).replace(
+      '      approvals: 0\n',
+      `      approvals: 0\n      windows: {timezone: UTC, allow: ["${other} 09:00-17:00"]}\n`,
+    );
+    const h = start({ configText: config });
+    const refused = await h.say('alice', '/sync production');
+    expect(statusOf(h, refused)).toMatch(/\*\*failed\*\*[\s\S]*outside-window/);
+    expect(await writes(sb)).toEqual([]);
+    const glass = await h.say('alice', '/sync production --break-glass "INC-42 payments down"');
+    expect(statusOf(h, glass)).toMatch(/\*\*done\*\*/);
+    expect(statusOf(h, glass)).toMatch(
+      /Break glass\*\* \(promotion window overridden\): `INC-42 payments down`/,
+    );
+    expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('1.0.0');
+    expect(h.github.deployments).toHaveLength(1);
+    expect(h.github.deployments[0]!.body.payload.api7Sync.breakGlass).toEqual({
+      reason: 'INC-42 payments down',
+      by: 'alice',
+    });
+  });
+
+  it('the status comment shows the routes each service adds, removes and changes', async () => {
+    sb = await sandbox(withProductionAt090());
+    const h = start({ configText: botConfig(sb, 1) });
+    const request = await h.say('alice', '/sync production');
+    expect(statusOf(h, request)).toMatch(/\*\*Route changes\*\*[\s\S]*\| httpbin API \| /);
   });
 });
