@@ -7,14 +7,17 @@
 import type { SyncResult } from '../engine/index.js';
 import { createCheckRun, resumeCheckRun, type CheckRun } from '../github/check-run.js';
 import type { CommandContext } from './context.js';
-import type { RequestState } from './state.js';
+import { targetsOf, type RequestState } from './state.js';
 
-function context(ctx: CommandContext, state: Pick<RequestState, 'environment' | 'headSha' | 'request'>) {
+type CheckState = Pick<RequestState, 'environment' | 'targets' | 'headSha' | 'request'>;
+
+function context(ctx: CommandContext, state: CheckState) {
   return {
     github: ctx.pr.github,
     repo: ctx.pr.repo,
     headSha: state.headSha,
-    environment: state.environment,
+    // A fan-out keeps one check run, named after all its targets.
+    environment: targetsOf(state).join(','),
     logger: ctx.settings.log,
     externalId: String(state.request),
     ...(ctx.commentUrl ? { detailsUrl: ctx.commentUrl } : {}),
@@ -24,7 +27,7 @@ function context(ctx: CommandContext, state: Pick<RequestState, 'environment' | 
 /** A new check run, queued with the plan; undefined when the door keeps none. */
 export async function openCheckRun(
   ctx: CommandContext,
-  state: Pick<RequestState, 'environment' | 'headSha' | 'request'>,
+  state: CheckState,
   planned: SyncResult,
 ): Promise<CheckRun | undefined> {
   if (!ctx.settings.checkRuns) return undefined;
@@ -35,4 +38,18 @@ export async function openCheckRun(
 export function requestCheckRun(ctx: CommandContext, state: RequestState): CheckRun | undefined {
   if (!ctx.settings.checkRuns || state.checkRun === undefined) return undefined;
   return resumeCheckRun(context(ctx, state), state.checkRun);
+}
+
+/** Several targets' results as one, for the one check run of a fan-out. */
+export function combined(results: SyncResult[]): SyncResult {
+  if (results.length === 1) return results[0]!;
+  const services = results.flatMap((r) =>
+    r.services.map((s) => ({ ...s, name: `${r.to.environment}: ${s.name}` })),
+  );
+  return {
+    ...results[0]!,
+    to: { environment: results.map((r) => r.to.environment).join(', '), gatewayGroup: null },
+    services,
+    ok: results.every((r) => r.ok),
+  };
 }

@@ -19,6 +19,8 @@ export type RequestKind = 'sync' | 'rollback';
 export interface RequestState {
   v: 2;
   kind: RequestKind;
+  /** Several targets, promoted in order (a fan-out); absent for one: `environment` alone. */
+  targets?: string[];
   /** The command comment's ID: the request's identity. */
   request: number;
   repository: string;
@@ -106,3 +108,7 @@ export function decodeState(key: Buffer, body: string): RequestState | undefined
     return undefined;
   }
 }
+
+/** The environments a request writes to, in the order asked. */
+export const targetsOf = (state: Pick<RequestState, 'environment' | 'targets'>): string[] =>
+  state.targets?.length ? state.targets : [state.environment];

@@ -1,5 +1,5 @@
 /**
- * Fan-out: one promotion into several environments (regions), in waves (DESIGN §12).
+ * Fan-out: one promotion into several environments (regions), in waves.
  * `--to eu,us,ap` runs one environment per wave, in the order given; `--to @production` selects
  * every environment tagged `production`, ordered by `wave` (same wave in parallel). Each wave is
  * planned, written and verified before the next. A wave that is not ok stops the rollout and is

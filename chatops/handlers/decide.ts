@@ -8,7 +8,7 @@ import { moveRequest, readPullRequest, type PullRequestView } from '../requests.
 import { Refusal } from '../refusal.js';
 import { loadRepositoryConfig } from '../repository-config.js';
 import { runRequest } from '../run.js';
-import { isWaiting, type RequestState } from '../state.js';
+import { isWaiting, targetsOf, type RequestState } from '../state.js';
 
 type Decide = Extract<Command, { kind: 'approve' | 'deny' }>;
 
@@ -36,17 +36,24 @@ export async function decideCommand(ctx: CommandContext, command: Decide): Promi
       'approval-missing',
     );
   const config = await loadRepositoryConfig(ctx);
-  const env = config.environments[state.environment];
-  const approvers = env?.protection?.approvers ?? [];
+  const envs = targetsOf(state).map((t) => config.environments[t]);
+  // An approval counts for a fan-out only from someone who may approve every target.
+  const approverLists = envs.map((e) => e?.protection?.approvers ?? []);
+  const approvers = [...new Set(approverLists.flat())];
+  const isApprover = async (login: string) => {
+    for (const list of approverLists) if (!(await ctx.pr.isAny(login, list))) return false;
+    return true;
+  };
+  const where = targetsOf(state)
+    .map((t) => `\`${t}\``)
+    .join(', ');
   if (command.kind === 'deny') {
-    const deployers = env ? peopleFor(env, state.kind === 'rollback' ? 'rollbackers' : 'deployers') : [];
+    const role = state.kind === 'rollback' ? 'rollbackers' : 'deployers';
+    const deployers = envs.flatMap((e) => (e ? peopleFor(e, role) : []));
     const may =
       ctx.commenter.toLowerCase() === state.requester.toLowerCase() ||
       (await ctx.pr.isAny(ctx.commenter, [...approvers, ...deployers]));
-    if (!may)
-      throw new Refusal(
-        `you are neither the requester nor an approver or deployer of \`${state.environment}\``,
-      );
+    if (!may) throw new Refusal(`you are neither the requester nor an approver or deployer of ${where}`);
     await moveRequest(ctx, state.request, 'denied', `Denied by @${ctx.commenter}. Nothing was changed.`, {
       settledAfter: view.latestCommentId,
     });
@@ -66,9 +73,9 @@ export async function decideCommand(ctx: CommandContext, command: Decide): Promi
       `you opened this pull request: your approval of request ${state.request} does not count`,
       'approval-missing',
     );
-  if (!(await ctx.pr.isAny(ctx.commenter, approvers)))
+  if (!(await isApprover(ctx.commenter)))
     throw new Refusal(
-      `you are not among the approvers of \`${state.environment}\` (${approvers.join(', ') || 'none set'}); your approval is not counted`,
+      `you are not among the approvers of ${where} (${approvers.join(', ') || 'none set'}); your approval is not counted`,
       'approval-missing',
     );
   if (facts.headSha !== state.headSha) {
@@ -81,7 +88,8 @@ export async function decideCommand(ctx: CommandContext, command: Decide): Promi
     );
     return;
   }
-  const ttlMs = (env?.protection?.approvalHours ?? 0) * 3_600_000 || ctx.settings.approvalTtlMs;
+  const hours = Math.min(...envs.map((e) => e?.protection?.approvalHours ?? Infinity));
+  const ttlMs = Number.isFinite(hours) ? hours * 3_600_000 : ctx.settings.approvalTtlMs;
   const { counted: approvedBy, ignored } = await tally(
     ctx,
     state,
@@ -89,7 +97,7 @@ export async function decideCommand(ctx: CommandContext, command: Decide): Promi
     states,
     facts.author,
     ttlMs,
-    approvers,
+    isApprover,
   );
   if (approvedBy.length < state.approvalsNeeded) {
     const notCounted = ignored.length
@@ -123,7 +131,7 @@ async function tally(
   states: RequestState[],
   author: string,
   ttlMs: number,
-  approvers: string[],
+  isApprover: (login: string) => Promise<boolean>,
 ): Promise<{ counted: string[]; ignored: Ignored[] }> {
   const { candidates, ignored } = approvalCandidates(state, view.comments, states, {
     author,
@@ -133,6 +141,6 @@ async function tally(
   });
   const counted: string[] = [];
   for (const c of candidates)
-    if ((await ctx.pr.isAny(c.login, approvers)) && (await ctx.pr.canWrite(c.login))) counted.push(c.login);
+    if ((await isApprover(c.login)) && (await ctx.pr.canWrite(c.login))) counted.push(c.login);
   return { counted, ignored };
 }

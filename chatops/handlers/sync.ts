@@ -1,12 +1,18 @@
-/** `/sync <environment> [service ...] [--version V] [--from ENV] [--dry-run]`. */
+/**
+ * `/sync <environment>[,<environment>...] [service ...] [--version V] [--from ENV] [--dry-run]
+ * [--break-glass REASON]`. Several environments are promoted in the order given, each verified
+ * before the next (a fan-out); every one of them is authorised as if it were asked for alone.
+ */
+import type { EnvironmentConfig, SyncResult } from '../../engine/index.js';
+import { combined, openCheckRun } from '../check-runs.js';
 import type { CommandContext } from '../context.js';
 import type { Command } from '../grammar.js';
-import { openCheckRun } from '../check-runs.js';
-import { authorise } from '../guards.js';
+import { authorise, type Authorised } from '../guards.js';
 import { Refusal } from '../refusal.js';
 import { promotionMarkdown } from '../render.js';
 import { postStatus, readPullRequest } from '../requests.js';
 import { runRequest } from '../run.js';
+import { sourceVersions } from '../run-steps.js';
 import type { RequestState } from '../state.js';
 
 type Sync = Extract<Command, { kind: 'sync' }>;
@@ -15,90 +21,115 @@ export async function syncCommand(ctx: CommandContext, command: Sync): Promise<v
   // A redelivery (or a second replica) of a request already taken: only resume a run that is due.
   const existing = (await readPullRequest(ctx)).requests.get(ctx.commandId);
   if (existing) return runRequest(ctx, ctx.commandId);
-  if (command.targets.length > 1)
-    throw new Refusal(
-      `from a pull request, promote one environment per request: \`/sync ${command.targets[0]}\`, then the next (the CLI and the Action take several)`,
-      'usage',
+  const targets = command.targets;
+  const granted: Authorised[] = [];
+  for (const environment of targets)
+    granted.push(
+      await authorise(ctx, {
+        environment,
+        role: 'deployers',
+        from: command.from,
+        needsSource: true,
+        services: command.services,
+        lockMustBeFree: !command.dryRun,
+      }),
     );
-  const { config, env, source, facts } = await authorise(ctx, {
-    environment: command.environment,
-    role: 'deployers',
-    from: command.from,
-    needsSource: true,
-    services: command.services,
-    lockMustBeFree: !command.dryRun,
-  });
-  const from = source!;
+  const sources = [...new Set(granted.map((g) => g.source!))];
+  if (sources.length > 1)
+    throw new Refusal(
+      `${targets.map((t) => `\`${t}\``).join(', ')} promote from different environments (${sources.join(', ')}): say which with \`--from\``,
+      'promote-from',
+    );
+  const { config, facts } = granted.at(-1)!;
+  const from = sources[0]!;
   const engine = ctx.settings.engines.open(ctx.pr.repository, config, {
-    environments: [command.environment, from],
+    environments: [...targets, from],
     services: command.services.length ? command.services : Object.keys(config.services),
   });
   try {
-    const plan = await engine.plan({
-      from,
-      to: command.environment,
-      services: command.services.length ? command.services : undefined,
-      expectVersion: command.version,
-      ...(command.breakGlass ? { breakGlass: command.breakGlass } : {}),
-    });
-    const planned = await engine.apply(plan, { dryRun: true });
-    const approvals = command.dryRun ? 0 : (env.protection?.approvals ?? 0);
+    const plans = await Promise.all(
+      targets.map((to) =>
+        engine.plan({
+          from,
+          to,
+          services: command.services.length ? command.services : undefined,
+          expectVersion: command.version,
+          ...(command.breakGlass ? { breakGlass: command.breakGlass } : {}),
+        }),
+      ),
+    );
+    const planned = await Promise.all(plans.map((p) => engine.apply(p, { dryRun: true })));
+    const envs = granted.map((g) => g.env);
+    const approvals = command.dryRun ? 0 : Math.max(...envs.map((e) => e.protection?.approvals ?? 0));
     const state: RequestState = {
       v: 2,
       kind: 'sync',
+      ...(targets.length > 1 ? { targets } : {}),
       request: ctx.commandId,
       repository: ctx.pr.repository,
       pr: ctx.pr.number,
-      environment: command.environment,
+      environment: targets[0]!,
       from,
-      services: plan.entries.map((e) => e.name),
+      services: [...new Set(plans.flatMap((p) => p.entries.map((e) => e.name)))],
       ...(command.version ? { version: command.version } : {}),
       ...(command.breakGlass ? { breakGlass: command.breakGlass } : {}),
       requester: ctx.commenter,
       headSha: facts.headSha,
-      sourceVersions: Object.fromEntries(
-        plan.entries.filter((e) => e.sourceVersionId).map((e) => [e.name, e.sourceVersionId!]),
-      ),
+      sourceVersions: sourceVersions(plans),
       approvalsNeeded: approvals,
       approvalsAfter: ctx.commandId,
       createdAt: new Date(ctx.settings.now()).toISOString(),
       status: 'pending',
     };
-    const check = await openCheckRun(ctx, state, planned);
+    const check = await openCheckRun(ctx, state, combined(planned));
     if (check?.id !== undefined) state.checkRun = check.id;
-    const refused = planned.services.some((s) => s.action === 'refused');
-    const nothing = planned.services.every((s) => s.action === 'unchanged');
-    const table = promotionMarkdown(planned);
-    if (command.dryRun || refused || nothing) {
-      const status = refused ? 'failed' : 'done';
-      const note = command.dryRun
-        ? 'Dry run: nothing was changed.'
-        : refused
-          ? 'Refused: nothing was changed.'
-          : 'Already in place: nothing to do.';
-      if (await postStatus(ctx, { ...state, status }, `${table}\n${note}`))
-        await ctx.pr.react(ctx.commandId, refused ? 'confused' : 'rocket');
-      if (refused) await check?.end('refused', 'refused at plan time: nothing was changed', planned);
-      else await check?.complete(planned);
-      return;
-    }
-    if (approvals > 0) {
-      const approvers = (env.protection?.approvers ?? []).join(', ') || 'nobody: set protection.approvers';
-      const hours = env.protection?.approvalHours ?? Math.round(ctx.settings.approvalTtlMs / 3_600_000);
-      await postStatus(
-        ctx,
-        state,
-        `${table}\n**Approvals:** 0 of ${approvals} · approvers: ${approvers}. Reply \`/approve ${ctx.commandId}\` or \`/deny ${ctx.commandId}\`. Approvals lapse on a new push, a new source version, or after ${hours} h.`,
-      );
-      return;
-    }
-    await postStatus(
-      ctx,
-      { ...state, status: 'approved', settledAfter: ctx.commandId },
-      `${table}\nStarting…`,
-    );
+    await announcePlan(ctx, command, state, planned, envs, approvals, check);
   } finally {
     await engine.close();
   }
+  // Runs only if the request is approved now (no approvals needed); otherwise it has nothing to do.
   await runRequest(ctx, ctx.commandId);
+}
+
+/** The status comment for a new request: done already, waiting for approvals, or starting. */
+async function announcePlan(
+  ctx: CommandContext,
+  command: Sync,
+  state: RequestState,
+  planned: SyncResult[],
+  envs: EnvironmentConfig[],
+  approvals: number,
+  check: Awaited<ReturnType<typeof openCheckRun>>,
+): Promise<void> {
+  const table = planned.map(promotionMarkdown).join('\n');
+  const services = planned.flatMap((p) => p.services);
+  const refused = services.some((s) => s.action === 'refused');
+  const nothing = services.every((s) => s.action === 'unchanged');
+  if (command.dryRun || refused || nothing) {
+    const note = command.dryRun
+      ? 'Dry run: nothing was changed.'
+      : refused
+        ? 'Refused: nothing was changed.'
+        : 'Already in place: nothing to do.';
+    if (await postStatus(ctx, { ...state, status: refused ? 'failed' : 'done' }, `${table}\n${note}`))
+      await ctx.pr.react(ctx.commandId, refused ? 'confused' : 'rocket');
+    if (refused) await check?.end('refused', 'refused at plan time: nothing was changed', combined(planned));
+    else await check?.complete(combined(planned));
+    return;
+  }
+  if (approvals > 0) {
+    const approvers =
+      [...new Set(envs.flatMap((e) => e.protection?.approvers ?? []))].join(', ') ||
+      'nobody: set protection.approvers';
+    const hours = Math.min(
+      ...envs.map((e) => e.protection?.approvalHours ?? Math.round(ctx.settings.approvalTtlMs / 3_600_000)),
+    );
+    await postStatus(
+      ctx,
+      state,
+      `${table}\n**Approvals:** 0 of ${approvals} · approvers: ${approvers}. Reply \`/approve ${ctx.commandId}\` or \`/deny ${ctx.commandId}\`. Approvals lapse on a new push, a new source version, or after ${hours} h.`,
+    );
+    return;
+  }
+  await postStatus(ctx, { ...state, status: 'approved', settledAfter: ctx.commandId }, `${table}\nStarting…`);
 }

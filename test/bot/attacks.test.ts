@@ -10,7 +10,9 @@ import { lockRequestId } from '../../chatops/lock-holder.js';
 import type { Sandbox } from '../../sandbox/server.js';
 import { botConfig, commentPayload, harness, type Harness } from '../helpers/bot.js';
 import { modelClient } from '../helpers/github-server.js';
+import { regionsConfigText, regionsSeed } from '../helpers/regions.js';
 import {
+  deadPort,
   gatedUpstream,
   PROD,
   requestLog,
@@ -442,5 +444,61 @@ describe('promotion windows from a pull request', () => {
     const h = start({ configText: botConfig(sb, 1) });
     const request = await h.say('alice', '/sync production');
     expect(statusOf(h, request)).toMatch(/\*\*Route changes\*\*[\s\S]*\| httpbin API \| /);
+  });
+});
+
+describe('/sync to several environments from a pull request', () => {
+  it('promotes in order, stops at the region that fails, reports each, and frees every lock', async () => {
+    sb = await sandbox(regionsSeed());
+    const config = regionsConfigText(sb, `{host: 127.0.0.1, port: ${await deadPort()}}`);
+    const h = start({
+      configText: config,
+      policy: {
+        'acme/shop': {
+          controlPlane: origin(sb.controlPlane),
+          gatewayGroups: '*',
+          services: '*',
+          gatewayOrigins: '*',
+        },
+      },
+    });
+    const request = await h.say('alice', '/sync eu,us,ap');
+    const status = statusOf(h, request);
+    expect(status).toMatch(/\*\*failed\*\*/);
+    // eu synced and stays; us failed verification and was rolled back; ap was never started.
+    expect(status).toMatch(
+      /test → eu[\s\S]*✅ synced[\s\S]*test → us[\s\S]*↩️ rolled back[\s\S]*test → ap[\s\S]*not-started/,
+    );
+    expect(h.github.deployments.map((d) => d.body.environment).sort()).toEqual(['ap', 'eu', 'us']);
+    expect(h.github.refs.size).toBe(0);
+    // Locks were taken in sorted order: ap, eu, us.
+    expect(h.github.refEvents.filter((e) => e.event === 'created').map((e) => e.ref)).toEqual([
+      'refs/heads/api7-sync-lock/ap',
+      'refs/heads/api7-sync-lock/eu',
+      'refs/heads/api7-sync-lock/us',
+    ]);
+    expect(h.github.checkRuns[0]!.run).toMatchObject({ name: 'api7-sync / eu,us,ap', conclusion: 'failure' });
+  });
+
+  it('every target is authorised: one the commenter may not deploy to refuses the whole request', async () => {
+    sb = await sandbox(regionsSeed());
+    const config = regionsConfigText(sb, '{host: httpbin, port: 80}').replace(
+      '  ap:\n    gatewayGroup: ap\n',
+      '  ap:\n    gatewayGroup: ap\n    protection: {deployers: [bob]}\n',
+    );
+    const h = start({
+      configText: config,
+      policy: {
+        'acme/shop': {
+          controlPlane: origin(sb.controlPlane),
+          gatewayGroups: '*',
+          services: '*',
+          gatewayOrigins: '*',
+        },
+      },
+    });
+    await h.say('alice', '/sync eu,ap');
+    expect(last(h)).toMatch(/^@alice you are not among the deployers of `ap` \(bob\)/);
+    expect(await writes(sb)).toEqual([]);
   });
 });
