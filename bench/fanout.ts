@@ -7,6 +7,7 @@ import { request } from 'undici';
 import { parseConfig } from '../engine/config/load.js';
 import { createEngine, fanOut, type PolicyOptions } from '../engine/index.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
+import { range } from './support/stats.js';
 import type { Seed } from '../sandbox/seed.js';
 
 const TEST = 'test-group';
@@ -118,4 +119,24 @@ export async function fanoutBench(
     );
   }
   return rows;
+}
+
+/** min / median / max of each variant over the runs, as a Markdown table. */
+export function fanoutTable(runs: FanoutRow[][], n: number): string {
+  const labels = runs[0]?.map((r) => r.label) ?? [];
+  const rows = labels.map((label) => {
+    const xs = runs.map((run) => run.find((r) => r.label === label)!);
+    return `| ${label} | ${range(xs.map((x) => x.wallMs))} | ${range(
+      xs.map((x) => x.requests),
+      (v) => String(Math.round(v)),
+    )} | ${range(
+      xs.map((x) => x.synced),
+      (v) => String(Math.round(v)),
+    )} of ${3 * n} |`;
+  });
+  return [
+    '| promotion | wall | control-plane requests | synced |',
+    '| --- | ---: | ---: | ---: |',
+    ...rows,
+  ].join('\n');
 }

@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { configLoadFigures } from './config-load-figures.js';
+import { fanoutBench, fanoutTable } from './fanout.js';
 import { oneAtATimeOnce } from './one-at-a-time.js';
 import { resultsMarkdown, scaleTable, startupTable, targetsTable, type RunFigures } from './report.js';
 import { promoteOnce, type ScaleSample } from './scale.js';
@@ -32,6 +33,12 @@ const out = process.env.BENCH_RESULTS ?? path.join(root, 'bench/RESULTS.md');
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`BENCH_RUNS must be a whole number, not ${runs}`);
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+const FANOUT_SERVICES = 100;
+const FANOUT_TEXT =
+  `One promotion of ${FANOUT_SERVICES} services to three regions in waves ('--to eu,us,ap') against ` +
+  'three single promotions one after the other, each run from a freshly seeded in-process sandbox ' +
+  "with 10 ms on every control-plane request; with and without the route diff ('--no-route-diff'), " +
+  "which reads each incoming snapshot's routes.";
 const started = performance.now();
 const load = () =>
   loadavg()
@@ -57,6 +64,12 @@ try {
   const startupSamples = await startup(runs, dir);
   log('config load…');
   const configLoad = await configLoadFigures(runs);
+  const fanoutRuns = [];
+  for (let run = 1; run <= runs; run++) {
+    log(`run ${run}/${runs}: fan-out…`);
+    fanoutRuns.push(await fanoutBench(FANOUT_SERVICES, 10, log));
+  }
+  const fanout = fanoutTable(fanoutRuns, FANOUT_SERVICES);
 
   const cpu = cpus();
   const figures: RunFigures = {
@@ -72,13 +85,13 @@ try {
   const cpuNote = figures.sandboxCpuUnavailable
     ? '\nThe sandbox CPU time was not measured: /proc/<pid>/stat is Linux only; the floor is the round-trip bound alone.\n'
     : '';
-  writeFileSync(out, resultsMarkdown(figures));
+  writeFileSync(out, `${resultsMarkdown(figures)}\n## Fan-out\n\n${FANOUT_TEXT}\n\n${fanout}\n`);
   process.stdout.write(
     `${targetsTable(figures)}\n\n${scaleTable(figures)}\n${cpuNote}\n${startupTable(figures)}\n${
       configLoad
         ? `\n${configLoad.output}\n`
         : '\nconfig load: not measured by this run (no bench/config-load.ts)\n'
-    }`,
+    }\n${fanout}\n`,
   );
   log(`wrote ${out} in ${ms(performance.now() - started)}`);
 } finally {
