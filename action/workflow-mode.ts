@@ -59,6 +59,7 @@ export async function runWorkflowMode(): Promise<void> {
   if (!githubToken)
     throw new InputError('input github-token is empty; keep its default (${{ github.token }})');
   const octokit = github.getOctokit(githubToken) as unknown as GitHubRequest;
+  const holdings: { environment: string; deploymentId?: number }[] = [];
   const settings: ChatopsSettings = {
     // Without a state secret, the API7 token (a secret the workflow already holds) keys the
     // signatures; environments that need approvals require a secret of their own (checked below).
@@ -82,10 +83,18 @@ export async function runWorkflowMode(): Promise<void> {
     verifyTimeoutMs: Number(core.getInput('verify-timeout')) || undefined,
     checkRuns: true,
     now: Date.now,
+    // Every environment the run holds (several for /sync eu,us), so that the post step of a
+    // cancelled run frees each lock and closes each deployment.
     holding: (held) => {
-      core.saveState(STATE.lockEnvironment, held.environment);
+      const at = holdings.findIndex((h) => h.environment === held.environment);
+      const entry = {
+        environment: held.environment,
+        ...(held.deploymentId ? { deploymentId: held.deploymentId } : {}),
+      };
+      if (at >= 0) holdings[at] = entry;
+      else holdings.push(entry);
       core.saveState(STATE.lockRequest, held.lockRequest);
-      if (held.deploymentId !== undefined) core.saveState(STATE.deploymentId, String(held.deploymentId));
+      core.saveState(STATE.fanoutSessions, JSON.stringify(holdings));
     },
   };
   const ctx: CommandContext = {

@@ -12,6 +12,7 @@ import type { Sandbox } from '../../sandbox/server.js';
 import { API7_TOKEN, GITHUB_TOKEN, runActionStep, type StepRun } from '../helpers/action.js';
 import { botConfig, commentPayload, HEAD, openPullRequest, pushPayload } from '../helpers/bot.js';
 import { fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
+import { regionsConfigText, regionsSeed } from '../helpers/regions.js';
 import { PROD, sandbox, serviceIn, walkthroughSeed, writes } from '../helpers/sandbox.js';
 
 const STATE_SECRET = 'workflow-state-secret';
@@ -23,11 +24,16 @@ afterEach(async () => {
   sb = gh = undefined;
 });
 
-async function setUp(approvals: number): Promise<FakeGitHub> {
-  sb = await sandbox(walkthroughSeed({ token: API7_TOKEN }));
+async function setUp(approvals: number, regions = false): Promise<FakeGitHub> {
+  sb = await sandbox(
+    regions ? { ...regionsSeed(), token: API7_TOKEN } : walkthroughSeed({ token: API7_TOKEN }),
+  );
   gh = await fakeGitHub();
   gh.commentAs = 'github-actions[bot]';
-  gh.files.set('main:.github/api7-sync.yml', botConfig(sb, approvals));
+  gh.files.set(
+    'main:.github/api7-sync.yml',
+    regions ? regionsConfigText(sb, '{host: httpbin, port: 80}') : botConfig(sb, approvals),
+  );
   for (const login of ['alice', 'bob', 'carol', 'dave', 'erin']) gh.permissions.set(login, 'write');
   gh.teams.set('acme/platform', ['bob']);
   gh.teams.set('acme/sre', ['erin']);
@@ -152,5 +158,20 @@ describe('workflow mode (issue_comment)', () => {
       /^@erin the GitHub token cannot read the membership of @acme\/platform; use a token that can read team membership/,
     );
     expect(await writes(sb!)).toEqual([]);
+  });
+
+  it('/sync to two regions holds both locks, records both deployments, and leaves the post step all of them', async () => {
+    await setUp(0, true);
+    const { id, step } = await comment('alice', '/sync eu,us');
+    expect(step.code, step.log).toBe(0);
+    expect(statusOf(id)).toMatch(/\*\*done\*\*[\s\S]*test → eu[\s\S]*test → us/);
+    expect(gh!.deployments.map((d) => d.body.environment)).toEqual(['eu', 'us']);
+    expect(gh!.refs.size).toBe(0);
+    // What a cancelled run's post step would free: every environment, with its deployment.
+    expect(JSON.parse(step.state.fanoutSessions!)).toEqual([
+      { environment: 'eu', deploymentId: 1 },
+      { environment: 'us', deploymentId: 2 },
+    ]);
+    expect(step.state.lockRequest).toBe(`acme/shop#7/request-${id}`);
   });
 });
