@@ -19,7 +19,7 @@ import {
 import { SyncError } from '../engine/errors.js';
 import { describeHolder } from '../github/lock.js';
 import { startSession, type PromotionSession, type SessionLog } from '../github/session.js';
-import { InputError, STATE, writeOutputs, type Inputs } from './io.js';
+import { InputError, planRequest, STATE, writeOutputs, type Inputs } from './io.js';
 import { notifyFromAction } from './notify.js';
 
 export async function promoteFanout(
@@ -95,17 +95,7 @@ export async function promoteFanout(
       result = await fanOut(
         engine,
         config,
-        {
-          from: inputs.from,
-          to: inputs.to,
-          services: inputs.services.length ? inputs.services : undefined,
-          expectVersion: inputs.version,
-          newVersion: inputs.newVersion,
-          verify: inputs.verify,
-          force: inputs.force,
-          breakGlass: inputs.breakGlass,
-          routeDiff: inputs.routeDiff,
-        },
+        planRequest(inputs),
         {
           dryRun: inputs.dryRun,
           verify: inputs.verify,

@@ -145,3 +145,18 @@ export const STATE = {
   fanoutSessions: 'fanoutSessions',
   finished: 'finished',
 } as const;
+
+/** What the inputs ask the engine to plan: one place for the promotion step and the fan-out. */
+export function planRequest(inputs: Inputs) {
+  return {
+    from: inputs.from,
+    to: inputs.to,
+    services: inputs.services.length ? inputs.services : undefined,
+    expectVersion: inputs.version,
+    newVersion: inputs.newVersion,
+    verify: inputs.verify,
+    force: inputs.force,
+    breakGlass: inputs.breakGlass,
+    routeDiff: inputs.routeDiff,
+  };
+}

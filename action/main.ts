@@ -17,7 +17,7 @@ import {
 } from '../engine/index.js';
 import { startSession, type PromotionSession, type SessionLog } from '../github/session.js';
 import { describeHolder } from '../github/lock.js';
-import { InputError, readInputs, STATE, writeOutputs, type Inputs } from './io.js';
+import { InputError, planRequest, readInputs, STATE, writeOutputs, type Inputs } from './io.js';
 import { promoteFanout } from './fanout.js';
 import { maskNotifyUrls, notifyFromAction } from './notify.js';
 import { isChatopsEvent, runWorkflowMode } from './workflow-mode.js';
@@ -133,17 +133,7 @@ async function promote(
   const engine = createEngine({ config, token: inputs.token, logger: (line) => core.info(line) });
   try {
     const plan = await core.group(`Plan ${inputs.from} → ${inputs.to}`, async () => {
-      const plan = await engine.plan({
-        from: inputs.from,
-        to: inputs.to,
-        services: inputs.services.length ? inputs.services : undefined,
-        expectVersion: inputs.version,
-        newVersion: inputs.newVersion,
-        verify: inputs.verify,
-        force: inputs.force,
-        breakGlass: inputs.breakGlass,
-        routeDiff: inputs.routeDiff,
-      });
+      const plan = await engine.plan(planRequest(inputs));
       const planned = await engine.apply(plan, { dryRun: true });
       for (const s of planned.services)
         core.info(

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { origin } from '../../bot/policy.js';
+import { origin, type RepositoryPolicy } from '../../bot/policy.js';
 import { lockRequestId } from '../../chatops/lock-holder.js';
 import type { Sandbox } from '../../sandbox/server.js';
 import { botConfig, commentPayload, harness, type Harness } from '../helpers/bot.js';
@@ -44,6 +44,17 @@ function start(options: Parameters<typeof harness>[1] = {}): Harness {
   hs.push(h);
   return h;
 }
+
+/** An operator policy that lets acme/shop use the sandbox's control plane for anything. */
+const openPolicy = (s: Sandbox, extra: Partial<RepositoryPolicy> = {}) => ({
+  'acme/shop': {
+    controlPlane: origin(s.controlPlane),
+    gatewayGroups: '*' as const,
+    services: '*' as const,
+    gatewayOrigins: '*' as const,
+    ...extra,
+  },
+});
 
 const statusOf = (h: Harness, request: number) =>
   h.comments().find((c) => c.includes(`request ${request} by`)) ?? '';
@@ -379,15 +390,7 @@ describe('notifications from the App', () => {
     const config = `notify: [{url: "${url(repository)}"}]\n${botConfig(sb)}`;
     const h = start({
       configText: config,
-      policy: {
-        'acme/shop': {
-          controlPlane: origin(sb.controlPlane),
-          gatewayGroups: '*',
-          services: '*',
-          gatewayOrigins: '*',
-          notify: [url(operator)],
-        },
-      },
+      policy: openPolicy(sb, { notify: [url(operator)] }),
     });
     await h.say('alice', '/sync production');
     expect(received.map((r) => r.name)).toEqual(['operator']);
@@ -453,14 +456,7 @@ describe('/sync to several environments from a pull request', () => {
     const config = regionsConfigText(sb, `{host: 127.0.0.1, port: ${await deadPort()}}`);
     const h = start({
       configText: config,
-      policy: {
-        'acme/shop': {
-          controlPlane: origin(sb.controlPlane),
-          gatewayGroups: '*',
-          services: '*',
-          gatewayOrigins: '*',
-        },
-      },
+      policy: openPolicy(sb),
     });
     const request = await h.say('alice', '/sync eu,us,ap');
     const status = statusOf(h, request);
@@ -488,14 +484,7 @@ describe('/sync to several environments from a pull request', () => {
     );
     const h = start({
       configText: config,
-      policy: {
-        'acme/shop': {
-          controlPlane: origin(sb.controlPlane),
-          gatewayGroups: '*',
-          services: '*',
-          gatewayOrigins: '*',
-        },
-      },
+      policy: openPolicy(sb),
     });
     await h.say('alice', '/sync eu,ap');
     expect(last(h)).toMatch(/^@alice you are not among the deployers of `ap` \(bob\)/);
