@@ -19,7 +19,8 @@ import {
 } from '../../engine/index.js';
 import { SyncError } from '../../engine/errors.js';
 import type { Io } from '../io.js';
-import { withEnvironmentLock, type LockOutcome } from '../lock.js';
+import type { LockOutcome } from '../lock.js';
+import { withLock } from '../locking.js';
 import { notifyFromCli } from '../notify.js';
 import { policyOptions, PolicyUsageError } from './policy-flags.js';
 
@@ -34,7 +35,7 @@ export interface FanoutDeps {
 
 /** Runs `fn` holding the lock of every environment, taken one by one in the order given. */
 async function withLocks<T>(
-  slug: string,
+  values: Values,
   environments: string[],
   reason: string,
   io: Io,
@@ -43,12 +44,12 @@ async function withLocks<T>(
 ): Promise<LockOutcome<T>> {
   const [first, ...rest] = environments;
   if (first === undefined) return { ran: true, value: await fn() };
-  const outer = await withEnvironmentLock(
-    slug,
+  const outer = await withLock(
+    values,
     first,
     reason,
     io,
-    () => withLocks(slug, rest, reason, io, fn, waitSeconds),
+    () => withLocks(values, rest, reason, io, fn, waitSeconds),
     waitSeconds,
   );
   return outer.ran ? outer.value : outer;
@@ -109,7 +110,7 @@ export async function fanoutCommand(
   let result: FanoutResult;
   if (slug && !dryRun) {
     const locked = await withLocks(
-      slug,
+      values,
       lockOrder(waves),
       `promote to ${waves.flat().join(', ')}`,
       io,

@@ -8,7 +8,6 @@ import { lockWait, withLock } from '../locking.js';
 import { notifyFromCli } from '../notify.js';
 import { printResult } from '../output.js';
 import { progressLogger } from '../progress.js';
-import { fanoutCommand } from './fanout.js';
 import { policyOptions } from './policy-flags.js';
 
 export async function promoteCommand(command: 'plan' | 'sync', values: Values, io: Io): Promise<number> {
@@ -84,6 +83,8 @@ async function fanoutFromCli(command: 'plan' | 'sync', values: Values, io: Io): 
   const engine = createEngine({ config, token: readToken(values, io), logger: log });
   try {
     const deps = { config, engine, verifyTimeoutMs: verifyTimeout, lockWaitSeconds: lockWait(values) };
+    // Loaded only for a fan-out: a single promotion does not pay for it at start-up.
+    const { fanoutCommand } = await import('./fanout.js');
     return await fanoutCommand(command, values, io, deps, () => log.stop());
   } finally {
     log.stop();
