@@ -19,6 +19,7 @@ import { parseCommand } from '../chatops/grammar.js';
 import { PullRequest } from '../chatops/pull-request.js';
 import { lapseOnPush } from '../chatops/push.js';
 import { readPullRequest } from '../chatops/requests.js';
+import { recoverStaleRuns } from '../chatops/recovery.js';
 import { createEngine, parseConfig } from '../engine/index.js';
 import type { GitHubRequest } from '../github/api.js';
 import { parseHeartbeatMs } from '../github/heartbeat.js';
@@ -106,6 +107,7 @@ export async function runWorkflowMode(): Promise<void> {
     commentUrl: comment?.html_url ?? '',
   };
   if (!stateSecret) await requireSecretForApprovals(ctx);
+  await recoverInterrupted(octokit, settings);
   if (eventName === 'pull_request') {
     const lapsed = await lapseOnPush(ctx, String(payload.pull_request?.head?.sha));
     core.info(
@@ -116,6 +118,20 @@ export async function runWorkflowMode(): Promise<void> {
   const outcome = await handleCommand(ctx, parsed!);
   core.info(`api7-sync: command ${outcome}`);
   await summarise(ctx);
+}
+
+/**
+ * No process outlives a workflow run, so no one sweeps in the background as the App's replicas
+ * do: each chat-ops run first recovers the runs a killed runner left behind (deployment failed,
+ * status comment `interrupted`, lock freed). A failure here is logged and does not stop the command.
+ */
+async function recoverInterrupted(client: GitHubRequest, settings: ChatopsSettings): Promise<void> {
+  try {
+    const recovered = await recoverStaleRuns(client, github.context.repo, settings);
+    if (recovered.length) core.warning(`recovered interrupted deployments ${recovered.join(', ')}`);
+  } catch (err) {
+    core.warning(`could not look for interrupted runs: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 /** The repository's own config and token are the policy: every control plane it names is its own. */

@@ -11,7 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/server.js';
 import { API7_TOKEN, GITHUB_TOKEN, runActionStep, type StepRun } from '../helpers/action.js';
 import { botConfig, commentPayload, HEAD, openPullRequest, pushPayload } from '../helpers/bot.js';
-import { fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
+import { EnvironmentLock } from '../../github/lock.js';
+import { fakeGitHub, modelClient, type FakeGitHub } from '../helpers/github-server.js';
 import { regionsConfigText, regionsSeed } from '../helpers/regions.js';
 import { PROD, sandbox, serviceIn, walkthroughSeed, writes } from '../helpers/sandbox.js';
 
@@ -173,5 +174,43 @@ describe('workflow mode (issue_comment)', () => {
       { environment: 'us', deploymentId: 2 },
     ]);
     expect(step.state.lockRequest).toBe(`acme/shop#7/request-${id}`);
+  });
+
+  it('a run a killed runner left behind is recovered by the next chat-ops run', async () => {
+    await setUp(1);
+    const sync = await comment('alice', '/sync production');
+    expect(statusOf(sync.id)).toMatch(/\*\*pending\*\*/);
+    // What a runner killed mid-run leaves: the lock held for the request, and a deployment whose
+    // last heartbeat is ten minutes old. No post step ran.
+    const tenMinutesAgo = new Date(Date.now() - 600_000);
+    gh!.now = () => tenMinutesAgo;
+    await new EnvironmentLock(modelClient(gh!), { owner: 'acme', repo: 'shop' }).claim('production', {
+      holder: 'a killed run',
+      reason: '/sync production',
+      request: `acme/shop#7/request-${sync.id}`,
+    });
+    gh!.handle('POST', '/repos/acme/shop/deployments', {
+      environment: 'production',
+      ref: HEAD,
+      payload: {
+        api7Sync: {
+          repository: 'acme/shop',
+          pr: 7,
+          request: sync.id,
+          kind: 'sync',
+          environment: 'production',
+        },
+      },
+    });
+    gh!.handle('POST', '/repos/acme/shop/deployments/1/statuses', {
+      state: 'in_progress',
+      description: 'heartbeat',
+    });
+    gh!.now = () => new Date();
+    const next = await comment('carol', '/status');
+    expect(next.step.code, next.step.log).toBe(0);
+    expect(gh!.deployments[0]!.statuses.at(-1)!.state).toBe('failure');
+    expect(statusOf(sync.id)).toMatch(/\*\*interrupted\*\*[\s\S]*What `production` runs now/);
+    expect(gh!.refs.size).toBe(0);
   });
 });
