@@ -10,6 +10,7 @@ import { lockCommand } from './handlers/lock.js';
 import { rollbackCommand } from './handlers/rollback.js';
 import { statusCommand } from './handlers/status.js';
 import { syncCommand } from './handlers/sync.js';
+import { requireWrite } from './guards.js';
 import { helpText, usageList } from './render.js';
 import { Refusal } from './refusal.js';
 import { StaleRequest } from './requests.js';
@@ -52,7 +53,8 @@ export async function handleCommand(ctx: CommandContext, parsed: Exclude<Parsed,
 function route(ctx: CommandContext, command: Command): Promise<void> {
   switch (command.kind) {
     case 'help':
-      return ctx.pr.comment(helpText()).then(() => undefined);
+      // Like every command, for people who may write: a reader cannot make the bot talk.
+      return requireWrite(ctx).then(() => ctx.pr.comment(helpText()).then(() => undefined));
     case 'sync':
       return syncCommand(ctx, command);
     case 'approve':

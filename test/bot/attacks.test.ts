@@ -491,3 +491,14 @@ describe('/sync to several environments from a pull request', () => {
     expect(await writes(sb)).toEqual([]);
   });
 });
+
+describe('/help', () => {
+  it('answers people who may write, and refuses readers like every other command', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start();
+    await h.say('mallory', '/help');
+    expect(last(h)).toMatch(/^@mallory you need write permission/);
+    await h.say('alice', '/help');
+    expect(last(h)).toMatch(/^\*\*api7-sync\*\* commands/);
+  });
+});
