@@ -3,7 +3,7 @@
  * vocabulary: the result's reason codes plus the failures that stop a whole run. Each door maps
  * codes to its own answer (exit code, `setFailed`, PR reply) in one place.
  */
-import type { Reason } from './model.js';
+import type { Reason } from './reasons.js';
 
 /** Failures of a whole run rather than of one service. */
 export type RunFailure =

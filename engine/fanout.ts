@@ -8,12 +8,18 @@
  */
 import type { Config } from './config/types.js';
 import { SyncError } from './errors.js';
-import type { Engine } from './index.js';
 import type { BreakGlass, Plan, Reason, SyncResult } from './model.js';
 import type { ApplyOptions } from './apply/index.js';
 import type { PlanRequest } from './plan.js';
 import type { PolicyOptions } from './policy/plan-policies.js';
 import type { WatchOptions } from './policy/watch.js';
+
+/** What a fan-out needs of an engine (the engine of `createEngine` is one). */
+export interface FanoutEngine {
+  plan(req: PlanRequest & PolicyOptions): Promise<Plan>;
+  apply(plan: Plan, options?: ApplyOptions & WatchOptions): Promise<SyncResult>;
+  undo(plan: Plan, result: SyncResult, reason: Reason, message: string): Promise<SyncResult>;
+}
 
 export interface FanoutResult {
   schemaVersion: 1;
@@ -109,7 +115,7 @@ export function notRun(
 }
 
 export async function fanOut(
-  engine: Engine,
+  engine: FanoutEngine,
   config: Config,
   req: FanoutRequest,
   options: ApplyOptions & WatchOptions = {},

@@ -5,48 +5,11 @@ import type { Api7Runtime } from './runtime.js';
 
 export type Action = 'synced' | 'unchanged' | 'refused' | 'rolled-back' | 'failed' | 'planned';
 
-/** Kebab-case reason codes; `message` holds the human sentence. */
-export type Reason =
-  | 'not-current-version'
-  | 'no-version-needs-label'
-  | 'new-version-not-applicable'
-  | 'unknown-service'
-  | 'unknown-environment'
-  | 'ambiguous-service'
-  | 'registry-not-found'
-  | 'discovery-type-unsupported'
-  | 'promote-from'
-  | 'route-conflict'
-  | 'no-runtime-for-environment'
-  | 'cannot-clear-hosts'
-  | 'unsupported-runtime-key'
-  | 'no-gateway-url'
-  | 'version-not-in-group'
-  | 'no-earlier-version'
-  | 'publish-failed'
-  | 'runtime-failed'
-  | 'verify-failed'
-  | 'atomic-rollback'
-  | 'atomic-refusal'
-  | 'left-disabled'
-  | 'lock-held'
-  // Promotion policies (engine/policy/).
-  | 'target-edited'
-  | 'soak-not-met'
-  | 'outside-window'
-  | 'watch-failed'
-  | 'not-started';
+export type { Reason } from './reasons.js';
+import type { Reason } from './reasons.js';
 
-/**
- * One runtime key on which the target differs from the config, compared after API7's defaults.
- * Keys use the config's names (`upstream`, `hosts`, `pathPrefix`, `stripPathPrefix`); values are
- * what the target runs and what the config asks for (`null` = not set).
- */
-export interface Drift {
-  key: 'upstream' | 'hosts' | 'pathPrefix' | 'stripPathPrefix';
-  target: string | string[] | boolean | null;
-  config: string | string[] | boolean | null;
-}
+export type { Drift } from './runtime.js';
+import type { Drift } from './runtime.js';
 
 export interface ProbeResult {
   path: string;

@@ -4,7 +4,17 @@
  */
 import type { Api7Upstream, PublishedService, ServiceRegistry } from './api7/client.js';
 import type { RuntimeConfig } from './config/types.js';
-import type { Drift } from './model.js';
+
+/**
+ * One runtime key on which the target differs from the config, compared after API7's defaults.
+ * Keys use the config's names (`upstream`, `hosts`, `pathPrefix`, `stripPathPrefix`); values are
+ * what the target runs and what the config asks for (`null` = not set).
+ */
+export interface Drift {
+  key: 'upstream' | 'hosts' | 'pathPrefix' | 'stripPathPrefix';
+  target: string | string[] | boolean | null;
+  config: string | string[] | boolean | null;
+}
 
 /** Runtime configuration in API7's own terms, as it travels to the control plane. */
 export interface Api7Runtime {

@@ -6,7 +6,7 @@ import { checkResource, invalid } from '../schema/check.js';
 import { AUTH_PLUGINS } from '../schema/plugins.js';
 import { ApiError } from '../store.js';
 import { bad } from '../validate.js';
-import { byLabels, deleted, list, ok, type AdminRequest, type AdminResponse, type Body } from './index.js';
+import { byLabels, deleted, list, ok, type AdminRequest, type AdminResponse, type Body } from './common.js';
 
 /** Moves an entry to the end of its map, so that reading the map backwards is newest first. */
 export function touch<V>(map: Map<string, V>, id: string, value: V): void {

@@ -8,7 +8,7 @@ import type { ResourceType } from '../schema/resources.js';
 import { ApiError } from '../store.js';
 import { requireObject } from '../validate.js';
 import { touch } from './consumers.js';
-import { byLabels, deleted, list, ok, type AdminRequest, type AdminResponse, type Body } from './index.js';
+import { byLabels, deleted, list, ok, type AdminRequest, type AdminResponse, type Body } from './common.js';
 
 interface Kind {
   type: ResourceType;

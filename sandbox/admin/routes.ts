@@ -3,7 +3,7 @@ import { nowSeconds } from '../api/common.js';
 import { checkResource } from '../schema/check.js';
 import { ApiError, type PublishedService, type Route } from '../store.js';
 import { requireString } from '../validate.js';
-import { byLabels, deleted, list, ok, type AdminRequest, type AdminResponse, type Body } from './index.js';
+import { byLabels, deleted, list, ok, type AdminRequest, type AdminResponse, type Body } from './common.js';
 
 /** A route edited in a group leaves its service in the "No Version" state. */
 function noVersion(p: PublishedService): void {

@@ -3,7 +3,7 @@ import { nowSeconds } from '../api/common.js';
 import { checkResource } from '../schema/check.js';
 import { ApiError, type PublishedService } from '../store.js';
 import { checkUpstream } from '../validate.js';
-import { byLabels, deleted, list, ok, type AdminRequest, type AdminResponse, type Body } from './index.js';
+import { byLabels, deleted, list, ok, type AdminRequest, type AdminResponse, type Body } from './common.js';
 
 export function serviceOr404(req: AdminRequest, id: string): PublishedService {
   const p = req.ctx.store.publishedById(req.groupId, id);

@@ -9,7 +9,7 @@ import { isKnownPlugin } from '../schema/plugins.js';
 import type { ResourceType } from '../schema/resources.js';
 import { ApiError } from '../store.js';
 import { checkUpstream, isObject, requireObject } from '../validate.js';
-import { ok, type AdminRequest, type AdminResponse, type Body } from './index.js';
+import { ok, type AdminRequest, type AdminResponse, type Body } from './common.js';
 
 interface ValidationError {
   resource_type: string;
