@@ -8,7 +8,7 @@ import { SyncError } from '../../engine/errors.js';
 import type { Engine } from '../../engine/index.js';
 import { resultText, statusText } from '../../engine/report.js';
 import type { Sandbox } from '../../sandbox/server.js';
-import { configFor, engineFor, QUICK } from '../helpers/engine.js';
+import { configFor, engineFor, HTTPBIN_SERVICE, QUICK } from '../helpers/engine.js';
 import {
   api,
   groupId,
@@ -28,22 +28,13 @@ afterEach(async () => {
   await sb?.close();
 });
 
-const HTTPBIN = `  httpbin API:
-    runtime:
-      production:
-        upstream:
-          nodes: [{host: httpbin, port: 80}]
-    verify:
-      - {path: /headers, status: 200}
-`;
-
 describe.each([
   ['legacy', '3.5.0'],
   ['modern', '3.9.0'],
 ])('drift, %s generation', (_generation, api7Version) => {
   it('plan, result, status and text output show what drifted, key by key', async () => {
     sb = await sandbox(walkthroughSeed(), api7Version);
-    engine = engineFor(sb, configFor(sb, HTTPBIN));
+    engine = engineFor(sb, configFor(sb, HTTPBIN_SERVICE));
     await engine.apply(await engine.plan({ from: 'test', to: 'production' }), QUICK);
     const target = await serviceIn(sb, PROD, 'httpbin API');
     await api(
@@ -84,7 +75,7 @@ describe.each([
 
   it('a planned entry says why: a version replacing another, or a first sync', async () => {
     sb = await sandbox(withProductionAt090(), api7Version);
-    engine = engineFor(sb, configFor(sb, HTTPBIN));
+    engine = engineFor(sb, configFor(sb, HTTPBIN_SERVICE));
     const dry = await engine.apply(await engine.plan({ from: 'test', to: 'production' }), { dryRun: true });
     expect(dry.services[0]).toMatchObject({ action: 'planned', message: '1.0.0 replaces 0.9.0' });
     expect(resultText(dry)).toContain('0.9.0 -> 1.0.0');
@@ -94,7 +85,7 @@ describe.each([
 describe('messages a user can act on', () => {
   it('an empty expected version is a usage error, not "you expected version , but"', async () => {
     sb = await sandbox();
-    engine = engineFor(sb, configFor(sb, HTTPBIN));
+    engine = engineFor(sb, configFor(sb, HTTPBIN_SERVICE));
     const error = await engine
       .plan({ from: 'test', to: 'production', expectVersion: '' })
       .catch((e: unknown) => e);
@@ -106,7 +97,7 @@ describe('messages a user can act on', () => {
 
   it('"did you mean" for a service name off by case or spacing, and for an environment', async () => {
     sb = await sandbox();
-    engine = engineFor(sb, configFor(sb, HTTPBIN));
+    engine = engineFor(sb, configFor(sb, HTTPBIN_SERVICE));
     for (const name of ['httpbin api', 'httpbin  API']) {
       const plan = await engine.plan({ from: 'test', to: 'production', services: [name] });
       expect(plan.entries[0]).toMatchObject({ decision: 'refused', reason: 'unknown-service' });

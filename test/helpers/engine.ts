@@ -33,3 +33,13 @@ export function engineFor(sb: Sandbox, config: Config, logs: string[] = []): Eng
 
 /** Fast verification for tests: the defaults (10 s) are for real gateways. */
 export const QUICK = { verifyTimeoutMs: 1_500, confirmMs: 50 } as const;
+
+/** `httpbin API` under `services:`, promoted to production onto the built-in upstream, verified on /headers. */
+export const HTTPBIN_SERVICE = `  httpbin API:
+    runtime:
+      production:
+        upstream:
+          nodes: [{host: httpbin, port: 80}]
+    verify:
+      - {path: /headers, status: 200}
+`;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, type ServiceResultWithRoutes } from '../../../engine/index.js';
 import type { Sandbox } from '../../../sandbox/server.js';
-import { configFor, QUICK } from '../../helpers/engine.js';
+import { configFor, HTTPBIN_SERVICE, QUICK } from '../../helpers/engine.js';
 import {
   api,
   groupId,
@@ -21,15 +21,6 @@ afterEach(async () => {
   engine = undefined;
   await sb?.close();
 });
-
-const SERVICES = `  httpbin API:
-    runtime:
-      production:
-        upstream:
-          nodes: [{host: httpbin, port: 80}]
-    verify:
-      - {path: /headers, status: 200}
-`;
 
 const make = (config: ReturnType<typeof configFor>, now?: () => number, logs: string[] = []) =>
   createEngine({ config, token: sb.token, now, logger: (l) => logs.push(l) });
@@ -59,7 +50,7 @@ describe.each([
     expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('');
     await clearLog();
 
-    engine = make(configFor(sb, SERVICES));
+    engine = make(configFor(sb, HTTPBIN_SERVICE));
     const refused = await engine.apply(await engine.plan({ from: 'test', to: 'production' }), QUICK);
     expect(refused.ok).toBe(false);
     expect(refused.services[0]).toMatchObject({ action: 'refused', reason: 'target-edited' });
@@ -88,7 +79,7 @@ describe.each([
 
   it('soak: a version younger than the soak is refused with the time left; an older one moves', async () => {
     sb = await sandbox(walkthroughSeed(), api7Version);
-    const config = configFor(sb, SERVICES);
+    const config = configFor(sb, HTTPBIN_SERVICE);
     config.environments.production!.soak = { test: '1h' };
     // The seed published 1.0.0 in the test group just now; the engine's clock says 30 minutes later.
     engine = make(config, () => Date.now() + 30 * 60_000);
@@ -109,7 +100,7 @@ describe.each([
 
   it('windows: outside every window each entry is refused outside-window; break glass overrides and is recorded', async () => {
     sb = await sandbox(walkthroughSeed(), api7Version);
-    const config = configFor(sb, SERVICES);
+    const config = configFor(sb, HTTPBIN_SERVICE);
     config.environments.production!.protection = {
       windows: { timezone: 'Asia/Shanghai', allow: ['Mon-Thu 10:00-16:00', 'Sat 09:00-12:00'] },
     };
@@ -161,7 +152,7 @@ describe.each([
       }),
       api7Version,
     );
-    engine = make(configFor(sb, SERVICES));
+    engine = make(configFor(sb, HTTPBIN_SERVICE));
     await clearLog();
     const plan = await engine.plan({ from: 'test', to: 'production' });
     const planned = (await engine.apply(plan, { dryRun: true })).services[0] as ServiceResultWithRoutes;
