@@ -19,6 +19,7 @@ import {
 import { SyncError } from '../engine/errors.js';
 import { describeHolder } from '../github/lock.js';
 import { startSession, type PromotionSession, type SessionLog } from '../github/session.js';
+import { githubTokenFor, runLockRequest } from './run-identity.js';
 import { InputError, planRequest, STATE, writeOutputs, type Inputs } from './io.js';
 import { notifyFromAction } from './notify.js';
 
@@ -39,13 +40,10 @@ export async function promoteFanout(
   let result: FanoutResult | undefined;
   try {
     if (!inputs.dryRun && (inputs.lock || inputs.recordDeployment)) {
-      if (!inputs.githubToken)
-        throw new InputError(
-          'input github-token is empty; keep its default (${{ github.token }}) or set lock: false and record-deployment: false',
-        );
-      const { runId, runAttempt, serverUrl, actor, workflow } = github.context;
+      const githubToken = githubTokenFor(inputs);
+      const { runId, serverUrl, actor, workflow } = github.context;
       const repo = github.context.repo;
-      const request = `${repo.owner}/${repo.repo} run ${runId} attempt ${runAttempt}`;
+      const request = runLockRequest();
       if (inputs.lock) core.saveState(STATE.lockRequest, request);
       const saved: { environment: string; deploymentId?: number }[] = [];
       for (const environment of lockOrder(waves)) {
@@ -53,7 +51,7 @@ export async function promoteFanout(
         saved.push({ environment });
         core.saveState(STATE.fanoutSessions, JSON.stringify(saved));
         const started = await startSession({
-          github: github.getOctokit(inputs.githubToken),
+          github: github.getOctokit(githubToken),
           repo,
           environment,
           lock: inputs.lock && {

@@ -17,7 +17,8 @@ import {
 } from '../engine/index.js';
 import { startSession, type PromotionSession, type SessionLog } from '../github/session.js';
 import { describeHolder } from '../github/lock.js';
-import { InputError, planRequest, readInputs, STATE, writeOutputs, type Inputs } from './io.js';
+import { githubTokenFor, runLockRequest } from './run-identity.js';
+import { planRequest, readInputs, STATE, writeOutputs, type Inputs } from './io.js';
 import { promoteFanout } from './fanout.js';
 import { maskNotifyUrls, notifyFromAction } from './notify.js';
 import { isChatopsEvent, runWorkflowMode } from './workflow-mode.js';
@@ -90,20 +91,17 @@ function loadConfig(inputs: Inputs): Config {
 
 /** Claims the lock (waiting if asked); the post step can then free it should this step be cancelled. */
 async function start(inputs: Inputs): Promise<PromotionSession> {
-  if (!inputs.githubToken)
-    throw new InputError(
-      'input github-token is empty; keep its default (${{ github.token }}) or set lock: false and record-deployment: false',
-    );
-  const { runId, runAttempt, serverUrl, actor, workflow } = github.context;
+  const githubToken = githubTokenFor(inputs);
+  const { runId, serverUrl, actor, workflow } = github.context;
   const repo = github.context.repo;
-  const request = `${repo.owner}/${repo.repo} run ${runId} attempt ${runAttempt}`;
+  const request = runLockRequest();
   if (inputs.lock) {
     // Saved before the claim: a step cancelled mid-claim still leaves the post step its request.
     core.saveState(STATE.lockEnvironment, inputs.to);
     core.saveState(STATE.lockRequest, request);
   }
   const started = await startSession({
-    github: github.getOctokit(inputs.githubToken),
+    github: github.getOctokit(githubToken),
     repo,
     environment: inputs.to,
     lock: inputs.lock && {

@@ -50,7 +50,8 @@ export function escapeMarkdown(text: string): string {
     .replace(/&/g, '&amp;');
 }
 
-const ICON: Record<ServiceResult['action'], string> = {
+/** How each service action reads in a table or a chat message. */
+export const ACTION_LABEL: Record<ServiceResult['action'], string> = {
   synced: '✅ synced',
   unchanged: '➖ unchanged',
   planned: '📝 planned',
@@ -103,7 +104,7 @@ export function resultMarkdown(result: SyncResult): string {
     const note = notes(s)
       .map((n) => escapeMarkdown(n))
       .join('<br>');
-    return `| ${escapeMarkdown(s.name)} | ${ICON[s.action]} | ${escapeMarkdown(versionCell(s, '→'))} | ${escapeMarkdown(runtime)} | ${verify.replace(/[|]/g, '\\|')} | ${note} |`;
+    return `| ${escapeMarkdown(s.name)} | ${ACTION_LABEL[s.action]} | ${escapeMarkdown(versionCell(s, '→'))} | ${escapeMarkdown(runtime)} | ${verify.replace(/[|]/g, '\\|')} | ${note} |`;
   });
   const groups =
     result.operation === 'rollback'

@@ -8,6 +8,7 @@
  * as markup, and wherever Slack does read markup (`text`, links) `&`, `<`, `>` are escaped so a
  * name cannot become a link or a `<!channel>` mention.
  */
+import { ACTION_LABEL } from '../engine/report.js';
 import type { ServiceResult, SyncResult } from '../engine/index.js';
 
 export interface NotifyLinks {
@@ -46,15 +47,6 @@ const MAX_BLOCKS = 50;
 /** Header, gateway groups, links and the "more" line leave this many blocks for the table. */
 const TABLE_BLOCKS = MAX_BLOCKS - 4;
 
-const WORD: Record<ServiceResult['action'], string> = {
-  synced: '✅ synced',
-  unchanged: '➖ unchanged',
-  planned: '📝 planned',
-  refused: '⛔ refused',
-  'rolled-back': '↩️ rolled back',
-  failed: '❌ failed',
-};
-
 function clip(text: string, max: number): string {
   const chars = [...text];
   return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
@@ -89,7 +81,7 @@ function serviceLine(s: ServiceResult): string {
       ? `${s.previousVersion} → ${s.version ?? '?'}`
       : (s.version ?? '—');
   const why = s.reason ? `\n${s.reason}${s.message ? `: ${oneLine(s.message)}` : ''}` : '';
-  return `${WORD[s.action]} ${oneLine(version)}${why}`;
+  return `${ACTION_LABEL[s.action]} ${oneLine(version)}${why}`;
 }
 
 /** A link in Slack's `<url|label>` form; only http(s) URLs, with the characters that end it escaped. */

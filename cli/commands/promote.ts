@@ -13,11 +13,7 @@ import { policyOptions } from './policy-flags.js';
 export async function promoteCommand(command: 'plan' | 'sync', values: Values, io: Io): Promise<number> {
   if (typeof values.to === 'string' && isFanout(values.to)) return fanoutFromCli(command, values, io);
   if (!values.from || !values.to) throw usage('--from and --to are required');
-  if (values.atomic && values['no-atomic']) throw usage('--atomic and --no-atomic contradict each other');
-  const rawTimeout = values['verify-timeout'];
-  const verifyTimeout = rawTimeout === undefined ? undefined : Number(rawTimeout);
-  if (verifyTimeout !== undefined && !(Number.isInteger(verifyTimeout) && verifyTimeout > 0))
-    throw usage(`--verify-timeout takes milliseconds, such as 10000, not "${String(rawTimeout)}"`);
+  const verifyTimeout = checkedVerifyTimeout(values);
   const waitSeconds = lockWait(values);
   const config = loadConfig(values, io);
   const token = readToken(values, io);
@@ -73,11 +69,7 @@ export async function promoteCommand(command: 'plan' | 'sync', values: Values, i
 
 /** Several targets (`--to eu,us` or `--to @tag`): see fanout.ts. */
 async function fanoutFromCli(command: 'plan' | 'sync', values: Values, io: Io): Promise<number> {
-  if (values.atomic && values['no-atomic']) throw usage('--atomic and --no-atomic contradict each other');
-  const rawTimeout = values['verify-timeout'];
-  const verifyTimeout = rawTimeout === undefined ? undefined : Number(rawTimeout);
-  if (verifyTimeout !== undefined && !(Number.isInteger(verifyTimeout) && verifyTimeout > 0))
-    throw usage(`--verify-timeout takes milliseconds, such as 10000, not "${String(rawTimeout)}"`);
+  const verifyTimeout = checkedVerifyTimeout(values);
   const config = loadConfig(values, io);
   const log = progressLogger(io);
   const engine = createEngine({ config, token: readToken(values, io), logger: log });
@@ -90,4 +82,14 @@ async function fanoutFromCli(command: 'plan' | 'sync', values: Values, io: Io): 
     log.stop();
     await engine.close();
   }
+}
+
+/** The flags both a single promotion and a fan-out check the same way; the verify timeout. */
+function checkedVerifyTimeout(values: Values): number | undefined {
+  if (values.atomic && values['no-atomic']) throw usage('--atomic and --no-atomic contradict each other');
+  const raw = values['verify-timeout'];
+  const ms = raw === undefined ? undefined : Number(raw);
+  if (ms !== undefined && !(Number.isInteger(ms) && ms > 0))
+    throw usage(`--verify-timeout takes milliseconds, such as 10000, not "${String(raw)}"`);
+  return ms;
 }
