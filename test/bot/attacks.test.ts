@@ -476,6 +476,31 @@ describe('/sync to several environments from a pull request', () => {
     expect(h.github.checkRuns[0]!.run).toMatchObject({ name: 'api7-sync / eu,us,ap', conclusion: 'failure' });
   });
 
+  it('an approval counts for a fan-out only from someone who may approve every target', async () => {
+    sb = await sandbox(regionsSeed());
+    const config = regionsConfigText(sb, '{host: httpbin, port: 80}')
+      .replace(
+        '  eu:\n    gatewayGroup: eu\n',
+        '  eu:\n    gatewayGroup: eu\n    protection: {approvals: 1, approvers: [bob, carol]}\n',
+      )
+      .replace(
+        '  us:\n    gatewayGroup: us\n',
+        '  us:\n    gatewayGroup: us\n    protection: {approvals: 1, approvers: [dave, carol]}\n',
+      );
+    const h = start({ configText: config, policy: openPolicy(sb) });
+    const request = await h.say('alice', '/sync eu,us');
+    expect(statusOf(h, request)).toMatch(/\*\*pending\*\*/);
+    // bob may approve eu only, dave us only: neither approval opens both regions.
+    await h.say('bob', '/approve');
+    expect(last(h)).toMatch(/^@bob you are not among the approvers of `eu`, `us`/);
+    await h.say('dave', `/approve ${request}`);
+    expect(last(h)).toMatch(/^@dave you are not among the approvers of `eu`, `us`/);
+    expect(await writes(sb)).toEqual([]);
+    await h.say('carol', '/approve');
+    expect(statusOf(h, request)).toMatch(/\*\*done\*\*/);
+    expect(h.github.deployments.map((d) => d.body.environment).sort()).toEqual(['eu', 'us']);
+  });
+
   it('every target is authorised: one the commenter may not deploy to refuses the whole request', async () => {
     sb = await sandbox(regionsSeed());
     const config = regionsConfigText(sb, '{host: httpbin, port: 80}').replace(
