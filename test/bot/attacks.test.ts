@@ -109,8 +109,10 @@ describe('approvals bind to one request', () => {
 
   it('an /approve posted before the request, in the same second, does not count', async () => {
     sb = await sandbox(walkthroughSeed());
-    const h = start({ configText: botConfig(sb, 2) });
-    const frozen = new Date('2026-11-27T12:00:00Z');
+    // One frozen instant for the stand-in and the bot alike, taken from today's clock so that
+    // approval expiry (24 h) is measured on the same clock as the comments' timestamps.
+    const frozen = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const h = start({ configText: botConfig(sb, 2), now: () => frozen.getTime() });
     h.github.now = () => frozen;
     await h.say('bob', '/approve');
     const request = await h.say('alice', '/sync production');
