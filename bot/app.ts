@@ -57,7 +57,7 @@ export function createBot(options: BotOptions): Bot {
       appLogin = undefined; // ask again next time rather than remember a failure
       throw err;
     })),
-    engines: policyEngines(options.policy, options.api7Token),
+    engines: policyEngines(options.policy, options.api7Token, options.now),
     configEnv: false,
     // Only the operator's webhooks: a repository config cannot send results anywhere.
     notifyTargets: (repository) =>

@@ -9,6 +9,7 @@ import { origin, type RepositoryPolicy } from '../../bot/policy.js';
 import { lockRequestId } from '../../chatops/lock-holder.js';
 import type { Sandbox } from '../../sandbox/server.js';
 import { botConfig, commentPayload, harness, type Harness } from '../helpers/bot.js';
+import { TestClock } from '../helpers/clock.js';
 import { modelClient } from '../helpers/github-server.js';
 import { regionsConfigText, regionsSeed } from '../helpers/regions.js';
 import {
@@ -304,17 +305,16 @@ describe('locks never leak', () => {
 describe('recovery', () => {
   it('a run whose process died is marked interrupted, says what production runs, and frees its lock', async () => {
     sb = await sandbox(walkthroughSeed());
-    const h = start({ configText: botConfig(sb, 1), heartbeatMs: 1_000 });
+    const clock = new TestClock();
+    const h = start({ configText: botConfig(sb, 1), heartbeatMs: 1_000, clock });
     const request = await h.say('alice', '/sync production');
     // What a process killed mid-run leaves behind: the request running, a deployment whose last
-    // heartbeat is old, and the lock held for the request.
-    const old = new Date(Date.now() - 60_000);
-    h.github.now = () => old;
+    // heartbeat is a minute old when the bot looks, and the lock held for the request.
     const body = statusOf(h, request);
     const statusComment = h.github.comments.find((c) => c.body === body)!;
     const { EnvironmentLock } = await import('../../github/lock.js');
     const gh = modelClient(h.github);
-    await new EnvironmentLock(gh, { owner: 'acme', repo: 'shop' }).claim('production', {
+    await new EnvironmentLock(gh, { owner: 'acme', repo: 'shop' }, clock.now).claim('production', {
       holder: 'bot',
       reason: '/sync production',
       request: lockRequestId('acme/shop', 7, request),
@@ -330,7 +330,7 @@ describe('recovery', () => {
       state: 'in_progress',
       description: 'heartbeat',
     });
-    h.github.now = () => new Date();
+    clock.advance(60_000);
     statusComment.body = body.replace('**pending**', '**running**'); // shown only; the state decides
     const recovered = await h.bot.recover(gh, { owner: 'acme', repo: 'shop' });
     expect(recovered).toEqual([1]);
@@ -420,14 +420,16 @@ describe('rights are checked again when the run starts', () => {
 describe('promotion windows from a pull request', () => {
   it('refuses outside the window; --break-glass runs it, recorded in the status comment and the deployment', async () => {
     sb = await sandbox(walkthroughSeed());
-    // A window on another day of the week than today (UTC): closed now, whatever the hour.
+    // A window on another day of the week than the bot's (UTC): closed, whatever the hour. The
+    // bot, its engine and GitHub share one clock.
+    const clock = new TestClock();
     const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-    const other = days[(new Date().getUTCDay() + 3) % 7];
+    const other = days[(clock.date().getUTCDay() + 3) % 7];
     const config = botConfig(sb).replace(
       '      approvals: 0\n',
       `      approvals: 0\n      windows: {timezone: UTC, allow: ["${other} 09:00-17:00"]}\n`,
     );
-    const h = start({ configText: config });
+    const h = start({ configText: config, clock });
     const refused = await h.say('alice', '/sync production');
     expect(statusOf(h, refused)).toMatch(/\*\*failed\*\*[\s\S]*outside-window/);
     expect(await writes(sb)).toEqual([]);

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createBot } from '../../bot/app.js';
 import { BotConfigError, readBotSettings } from '../../bot/settings.js';
 import { PRIVATE_KEY } from '../helpers/bot.js';
+import { clockEnv } from '../helpers/clock.js';
 
 const POLICY = JSON.stringify({ 'acme/shop': { controlPlane: 'https://api7.internal:7443' } });
 
@@ -129,7 +130,13 @@ describe('the bot settings', () => {
   it('makes `api7-sync bot` exit 64 naming the variable, before listening', async () => {
     const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, [path.resolve('bin/api7-sync.js'), 'bot'], {
-        env: { PATH: process.env.PATH ?? '', ...good, API7_SYNC_HEARTBEAT_MS: 'soon', PORT: '0' },
+        env: {
+          PATH: process.env.PATH ?? '',
+          ...clockEnv(),
+          ...good,
+          API7_SYNC_HEARTBEAT_MS: 'soon',
+          PORT: '0',
+        },
       });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));

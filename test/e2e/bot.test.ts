@@ -10,6 +10,7 @@ import { botConfig, commentPayload, openPullRequest, PRIVATE_KEY } from '../help
 import { deliverTo, startBotProcess, until } from '../helpers/bot-process.js';
 import { fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
 import { api, PROD, sandbox, serviceIn, walkthroughSeed, writes } from '../helpers/sandbox.js';
+import { clockEnv } from '../helpers/clock.js';
 
 const BIN = path.resolve('bin/api7-sync.js');
 
@@ -84,7 +85,14 @@ describe('npx api7-sync bot', () => {
     const run = (env: Record<string, string>) =>
       new Promise<{ code: number | null; stderr: string }>((resolve) => {
         const c = spawn(process.execPath, [BIN, 'bot'], {
-          env: { PATH: process.env.PATH ?? '', APP_ID: '1', PRIVATE_KEY, API7_TOKEN: 'a7ee-x', ...env },
+          env: {
+            PATH: process.env.PATH ?? '',
+            ...clockEnv(),
+            APP_ID: '1',
+            PRIVATE_KEY,
+            API7_TOKEN: 'a7ee-x',
+            ...env,
+          },
         });
         let stderr = '';
         c.stderr.on('data', (d) => (stderr += d));

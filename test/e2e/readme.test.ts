@@ -14,6 +14,7 @@ import type { Sandbox } from '../../sandbox/server.js';
 import { runCli } from '../helpers/cli.js';
 import { blocks, section } from '../helpers/markdown.js';
 import { sandbox } from '../helpers/sandbox.js';
+import { clockEnv } from '../helpers/clock.js';
 
 const ROOT = path.resolve('.');
 const README = readFileSync('README.md', 'utf8');
@@ -47,7 +48,7 @@ describe('the README', () => {
       .map((l) => l.trim())
       .filter((l) => l && !l.startsWith('#'));
     expect(lines).toContain('npx api7-sync demo');
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', HOME: tmpdir() };
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', HOME: tmpdir(), ...clockEnv() };
     const seen: Record<string, string> = {};
     for (const line of lines) {
       if (line === 'npm ci' || line === 'npm test') continue;

@@ -12,6 +12,7 @@ import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTls } from '../../sandbox/tls.js';
 import { PROD, TEST } from '../helpers/sandbox.js';
+import { clockEnv } from '../helpers/clock.js';
 
 const BIN = path.resolve('bin/api7-sync.js');
 
@@ -37,7 +38,7 @@ services:
 `,
   );
   child = spawn(process.execPath, [BIN, 'sandbox', '--tls', '--seed', seed], {
-    env: { PATH: process.env.PATH ?? '' },
+    env: { PATH: process.env.PATH ?? '', ...clockEnv() },
   });
   const first = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', resolve);
@@ -87,7 +88,7 @@ function run(args: string[], cwd: string): Promise<{ code: number | null; stdout
   return new Promise((resolve) => {
     const cli = spawn(process.execPath, [BIN, ...args], {
       cwd,
-      env: { PATH: process.env.PATH ?? '', API7_TOKEN: ready.token },
+      env: { PATH: process.env.PATH ?? '', ...clockEnv(), API7_TOKEN: ready.token },
     });
     let stdout = '';
     let stderr = '';

@@ -181,14 +181,17 @@ describe('workflow mode (issue_comment)', () => {
     const sync = await comment('alice', '/sync production');
     expect(statusOf(sync.id)).toMatch(/\*\*pending\*\*/);
     // What a runner killed mid-run leaves: the lock held for the request, and a deployment whose
-    // last heartbeat is ten minutes old. No post step ran.
+    // last heartbeat is ten minutes old. No post step ran. The Action runs on the system clock
+    // (the test's, passed on to it), so what the dead run wrote is stamped ten minutes before it.
     const tenMinutesAgo = new Date(Date.now() - 600_000);
     gh!.now = () => tenMinutesAgo;
-    await new EnvironmentLock(modelClient(gh!), { owner: 'acme', repo: 'shop' }).claim('production', {
-      holder: 'a killed run',
-      reason: '/sync production',
-      request: `acme/shop#7/request-${sync.id}`,
-    });
+    await new EnvironmentLock(modelClient(gh!), { owner: 'acme', repo: 'shop' }, () =>
+      tenMinutesAgo.getTime(),
+    ).claim(
+      'production',
+      { holder: 'a killed run', reason: '/sync production', request: `acme/shop#7/request-${sync.id}` },
+      3_600_000, // still held when the next run looks: recovery must free it, not wait it out
+    );
     gh!.handle('POST', '/repos/acme/shop/deployments', {
       environment: 'production',
       ref: HEAD,

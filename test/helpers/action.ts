@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { clockEnv } from './clock.js';
 
 const BUNDLE = path.resolve('dist/index.js');
 export const API7_TOKEN = 'a7ee-action-secret-token';
@@ -42,6 +43,7 @@ export function runActionStep(
   for (const p of Object.values(paths)) writeFileSync(p, '');
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
+    ...clockEnv(),
     GITHUB_ACTIONS: 'true',
     GITHUB_API_URL: githubUrl ?? 'http://127.0.0.1:9',
     GITHUB_SERVER_URL: 'https://github.example',

@@ -10,6 +10,7 @@ import type { Sandbox } from '../../sandbox/server.js';
 import { PRIVATE_KEY, WEBHOOK_SECRET } from './bot.js';
 import type { FakeGitHub } from './github-server.js';
 import { PROD } from './sandbox.js';
+import { clockEnv } from './clock.js';
 
 const BIN = path.resolve('bin/api7-sync.js');
 
@@ -39,6 +40,7 @@ export async function startBotProcess(
   const child = spawn(process.execPath, [BIN, 'bot'], {
     env: {
       PATH: process.env.PATH ?? '',
+      ...clockEnv(),
       APP_ID: '1',
       PRIVATE_KEY,
       WEBHOOK_SECRET,

@@ -6,6 +6,7 @@ import { Probot, ProbotOctokit } from 'probot';
 import { createBot, type Bot, type BotOptions } from '../../bot/app.js';
 import { origin } from '../../bot/policy.js';
 import type { Sandbox } from '../../sandbox/server.js';
+import type { TestClock } from './clock.js';
 import { GitHubModel, interceptGitHub } from './github-server.js';
 import { PROD, TEST } from './sandbox.js';
 
@@ -121,7 +122,7 @@ export function pushPayload(headSha: string): any {
 
 export function harness(
   sb: Sandbox,
-  options: Partial<BotOptions> & { configText?: string; github?: GitHubModel } = {},
+  options: Partial<BotOptions> & { configText?: string; github?: GitHubModel; clock?: TestClock } = {},
 ): Harness {
   // A second harness on the same model is a second replica (or a restarted process) of the bot.
   const shared = options.github;
@@ -130,7 +131,12 @@ export function harness(
   nock.disableNetConnect();
   nock.enableNetConnect('127.0.0.1');
   if (!shared) interceptGitHub(github);
-  const { github: _model, configText: _text, ...botOptions } = options;
+  const { github: _model, configText: _text, clock, ...botOptions } = options;
+  // A test that moves time moves it for GitHub's timestamps and the bot (and its engines) alike.
+  if (clock) {
+    github.now = clock.date;
+    botOptions.now = clock.now;
+  }
   const bot = createBot({
     policy: {
       'acme/shop': {
