@@ -52,6 +52,7 @@ export class GitHubModel {
   readonly checkRuns: { id: number; run: any; history: any[] }[] = [];
   readonly repository: string;
   private failures: { method: string; pattern: RegExp; status: number; message: string }[] = [];
+  private awaited: { matches: (r: RecordedRequest) => boolean; seen: (r: RecordedRequest) => void }[] = [];
   private counter = 0;
   /** The account comments posted through the API are written by (the App's, or a workflow's). */
   commentAs = 'api7-sync[bot]';
@@ -63,6 +64,14 @@ export class GitHubModel {
   }
 
   /** The next matching request fails with `status` and GitHub's `message` (once per call). */
+  /**
+   * Resolves on the next request that `matches`. Its answer is decided in the same turn, before
+   * the waiting test runs on: what the test changes then, the caller sees only from its next call.
+   */
+  nextRequest(matches: (r: RecordedRequest) => boolean): Promise<RecordedRequest> {
+    return new Promise((seen) => this.awaited.push({ matches, seen }));
+  }
+
   failNext(method: string, pattern: RegExp, status: number, message = 'injected failure'): void {
     this.failures.push({ method, pattern, status, message });
   }
@@ -110,7 +119,12 @@ export class GitHubModel {
   ): { status: number; body?: unknown } {
     const url = new URL(rawPath, 'http://github');
     const path = decodeURIComponent(url.pathname).replace(/^\/api\/v3/, '');
-    this.requests.push({ method, path: path + url.search, body, authorization });
+    const recorded = { method, path: path + url.search, body, authorization };
+    this.requests.push(recorded);
+    for (const waiter of this.awaited.filter((w) => w.matches(recorded))) {
+      this.awaited.splice(this.awaited.indexOf(waiter), 1);
+      waiter.seen(recorded);
+    }
     const failure = this.failures.findIndex((f) => f.method === method && f.pattern.test(path));
     if (failure >= 0) {
       const [f] = this.failures.splice(failure, 1);

@@ -92,8 +92,10 @@ describe('test hooks under /sandbox/', () => {
   it('a gateway group created through the API gets its own gateway, listed by /sandbox/gateways', async () => {
     sb = await sandbox();
     expect((await api(sb, 'POST', '/api/gateway_groups', { name: 'uat' })).status).toBe(200);
+    // The gateway starts listening after the group is created: poll, with a deadline.
     let url: string | undefined;
-    for (let i = 0; i < 50 && !url; i++) {
+    const deadline = Date.now() + 10_000;
+    while (!url && Date.now() < deadline) {
       url = (await api(sb, 'GET', '/sandbox/gateways', undefined, null)).body.gateways.uat;
       if (!url) await new Promise((r) => setTimeout(r, 20));
     }
