@@ -7,7 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { authorize } from './auth.js';
-import { decide } from './faults.js';
+import { answered, decide } from './faults.js';
 import { Gateway } from './gateway.js';
 import { handleHook, type HookState, type LoggedRequest } from './hooks.js';
 import { createHttpbin } from './httpbin.js';
@@ -184,6 +184,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return;
     }
     respond(result.status, result.body);
+    answered(hooks.faults, method, url.pathname, result.status);
   };
   const server = tls
     ? https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => void onRequest(req, res))
