@@ -92,7 +92,7 @@ describe('api7-sync sync with notify in the config', () => {
     });
     expect(hook.received).toHaveLength(1);
     const { body } = hook.received[0]!;
-    expect(body.text).toBe('api7-sync test → production: ✅ synced: httpbin API 1.0.0');
+    expect(body.text).toBe('api7-sync test → production: ✅ synced: httpbin API 0.9.0 → 1.0.0');
     expect(body.blocks[0]).toEqual({
       type: 'header',
       text: { type: 'plain_text', text: 'api7-sync test → production: ✅ synced', emoji: true },
