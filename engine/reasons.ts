@@ -19,6 +19,7 @@ export type Reason =
   | 'version-not-in-group'
   | 'no-earlier-version'
   | 'publish-failed'
+  | 'read-back-failed'
   | 'runtime-failed'
   | 'verify-failed'
   | 'atomic-rollback'

@@ -5,7 +5,7 @@
  */
 import type http from 'node:http';
 import { authorize } from './auth.js';
-import { decide } from './faults.js';
+import { answered, decide } from './faults.js';
 import { handleHook, type HookState, type LoggedRequest } from './hooks.js';
 import type { Router } from './router.js';
 
@@ -107,5 +107,6 @@ export function controlPlaneHandler({
       return;
     }
     respond(result.status, result.body);
+    answered(hooks.faults, method, url.pathname, result.status);
   };
 }

@@ -34,7 +34,7 @@ export interface Sandbox {
   api7Version: string;
   gateways: Record<string, string>;
   httpbin: string;
-  /** With TLS: the CA's PEM file, which clients give as `caFile`. */
+  /** With TLS: the self-signed certificate's PEM file, which clients give as `caFile`. */
   caFile?: string;
   store: Store;
   /** The one JSON line `api7-sync sandbox` prints when ready. */

@@ -68,7 +68,7 @@ export async function apply(plan: Plan, options: ApplyOptions, ctx: ApplyContext
     if (!w) return baseResult(e, e.decision === 'unchanged' ? 'unchanged' : 'refused');
     if (w.failed?.reason === 'route-conflict' || w.failed?.reason === 'atomic-refusal')
       return { ...baseResult(e, 'refused'), ...w.failed };
-    return outcome(w, final?.get(e.templateId!), final === undefined);
+    return outcome(w, final?.get(e.templateId!), final === undefined, plan.to.environment);
   });
 }
 

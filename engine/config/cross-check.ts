@@ -23,6 +23,7 @@ export function crossCheck(config: Config, options: CrossCheckOptions): PathProb
     ...policies,
     ...checkPromoteFrom(config),
     ...checkGatewayGroups(config),
+    ...checkGatewayUrls(config),
     ...checkServices(config),
     ...checkCaFile(config, options),
   ];
@@ -103,6 +104,39 @@ function checkGatewayGroups(config: Config): PathProblem[] {
       path: ['environments', name, 'gatewayGroup'],
       at: 'value',
       message: `environments "${first}" and "${name}" both use gateway group "${env.gatewayGroup}"; a sync between them would write into the group it reads from: give each environment its own gateway group`,
+    });
+  }
+  return problems;
+}
+
+/** The origin a gateway URL reaches (case and default ports aside), to tell two URLs apart. */
+function origin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Two environments with one gateway URL: verification of one would probe the other's gateway,
+ * so a broken promotion could pass, or a good one fail, on requests the target never saw.
+ */
+function checkGatewayUrls(config: Config): PathProblem[] {
+  const owner = new Map<string, string>();
+  const problems: PathProblem[] = [];
+  for (const [name, env] of Object.entries(config.environments)) {
+    if (!env.gatewayUrl) continue;
+    const key = origin(env.gatewayUrl);
+    const first = owner.get(key);
+    if (first === undefined) {
+      owner.set(key, name);
+      continue;
+    }
+    problems.push({
+      path: ['environments', name, 'gatewayUrl'],
+      at: 'value',
+      message: `environments "${first}" and "${name}" both have gatewayUrl ${env.gatewayUrl}; verification of one would probe the other's gateway: set each environment's gatewayUrl to a gateway of its own gateway group`,
     });
   }
   return problems;

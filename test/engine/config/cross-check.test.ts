@@ -42,6 +42,22 @@ describe('config cross-checks', () => {
     ]);
   });
 
+  it('refuses two environments with one gatewayUrl (case and default port aside), at the second one', () => {
+    const shared = `  test:
+    gatewayGroup: 测试网关组
+    gatewayUrl: https://gw.example.com
+  production:
+    gatewayGroup: 生产网关组
+    gatewayUrl: https://GW.example.com:443
+    promoteFrom: test
+`;
+    expect(problems(config(shared))).toEqual([
+      `${F}:9:17: environments "test" and "production" both have gatewayUrl https://GW.example.com:443; verification of one would probe the other's gateway: set each environment's gatewayUrl to a gateway of its own gateway group`,
+    ]);
+    // Another port is another gateway.
+    expect(problems(config(shared.replace('GW.example.com:443', 'gw.example.com:9443')))).toEqual([]);
+  });
+
   it('refuses a promoteFrom cycle and says which way it goes round', () => {
     const cycle = `  test:
     gatewayGroup: t
