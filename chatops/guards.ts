@@ -83,7 +83,7 @@ export async function authorise(
     );
     if (held && Date.parse(held.info.until) > ctx.settings.now())
       throw new Refusal(
-        `the lock on \`${request.environment}\` is ${describeHolder(held.info)}`,
+        `the lock on \`${request.environment}\` is ${describeHolder(held.info, inert)}`,
         'lock-held',
       );
   }
