@@ -20,6 +20,7 @@ export function stateSecretProblem(
   if (bytes < MIN_STATE_SECRET_BYTES)
     return `${name} is ${bytes} bytes long; it must be at least ${MIN_STATE_SECRET_BYTES} (for example: openssl rand -hex 32)`;
   const same = others.find((o) => o.value !== undefined && o.value !== '' && o.value === secret);
-  if (same) return `${name} is the same as ${same.name}; use a key of its own (for example: openssl rand -hex 32)`;
+  if (same)
+    return `${name} is the same as ${same.name}; use a key of its own (for example: openssl rand -hex 32)`;
   return undefined;
 }

@@ -81,7 +81,10 @@ function routes(s: Entry): string {
     diff.removed?.length ? `removed ${diff.removed.map(routeName).join(', ')}` : '',
     diff.changed?.length
       ? `changed ${diff.changed
-          .map((c) => `${routeName(c)}${c.fields?.length ? ` (${c.fields.map((t) => inert(t)).join(', ')})` : ''}`)
+          .map(
+            (c) =>
+              `${routeName(c)}${c.fields?.length ? ` (${c.fields.map((t) => inert(t)).join(', ')})` : ''}`,
+          )
           .join(', ')}`
       : '',
   ].filter(Boolean);

@@ -158,19 +158,22 @@ describe('the bot settings', () => {
       { API7_SYNC_STATE_SECRET: 'w'.repeat(48), WEBHOOK_SECRET: 'w'.repeat(48) },
       /API7_SYNC_STATE_SECRET is the same as WEBHOOK_SECRET/,
     ],
-  ])('refuses a state secret that is %s: exit 64 before listening, the secret never printed', async (_, change, message) => {
-    const run = await new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
-      const child = spawn(process.execPath, [path.resolve('bin/api7-sync.js'), 'bot'], {
-        env: { PATH: process.env.PATH ?? '', ...good, ...change, PORT: '0' },
+  ])(
+    'refuses a state secret that is %s: exit 64 before listening, the secret never printed',
+    async (_, change, message) => {
+      const run = await new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
+        const child = spawn(process.execPath, [path.resolve('bin/api7-sync.js'), 'bot'], {
+          env: { PATH: process.env.PATH ?? '', ...good, ...change, PORT: '0' },
+        });
+        let stderr = '';
+        let stdout = '';
+        child.stderr.on('data', (d) => (stderr += d));
+        child.stdout.on('data', (d) => (stdout += d));
+        child.on('close', (code) => resolve({ code, stderr, stdout }));
       });
-      let stderr = '';
-      let stdout = '';
-      child.stderr.on('data', (d) => (stderr += d));
-      child.stdout.on('data', (d) => (stdout += d));
-      child.on('close', (code) => resolve({ code, stderr, stdout }));
-    });
-    expect(run.code).toBe(64);
-    expect(run.stderr).toMatch(message);
-    expect(run.stderr + run.stdout).not.toMatch(/listening|w{48}/);
-  });
+      expect(run.code).toBe(64);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr + run.stdout).not.toMatch(/listening|w{48}/);
+    },
+  );
 });
