@@ -187,6 +187,8 @@ export function statusMarkdown(matrix: StatusMatrix): string {
     header,
     rule,
     ...rows,
-    ...(drift.length ? ['', '**Drift**', '', ...drift.map((d) => `- ${inert(d, { max: MAX_NOTE_CHARS })}`)] : []),
+    ...(drift.length
+      ? ['', '**Drift**', '', ...drift.map((d) => `- ${inert(d, { max: MAX_NOTE_CHARS })}`)]
+      : []),
   ].join('\n');
 }
