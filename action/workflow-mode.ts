@@ -23,7 +23,9 @@ import { recoverStaleRuns } from '../chatops/recovery.js';
 import { createEngine, parseConfig } from '../engine/index.js';
 import type { GitHubRequest } from '../github/api.js';
 import { parseHeartbeatMs } from '../github/heartbeat.js';
+import { stateSecretProblem } from '../chatops/state-secret.js';
 import { InputError, MIN_HEARTBEAT_MS, STATE } from './io.js';
+import { isReRun } from './rerun.js';
 import { maskNotifyUrls } from './notify.js';
 
 /** Whether this run is a chat-ops event rather than a promotion step. */
@@ -40,6 +42,7 @@ export async function runWorkflowMode(): Promise<void> {
   const githubToken = core.getInput('github-token');
   const stateSecret = core.getInput('state-secret');
   for (const secret of [token, githubToken, stateSecret]) if (secret) core.setSecret(secret);
+  if (await isReRun()) return;
   const pr = eventName === 'issue_comment' ? payload.issue : payload.pull_request;
   if (!pr || (eventName === 'issue_comment' && !payload.issue?.pull_request)) {
     core.info('api7-sync: this comment is not on a pull request; nothing to do');
@@ -59,6 +62,13 @@ export async function runWorkflowMode(): Promise<void> {
   if (!token) throw new InputError('input token is empty: pass the API7 token from an environment secret');
   if (!githubToken)
     throw new InputError('input github-token is empty; keep its default (${{ github.token }})');
+  const weakSecret =
+    stateSecret &&
+    stateSecretProblem('input state-secret', stateSecret, [
+      { name: 'input token', value: token },
+      { name: 'input github-token', value: githubToken },
+    ]);
+  if (weakSecret) throw new InputError(weakSecret);
   const octokit = github.getOctokit(githubToken) as unknown as GitHubRequest;
   const holdings: { environment: string; deploymentId?: number }[] = [];
   const settings: ChatopsSettings = {
@@ -106,8 +116,13 @@ export async function runWorkflowMode(): Promise<void> {
     commenter: comment?.user?.login ?? '',
     commentUrl: comment?.html_url ?? '',
   };
-  if (!stateSecret) await requireSecretForApprovals(ctx);
-  await recoverInterrupted(octokit, settings);
+  // Nothing (not even recovery, which writes) runs for someone who may not write: a stranger's
+  // `/help` must not make this run touch deployments, locks or request state.
+  const sender = String(payload.sender?.login ?? ctx.commenter);
+  if (await ctx.pr.canWrite(sender)) {
+    if (!stateSecret) await requireSecretForApprovals(ctx);
+    await recoverInterrupted(octokit, settings);
+  } else core.info(`api7-sync: @${sender} may not write to this repository; no recovery sweep in this run`);
   if (eventName === 'pull_request') {
     const lapsed = await lapseOnPush(ctx, String(payload.pull_request?.head?.sha));
     core.info(

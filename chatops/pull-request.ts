@@ -16,6 +16,8 @@ export interface PullFacts {
   author: string;
   /** A fork, or a head repository GitHub no longer knows (deleted fork): fail closed. */
   fork: boolean;
+  /** `open`, `closed` or `merged`: only an open pull request takes /sync and /approve. */
+  state: 'open' | 'closed' | 'merged';
 }
 
 export type Reaction = 'eyes' | 'rocket' | 'confused' | '+1' | '-1';
@@ -97,6 +99,7 @@ export class PullRequest {
       headSha: String(data.head.sha),
       author: String(data.user?.login ?? ''),
       fork: !head || !base || head.fork === true || String(head.full_name ?? '').toLowerCase() !== base,
+      state: data.merged === true ? 'merged' : data.state === 'open' ? 'open' : 'closed',
     };
   }
 

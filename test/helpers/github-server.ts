@@ -32,6 +32,9 @@ export interface PullRequest {
   head: { sha: string; ref: string; repo: { full_name: string; fork: boolean } };
   base: { ref: string; repo: { full_name: string } };
   user: { login: string };
+  /** As GitHub says it; absent means open. */
+  state?: 'open' | 'closed';
+  merged?: boolean;
 }
 
 export class GitHubModel {
@@ -179,7 +182,7 @@ export class GitHubModel {
     }
     if (method === 'GET' && (m = /^\/pulls\/(\d+)$/.exec(rest))) {
       const pr = this.pulls.get(Number(m[1]));
-      return pr ? { status: 200, body: pr } : notFound;
+      return pr ? { status: 200, body: { state: 'open', merged: false, ...pr } } : notFound;
     }
     if (method === 'GET' && (m = /^\/issues\/(\d+)\/comments$/.exec(rest))) {
       const perPage = Number(url.searchParams.get('per_page') ?? 30);
