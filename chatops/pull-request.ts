@@ -1,4 +1,5 @@
 /** The GitHub calls chat-ops makes about one pull request, over the `request` method every Octokit has. */
+import { fitText, MAX_COMMENT_CHARS } from '../github/limits.js';
 import type { GitHubRequest, Repo } from '../github/api.js';
 import { statusOf } from '../github/api.js';
 import { Refusal } from './refusal.js';
@@ -122,7 +123,7 @@ export class PullRequest {
     const { data } = await this.github.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
       ...this.repo,
       issue_number: this.number,
-      body,
+      body: fitComment(body),
     });
     return data.id as number;
   }
@@ -131,7 +132,7 @@ export class PullRequest {
     await this.github.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', {
       ...this.repo,
       comment_id: id,
-      body,
+      body: fitComment(body),
     });
   }
 
@@ -149,4 +150,16 @@ export class PullRequest {
       content,
     });
   }
+}
+
+/** A comment under GitHub's size limit; a trailing HTML comment (request state) is kept whole. */
+function fitComment(body: string): string {
+  const marker = body.lastIndexOf('\n<!--');
+  const tail = marker >= 0 && body.trimEnd().endsWith('-->') ? body.slice(marker) : '';
+  return fitText(
+    body,
+    MAX_COMMENT_CHARS,
+    '`api7-sync plan` or `status` from the CLI lists every service',
+    tail,
+  );
 }
