@@ -15,6 +15,7 @@
  */
 import * as core from '@actions/core';
 import type { CommandContext } from '../chatops/context.js';
+import { loadRepositoryConfig } from '../chatops/repository-config.js';
 import { moveRequest } from '../chatops/requests.js';
 import { targetsOf, type RequestState } from '../chatops/state.js';
 import type { Config } from '../engine/index.js';
@@ -117,6 +118,9 @@ export function workflowGate(options: {
       );
       return false;
     }
+    // Read here, in the job that runs, not remembered from the plan job: what needs approval is
+    // what the default branch's config says now (reading it fills `needed`).
+    await loadRepositoryConfig(ctx);
     const approvals = await readRunApprovals(options.github, ctx.pr.repo, options.runId);
     ctx.settings.approvalNote = approvalNote(approvals, targets);
     const unapproved = targets.filter(
