@@ -21,6 +21,7 @@ function context(ctx: CommandContext, state: CheckState) {
     logger: ctx.settings.log,
     externalId: String(state.request),
     ...(ctx.commentUrl ? { detailsUrl: ctx.commentUrl } : {}),
+    ...(ctx.settings.approvalNote ? { text: ctx.settings.approvalNote } : {}),
   };
 }
 

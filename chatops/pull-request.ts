@@ -1,4 +1,5 @@
 /** The GitHub calls chat-ops makes about one pull request, over the `request` method every Octokit has. */
+import { fitText, MAX_COMMENT_CHARS } from '../github/limits.js';
 import type { GitHubRequest, Repo } from '../github/api.js';
 import { statusOf } from '../github/api.js';
 import { Refusal } from './refusal.js';
@@ -16,6 +17,8 @@ export interface PullFacts {
   author: string;
   /** A fork, or a head repository GitHub no longer knows (deleted fork): fail closed. */
   fork: boolean;
+  /** `open`, `closed` or `merged`: only an open pull request takes /sync and /approve. */
+  state: 'open' | 'closed' | 'merged';
 }
 
 export type Reaction = 'eyes' | 'rocket' | 'confused' | '+1' | '-1';
@@ -97,6 +100,7 @@ export class PullRequest {
       headSha: String(data.head.sha),
       author: String(data.user?.login ?? ''),
       fork: !head || !base || head.fork === true || String(head.full_name ?? '').toLowerCase() !== base,
+      state: data.merged === true ? 'merged' : data.state === 'open' ? 'open' : 'closed',
     };
   }
 
@@ -119,7 +123,7 @@ export class PullRequest {
     const { data } = await this.github.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
       ...this.repo,
       issue_number: this.number,
-      body,
+      body: fitComment(body),
     });
     return data.id as number;
   }
@@ -128,7 +132,7 @@ export class PullRequest {
     await this.github.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', {
       ...this.repo,
       comment_id: id,
-      body,
+      body: fitComment(body),
     });
   }
 
@@ -146,4 +150,16 @@ export class PullRequest {
       content,
     });
   }
+}
+
+/** A comment under GitHub's size limit; a trailing HTML comment (request state) is kept whole. */
+function fitComment(body: string): string {
+  const marker = body.lastIndexOf('\n<!--');
+  const tail = marker >= 0 && body.trimEnd().endsWith('-->') ? body.slice(marker) : '';
+  return fitText(
+    body,
+    MAX_COMMENT_CHARS,
+    '`api7-sync plan` or `status` from the CLI lists every service',
+    tail,
+  );
 }

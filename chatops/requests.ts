@@ -70,7 +70,8 @@ export function statusBody(ctx: CommandContext, state: RequestState, body: strin
   const glass = state.breakGlass
     ? `\n\n🔨 **Break glass** (promotion window overridden): ${inert(state.breakGlass)}`
     : '';
-  return `${title}\n\n${body}${glass}\n${encodeState(stateKey(ctx.settings.stateSecret), state)}`;
+  const gate = ctx.settings.approvalNote ? `\n\n${ctx.settings.approvalNote}` : '';
+  return `${title}\n\n${body}${glass}${gate}\n${encodeState(stateKey(ctx.settings.stateSecret), state)}`;
 }
 
 export class StaleRequest extends Error {}

@@ -23,6 +23,7 @@ export async function runRequest(ctx: CommandContext, request: number): Promise<
   const { log } = ctx.settings;
   const first = (await readPullRequest(ctx)).requests.get(request);
   if (first?.state.status !== 'approved') return; // not due: nothing to do, whoever asks
+  if (ctx.settings.mayRun && !(await ctx.settings.mayRun(ctx, first.state))) return;
   const state = first.state;
   const ours = lockRequestId(ctx.pr.repository, state.pr, state.request);
   const claimed = await claimAll(ctx, state, ours);

@@ -139,7 +139,6 @@ export type { StatusMatrix } from './status.js';
 
 export {
   describeDrift,
-  escapeMarkdown,
   refusedResult,
   resultMarkdown,
   resultText,
@@ -147,6 +146,7 @@ export {
   statusText,
 } from './report.js';
 export { policyMarkdown, policyText } from './policy/result.js';
+export { inert } from './markdown.js';
 export {
   fanOut,
   isFanout,

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { Agent, request, type Dispatcher } from 'undici';
-import { SyncError, type RunFailure } from '../errors.js';
+import { SyncError, withoutSecret, type RunFailure } from '../errors.js';
 import {
   explainNetworkError,
   gatewayNotControlPlane,
@@ -208,7 +208,28 @@ export class Transport {
     }
   }
 
+  /** One exchange; whatever it reports has the token taken out, whatever the server echoed. */
   private async once<T>(method: string, path: string, query?: Query, body?: unknown): Promise<T> {
+    try {
+      return await this.exchange<T>(method, path, query, body);
+    } catch (err) {
+      if (!(err instanceof Api7Error)) throw err;
+      const token = this.opts.token;
+      const clean = new Api7Error(
+        err.method,
+        withoutSecret(err.path, token),
+        err.status,
+        withoutSecret(err.errorMsg, token),
+        err.ambiguous,
+        err.networkCode,
+        err.code as RunFailure,
+      );
+      if (err.retryAfterMs !== undefined) clean.retryAfterMs = err.retryAfterMs;
+      throw clean;
+    }
+  }
+
+  private async exchange<T>(method: string, path: string, query?: Query, body?: unknown): Promise<T> {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) qs.set(k, String(v));
     const search = qs.toString();

@@ -51,6 +51,11 @@ export interface Protection {
   rollbackApprovals?: number;
   /** How long approvals stay valid, in hours (default 24). */
   approvalHours?: number;
+  /**
+   * Chat-ops in a workflow: whose approval counts. `environment` (default): the required
+   * reviewers of the GitHub Environment the promotion job runs in; `comments`: `/approve`.
+   */
+  workflowApprovals?: 'environment' | 'comments';
   /** Promotion windows in a named time zone (engine/policy/windows.ts). */
   windows?: WindowsConfig;
 }

@@ -16,7 +16,7 @@ import { fakeGitHub, modelClient, type FakeGitHub } from '../helpers/github-serv
 import { regionsConfigText, regionsSeed } from '../helpers/regions.js';
 import { PROD, sandbox, serviceIn, walkthroughSeed, writes } from '../helpers/sandbox.js';
 
-const STATE_SECRET = 'workflow-state-secret';
+const STATE_SECRET = 'workflow-state-secret-of-32-bytes-at-least';
 let sb: Sandbox | undefined;
 let gh: FakeGitHub | undefined;
 afterEach(async () => {
@@ -24,6 +24,10 @@ afterEach(async () => {
   await gh?.close();
   sb = gh = undefined;
 });
+
+/** These runs are the comment-approvals choice: `/approve` counts (protection.workflowApprovals). */
+const byComments = (config: string) =>
+  config.replace(/( +)approvals: (\d+)\n/g, '$1approvals: $2\n$1workflowApprovals: comments\n');
 
 async function setUp(approvals: number, regions = false): Promise<FakeGitHub> {
   sb = await sandbox(
@@ -33,7 +37,7 @@ async function setUp(approvals: number, regions = false): Promise<FakeGitHub> {
   gh.commentAs = 'github-actions[bot]';
   gh.files.set(
     'main:.github/api7-sync.yml',
-    regions ? regionsConfigText(sb, '{host: httpbin, port: 80}') : botConfig(sb, approvals),
+    byComments(regions ? regionsConfigText(sb, '{host: httpbin, port: 80}') : botConfig(sb, approvals)),
   );
   for (const login of ['alice', 'bob', 'carol', 'dave', 'erin']) gh.permissions.set(login, 'write');
   gh.teams.set('acme/platform', ['bob']);
@@ -107,7 +111,7 @@ describe('workflow mode (issue_comment)', () => {
     expect(statusOf(again.id)).toMatch(/\*\*done\*\*[\s\S]*Already in place/);
     gh!.files.set(
       'main:.github/api7-sync.yml',
-      botConfig(sb!, 1).replace(
+      byComments(botConfig(sb!, 1)).replace(
         'upstream: {nodes: [{host: httpbin, port: 80}]}',
         'upstream: {nodes: [{host: httpbin, port: 80, weight: 50}]}',
       ),

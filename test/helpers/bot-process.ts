@@ -51,7 +51,7 @@ export async function startBotProcess(
       LOG_LEVEL: 'warn',
       API7_TOKEN: s.token,
       API7_CONTROL_PLANES: JSON.stringify(policy),
-      API7_SYNC_STATE_SECRET: 'bot-process-state-secret',
+      API7_SYNC_STATE_SECRET: 'bot-process-state-secret-32-bytes-long',
       API7_SYNC_GITHUB_THROTTLE: 'off',
       ...env,
     },

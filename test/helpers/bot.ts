@@ -147,7 +147,7 @@ export function harness(
       },
     },
     api7Token: sb.token,
-    stateSecret: WEBHOOK_SECRET,
+    stateSecret: 'test-state-secret-of-at-least-32-bytes',
     verifyTimeoutMs: 1500,
     ...botOptions,
   });

@@ -32,6 +32,9 @@ export interface PullRequest {
   head: { sha: string; ref: string; repo: { full_name: string; fork: boolean } };
   base: { ref: string; repo: { full_name: string } };
   user: { login: string };
+  /** As GitHub says it; absent means open. */
+  state?: 'open' | 'closed';
+  merged?: boolean;
 }
 
 export class GitHubModel {
@@ -45,6 +48,11 @@ export class GitHubModel {
   readonly files = new Map<string, string>();
   readonly permissions = new Map<string, 'admin' | 'write' | 'read' | 'none'>();
   readonly teams = new Map<string, string[]>();
+  /** Reviews of a workflow run's environment deployments, by run ID, as GitHub lists them. */
+  readonly runApprovals = new Map<
+    number,
+    { environments: { name: string }[]; state: string; user: { login: string }; comment: string }[]
+  >();
   readonly pulls = new Map<number, PullRequest>();
   readonly comments: Comment[] = [];
   readonly reactions: { comment: number; content: string }[] = [];
@@ -193,13 +201,29 @@ export class GitHubModel {
     }
     if (method === 'GET' && (m = /^\/pulls\/(\d+)$/.exec(rest))) {
       const pr = this.pulls.get(Number(m[1]));
-      return pr ? { status: 200, body: pr } : notFound;
+      return pr ? { status: 200, body: { state: 'open', merged: false, ...pr } } : notFound;
     }
     if (method === 'GET' && (m = /^\/issues\/(\d+)\/comments$/.exec(rest))) {
       const perPage = Number(url.searchParams.get('per_page') ?? 30);
       const page = Number(url.searchParams.get('page') ?? 1);
       return { status: 200, body: this.commentsOn(Number(m[1])).slice((page - 1) * perPage, page * perPage) };
     }
+    // GitHub's size limits: a comment body of 65,536 characters, a check run output part of 65,535.
+    if (/\/comments(\/\d+)?$/.test(rest) && String(body?.body ?? '').length > 65_536)
+      return {
+        status: 422,
+        body: { message: 'Validation Failed: body is too long (maximum is 65536 characters)' },
+      };
+    if (
+      /^\/check-runs/.test(rest) &&
+      [body?.output?.summary, body?.output?.text].some((t) => String(t ?? '').length > 65_535)
+    )
+      return {
+        status: 422,
+        body: { message: 'Validation Failed: output is too long (maximum is 65535 characters)' },
+      };
+    if (method === 'GET' && (m = /^\/actions\/runs\/(\d+)\/approvals$/.exec(rest)))
+      return { status: 200, body: this.runApprovals.get(Number(m[1])) ?? [] };
     if (method === 'POST' && (m = /^\/issues\/(\d+)\/comments$/.exec(rest))) {
       return { status: 201, body: this.addComment(Number(m[1]), this.commentAs, body.body, 'Bot') };
     }

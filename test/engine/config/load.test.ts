@@ -65,6 +65,25 @@ describe('loading .github/api7-sync.yml', () => {
     ]);
   });
 
+  it('takes protection.workflowApprovals: environment or comments, and points at anything else', () => {
+    const opted = VALID.replace(
+      '      approvals: 1\n',
+      '      approvals: 1\n      workflowApprovals: comments\n',
+    );
+    expect(parseConfig(opted, F, { env: {} }).environments.production!.protection!.workflowApprovals).toBe(
+      'comments',
+    );
+    const wrong = VALID.replace(
+      '      approvals: 1\n',
+      '      approvals: 1\n      workflowApprovals: anyone\n',
+    );
+    const [problem, ...rest] = problems(wrong);
+    expect(rest).toEqual([]);
+    expect(problem).toBe(
+      `${F}:14:26: environments.production.protection.workflowApprovals must be one of environment, comments, not "anyone"`,
+    );
+  });
+
   it('does not coerce types, and says to quote', () => {
     expect(problems(VALID.replace('gatewayGroup: 测试网关组', 'gatewayGroup: 7'))).toEqual([
       `${F}:5:19: environments.test.gatewayGroup must be a string, not a number; quote it: "7"`,
