@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { Agent, request, type Dispatcher } from 'undici';
+import { caFileTrouble } from '../config/ca-file.js';
 import { SyncError, type RunFailure } from '../errors.js';
 
 export interface Budgets {
@@ -322,16 +323,11 @@ function notJson(text: string, contentType: string, origin: string): string {
   return `the answer is not JSON (${what}), so it does not come from API7's Admin API: check controlPlane.url (${origin})`;
 }
 
+/** Read only once it is known to be a CA bundle: never a device, a directory or a huge file. */
 function readCaFile(file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new SyncError(
-      'config',
-      `cannot read the CA file ${file} (${code === 'ENOENT' ? 'no such file' : code}); point caFile at the CA bundle of the control plane`,
-    );
-  }
+  const trouble = caFileTrouble(file);
+  if (trouble) throw new SyncError('config', `caFile "${file}" ${trouble}`);
+  return readFileSync(file);
 }
 
 function explainNetworkError(code: string, message: string, origin: string): string {
