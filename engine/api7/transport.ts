@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { Agent, request, type Dispatcher } from 'undici';
+import { caFileTrouble } from '../config/ca-file.js';
 import { SyncError, withoutSecret, type RunFailure } from '../errors.js';
 import {
   explainNetworkError,
@@ -338,14 +339,9 @@ function networkCodeOf(err: unknown): string {
     : (e.code ?? e.cause?.code ?? e.name ?? 'error');
 }
 
+/** Read only once it is known to be a CA bundle: never a device, a directory or a huge file. */
 function readCaFile(file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new SyncError(
-      'config',
-      `cannot read the CA file ${file} (${code === 'ENOENT' ? 'no such file' : code}); point caFile at the CA bundle of the control plane`,
-    );
-  }
+  const trouble = caFileTrouble(file);
+  if (trouble) throw new SyncError('config', `caFile "${file}" ${trouble}`);
+  return readFileSync(file);
 }

@@ -3,8 +3,7 @@
  * and files on disk. Works on the validated data and names problems by path; the loader turns
  * paths into line and column.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
+import { checkCaFile } from './ca-file.js';
 import { checkPolicies } from './policies.js';
 import type { PathProblem } from './problems.js';
 import { didYouMean } from '../suggest.js';
@@ -25,7 +24,7 @@ export function crossCheck(config: Config, options: CrossCheckOptions): PathProb
     ...checkGatewayGroups(config),
     ...checkGatewayUrls(config),
     ...checkServices(config),
-    ...checkCaFile(config, options),
+    ...checkCaFile(config, options.checkFiles),
   ];
 }
 
@@ -180,38 +179,4 @@ function checkServices(config: Config): PathProblem[] {
     }
   }
   return problems;
-}
-
-function checkCaFile(config: Config, options: CrossCheckOptions): PathProblem[] {
-  const caFile = config.controlPlane.caFile;
-  if (caFile === undefined) return [];
-  // Relative paths resolve against the directory that holds `.github/`, never above it.
-  const root = repositoryRoot(config.file);
-  const resolved = path.resolve(root, caFile);
-  if (path.isAbsolute(caFile) || !(resolved === root || resolved.startsWith(root + path.sep))) {
-    return [
-      {
-        path: ['controlPlane', 'caFile'],
-        at: 'value',
-        message: `caFile "${caFile}" leaves the repository; write a path inside it, such as .github/api7-ca.pem`,
-      },
-    ];
-  }
-  config.controlPlane.caFile = resolved;
-  if (options.checkFiles && !existsSync(resolved)) {
-    return [
-      {
-        path: ['controlPlane', 'caFile'],
-        at: 'key',
-        message: `caFile "${caFile}" does not exist (looked for ${resolved}); add the control plane's CA bundle there, fix the path, or remove caFile`,
-      },
-    ];
-  }
-  return [];
-}
-
-/** The directory that holds `.github/` (or the config's own directory for a config elsewhere). */
-export function repositoryRoot(configFile: string): string {
-  const dir = path.dirname(path.resolve(configFile));
-  return path.basename(dir) === '.github' ? path.dirname(dir) : dir;
 }

@@ -124,6 +124,16 @@ describe('a control plane behind TLS', () => {
     expect(`${res.stdout}${res.stderr}`).toMatch(/caFile/);
   });
 
+  it('takes the CA file the ready line names, an absolute path outside the repository', async () => {
+    expect(path.isAbsolute(ready.caFile!)).toBe(true);
+    const res = await run(
+      ['plan', '--from', 'test', '--to', 'production', '--json'],
+      repo(`  caFile: ${JSON.stringify(ready.caFile)}\n`),
+    );
+    expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout).services[0]).toMatchObject({ name: 'httpbin API', action: 'planned' });
+  });
+
   it('insecure: true goes through, loudly', async () => {
     const res = await run(
       ['plan', '--from', 'test', '--to', 'production', '--json'],
