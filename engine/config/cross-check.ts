@@ -23,6 +23,7 @@ export function crossCheck(config: Config, options: CrossCheckOptions): PathProb
     ...checkPromoteFrom(config),
     ...checkGatewayGroups(config),
     ...checkGatewayUrls(config),
+    ...checkGitHubEnvironments(config),
     ...checkServices(config),
     ...checkCaFile(config, options.checkFiles),
   ];
@@ -136,6 +137,30 @@ function checkGatewayUrls(config: Config): PathProblem[] {
       path: ['environments', name, 'gatewayUrl'],
       at: 'value',
       message: `environments "${first}" and "${name}" both have gatewayUrl ${env.gatewayUrl}; verification of one would probe the other's gateway: set each environment's gatewayUrl to a gateway of its own gateway group`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * The deployment gate maps a GitHub environment to exactly one of ours: two environments answering
+ * for one GitHub environment (by name or by `githubEnvironment`) would make its verdict a guess.
+ * GitHub compares environment names without regard to case, so this does too.
+ */
+function checkGitHubEnvironments(config: Config): PathProblem[] {
+  const owner = new Map<string, string>();
+  const problems: PathProblem[] = [];
+  for (const [name, env] of Object.entries(config.environments)) {
+    const github = env.githubEnvironment ?? name;
+    const first = owner.get(github.toLowerCase());
+    if (first === undefined) {
+      owner.set(github.toLowerCase(), name);
+      continue;
+    }
+    problems.push({
+      path: ['environments', name, ...(env.githubEnvironment === undefined ? [] : ['githubEnvironment'])],
+      at: env.githubEnvironment === undefined ? 'key' : 'value',
+      message: `environments "${first}" and "${name}" both answer for GitHub environment "${github}"; give each its own githubEnvironment`,
     });
   }
   return problems;

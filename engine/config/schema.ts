@@ -197,6 +197,13 @@ export const configSchema = {
               windows,
             },
           },
+          githubEnvironment: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 255,
+            description:
+              'The GitHub environment whose deployments the App gates as a deployment protection rule (default: the same name).',
+          },
           tags: {
             type: 'array',
             uniqueItems: true,

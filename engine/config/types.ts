@@ -68,6 +68,8 @@ export interface EnvironmentConfig {
   /** How long a version must have run in a source environment before it may come here, by source. */
   soak?: Record<string, string>;
   protection?: Protection;
+  /** The GitHub environment the App's deployment gate answers for (default: this environment's name). */
+  githubEnvironment?: string;
   /** Fan-out: `--to @tag` selects environments by tag … */
   tags?: string[];
   /** … in waves, lowest first; one wave runs in parallel. */

@@ -79,7 +79,7 @@ export async function startBotProcess(
 /** One signed webhook delivery, as GitHub sends it. */
 export async function deliverTo(
   url: string,
-  event: 'issue_comment' | 'pull_request',
+  event: 'issue_comment' | 'pull_request' | 'deployment_protection_rule',
   payload: unknown,
   delivery = `d-${Math.random()}`,
   secret = WEBHOOK_SECRET,

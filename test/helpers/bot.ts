@@ -67,6 +67,31 @@ const pushExample = examples
   .find((e) => e.name === 'pull_request')!
   .examples.find((x: any) => x.action === 'synchronize') as any;
 
+// The examples package has no deployment_protection_rule example: its `deployment` example gives
+// the deployment, repository and sender, and the webhook schema the rest.
+const deploymentExample = examples.find((e) => e.name === 'deployment')!.examples[0] as any;
+
+/**
+ * A GitHub-shaped deployment_protection_rule.requested payload for a run of acme/shop that waits
+ * on `environment`, with the callback on `githubUrl` (a GitHub Enterprise style `/api/v3` base).
+ */
+export function gatePayload(environment: string, runId: number, githubUrl = 'https://api.github.com'): any {
+  const payload = structuredClone(deploymentExample);
+  ourRepository(payload);
+  const base = githubUrl === 'https://api.github.com' ? githubUrl : `${githubUrl}/api/v3`;
+  return {
+    action: 'requested',
+    environment,
+    event: 'push',
+    deployment_callback_url: `${base}/repos/acme/shop/actions/runs/${runId}/deployment_protection_rule`,
+    deployment: { ...payload.deployment, environment, original_environment: environment, ref: 'main' },
+    pull_requests: [],
+    repository: payload.repository,
+    sender: payload.sender,
+    installation: payload.installation,
+  };
+}
+
 /** Points an example payload at our installation and repository, acme/shop. */
 function ourRepository(payload: any): void {
   payload.installation = { id: 1, node_id: 'x' };

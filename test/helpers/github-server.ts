@@ -3,7 +3,7 @@
  * api7-sync uses: git trees/commits/refs (422 for an existing ref and for an update that is not a
  * fast forward), deployments and statuses, and for the bot: installation tokens, repositories and
  * their files, collaborator permissions, pull requests, issue comments, reactions and team
- * membership, and check runs. The same model is served over HTTP (for whole programs) or through nock (for
+ * membership, check runs, and answers to deployment protection rules. The same model is served over HTTP (for whole programs) or through nock (for
  * Probot's Octokit in process, which fetches through the global fetch that nock intercepts).
  */
 import { createHash } from 'node:crypto';
@@ -58,6 +58,8 @@ export class GitHubModel {
   readonly reactions: { comment: number; content: string }[] = [];
   /** Check runs as they are now, and every body sent for each (creation first), to follow their life. */
   readonly checkRuns: { id: number; run: any; history: any[] }[] = [];
+  /** Answers to deployment protection rules, as posted to a run's `deployment_protection_rule`. */
+  readonly gateReviews: { runId: number; body: any }[] = [];
   readonly repository: string;
   private failures: { method: string; pattern: RegExp; status: number; message: string }[] = [];
   private awaited: { matches: (r: RecordedRequest) => boolean; seen: (r: RecordedRequest) => void }[] = [];
@@ -313,6 +315,19 @@ export class GitHubModel {
         .map((c) => c.run)
         .filter((r) => r.head_sha === m![1] && (!name || r.name === name));
       return { status: 200, body: { total_count: runs.length, check_runs: runs } };
+    }
+    if (method === 'POST' && (m = /^\/actions\/runs\/(\d+)\/deployment_protection_rule$/.exec(rest))) {
+      // GitHub's "review custom deployment protection rules for a workflow run".
+      const ok =
+        typeof body?.environment_name === 'string' &&
+        (body.state === 'approved' ||
+          body.state === 'rejected' ||
+          (body.state === undefined && body.comment)) &&
+        (body.comment === undefined || typeof body.comment === 'string');
+      if (!ok)
+        return { status: 422, body: { message: 'environment_name and state (or comment) are required' } };
+      this.gateReviews.push({ runId: Number(m[1]), body });
+      return { status: 204 };
     }
     if (method === 'POST' && rest === '/deployments') {
       const d = {

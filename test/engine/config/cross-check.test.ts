@@ -58,6 +58,19 @@ describe('config cross-checks', () => {
     expect(problems(config(shared.replace('GW.example.com:443', 'gw.example.com:9443')))).toEqual([]);
   });
 
+  it('refuses two environments answering for one GitHub environment (the deployment gate), whatever the case', () => {
+    const claimed = TWO.replace('promoteFrom: test\n', 'promoteFrom: test\n    githubEnvironment: Test\n');
+    expect(problems(config(claimed))).toEqual([
+      `${F}:9:24: environments "test" and "production" both answer for GitHub environment "Test"; give each its own githubEnvironment`,
+    ]);
+    // Each its own: accepted, and the name is kept for the gate.
+    const own = TWO.replace('promoteFrom: test\n', 'promoteFrom: test\n    githubEnvironment: prod-deploy\n');
+    expect(problems(config(own))).toEqual([]);
+    expect(parseConfig(config(own), F, { env: {} }).environments.production!.githubEnvironment).toBe(
+      'prod-deploy',
+    );
+  });
+
   it('refuses a promoteFrom cycle and says which way it goes round', () => {
     const cycle = `  test:
     gatewayGroup: t

@@ -61,7 +61,7 @@ describe('loading .github/api7-sync.yml', () => {
       '    gatewayUrl: http://test-gw.internal:9080\n    gateway_group: x\n',
     );
     expect(problems(text)).toEqual([
-      `${F}:7:5: unknown key "gateway_group" in environments.test; allowed: gatewayGroup, gatewayUrl, promoteFrom, protection, tags, wave, verify`,
+      `${F}:7:5: unknown key "gateway_group" in environments.test; allowed: gatewayGroup, gatewayUrl, promoteFrom, protection, githubEnvironment, tags, wave, verify`,
     ]);
   });
 
