@@ -80,13 +80,27 @@ async function fanoutFromCli(command: 'plan' | 'sync', values: Values, io: Io): 
   const verifyTimeout = checkedVerifyTimeout(values);
   const config = loadConfig(values, io);
   const log = progressLogger(io);
-  const engine = createEngine({ config, token: readToken(values, io), logger: log });
+  const dryRun = command === 'plan' || Boolean(values['dry-run']);
+  const cancellation = dryRun ? undefined : cliCancellation(io, command, () => log.stop());
+  const engine = createEngine({
+    config,
+    token: readToken(values, io),
+    logger: log,
+    signal: cancellation?.hardStop,
+  });
   try {
-    const deps = { config, engine, verifyTimeoutMs: verifyTimeout, lockWaitSeconds: lockWait(values) };
+    const deps = {
+      config,
+      engine,
+      verifyTimeoutMs: verifyTimeout,
+      lockWaitSeconds: lockWait(values),
+      cancellation,
+    };
     // Loaded only for a fan-out: a single promotion does not pay for it at start-up.
     const { fanoutCommand } = await import('./fanout.js');
     return await fanoutCommand(command, values, io, deps, () => log.stop());
   } finally {
+    cancellation?.dispose();
     log.stop();
     await engine.close();
   }
