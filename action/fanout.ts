@@ -18,6 +18,7 @@ import {
 } from '../engine/index.js';
 import { SyncError } from '../engine/errors.js';
 import { describeHolder } from '../github/lock.js';
+import { sessionOutcome, type Cancellation } from '../github/promotion.js';
 import { startSession, type PromotionSession, type SessionLog } from '../github/session.js';
 import { githubTokenFor, runLockRequest } from './run-identity.js';
 import { InputError, planRequest, STATE, writeOutputs, type Inputs } from './io.js';
@@ -28,6 +29,7 @@ export async function promoteFanout(
   config: Config,
   log: SessionLog,
   runUrl: string,
+  cancellation?: Cancellation,
 ): Promise<FanoutResult> {
   let waves: string[][];
   try {
@@ -88,7 +90,12 @@ export async function promoteFanout(
         core.saveState(STATE.fanoutSessions, JSON.stringify(saved));
       }
     }
-    const engine = createEngine({ config, token: inputs.token, logger: (line) => core.info(line) });
+    const engine = createEngine({
+      config,
+      token: inputs.token,
+      logger: (line) => core.info(line),
+      signal: cancellation?.hardStop,
+    });
     try {
       result = await fanOut(
         engine,
@@ -100,6 +107,8 @@ export async function promoteFanout(
           rollbackOnFailure: inputs.rollbackOnFailure,
           verifyTimeoutMs: inputs.verifyTimeoutMs,
           atomic: inputs.atomic,
+          signal: cancellation?.signal,
+          onProgress: (e) => cancellation?.track(e),
         },
         (line) => core.info(line),
       );
@@ -137,11 +146,13 @@ export async function promoteFanout(
   } finally {
     for (const [environment, session] of sessions) {
       const target = result?.targets.find((t) => t.to.environment === environment);
+      const ended = sessionOutcome(target, cancellation?.interruptedBy);
       await session.end({
-        state: target?.ok ? 'success' : 'failure',
-        description: target
-          ? target.services.map((s) => `${s.name} ${s.action}`).join(', ')
-          : 'api7-sync did not finish',
+        state: ended.state,
+        description:
+          target && !cancellation?.interruptedBy
+            ? target.services.map((s) => `${s.name} ${s.action}`).join(', ')
+            : ended.description,
         environmentUrl: config.environments[environment]?.gatewayUrl,
         logUrl: runUrl,
       });

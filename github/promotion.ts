@@ -119,14 +119,15 @@ function describeLeft(written: Map<string, Set<string>>): string {
 export function sessionOutcome(
   result: SyncResult | undefined,
   interruptedBy: Signal | undefined,
-): { state: 'success' | 'failure' | 'error'; description: string } {
+): { state: 'success' | 'failure'; description: string } {
   const counts = result ? countActions(result) : '';
+  // Failure, as the post step records a job cancelled before it could say more.
   if (interruptedBy)
     return {
-      state: 'error',
+      state: 'failure',
       description: `interrupted by ${interruptedBy}${counts ? `: ${counts}` : ' before it started'}`,
     };
-  if (!result) return { state: 'error', description: 'api7-sync did not finish' };
+  if (!result) return { state: 'failure', description: 'api7-sync did not finish' };
   return { state: result.ok ? 'success' : 'failure', description: counts };
 }
 
