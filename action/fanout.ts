@@ -10,9 +10,8 @@ import {
   createEngine,
   fanOut,
   lockOrder,
-  policyMarkdown,
   resolveWaves,
-  resultMarkdown,
+  summaryMarkdown,
   type Config,
   type FanoutResult,
 } from '../engine/index.js';
@@ -137,9 +136,7 @@ export async function promoteFanout(
       ),
     });
     if (process.env.GITHUB_STEP_SUMMARY)
-      await core.summary
-        .addRaw(done.targets.map((t) => resultMarkdown(t) + policyMarkdown(t)).join('\n'))
-        .write();
+      await core.summary.addRaw(done.targets.map(summaryMarkdown).join('\n')).write();
     for (const target of done.targets)
       await notifyFromAction(config, target, sessions.has(target.to.environment));
     return done;

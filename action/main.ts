@@ -10,8 +10,7 @@ import {
   createEngine,
   isFanout,
   loadConfigFile,
-  policyMarkdown,
-  resultMarkdown,
+  summaryMarkdown,
   type Config,
   type SyncResult,
 } from '../engine/index.js';
@@ -184,8 +183,7 @@ async function promote(
       versions: JSON.stringify(versions),
     });
     // Outside a runner (npm run local-action) there may be no summary file: say so, do not fail.
-    if (process.env.GITHUB_STEP_SUMMARY)
-      await core.summary.addRaw(resultMarkdown(result) + policyMarkdown(result)).write();
+    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summaryMarkdown(result)).write();
     else core.info('no job summary: GITHUB_STEP_SUMMARY is not set');
     return result;
   } finally {

@@ -151,7 +151,7 @@ export {
   statusMarkdown,
   statusText,
 } from './report.js';
-export { policyMarkdown, policyText } from './policy/result.js';
+export { policyMarkdown, policyText, summaryMarkdown } from './policy/result.js';
 export {
   fanOut,
   isFanout,
