@@ -54,6 +54,7 @@ export const ACTION_LABEL: Record<ServiceResult['action'], string> = {
   refused: '⛔ refused',
   'rolled-back': '↩️ rolled back',
   failed: '❌ failed',
+  interrupted: '⏹️ interrupted',
 };
 
 const driftValue = (v: Drift['target']): string =>

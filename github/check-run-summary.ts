@@ -31,6 +31,7 @@ const PLAN_WORD: Record<ServiceResult['action'], string> = {
   refused: '⛔ refused',
   'rolled-back': '↩️ rolled back',
   failed: '❌ failed',
+  interrupted: '⏹️ interrupted',
 };
 
 const RESULT_WORD: Record<ServiceResult['action'], string> = {

@@ -1,6 +1,7 @@
 /** What the policies add to a result: each entry's route diff, and a break-glass reason. */
 import type { Plan, ServiceResultWithRoutes, SyncResult } from '../model.js';
 import { inert } from '../markdown.js';
+import { resultMarkdown } from '../report.js';
 import { describeRouteDiff } from './route-diff.js';
 
 export function withPolicies(plan: Plan, result: SyncResult): SyncResult {
@@ -38,4 +39,14 @@ export function policyMarkdown(result: SyncResult): string {
       '',
     );
   return parts.join('\n');
+}
+
+/**
+ * A job summary: the result table, then the route-change table and break glass. A blank line
+ * between them keeps them two tables: GitHub's Markdown (GFM) reads a table row right after
+ * another table's last row as one more row of that table.
+ */
+export function summaryMarkdown(result: SyncResult): string {
+  const policies = policyMarkdown(result);
+  return [resultMarkdown(result).trimEnd(), ...(policies ? [policies.trimEnd()] : [])].join('\n\n') + '\n';
 }
