@@ -19,7 +19,7 @@ describe('the gate comment', () => {
     };
     const text = gateComment(verdict);
     expect(text.split('\n')[0]).toBe(
-      '**api7-sync deployment gate: rejected** for GitHub environment `prod ＠eu` → api7-sync environment `production` (from `test`)',
+      '**api7-sync deployment gate: rejected** for GitHub environment prod @\u200beu → api7-sync environment `production` (from `test`)',
     );
     expect(text).toContain('- ❌ **soak** (failed): not met');
     expect(text).toContain('- ✅ **lock** (passed): free');
