@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createNodeMiddleware, createProbot, ProbotOctokit } from 'probot';
+import { createNodeMiddleware, createProbot, ProbotOctokit, type Probot } from 'probot';
 import type { GitHubRequest } from '../github/api.js';
 import { createBot } from './app.js';
 import { MAX_WEBHOOK_BYTES, readBoundedBody } from './body-limit.js';
@@ -110,8 +110,27 @@ export async function startBot(settings: BotSettings, log: (line: string) => voi
   await listenOn(server, settings.host, settings.port);
   const url = `http://${settings.host}:${(server.address() as AddressInfo).port}`;
   log(`api7-sync bot: listening on ${url}${WEBHOOK_PATH}`);
-  // Every replica sweeps every heartbeat, not only at start-up: a replica that died mid-run is
-  // noticed by whichever is alive.
+  const sweeps = sweepEveryHeartbeat(() => recoverInstallations(probot, bot, log), settings.heartbeatMs, log);
+
+  return {
+    url,
+    async close() {
+      await sweeps.stop();
+      await bot.queue.idle();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/**
+ * Every replica sweeps every heartbeat, not only at start-up: a replica that died mid-run is
+ * noticed by whichever is alive. One sweep at a time; a failed one is logged and tried again.
+ */
+function sweepEveryHeartbeat(
+  recover: () => Promise<void>,
+  heartbeatMs: number,
+  log: (line: string) => void,
+): { stop(): Promise<void> } {
   let sweeping: Promise<void> | undefined;
   const sweep = () => {
     sweeping ??= recover()
@@ -121,32 +140,33 @@ export async function startBot(settings: BotSettings, log: (line: string) => voi
       .finally(() => (sweeping = undefined));
   };
   sweep();
-  const sweeper = setInterval(sweep, settings.heartbeatMs);
+  const sweeper = setInterval(sweep, heartbeatMs);
   sweeper.unref();
-
-  async function recover() {
-    const app = (await probot.auth()) as unknown as GitHubRequest;
-    const { data: installations } = await app.request('GET /app/installations', { per_page: 100 });
-    for (const installation of installations as { id: number }[]) {
-      const octokit = (await probot.auth(installation.id)) as unknown as GitHubRequest;
-      const { data } = await octokit.request('GET /installation/repositories', { per_page: 100 });
-      for (const r of data.repositories as { name: string; owner: { login: string } }[]) {
-        const recovered = await bot.recover(octokit, { owner: r.owner.login, repo: r.name });
-        if (recovered.length)
-          log(
-            `api7-sync bot: recovered interrupted deployments ${recovered.join(', ')} of ${r.owner.login}/${r.name}`,
-          );
-      }
-    }
-  }
-
   return {
-    url,
-    async close() {
+    async stop() {
       clearInterval(sweeper);
       await sweeping;
-      await bot.queue.idle();
-      await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/** One recovery sweep over every repository of every installation of the app. */
+async function recoverInstallations(
+  probot: Probot,
+  bot: ReturnType<typeof createBot>,
+  log: (line: string) => void,
+): Promise<void> {
+  const app = (await probot.auth()) as unknown as GitHubRequest;
+  const { data: installations } = await app.request('GET /app/installations', { per_page: 100 });
+  for (const installation of installations as { id: number }[]) {
+    const octokit = (await probot.auth(installation.id)) as unknown as GitHubRequest;
+    const { data } = await octokit.request('GET /installation/repositories', { per_page: 100 });
+    for (const r of data.repositories as { name: string; owner: { login: string } }[]) {
+      const recovered = await bot.recover(octokit, { owner: r.owner.login, repo: r.name });
+      if (recovered.length)
+        log(
+          `api7-sync bot: recovered interrupted deployments ${recovered.join(', ')} of ${r.owner.login}/${r.name}`,
+        );
+    }
+  }
 }
