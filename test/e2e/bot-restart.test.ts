@@ -96,7 +96,7 @@ describe('api7-sync bot, killed and restarted', () => {
     expect((await writes(sb!)).length).toBe(writesBefore);
     expect(statusComment()!.body).toMatch(/\*\*interrupted\*\*/);
     expect(second.output()).not.toContain(sb!.token);
-  }, 60_000);
+  });
 
   it('two replicas given the same /approve delivery: exactly one run', async () => {
     await setUp((s) => botConfig(s, 1));
@@ -127,5 +127,5 @@ describe('api7-sync bot, killed and restarted', () => {
         (c) => c.user.login === 'api7-sync[bot]' && c.body.includes('<!-- api7-sync:state'),
       ),
     ).toHaveLength(1);
-  }, 60_000);
+  });
 });
