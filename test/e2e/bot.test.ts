@@ -77,7 +77,7 @@ describe('npx api7-sync bot', () => {
       () =>
         gh!.comments.some(
           (c) => c.body.includes(`request ${comment.id} by`) && /\*\*done\*\*/.test(c.body),
-        ) && gh!.reactions.some((r) => r.content === 'rocket'),
+        ) && gh!.reactions.some((r) => r.comment === comment.id && r.content === 'rocket'),
       'the status comment to say done and the 🚀 reaction',
     );
     await api(sb, 'DELETE', '/sandbox/faults', undefined, null);
