@@ -17,7 +17,8 @@ COPY package.json package-lock.json ./
 # runs in the image.
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY . .
-RUN npm run build && npm pack --ignore-scripts && mv api7-sync-*.tgz /tmp/api7-sync.tgz
+RUN npm run build && node scripts/pack-release.mjs --no-build --out /tmp/release \
+  && mv /tmp/release/api7-sync-*.tgz /tmp/api7-sync.tgz
 
 FROM node:${NODE_VERSION}-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
