@@ -7,6 +7,7 @@
  * per release follow what ADC's own end-to-end tests expect from a real API7.
  */
 import type { Api7Version } from '../version.js';
+import { discoveryArgsSchema, healthChecksSchema } from './health-checks.js';
 
 type Schema = Record<string, unknown>;
 
@@ -42,8 +43,8 @@ export const HTTP_METHODS = [
   'PURGE',
 ];
 
-/** An upstream; `stream` upstreams speak tcp, udp or tls. */
-export function upstreamSchema(stream = false): Schema {
+/** An upstream; `stream` upstreams speak tcp, udp or tls. `checksDefaults`: API7 before 3.6. */
+export function upstreamSchema(stream = false, checksDefaults = false): Schema {
   return {
     type: 'object',
     properties: {
@@ -98,8 +99,8 @@ export function upstreamSchema(stream = false): Schema {
       },
       discovery_type: { type: 'string', minLength: 1 },
       service_name: { type: 'string', minLength: 1 },
-      discovery_args: { type: 'object' },
-      checks: { type: 'object' },
+      discovery_args: stream ? { type: 'object' } : discoveryArgsSchema,
+      checks: healthChecksSchema(checksDefaults),
       tls: { type: 'object' },
     },
   };
@@ -127,7 +128,7 @@ function serviceSchema(v: Api7Version, stream: boolean): Schema {
         ...(v.features.stripPathPrefixDefault && !stream ? { default: true } : {}),
       },
       plugins,
-      upstream: upstreamSchema(stream),
+      upstream: upstreamSchema(stream, v.features.healthCheckDefaults),
       status: { type: 'integer', enum: [0, 1] },
     },
   };
@@ -250,8 +251,8 @@ export function resourceSchemas(v: Api7Version): Record<ResourceType, Schema> {
     route: routeSchema(v),
     service: serviceSchema(v, false),
     stream_service: serviceSchema(v, true),
-    upstream: upstreamSchema(false),
-    stream_upstream: upstreamSchema(true),
+    upstream: upstreamSchema(false, v.features.healthCheckDefaults),
+    stream_upstream: upstreamSchema(true, v.features.healthCheckDefaults),
     stream_route: streamRoute,
     consumer,
     consumer_credential: credential,
