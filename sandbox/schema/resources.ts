@@ -13,6 +13,8 @@ type Schema = Record<string, unknown>;
 
 export const HOST_PATTERN = '^\\*?[0-9a-zA-Z-._]+$';
 export const ID_PATTERN = '^[a-zA-Z0-9-_.]+$';
+/** A node's host: a name, IPv4, or IPv6 bare or in brackets (`::1`, `[::1]`), as APISIX's schema has it. */
+export const NODE_HOST_PATTERN = '^\\*?[0-9a-zA-Z-._\\[\\]:]+$';
 
 const labels: Schema = {
   type: 'object',
@@ -90,7 +92,7 @@ export function upstreamSchema(stream = false, checksDefaults = false): Schema {
           type: 'object',
           required: ['host', 'port', 'weight'],
           properties: {
-            host: { type: 'string', pattern: HOST_PATTERN },
+            host: { type: 'string', pattern: NODE_HOST_PATTERN },
             port: { type: 'integer', minimum: 1, maximum: 65535 },
             weight: { type: 'integer', minimum: 0, maximum: 65535 },
             priority: { type: 'integer', default: 0 },
