@@ -1,7 +1,9 @@
 /**
- * The floor a promotion is measured against: the slower of two limits neither of which the engine
- * can beat, however well written.
+ * The floor a promotion is measured against: what no client could beat, however well written:
+ * starting the process, then the slower of the chain of dependent round trips and the CPU time
+ * the stand-in itself spends answering.
  */
+import { ROUTES_PER_SERVICE } from './support/fixtures.js';
 
 /** Control-plane requests in flight at once (the engine's default concurrency). */
 export const CONCURRENCY = 10;
@@ -9,14 +11,18 @@ export const CONCURRENCY = 10;
 export const LATENCY_MS = 10;
 /** The pause before the confirming probe (the engine's default `confirmMs`). */
 export const CONFIRM_MS = 200;
+/** Items per page of a list (the engine's page size). */
+const PAGE = 100;
 
 /**
  * The dependent-round-trip bound. Some requests need the answer of an earlier one, so they form a
  * chain; at concurrency c each link costs at least the latency L, whatever the client does:
  *
  * 1. the version and the gateway groups (independent of each other: one round);
- * 2. both groups' service lists, P = ⌈N / 100⌉ pages each; the first page of a list tells how
- *    many there are: 1 + ⌈2(P − 1) / c⌉ rounds;
+ * 2. both groups' service lists (P = ⌈N / 100⌉ pages each) and, for the route diff, both groups'
+ *    route lists (R = ⌈routes / 100⌉ pages in the source, one page in the empty target), which
+ *    need only the group IDs; the first page of a list tells how many there are:
+ *    1 + ⌈(2(P − 1) + (R − 1)) / c⌉ rounds;
  * 3. just before the publish, the re-read of the source's running versions and the
  *    route-conflict check (one request for all services), side by side: ⌈(P + 1) / c⌉;
  * 4. the writes: B = ⌈N / 50⌉ publish batches, then each service's runtime/enable PATCH, which
@@ -25,28 +31,30 @@ export const CONFIRM_MS = 200;
  *    confirming probe `confirmMs` later (the expected status is needed twice in a row). Probes go
  *    to the gateway, which has no injected latency, so only the confirm pause counts.
  *
- * bound = L × (1 + 1 + ⌈2(P − 1) / c⌉ + ⌈(P + 1) / c⌉ + ⌈(B + N) / c⌉) + confirmMs
- *
  * What the engine reads after verification (the final state for the report) is left out: the
  * bound counts only what the API makes necessary.
  */
 export function roundTripBoundMs(n: number): number {
-  const pages = Math.ceil(n / 100);
+  const pages = Math.ceil(n / PAGE);
+  const routePages = Math.max(1, Math.ceil((n * ROUTES_PER_SERVICE) / PAGE));
   const batches = Math.ceil(n / 50);
   const rounds =
     1 +
     1 +
-    Math.ceil((2 * (pages - 1)) / CONCURRENCY) +
+    Math.ceil((2 * (pages - 1) + (routePages - 1)) / CONCURRENCY) +
     Math.ceil((pages + 1) / CONCURRENCY) +
     Math.ceil((batches + n) / CONCURRENCY);
   return rounds * LATENCY_MS + CONFIRM_MS;
 }
 
 /**
- * The floor of one promotion: the round-trip bound, or the CPU time the sandbox itself spent
- * answering it (routing, validating, storing, serving the gateway probes) when that is larger: a
- * stand-in busy for 2 s cannot be finished with in less. Off Linux only the bound is known.
+ * The floor of one promotion as a user runs it (`api7-sync sync`, a whole process): the start-up
+ * (spawn to exit of `api7-sync --version`, measured next to it), then the round-trip bound, or
+ * the CPU time the sandbox spent answering (routing, validating, storing, serving the probes)
+ * when that is larger: a stand-in busy for 2 s cannot be finished with in less. The two overlap
+ * (the sandbox computes while requests are in flight), so the larger one counts, not their sum.
+ * Off Linux the sandbox CPU is unknown and only the bound counts.
  */
-export function floorMs(n: number, sandboxCpuMs: number | undefined): number {
-  return Math.max(roundTripBoundMs(n), sandboxCpuMs ?? 0);
+export function floorMs(n: number, startupMs: number, sandboxCpuMs: number | undefined): number {
+  return startupMs + Math.max(roundTripBoundMs(n), sandboxCpuMs ?? 0);
 }

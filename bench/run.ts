@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: every benchmark in one run, each figure min / median / max over BENCH_RUNS
+ * `npm run bench`: every benchmark in one run (the promotions as users run them: whole
+ * `api7-sync sync` processes), each figure min / median / max over BENCH_RUNS
  * runs (default 5), interleaved; prints the tables and writes them, with the machine's
  * description and which targets are met, to bench/RESULTS.md (or BENCH_RESULTS).
  *
@@ -38,7 +39,7 @@ const FANOUT_TEXT =
   `One promotion of ${FANOUT_SERVICES} services to three regions in waves ('--to eu,us,ap') against ` +
   'three single promotions one after the other, each run from a freshly seeded in-process sandbox ' +
   "with 10 ms on every control-plane request; with and without the route diff ('--no-route-diff'), " +
-  "which reads each incoming snapshot's routes.";
+  "which reads both groups' routes in paged lists.";
 const started = performance.now();
 const load = () =>
   loadavg()

@@ -72,7 +72,10 @@ export interface SyncResult {
   dryRun: boolean;
   services: ServiceResult[];
   ok: boolean;
+  /** The engine's part (apply); the CLI puts the whole run here and names its phases. */
   durationMs: number;
+  /** Set by the CLI: the process's start-up, the plan (config load included) and the apply. */
+  phases?: { startupMs: number; planMs: number; applyMs: number };
   breakGlass?: BreakGlass;
 }
 

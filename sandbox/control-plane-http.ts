@@ -37,7 +37,7 @@ export function controlPlaneHandler({
   adminKeys,
   log,
 }: ControlPlaneDoor): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
-  return async (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const serve = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const method = req.method ?? 'GET';
     const send = (status: number, body?: unknown) => {
@@ -109,4 +109,14 @@ export function controlPlaneHandler({
     respond(result.status, result.body);
     answered(hooks.faults, method, url.pathname, result.status);
   };
+  // A client that hangs up in the middle of its request body rejects the read: that request ends
+  // there, and the sandbox serves the next one (an unhandled rejection would end the process).
+  return (req, res) =>
+    serve(req, res).catch((err: unknown) => {
+      log(`sandbox: ${req.method ?? 'GET'} ${req.url ?? '/'} ended early: ${(err as Error).message}`);
+      if (!res.headersSent && !res.destroyed) {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error_msg: 'the request ended before its body was complete' }));
+      } else res.destroy();
+    });
 }

@@ -64,7 +64,18 @@ export class Gateway {
         opts.store.servicesOf(opts.groupId).map((p) => [p.service_id, structuredClone(p)]),
       );
     }
-    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
+    // A request that breaks the gateway answers 500; it never ends the process.
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      try {
+        this.handle(req, res);
+      } catch (err) {
+        opts.log(
+          `gateway ${opts.groupId}: ${req.method ?? 'GET'} ${req.url ?? '/'} failed: ${(err as Error).message}`,
+        );
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error_msg: 'internal error' }));
+      }
+    };
     this.server = opts.tls ? https.createServer(opts.tls, handler) : http.createServer(handler);
   }
 
@@ -185,10 +196,13 @@ export class Gateway {
 
     // `httpbin` is the sandbox's own upstream, the way a compose network names a container.
     const builtIn = target.host === 'httpbin';
-    const connectHost = builtIn ? '127.0.0.1' : target.host;
+    // An IPv6 node is written `::1` or `[::1]` (APISIX takes both): connect to the bare address,
+    // and bracket it in a Host header.
+    const bare = target.host.replace(/^\[(.*)\]$/, '$1');
+    const connectHost = builtIn ? '127.0.0.1' : bare;
     const connectPort = builtIn ? this.opts.httpbinPort() : target.port;
-    const nodeHost =
-      target.port === 80 || target.port === 443 ? target.host : `${target.host}:${target.port}`;
+    const hostName = bare.includes(':') ? `[${bare}]` : bare;
+    const nodeHost = target.port === 80 || target.port === 443 ? hostName : `${hostName}:${target.port}`;
     const passHost = upstream.pass_host ?? 'pass';
     out.headers.host =
       out.host ??

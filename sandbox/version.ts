@@ -42,6 +42,8 @@ export class Api7Version {
       serviceUpstreams: this.atLeast('3.5'),
       /** Consumer credentials as their own resource. */
       credentials: this.atLeast('3.2.15'),
+      /** The upstream's health `checks` carry APISIX's defaults in the schema (before 3.6). */
+      healthCheckDefaults: !this.atLeast('3.6'),
       /** `strip_path_prefix: true` is filled in on services. */
       stripPathPrefixDefault: this.atLeast('3.6'),
       /** Route defaults (`priority: 0`, timeouts) and the full `schema/core` resource list. */

@@ -15,6 +15,8 @@ import { policyOptions } from './policy-flags.js';
 export async function promoteCommand(command: 'plan' | 'sync', values: Values, io: Io): Promise<number> {
   if (typeof values.to === 'string' && isFanout(values.to)) return fanoutFromCli(command, values, io);
   if (!values.from || !values.to) throw usage('--from and --to are required');
+  // performance.now() counts from the process's start: the whole run, as a user waits for it.
+  const commandStart = performance.now();
   const verifyTimeout = checkedVerifyTimeout(values);
   const waitSeconds = lockWait(values);
   const config = loadConfig(values, io);
@@ -36,6 +38,7 @@ export async function promoteCommand(command: 'plan' | 'sync', values: Values, i
         ...policyOptions(values),
       });
     const plan = await makePlan();
+    const planned = performance.now();
     const started = Date.now();
     // Under a lock the plan is made again: the target may have changed while we waited.
     const apply = async () =>
@@ -60,7 +63,17 @@ export async function promoteCommand(command: 'plan' | 'sync', values: Values, i
           waitSeconds,
           (result) => sessionOutcome(result, cancellation?.interruptedBy),
         );
-    const result = locked.ran ? locked.value : refusedResult(plan, 'lock-held', locked.message, started);
+    const applied = locked.ran ? locked.value : refusedResult(plan, 'lock-held', locked.message, started);
+    const now = performance.now();
+    const result = {
+      ...applied,
+      durationMs: Math.round(now),
+      phases: {
+        startupMs: Math.round(commandStart),
+        planMs: Math.round(planned - commandStart),
+        applyMs: Math.round(now - planned),
+      },
+    };
     log.stop();
     printResult(io, Boolean(values.json), result, () =>
       [resultText(result), ...policyText(result)].join('\n'),

@@ -23,3 +23,25 @@ export function liveRoutes(client: Api7Client, groupId: string, publishedId: str
     service_id: publishedId,
   });
 }
+
+/**
+ * [I] Every live route of a gateway group, by the published service it belongs to (its
+ * `service_id`), in paged list calls: `GET /apisix/admin/routes?gateway_group_id=` without a
+ * `service_id` filter. ADC 0.28 is seen on the wire listing a group's routes with that filter;
+ * the list without it is the same collection unfiltered, unobserved against a live API7. On the
+ * modern generation (3.6+) a published service's live routes are its running snapshot's (the
+ * routes are versioned), so two of these lists give the route diff of every service at once,
+ * instead of one read per snapshot. API7's Admin API has no list of routes across snapshots.
+ */
+export async function groupRoutes(client: Api7Client, groupId: string): Promise<Map<string, Api7Route[]>> {
+  const routes = await client.listAll<Api7Route>('/apisix/admin/routes', { gateway_group_id: groupId });
+  const byService = new Map<string, Api7Route[]>();
+  for (const r of routes) {
+    const id = typeof r.service_id === 'string' ? r.service_id : undefined;
+    if (id === undefined) continue;
+    const list = byService.get(id) ?? [];
+    list.push(r);
+    byService.set(id, list);
+  }
+  return byService;
+}

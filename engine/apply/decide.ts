@@ -167,26 +167,7 @@ export function outcome(
   if (!w.failed || !w.rolledBack) {
     return failed(failure.reason, `${failure.message}; ${w.failed ? 'not rolled back: ' : ''}${state}`);
   }
-  if (!prev || !before) {
-    if (!observed) {
-      return {
-        ...result,
-        action: 'rolled-back',
-        reason: failure.reason,
-        message: `${failure.message}; first sync into this group: the service was removed from it again`,
-      };
-    }
-    if (observed.service.status === 0) {
-      return failed(
-        'left-disabled',
-        `${failure.message}; first sync into this group: the control plane did not let it be removed, so ${describeState(observed)}; delete it in API7 if it should not be there`,
-      );
-    }
-    return failed(
-      failure.reason,
-      `${failure.message}; ROLLBACK INCOMPLETE: first sync into this group, and ${state}; disable it or delete it in the API7 dashboard once the control plane answers again`,
-    );
-  }
+  if (!prev || !before) return firstSyncUndone(result, failure, observed, state);
   const atOld =
     observed !== undefined &&
     observed.running === e.targetVersionId &&
@@ -211,6 +192,32 @@ export function outcome(
     ? restoreAdvice(now, before, { environment, service: e.name })
     : `publish ${prev.version || 'its previous configuration'} to this group again in the API7 dashboard`;
   return failed(failure.reason, `${failure.message}; ROLLBACK INCOMPLETE: ${state}; ${advice}`);
+}
+
+/** A first sync that failed and was undone: removed, left disabled, or still there and live. */
+function firstSyncUndone(
+  result: ServiceResult,
+  failure: Failure,
+  observed: Observed | undefined,
+  state: string,
+): ServiceResult {
+  if (!observed) {
+    return {
+      ...result,
+      action: 'rolled-back',
+      reason: failure.reason,
+      message: `${failure.message}; first sync into this group: the service was removed from it again`,
+    };
+  }
+  const disabled = observed.service.status === 0;
+  return {
+    ...result,
+    action: 'failed',
+    reason: disabled ? 'left-disabled' : failure.reason,
+    message: disabled
+      ? `${failure.message}; first sync into this group: the control plane did not let it be removed, so ${describeState(observed)}; delete it in API7 if it should not be there`
+      : `${failure.message}; ROLLBACK INCOMPLETE: first sync into this group, and ${state}; disable it or delete it in the API7 dashboard once the control plane answers again`,
+  };
 }
 
 /**

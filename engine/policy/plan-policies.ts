@@ -4,7 +4,7 @@
  * nothing writes. A refusal turns the entry into `refused` with its reason, like any other.
  */
 import { hasVersion, type Api7Client } from '../api7/client.js';
-import { liveRoutes, versionRoutes, type Api7Route } from '../api7/routes.js';
+import { groupRoutes, liveRoutes, versionRoutes, type Api7Route } from '../api7/routes.js';
 import type { Config } from '../config/types.js';
 import type { Plan, PlanEntry, Reason } from '../model.js';
 import { formatDuration, parseDuration } from './duration.js';
@@ -64,7 +64,7 @@ export async function applyPolicies(plan: Plan, options: PolicyOptions, ctx: Pol
       ? target.soak[plan.from.environment]
       : undefined;
   if (soak !== undefined) await Promise.all(moving().map((e) => checkSoak(e, plan, soak, ctx)));
-  if (options.routeDiff !== false) await Promise.all(moving().map((e) => addRouteDiff(e, plan, ctx)));
+  if (options.routeDiff !== false) await addRouteDiffs(moving(), plan, ctx);
   return plan;
 }
 
@@ -156,12 +156,47 @@ async function checkSoak(entry: PlanEntry, plan: Plan, soak: string, ctx: Policy
   }
 }
 
-/** The route diff of an entry that will sync; a diff that cannot be read is logged, never fatal. */
-async function addRouteDiff(entry: PlanEntry, plan: Plan, ctx: PolicyContext) {
-  if (entry.targetVersionId && entry.targetVersionId === entry.sourceVersionId) {
-    entry.routes = { added: [], removed: [], changed: [] };
+/**
+ * The route diffs of the entries that will sync. On the modern generation the routes of both
+ * groups are read in a few paged lists (`groupRoutes`), whatever the number of services; on the
+ * legacy one, one read per snapshot. A diff that cannot be read is logged, never fatal.
+ */
+async function addRouteDiffs(entries: PlanEntry[], plan: Plan, ctx: PolicyContext) {
+  const moving = entries.filter((e) => {
+    if (e.targetVersionId && e.targetVersionId === e.sourceVersionId) {
+      e.routes = { added: [], removed: [], changed: [] };
+      return false;
+    }
+    return true;
+  });
+  if (moving.length === 0) return;
+  if (plan.generation !== 'modern' || moving.some((e) => !e.source)) {
+    await Promise.all(moving.map((e) => addRouteDiff(e, plan, ctx)));
     return;
   }
+  let source: Map<string, Api7Route[]>;
+  let target: Map<string, Api7Route[]>;
+  try {
+    const anyTarget = moving.some((e) => e.target);
+    [source, target] = await Promise.all([
+      groupRoutes(ctx.client, plan.from.group!.id),
+      anyTarget
+        ? groupRoutes(ctx.client, plan.to.group!.id)
+        : Promise.resolve(new Map<string, Api7Route[]>()),
+    ]);
+  } catch (err) {
+    ctx.log(`the route diff could not be read: ${describeError(err)}`);
+    return;
+  }
+  for (const e of moving) {
+    const before = e.target ? (target.get(e.target.id) ?? []) : [];
+    e.routes = diffRoutes(before, source.get(e.source!.id) ?? []);
+    ctx.log(`routes of "${e.name}": ${describeRouteDiff(e.routes)}`);
+  }
+}
+
+/** The route diff of one entry, from its snapshots' routes. */
+async function addRouteDiff(entry: PlanEntry, plan: Plan, ctx: PolicyContext) {
   try {
     const [before, after] = await Promise.all([
       targetRoutes(entry, plan, ctx.client),

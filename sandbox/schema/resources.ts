@@ -7,11 +7,14 @@
  * per release follow what ADC's own end-to-end tests expect from a real API7.
  */
 import type { Api7Version } from '../version.js';
+import { discoveryArgsSchema, healthChecksSchema } from './health-checks.js';
 
 type Schema = Record<string, unknown>;
 
 export const HOST_PATTERN = '^\\*?[0-9a-zA-Z-._]+$';
 export const ID_PATTERN = '^[a-zA-Z0-9-_.]+$';
+/** A node's host: a name, IPv4, or IPv6 bare or in brackets (`::1`, `[::1]`), as APISIX's schema has it. */
+export const NODE_HOST_PATTERN = '^\\*?[0-9a-zA-Z-._\\[\\]:]+$';
 
 const labels: Schema = {
   type: 'object',
@@ -42,8 +45,8 @@ export const HTTP_METHODS = [
   'PURGE',
 ];
 
-/** An upstream; `stream` upstreams speak tcp, udp or tls. */
-export function upstreamSchema(stream = false): Schema {
+/** An upstream; `stream` upstreams speak tcp, udp or tls. `checksDefaults`: API7 before 3.6. */
+export function upstreamSchema(stream = false, checksDefaults = false): Schema {
   return {
     type: 'object',
     properties: {
@@ -89,7 +92,7 @@ export function upstreamSchema(stream = false): Schema {
           type: 'object',
           required: ['host', 'port', 'weight'],
           properties: {
-            host: { type: 'string', pattern: HOST_PATTERN },
+            host: { type: 'string', pattern: NODE_HOST_PATTERN },
             port: { type: 'integer', minimum: 1, maximum: 65535 },
             weight: { type: 'integer', minimum: 0, maximum: 65535 },
             priority: { type: 'integer', default: 0 },
@@ -98,8 +101,8 @@ export function upstreamSchema(stream = false): Schema {
       },
       discovery_type: { type: 'string', minLength: 1 },
       service_name: { type: 'string', minLength: 1 },
-      discovery_args: { type: 'object' },
-      checks: { type: 'object' },
+      discovery_args: stream ? { type: 'object' } : discoveryArgsSchema,
+      checks: healthChecksSchema(checksDefaults),
       tls: { type: 'object' },
     },
   };
@@ -127,7 +130,7 @@ function serviceSchema(v: Api7Version, stream: boolean): Schema {
         ...(v.features.stripPathPrefixDefault && !stream ? { default: true } : {}),
       },
       plugins,
-      upstream: upstreamSchema(stream),
+      upstream: upstreamSchema(stream, v.features.healthCheckDefaults),
       status: { type: 'integer', enum: [0, 1] },
     },
   };
@@ -250,8 +253,8 @@ export function resourceSchemas(v: Api7Version): Record<ResourceType, Schema> {
     route: routeSchema(v),
     service: serviceSchema(v, false),
     stream_service: serviceSchema(v, true),
-    upstream: upstreamSchema(false),
-    stream_upstream: upstreamSchema(true),
+    upstream: upstreamSchema(false, v.features.healthCheckDefaults),
+    stream_upstream: upstreamSchema(true, v.features.healthCheckDefaults),
     stream_route: streamRoute,
     consumer,
     consumer_credential: credential,

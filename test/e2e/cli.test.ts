@@ -73,6 +73,13 @@ describe('api7-sync sync and plan', () => {
     });
     expect(res.stderr).toMatch(/syncing "httpbin API" 1\.0\.0/);
     expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('1.0.0');
+    // The whole run, from the process's start, with its phases named.
+    const { startupMs, planMs, applyMs } = result.phases;
+    expect(
+      [startupMs, planMs, applyMs].every((x: unknown) => Number.isInteger(x) && (x as number) >= 0),
+    ).toBe(true);
+    expect(planMs + applyMs).toBeGreaterThan(0);
+    expect(result.durationMs).toBeGreaterThanOrEqual(startupMs + planMs + applyMs - 2);
   });
 
   it('--version after a command is the expected source version: exit 2, no write', async () => {

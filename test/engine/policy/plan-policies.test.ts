@@ -162,10 +162,23 @@ describe.each([
       removed: ['ip'],
       changed: [{ name: 'headers', fields: ['methods'] }],
     });
-    const reads = (await api(sb, 'GET', '/sandbox/requests', undefined, null)).body.list.filter(
-      (r: { path: string }) => /^\/api\/service_versions\/[^/]+\/routes$/.test(r.path),
-    );
-    expect(reads).toHaveLength(2);
+    const log = (await api(sb, 'GET', '/sandbox/requests', undefined, null)).body.list as {
+      path: string;
+      query: Record<string, string>;
+    }[];
+    const snapshotReads = log.filter((r) => /^\/api\/service_versions\/[^/]+\/routes$/.test(r.path));
+    const groupReads = log.filter((r) => r.path === '/apisix/admin/routes');
+    if (_generation === 'modern') {
+      // One list of each group's live routes (its running snapshots'), not one read per snapshot.
+      expect(snapshotReads).toHaveLength(0);
+      expect(groupReads.map((r) => r.query.gateway_group_id).sort()).toEqual(
+        [await groupId(sb, TEST), await groupId(sb, PROD)].sort(),
+      );
+      expect(groupReads.every((r) => r.query.service_id === undefined)).toBe(true);
+    } else {
+      expect(snapshotReads).toHaveLength(2);
+      expect(groupReads).toHaveLength(0);
+    }
     expect(await writes(sb)).toEqual([]);
 
     const synced = (await engine.apply(plan, QUICK)).services[0] as ServiceResultWithRoutes;
@@ -177,5 +190,59 @@ describe.each([
     const again = (await api(sb, 'GET', '/sandbox/requests', undefined, null)).body.list;
     expect(again.some((r: { path: string }) => r.path.startsWith('/api/service_versions/'))).toBe(false);
     expect((await serviceIn(sb, TEST, 'httpbin API')).version).toBe('1.0.0');
+  });
+});
+
+describe('the route diff at scale, modern generation', () => {
+  it("reads both groups' routes in a few paged lists, whatever the number of services", async () => {
+    const n = 60;
+    const name = (i: number) => `svc-${i}`;
+    const routes = (i: number, v: string) => [
+      { name: `${name(i)}-read`, paths: [`/anything/${name(i)}`] },
+      { name: `${name(i)}-${v}`, paths: [`/anything/${name(i)}/${v}`] },
+    ];
+    const services = [];
+    for (let i = 0; i < n; i++) {
+      const upstream = { nodes: [{ host: 'httpbin', port: 80, weight: 100 }] };
+      services.push({
+        gatewayGroup: TEST,
+        name: name(i),
+        version: '1.0.0',
+        routes: routes(i, 'new'),
+        upstream,
+      });
+      if (i % 2 === 0)
+        services.push({
+          gatewayGroup: PROD,
+          name: name(i),
+          version: '0.9.0',
+          routes: routes(i, 'old'),
+          upstream,
+        });
+    }
+    sb = await sandbox(
+      { token: 'a7ee-route-diff', gatewayGroups: [{ name: TEST }, { name: PROD }], services },
+      '3.9.0',
+    );
+    const config = Array.from(
+      { length: n },
+      (_, i) => `  ${name(i)}: {runtime: {production: {upstream: {nodes: [{host: httpbin, port: 80}]}}}}\n`,
+    ).join('');
+    engine = make(configFor(sb, config));
+    await clearLog();
+    const plan = await engine.plan({ from: 'test', to: 'production' });
+    for (let i = 0; i < n; i++) {
+      const entry = plan.entries.find((e) => e.name === name(i))!;
+      expect(entry.routes).toEqual(
+        i % 2 === 0
+          ? { added: [`${name(i)}-new`], removed: [`${name(i)}-old`], changed: [] }
+          : { added: [`${name(i)}-new`, `${name(i)}-read`].sort(), removed: [], changed: [] },
+      );
+    }
+    const log = (await api(sb, 'GET', '/sandbox/requests', undefined, null)).body.list as { path: string }[];
+    const routeReads = log.filter((r) => r.path.endsWith('/routes'));
+    // 120 routes in the source (two pages of 100), 60 in the target (one page).
+    expect(routeReads).toHaveLength(3);
+    expect(routeReads.length / n).toBeLessThanOrEqual(0.1);
   });
 });
