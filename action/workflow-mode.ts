@@ -106,8 +106,12 @@ export async function runWorkflowMode(): Promise<void> {
     commenter: comment?.user?.login ?? '',
     commentUrl: comment?.html_url ?? '',
   };
-  if (!stateSecret) await requireSecretForApprovals(ctx);
-  await recoverInterrupted(octokit, settings);
+  // Nothing, not even recovery, runs for a sender who may not write (one question to GitHub).
+  const sender = eventName === 'pull_request' ? String(payload.sender?.login ?? '') : ctx.commenter;
+  if (sender && (await ctx.pr.canWrite(sender))) {
+    if (!stateSecret) await requireSecretForApprovals(ctx);
+    await recoverInterrupted(octokit, settings);
+  }
   if (eventName === 'pull_request') {
     const lapsed = await lapseOnPush(ctx, String(payload.pull_request?.head?.sha));
     core.info(

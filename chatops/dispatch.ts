@@ -20,6 +20,8 @@ export type Outcome = 'done' | 'refused' | 'ignored';
 
 export async function handleCommand(ctx: CommandContext, parsed: Exclude<Parsed, null>): Promise<Outcome> {
   try {
+    // Before anything is read about the pull request: a stranger's command costs one question.
+    await requireWrite(ctx);
     if (!parsed.ok) {
       await ctx.pr.comment(`@${ctx.commenter} ${parsed.error}.\n\nUsage:\n\n${usageList()}`);
       return 'refused';
@@ -53,8 +55,8 @@ export async function handleCommand(ctx: CommandContext, parsed: Exclude<Parsed,
 function route(ctx: CommandContext, command: Command): Promise<void> {
   switch (command.kind) {
     case 'help':
-      // Like every command, for people who may write: a reader cannot make the bot talk.
-      return requireWrite(ctx).then(() => ctx.pr.comment(helpText()).then(() => undefined));
+      // Like every command, for people who may write (checked above): a reader cannot make the bot talk.
+      return ctx.pr.comment(helpText()).then(() => undefined);
     case 'sync':
       return syncCommand(ctx, command);
     case 'approve':

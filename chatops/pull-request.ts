@@ -1,4 +1,8 @@
-/** The GitHub calls chat-ops makes about one pull request, over the `request` method every Octokit has. */
+/**
+ * The GitHub calls chat-ops makes about one pull request, over the `request` method every Octokit
+ * has. One instance serves one command: a permission, the pull request and a file are each read
+ * once however many guards ask (GitHub's budget, §14), and never outlive the command.
+ */
 import type { GitHubRequest, Repo } from '../github/api.js';
 import { statusOf } from '../github/api.js';
 import { Refusal } from './refusal.js';
@@ -27,12 +31,26 @@ export class PullRequest {
     readonly number: number,
   ) {}
 
+  private readonly permissions = new Map<string, Promise<boolean>>();
+  private readonly files = new Map<string, Promise<string | undefined>>();
+  private pull: Promise<PullFacts> | undefined;
+
   get repository(): string {
     return `${this.repo.owner}/${this.repo.repo}`;
   }
 
-  /** Write or more (admin, maintain, write). */
-  async canWrite(login: string): Promise<boolean> {
+  /** Write or more (admin, maintain, write); asked once per login and command. */
+  canWrite(login: string): Promise<boolean> {
+    const key = login.toLowerCase();
+    let answer = this.permissions.get(key);
+    if (!answer) {
+      answer = this.readPermission(login);
+      this.permissions.set(key, answer);
+    }
+    return answer;
+  }
+
+  private async readPermission(login: string): Promise<boolean> {
     const { data } = await this.github.request(
       'GET /repos/{owner}/{repo}/collaborators/{username}/permission',
       { ...this.repo, username: login },
@@ -71,8 +89,18 @@ export class PullRequest {
     return false;
   }
 
-  /** A file's text at a ref, or undefined when it does not exist there. */
-  async file(path: string, ref: string): Promise<string | undefined> {
+  /** A file's text at a ref, or undefined when it does not exist there; read once per command. */
+  file(path: string, ref: string): Promise<string | undefined> {
+    const key = `${ref}:${path}`;
+    let text = this.files.get(key);
+    if (!text) {
+      text = this.readFile(path, ref);
+      this.files.set(key, text);
+    }
+    return text;
+  }
+
+  private async readFile(path: string, ref: string): Promise<string | undefined> {
     try {
       const { data } = await this.github.request('GET /repos/{owner}/{repo}/contents/{path}', {
         ...this.repo,
@@ -86,7 +114,13 @@ export class PullRequest {
     }
   }
 
-  async facts(): Promise<PullFacts> {
+  /** The pull request as GitHub has it now, read once per command. */
+  facts(): Promise<PullFacts> {
+    this.pull ??= this.readFacts();
+    return this.pull;
+  }
+
+  private async readFacts(): Promise<PullFacts> {
     const { data } = await this.github.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', {
       ...this.repo,
       pull_number: this.number,

@@ -109,8 +109,9 @@ describe('approvals bind to one request', () => {
 
   it('an /approve posted before the request, in the same second, does not count', async () => {
     sb = await sandbox(walkthroughSeed());
-    const h = start({ configText: botConfig(sb, 2) });
+    // One frozen clock for GitHub's timestamps and the bot alike: nothing depends on today's date.
     const frozen = new Date('2026-11-27T12:00:00Z');
+    const h = start({ configText: botConfig(sb, 2), now: () => frozen.getTime() });
     h.github.now = () => frozen;
     await h.say('bob', '/approve');
     const request = await h.say('alice', '/sync production');
@@ -525,5 +526,23 @@ describe('/help', () => {
     expect(last(h)).toMatch(/^@mallory you need write permission/);
     await h.say('alice', '/help');
     expect(last(h)).toMatch(/^\*\*api7-sync\*\* commands/);
+  });
+});
+
+describe('the GitHub budget of a command', () => {
+  it('a stranger’s command on a pull request with 3,000 comments costs at most 3 requests', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start();
+    for (let i = 0; i < 3_000; i++) h.github.addComment(7, i % 2 ? 'alice' : 'bob', `comment ${i}`);
+    for (const command of ['/sync production', '/approve', '/help', '/sync production --bad-flag']) {
+      const before = h.github.requests.length;
+      await h.say('mallory', command);
+      // The app's own sign-in (its login, an installation token) is made once per process, not per command.
+      const made = h.github.requests.slice(before).filter((r) => r.path.startsWith('/repos/'));
+      expect(last(h)).toMatch(/^@mallory you need write permission/);
+      expect(made.length, made.map((r) => `${r.method} ${r.path}`).join('\n')).toBeLessThanOrEqual(3);
+      expect(made.some((r) => r.path.includes('/issues/7/comments') && r.method === 'GET')).toBe(false);
+    }
+    expect(await writes(sb)).toEqual([]);
   });
 });
