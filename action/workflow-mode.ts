@@ -18,7 +18,7 @@ import { handleCommand } from '../chatops/dispatch.js';
 import { parseCommand } from '../chatops/grammar.js';
 import { PullRequest } from '../chatops/pull-request.js';
 import { lapseOnPush } from '../chatops/push.js';
-import { readPullRequest } from '../chatops/requests.js';
+import { readRequests } from '../chatops/requests.js';
 import { recoverStaleRuns } from '../chatops/recovery.js';
 import { createEngine, parseConfig } from '../engine/index.js';
 import type { GitHubRequest } from '../github/api.js';
@@ -50,7 +50,14 @@ export async function runWorkflowMode(): Promise<void> {
     return;
   }
   const comment = payload.comment as
-    { id: number; body?: string; html_url: string; user?: { login: string; type: string } } | undefined;
+    | {
+        id: number;
+        body?: string;
+        html_url: string;
+        created_at?: string;
+        user?: { login: string; type: string };
+      }
+    | undefined;
   const parsed = comment ? parseCommand(comment.body ?? '') : null;
   if (eventName === 'issue_comment' && (!parsed || comment?.user?.type !== 'User')) {
     core.info('api7-sync: not a command for api7-sync; nothing to do');
@@ -105,6 +112,7 @@ export async function runWorkflowMode(): Promise<void> {
     commandId: comment?.id ?? 0,
     commenter: comment?.user?.login ?? '',
     commentUrl: comment?.html_url ?? '',
+    ...(comment?.created_at ? { commentCreatedAt: comment.created_at } : {}),
   };
   // Nothing, not even recovery, runs for a sender who may not write (one question to GitHub).
   const sender = eventName === 'pull_request' ? String(payload.sender?.login ?? '') : ctx.commenter;
@@ -113,7 +121,11 @@ export async function runWorkflowMode(): Promise<void> {
     await recoverInterrupted(octokit, settings);
   }
   if (eventName === 'pull_request') {
-    const lapsed = await lapseOnPush(ctx, String(payload.pull_request?.head?.sha));
+    const lapsed = await lapseOnPush(
+      ctx,
+      String(payload.before ?? ''),
+      String(payload.pull_request?.head?.sha),
+    );
     core.info(
       lapsed.length ? `approvals lapsed for request(s) ${lapsed.join(', ')}` : 'no approvals to lapse',
     );
@@ -121,7 +133,7 @@ export async function runWorkflowMode(): Promise<void> {
   }
   const outcome = await handleCommand(ctx, parsed!);
   core.info(`api7-sync: command ${outcome}`);
-  await summarise(ctx);
+  await summarise(ctx, outcome === 'done');
 }
 
 /**
@@ -132,7 +144,7 @@ export async function runWorkflowMode(): Promise<void> {
 async function recoverInterrupted(client: GitHubRequest, settings: ChatopsSettings): Promise<void> {
   try {
     const recovered = await recoverStaleRuns(client, github.context.repo, settings);
-    if (recovered.length) core.warning(`recovered interrupted deployments ${recovered.join(', ')}`);
+    if (recovered.length) core.warning(`recovered interrupted request(s) ${recovered.join(', ')}`);
   } catch (err) {
     core.warning(`could not look for interrupted runs: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -170,13 +182,16 @@ async function requireSecretForApprovals(ctx: CommandContext): Promise<void> {
     );
 }
 
-/** The job summary: the status of the request this comment made or decided. */
-async function summarise(ctx: CommandContext): Promise<void> {
+/** The job summary: the state of the request this comment made or decided, as its check run has it. */
+async function summarise(ctx: CommandContext, acted: boolean): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
-  const view = await readPullRequest(ctx);
-  const own = view.requests.get(ctx.commandId);
-  const latest = own ?? [...view.requests.values()].sort((a, b) => b.state.request - a.state.request)[0];
-  const comment = latest && view.comments.find((c) => c.id === latest.commentId);
-  const text = comment?.body?.replace(/\n<!-- api7-sync:state [^>]*-->\s*$/, '') ?? 'No request changed.';
+  // A refused or repeated command changed no request: nothing to read back.
+  const requests = acted ? await readRequests(ctx) : new Map<number, never>();
+  const latest =
+    requests.get(ctx.commandId) ??
+    [...requests.values()].find((r) => r.state.handled.includes(ctx.commandId));
+  const text = latest
+    ? `api7-sync · request ${latest.state.request} by @${latest.state.requester} · **${latest.state.status}**\n\n${latest.output.summary}`
+    : 'No request changed.';
   await core.summary.addRaw(text).write();
 }

@@ -10,6 +10,7 @@ import { createNodeMiddleware, createProbot, ProbotOctokit } from 'probot';
 import type { GitHubRequest } from '../github/api.js';
 import { createBot } from './app.js';
 import { MAX_WEBHOOK_BYTES, readBoundedBody } from './body-limit.js';
+import { sweepInstallations } from './sweep.js';
 import type { BotSettings } from './settings.js';
 
 export { BotConfigError, readBotSettings, type BotSettings } from './settings.js';
@@ -86,10 +87,17 @@ export async function startBot(settings: BotSettings, log: (line: string) => voi
   const url = `http://${settings.host}:${(server.address() as AddressInfo).port}`;
   log(`api7-sync bot: listening on ${url}${WEBHOOK_PATH}`);
   // Every replica sweeps every heartbeat, not only at start-up: a replica that died mid-run is
-  // noticed by whichever is alive.
+  // noticed by whichever is alive. The sweep is spread over the interval (sweep.ts).
+  const stopping = new AbortController();
   let sweeping: Promise<void> | undefined;
   const sweep = () => {
-    sweeping ??= recover()
+    sweeping ??= sweepInstallations({
+      auth: async (id) => (await probot.auth(id)) as unknown as GitHubRequest,
+      recover: (github, repo) => bot.recover(github, repo),
+      intervalMs: settings.heartbeatMs,
+      log,
+      signal: stopping.signal,
+    })
       .catch((err: unknown) =>
         log(`api7-sync bot: recovery sweep failed (will try again): ${(err as Error).message}`),
       )
@@ -99,26 +107,11 @@ export async function startBot(settings: BotSettings, log: (line: string) => voi
   const sweeper = setInterval(sweep, settings.heartbeatMs);
   sweeper.unref();
 
-  async function recover() {
-    const app = (await probot.auth()) as unknown as GitHubRequest;
-    const { data: installations } = await app.request('GET /app/installations', { per_page: 100 });
-    for (const installation of installations as { id: number }[]) {
-      const octokit = (await probot.auth(installation.id)) as unknown as GitHubRequest;
-      const { data } = await octokit.request('GET /installation/repositories', { per_page: 100 });
-      for (const r of data.repositories as { name: string; owner: { login: string } }[]) {
-        const recovered = await bot.recover(octokit, { owner: r.owner.login, repo: r.name });
-        if (recovered.length)
-          log(
-            `api7-sync bot: recovered interrupted deployments ${recovered.join(', ')} of ${r.owner.login}/${r.name}`,
-          );
-      }
-    }
-  }
-
   return {
     url,
     async close() {
       clearInterval(sweeper);
+      stopping.abort();
       await sweeping;
       await bot.queue.idle();
       await new Promise<void>((r) => server.close(() => r()));

@@ -72,6 +72,8 @@ export interface CommandContext {
   commandId: number;
   commenter: string;
   commentUrl: string;
+  /** When GitHub says the command comment was made (an approval expires from then). */
+  commentCreatedAt?: string;
 }
 
 export const DEFAULT_CONFIG_PATH = '.github/api7-sync.yml';

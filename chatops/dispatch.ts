@@ -22,11 +22,15 @@ export async function handleCommand(ctx: CommandContext, parsed: Exclude<Parsed,
   try {
     // Before anything is read about the pull request: a stranger's command costs one question.
     await requireWrite(ctx);
+    // Each command comment acts once, however often it is delivered (redelivery, replica, re-run).
+    if (!(await ctx.pr.claim(ctx.commandId))) {
+      ctx.settings.log.info(`comment ${ctx.commandId} was handled already; nothing more to do`);
+      return 'ignored';
+    }
     if (!parsed.ok) {
       await ctx.pr.comment(`@${ctx.commenter} ${parsed.error}.\n\nUsage:\n\n${usageList()}`);
       return 'refused';
     }
-    await ctx.pr.react(ctx.commandId, 'eyes');
     await route(ctx, parsed.command);
     return 'done';
   } catch (err) {

@@ -134,21 +134,6 @@ export class PullRequest {
     };
   }
 
-  /** Every comment on the pull request, in the order GitHub made them (all pages). */
-  async comments(): Promise<IssueComment[]> {
-    const all: IssueComment[] = [];
-    for (let page = 1; ; page++) {
-      const { data } = await this.github.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
-        ...this.repo,
-        issue_number: this.number,
-        per_page: 100,
-        page,
-      });
-      all.push(...(data as IssueComment[]));
-      if ((data as unknown[]).length < 100) return all.sort((a, b) => a.id - b.id);
-    }
-  }
-
   async comment(body: string): Promise<number> {
     const { data } = await this.github.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
       ...this.repo,
@@ -171,6 +156,19 @@ export class PullRequest {
       ...this.repo,
       comment_id: id,
     });
+  }
+
+  /**
+   * Takes a command comment for this app by reacting 👀, which only the app can remove. GitHub
+   * answers 201 for a new reaction and 200 for one the app has already made, so of all deliveries
+   * of one comment (a redelivery, a second replica, a re-run workflow) exactly one gets true.
+   */
+  async claim(commentId: number): Promise<boolean> {
+    const { status } = await this.github.request(
+      'POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions',
+      { ...this.repo, comment_id: commentId, content: 'eyes' },
+    );
+    return status === 201;
   }
 
   async react(commentId: number, content: Reaction): Promise<void> {

@@ -226,16 +226,23 @@ describe('approvals', () => {
 
   it('approvals expire after the environment approvalHours', async () => {
     sb = await sandbox(walkthroughSeed());
-    const config = botConfig(sb, 1).replace(
-      '      approvals: 1\n',
-      '      approvals: 1\n      approvalHours: 1\n',
+    const config = botConfig(sb, 2).replace(
+      '      approvals: 2\n',
+      '      approvals: 2\n      approvalHours: 1\n',
     );
-    // The bot's clock runs two hours ahead of the comments: the request is two hours old.
-    h = harness(sb, { configText: config, now: () => Date.now() + 2 * 3_600_000 });
+    // One clock for GitHub's comment times and the bot.
+    let clock = Date.parse('2026-11-27T09:00:00Z');
+    h = harness(sb, { configText: config, now: () => clock });
+    h.github.now = () => new Date(clock);
     await h.say('alice', '/sync production');
     expect(h.comments()[0]).toMatch(/or after 1 h\./);
     await h.say('bob', '/approve');
-    expect(h.comments()[0]).toMatch(/\*\*pending\*\*[\s\S]*not counted: bob \(the approval has expired\)/);
+    expect(h.comments()[0]).toMatch(/\*\*Approvals:\*\* 1 of 2 \(@bob\)/);
+    clock += 2 * 3_600_000;
+    await h.say('dave', '/approve');
+    expect(h.comments()[0]).toMatch(
+      /\*\*pending\*\*[\s\S]*1 of 2 \(@dave\) · not counted: bob \(the approval has expired\)/,
+    );
     expect(await writes(sb)).toEqual([]);
   });
 

@@ -107,10 +107,13 @@ export function commentPayload(
   return payload;
 }
 
-export function pushPayload(headSha: string): any {
+/** A push to PR #7 from `before` (the head the requests were made on) to `headSha`. */
+export function pushPayload(headSha: string, before = HEAD): any {
   const payload = structuredClone(pushExample);
   ourRepository(payload);
   payload.number = 7;
+  payload.before = before;
+  payload.after = headSha;
   payload.pull_request = {
     ...payload.pull_request,
     number: 7,
