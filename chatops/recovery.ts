@@ -24,7 +24,8 @@ import { targetsOf } from './state.js';
 const LOCK_PREFIX = 'refs/heads/api7-sync-lock/';
 /** Older deployments are finished or already recovered: the list is not read past this age. */
 export const RECOVERY_CUTOFF_MS = 7 * 24 * 60 * 60_000;
-const DEPLOYMENTS_PER_SWEEP = 30;
+/** A run's own deployment is among the newest few; a lock whose lease ran out finds the rest. */
+const DEPLOYMENTS_PER_SWEEP = 10;
 
 /** What one process remembers between sweeps, so that an idle repository costs two 304s. */
 export interface RecoveryMemory {
@@ -80,7 +81,7 @@ export async function recoverStaleRuns(
     const holder = lockRequestId(repository, marker.pr, marker.request);
     looked.add(holder);
     if (live(marker.environment, holder)) continue; // its process renews the lock: alive
-    const ctx = await contextFor(github, repo, settings, marker.pr, marker.request);
+    const ctx = contextFor(github, repo, settings, marker.pr, marker.request);
     const tracked = await readRequest(ctx, marker.checkRun);
     if (tracked?.state.request !== marker.request || tracked.state.status !== 'running') {
       if (tracked?.state.status !== 'approved') memory.settled.add(key);
@@ -96,7 +97,7 @@ export async function recoverStaleRuns(
     if (!parsed || looked.has(info.request!) || Date.parse(info.until) > now) continue;
     if (parsed[1] !== repository.toLowerCase()) continue;
     const [pr, request] = [Number(parsed[2]), Number(parsed[3])];
-    const ctx = await contextFor(github, repo, settings, pr, request);
+    const ctx = contextFor(github, repo, settings, pr, request);
     const tracked = (await readRequests(ctx)).get(request);
     if (tracked?.state.status !== 'running' || !targetsOf(tracked.state).includes(environment)) continue;
     await recoverOne(ctx, tracked, undefined);
@@ -184,18 +185,18 @@ async function conditional(
   }
 }
 
-async function contextFor(
+/** A context for reading the request's state; the default branch is asked only when recovering. */
+function contextFor(
   github: GitHubRequest,
   repo: Repo,
   settings: ChatopsSettings,
   pr: number,
   request: number,
-): Promise<CommandContext> {
-  const { data } = await github.request('GET /repos/{owner}/{repo}', { ...repo });
+): CommandContext {
   return {
     settings,
     pr: new PullRequest(github, repo, pr),
-    defaultBranch: String(data.default_branch ?? 'main'),
+    defaultBranch: '',
     commandId: request,
     commenter: '',
     commentUrl: '',

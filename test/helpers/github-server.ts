@@ -62,6 +62,8 @@ export class GitHubModel {
   actingAs: string | undefined;
   /** The repositories of the installation; all but `repository` are empty. */
   installationRepositories: string[] = [];
+  /** How long each answer takes over nock (a benchmark's stand-in for GitHub's round trip). */
+  latencyMs = 0;
   /** The clock comments are stamped with. */
   now: () => Date = () => new Date();
 
@@ -433,7 +435,7 @@ export async function fakeGitHub(model = new GitHubModel()): Promise<FakeGitHub>
 export function interceptGitHub(model: GitHubModel, origin = 'https://api.github.com'): nock.Scope {
   const scope = nock(origin).persist();
   for (const method of ['get', 'post', 'patch', 'put', 'delete'] as const) {
-    scope[method](/.*/).reply(function (uri, body) {
+    scope[method](/.*/).reply(function (uri, body, answered) {
       const parsed = typeof body === 'string' && body ? JSON.parse(body) : body || undefined;
       const answer = model.handle(
         method.toUpperCase(),
@@ -442,7 +444,10 @@ export function interceptGitHub(model: GitHubModel, origin = 'https://api.github
         String(this.req.headers.authorization ?? ''),
         this.req.headers['if-none-match'] as string | undefined,
       );
-      return [answer.status, answer.body ?? '', answer.etag ? { etag: answer.etag } : {}];
+      const reply = () =>
+        answered(null, [answer.status, answer.body ?? '', answer.etag ? { etag: answer.etag } : {}]);
+      if (model.latencyMs > 0) setTimeout(reply, model.latencyMs);
+      else reply();
     });
   }
   return scope;
