@@ -116,6 +116,26 @@ export function statusBody(state: RequestState, body: string): string {
   return `${title}\n\n${body}${glass}`;
 }
 
+const UNSAVED = 0;
+
+/**
+ * A request decided and started within one command (no approvals needed): nothing is written until
+ * its first move, which writes it once in the state it has reached then (`running`, or why not).
+ */
+export function unsavedRequest(
+  draft: Omit<RequestState, 'seq' | 'approvals' | 'handled'>,
+  output: { title: string; summary: string },
+): TrackedRequest {
+  return {
+    checkRun: UNSAVED,
+    state: { ...draft, seq: 0, approvals: [], handled: [draft.request] },
+    output: { title: output.title, summary: output.summary },
+  };
+}
+
+/** Whether the request has been written to GitHub yet (see `unsavedRequest`). */
+export const isSaved = (tracked: TrackedRequest): boolean => tracked.checkRun !== UNSAVED;
+
 /**
  * A new request: its status comment, then its check run holding the state (which names the
  * comment, so that later moves update it). `fields` must carry an output for the check run.
@@ -168,6 +188,12 @@ export async function moveRequest(
   const { request, status } = from.state;
   if (!canMove(status, to)) throw new StaleRequest(`request ${request} is ${status}; it cannot become ${to}`);
   const next: RequestState = { ...from.state, ...changes, status: to };
+  // A request not written yet is written once, in the state it has reached (one comment, one check run).
+  if (from.checkRun === UNSAVED)
+    return createRequest(ctx, next, body, {
+      ...fields,
+      output: { ...from.output, ...fields.output },
+    });
   const written = await writeState(ctx, from, next, fields);
   const after = await readRequest(ctx, from.checkRun);
   if (!after || after.state.writer !== written.state.writer || after.state.seq !== written.state.seq)

@@ -13,7 +13,7 @@ import type { LockInfo } from '../github/lock.js';
 import { combined } from './check-runs.js';
 import type { CommandContext } from './context.js';
 import { lockRequestId } from './lock-holder.js';
-import { moveRequest, readRequest, StaleRequest, type TrackedRequest } from './requests.js';
+import { isSaved, moveRequest, readRequest, StaleRequest, type TrackedRequest } from './requests.js';
 import { loadRepositoryConfig } from './repository-config.js';
 import { lapse, rollbackStep, stillAllowed, syncStep, type Outcome } from './run-steps.js';
 import { whatRunsNow } from './standing.js';
@@ -114,7 +114,7 @@ async function underLock(
   sessions: Map<string, PromotionSession>,
 ): Promise<Outcome | undefined> {
   // Under the lock, the state is read again: a replica or an earlier delivery may have run it.
-  const current = await readRequest(ctx, holder.tracked.checkRun);
+  const current = isSaved(holder.tracked) ? await readRequest(ctx, holder.tracked.checkRun) : holder.tracked;
   if (current?.state.status !== 'approved') return undefined; // ran or ended meanwhile
   holder.tracked = current;
   const { state } = current;

@@ -6,7 +6,7 @@
 import type { CommandContext } from '../context.js';
 import type { Command } from '../grammar.js';
 import { authorise } from '../guards.js';
-import { createRequest } from '../requests.js';
+import { createRequest, unsavedRequest } from '../requests.js';
 import { runRequest } from '../run.js';
 
 type Rollback = Extract<Command, { kind: 'rollback' }>;
@@ -40,13 +40,16 @@ export async function rollbackCommand(ctx: CommandContext, command: Rollback): P
     ...(approvals > 0 ? {} : { settledAfter: ctx.commandId }),
   };
   const what = `Roll back \`${command.service.replace(/`/g, "'")}\` in \`${command.environment}\`${command.toVersion ? ` to ${command.toVersion}` : ' to the version that ran before'}.`;
-  const tracked = await createRequest(
-    ctx,
-    state,
+  const output = { title: `Roll back ${command.service}`, summary: what };
+  // With no approvals to wait for, the request is written once, as it starts running.
+  const tracked =
     approvals > 0
-      ? `${what}\n\n**Approvals:** 0 of ${approvals}. Reply \`/approve ${ctx.commandId}\` or \`/deny ${ctx.commandId}\`.`
-      : `${what}\n\nStarting…`,
-    { status: 'queued', output: { title: `Waiting: roll back ${command.service}`, summary: what } },
-  );
+      ? await createRequest(
+          ctx,
+          state,
+          `${what}\n\n**Approvals:** 0 of ${approvals}. Reply \`/approve ${ctx.commandId}\` or \`/deny ${ctx.commandId}\`.`,
+          { status: 'queued', output },
+        )
+      : unsavedRequest(state, output);
   await runRequest(ctx, tracked);
 }

@@ -11,7 +11,7 @@ import type { Command } from '../grammar.js';
 import { authorise, type Authorised } from '../guards.js';
 import { Refusal } from '../refusal.js';
 import { promotionMarkdown } from '../render.js';
-import { createRequest, type TrackedRequest } from '../requests.js';
+import { createRequest, unsavedRequest, type TrackedRequest } from '../requests.js';
 import { runRequest } from '../run.js';
 import { sourceVersions } from '../run-steps.js';
 
@@ -134,10 +134,9 @@ async function announcePlan(
       queuedFields(plan),
     );
   }
-  return createRequest(
-    ctx,
+  // Nothing to wait for: the request is written once, as it starts running under the lock.
+  return unsavedRequest(
     { ...state, status: 'approved', settledAfter: ctx.commandId },
-    `${table}\nStarting…`,
-    queuedFields(plan),
+    queuedFields(plan).output,
   );
 }
