@@ -10,14 +10,14 @@ import {
   createEngine,
   fanOut,
   lockOrder,
-  policyMarkdown,
   resolveWaves,
-  resultMarkdown,
+  summaryMarkdown,
   type Config,
   type FanoutResult,
 } from '../engine/index.js';
 import { SyncError } from '../engine/errors.js';
 import { describeHolder } from '../github/lock.js';
+import { sessionOutcome, type Cancellation } from '../github/promotion.js';
 import { startSession, type PromotionSession, type SessionLog } from '../github/session.js';
 import { githubTokenFor, runLockRequest } from './run-identity.js';
 import { InputError, planRequest, STATE, writeOutputs, type Inputs } from './io.js';
@@ -28,6 +28,7 @@ export async function promoteFanout(
   config: Config,
   log: SessionLog,
   runUrl: string,
+  cancellation?: Cancellation,
 ): Promise<FanoutResult> {
   let waves: string[][];
   try {
@@ -88,7 +89,12 @@ export async function promoteFanout(
         core.saveState(STATE.fanoutSessions, JSON.stringify(saved));
       }
     }
-    const engine = createEngine({ config, token: inputs.token, logger: (line) => core.info(line) });
+    const engine = createEngine({
+      config,
+      token: inputs.token,
+      logger: (line) => core.info(line),
+      signal: cancellation?.hardStop,
+    });
     try {
       result = await fanOut(
         engine,
@@ -100,6 +106,8 @@ export async function promoteFanout(
           rollbackOnFailure: inputs.rollbackOnFailure,
           verifyTimeoutMs: inputs.verifyTimeoutMs,
           atomic: inputs.atomic,
+          signal: cancellation?.signal,
+          onProgress: (e) => cancellation?.track(e),
         },
         (line) => core.info(line),
       );
@@ -128,20 +136,20 @@ export async function promoteFanout(
       ),
     });
     if (process.env.GITHUB_STEP_SUMMARY)
-      await core.summary
-        .addRaw(done.targets.map((t) => resultMarkdown(t) + policyMarkdown(t)).join('\n'))
-        .write();
+      await core.summary.addRaw(done.targets.map(summaryMarkdown).join('\n')).write();
     for (const target of done.targets)
       await notifyFromAction(config, target, sessions.has(target.to.environment));
     return done;
   } finally {
     for (const [environment, session] of sessions) {
       const target = result?.targets.find((t) => t.to.environment === environment);
+      const ended = sessionOutcome(target, cancellation?.interruptedBy);
       await session.end({
-        state: target?.ok ? 'success' : 'failure',
-        description: target
-          ? target.services.map((s) => `${s.name} ${s.action}`).join(', ')
-          : 'api7-sync did not finish',
+        state: ended.state,
+        description:
+          target && !cancellation?.interruptedBy
+            ? target.services.map((s) => `${s.name} ${s.action}`).join(', ')
+            : ended.description,
         environmentUrl: config.environments[environment]?.gatewayUrl,
         logUrl: runUrl,
       });

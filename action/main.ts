@@ -10,12 +10,13 @@ import {
   createEngine,
   isFanout,
   loadConfigFile,
-  policyMarkdown,
-  resultMarkdown,
+  summaryMarkdown,
   type Config,
   type SyncResult,
 } from '../engine/index.js';
+import { countActions, sessionOutcome, type Cancellation } from '../github/promotion.js';
 import { startSession, type PromotionSession, type SessionLog } from '../github/session.js';
+import { actionCancellation, reportInterruption } from './cancel.js';
 import { describeHolder } from '../github/lock.js';
 import { githubTokenFor, runLockRequest } from './run-identity.js';
 import { planRequest, readInputs, STATE, writeOutputs, type Inputs } from './io.js';
@@ -46,34 +47,35 @@ export async function run(): Promise<void> {
     return;
   }
   let session: PromotionSession | undefined;
-  let outcome: { ok: boolean; description: string; environmentUrl?: string } = {
-    ok: false,
-    description: 'api7-sync did not finish',
-  };
+  let cancellation: Cancellation | undefined;
+  let result: SyncResult | undefined;
+  let environmentUrl: string | undefined;
   try {
     const inputs = readInputs();
     const config = loadConfig(inputs);
+    // Only a promotion that writes has something to undo when the job is cancelled.
+    if (!inputs.dryRun) cancellation = actionCancellation();
     if (isFanout(inputs.to)) {
       // Several targets: one session per environment, inside the fan-out (action/fanout.ts).
-      const result = await promoteFanout(inputs, config, log, runUrl());
-      outcome = { ...outcome, ok: result.ok, description: result.ok ? 'fan-out finished' : 'fan-out failed' };
-      if (!result.ok) throw new PromotionFailed(result.targets.map(failureMessage).join('\n'));
+      const fanout = await promoteFanout(inputs, config, log, runUrl(), cancellation);
+      if (reportInterruption(cancellation, countActions(fanout))) return;
+      if (!fanout.ok) throw new PromotionFailed(fanout.targets.map(failureMessage).join('\n'));
       return;
     }
-    outcome.environmentUrl = config.environments[inputs.to]?.gatewayUrl;
+    environmentUrl = config.environments[inputs.to]?.gatewayUrl;
     if (!inputs.dryRun && (inputs.lock || inputs.recordDeployment)) session = await start(inputs);
-    const result = await promote(inputs, config, session);
+    result = await promote(inputs, config, session, cancellation);
     await notifyFromAction(config, result, session?.deploymentId !== undefined);
-    outcome = { ...outcome, ok: result.ok, description: summarize(result) };
+    if (reportInterruption(cancellation, countActions(result))) return;
     if (!result.ok) throw new PromotionFailed(failureMessage(result));
   } catch (err) {
     report(err);
   } finally {
+    cancellation?.dispose();
     // end() never throws: it logs what it had to leave behind as errors of this step.
     await session?.end({
-      state: outcome.ok ? 'success' : 'failure',
-      description: outcome.description,
-      environmentUrl: outcome.environmentUrl,
+      ...sessionOutcome(result, cancellation?.interruptedBy),
+      environmentUrl,
       logUrl: runUrl(),
     });
     core.saveState(STATE.finished, 'true');
@@ -127,8 +129,14 @@ async function promote(
   inputs: Inputs,
   config: Config,
   session: PromotionSession | undefined,
+  cancellation: Cancellation | undefined,
 ): Promise<SyncResult> {
-  const engine = createEngine({ config, token: inputs.token, logger: (line) => core.info(line) });
+  const engine = createEngine({
+    config,
+    token: inputs.token,
+    logger: (line) => core.info(line),
+    signal: cancellation?.hardStop,
+  });
   try {
     const plan = await core.group(`Plan ${inputs.from} → ${inputs.to}`, async () => {
       const plan = await engine.plan(planRequest(inputs));
@@ -157,6 +165,8 @@ async function promote(
             verify: inputs.verify,
             rollbackOnFailure: inputs.rollbackOnFailure,
             verifyTimeoutMs: inputs.verifyTimeoutMs,
+            signal: cancellation?.signal,
+            onProgress: (e) => cancellation?.track(e),
           }),
         );
     const versions = Object.fromEntries(
@@ -173,8 +183,7 @@ async function promote(
       versions: JSON.stringify(versions),
     });
     // Outside a runner (npm run local-action) there may be no summary file: say so, do not fail.
-    if (process.env.GITHUB_STEP_SUMMARY)
-      await core.summary.addRaw(resultMarkdown(result) + policyMarkdown(result)).write();
+    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summaryMarkdown(result)).write();
     else core.info('no job summary: GITHUB_STEP_SUMMARY is not set');
     return result;
   } finally {
@@ -186,12 +195,6 @@ function runUrl(): string {
   const { serverUrl, runId } = github.context;
   const repo = process.env.GITHUB_REPOSITORY;
   return repo ? `${serverUrl}/${repo}/actions/runs/${runId}` : '';
-}
-
-function summarize(result: SyncResult): string {
-  const counts = new Map<string, number>();
-  for (const s of result.services) counts.set(s.action, (counts.get(s.action) ?? 0) + 1);
-  return [...counts].map(([action, n]) => `${n} ${action}`).join(', ');
 }
 
 function failureMessage(result: SyncResult): string {

@@ -2,8 +2,9 @@
  * Chat-ops with nothing to host: when the Action runs for `issue_comment` (or a pull request's
  * `synchronize`), it runs the same chat-ops core as the GitHub App, with the workflow's token as
  * the GitHub client, `github-actions[bot]` as the account whose comments carry request state, and
- * the repository's own config and API7 token standing in for the operator policy. Approvals arrive
- * as later runs of the workflow, each deciding again from the comments.
+ * the repository's own config and API7 token standing in for the operator policy. The gate is
+ * GitHub's own (workflow-gate.ts): the promotion runs in a GitHub Environment whose reviewers
+ * approve it; `/approve` comments count only where the config opts in. A re-run acts on nothing.
  */
 import { createHash } from 'node:crypto';
 import * as core from '@actions/core';
@@ -20,10 +21,14 @@ import { PullRequest } from '../chatops/pull-request.js';
 import { lapseOnPush } from '../chatops/push.js';
 import { readRequests } from '../chatops/requests.js';
 import { recoverStaleRuns } from '../chatops/recovery.js';
+import { runRequest } from '../chatops/run.js';
 import { createEngine, parseConfig } from '../engine/index.js';
 import type { GitHubRequest } from '../github/api.js';
 import { parseHeartbeatMs } from '../github/heartbeat.js';
+import { stateSecretProblem } from '../chatops/state-secret.js';
 import { InputError, MIN_HEARTBEAT_MS, STATE } from './io.js';
+import { isReRun } from './rerun.js';
+import { environmentGated, readChatopsJob, workflowGate } from './workflow-gate.js';
 import { maskNotifyUrls } from './notify.js';
 
 /** Whether this run is a chat-ops event rather than a promotion step. */
@@ -40,6 +45,7 @@ export async function runWorkflowMode(): Promise<void> {
   const githubToken = core.getInput('github-token');
   const stateSecret = core.getInput('state-secret');
   for (const secret of [token, githubToken, stateSecret]) if (secret) core.setSecret(secret);
+  if (await isReRun()) return;
   const pr = eventName === 'issue_comment' ? payload.issue : payload.pull_request;
   if (!pr || (eventName === 'issue_comment' && !payload.issue?.pull_request)) {
     core.info('api7-sync: this comment is not on a pull request; nothing to do');
@@ -66,9 +72,71 @@ export async function runWorkflowMode(): Promise<void> {
   if (!token) throw new InputError('input token is empty: pass the API7 token from an environment secret');
   if (!githubToken)
     throw new InputError('input github-token is empty; keep its default (${{ github.token }})');
+  const weakSecret =
+    stateSecret &&
+    stateSecretProblem('input state-secret', stateSecret, [
+      { name: 'input token', value: token },
+      { name: 'input github-token', value: githubToken },
+    ]);
+  if (weakSecret) throw new InputError(weakSecret);
   const octokit = github.getOctokit(githubToken) as unknown as GitHubRequest;
-  const holdings: { environment: string; deploymentId?: number }[] = [];
+  const job = readChatopsJob();
+  const needed = new Map<string, number>();
   const settings: ChatopsSettings = {
+    ...workflowSettings(token, stateSecret),
+    adaptConfig: (config) => environmentGated(config, needed),
+    mayRun: workflowGate({ job, github: octokit, runId: github.context.runId, needed }),
+  };
+  const ctx: CommandContext = {
+    settings,
+    pr: new PullRequest(octokit, github.context.repo, Number(pr.number)),
+    defaultBranch: String(payload.repository?.default_branch ?? 'main'),
+    commandId: comment?.id ?? 0,
+    commenter: comment?.user?.login ?? '',
+    commentUrl: comment?.html_url ?? '',
+    ...(comment?.created_at ? { commentCreatedAt: comment.created_at } : {}),
+  };
+  // Nothing (not even recovery, which writes) runs for someone who may not write: a stranger's
+  // `/help` must not make this run touch deployments, locks or request state.
+  const sender = String(payload.sender?.login ?? ctx.commenter);
+  const senderMayWrite = await ctx.pr.canWrite(sender);
+  if (senderMayWrite) {
+    if (!stateSecret) await requireSecretForApprovals(ctx);
+    await recoverInterrupted(octokit, settings);
+  } else core.info(`api7-sync: @${sender} may not write to this repository; no recovery sweep in this run`);
+  if (eventName === 'pull_request') {
+    const lapsed = await lapseOnPush(
+      ctx,
+      String(payload.before ?? ''),
+      String(payload.pull_request?.head?.sha),
+    );
+    core.info(
+      lapsed.length ? `approvals lapsed for request(s) ${lapsed.join(', ')}` : 'no approvals to lapse',
+    );
+    return;
+  }
+  if (job === 'promote') return promoteJob(ctx, senderMayWrite);
+  if (
+    parsed?.ok &&
+    parsed.command.kind === 'approve' &&
+    senderMayWrite &&
+    !(await commentApprovalsCount(ctx))
+  ) {
+    await ctx.pr.comment(
+      `@${ctx.commenter} in this repository's workflow, approvals come from the required reviewers of the GitHub Environment the promotion job runs in; \`/approve\` comments do not count (an environment opts in with \`protection.workflowApprovals: comments\`).`,
+    );
+    await ctx.pr.react(ctx.commandId, 'confused');
+    return;
+  }
+  const outcome = await handleCommand(ctx, parsed!);
+  core.info(`api7-sync: command ${outcome}`);
+  await summarise(ctx, outcome === 'done');
+}
+
+/** Everything but the gate: the same for every job of a chat-ops workflow. */
+function workflowSettings(token: string, stateSecret: string): ChatopsSettings {
+  const holdings: { environment: string; deploymentId?: number }[] = [];
+  return {
     // Without a state secret, the API7 token (a secret the workflow already holds) keys the
     // signatures; environments that need approvals require a secret of their own (checked below).
     stateSecret:
@@ -105,35 +173,44 @@ export async function runWorkflowMode(): Promise<void> {
       core.saveState(STATE.fanoutSessions, JSON.stringify(holdings));
     },
   };
-  const ctx: CommandContext = {
-    settings,
-    pr: new PullRequest(octokit, github.context.repo, Number(pr.number)),
-    defaultBranch: String(payload.repository?.default_branch ?? 'main'),
-    commandId: comment?.id ?? 0,
-    commenter: comment?.user?.login ?? '',
-    commentUrl: comment?.html_url ?? '',
-    ...(comment?.created_at ? { commentCreatedAt: comment.created_at } : {}),
-  };
-  // Nothing, not even recovery, runs for a sender who may not write (one question to GitHub).
-  const sender = eventName === 'pull_request' ? String(payload.sender?.login ?? '') : ctx.commenter;
-  if (sender && (await ctx.pr.canWrite(sender))) {
-    if (!stateSecret) await requireSecretForApprovals(ctx);
-    await recoverInterrupted(octokit, settings);
-  }
-  if (eventName === 'pull_request') {
-    const lapsed = await lapseOnPush(
-      ctx,
-      String(payload.before ?? ''),
-      String(payload.pull_request?.head?.sha),
-    );
-    core.info(
-      lapsed.length ? `approvals lapsed for request(s) ${lapsed.join(', ')}` : 'no approvals to lapse',
-    );
+}
+
+/**
+ * The second job, in the GitHub Environment: it runs the one request the first job named, if the
+ * comment's author may still write and the request is still due.
+ */
+async function promoteJob(ctx: CommandContext, senderMayWrite: boolean): Promise<void> {
+  const request = core.getInput('request').trim();
+  if (!request) {
+    core.info('api7-sync: no request to promote (the plan job named none)');
     return;
   }
-  const outcome = await handleCommand(ctx, parsed!);
-  core.info(`api7-sync: command ${outcome}`);
-  await summarise(ctx, outcome === 'done');
+  if (!/^[1-9]\d*$/.test(request))
+    throw new InputError(`input request is "${request}"; it takes the plan job's request output`);
+  if (!senderMayWrite) {
+    core.info(`api7-sync: @${ctx.commenter} may not write to this repository; nothing promoted`);
+    return;
+  }
+  // The request's state, from the app's own check run on the pull request's head.
+  const due = (await readRequests(ctx)).get(Number(request));
+  if (!due) {
+    core.info(`api7-sync: request ${request} is not on this pull request's head; nothing promoted`);
+    return;
+  }
+  await runRequest(ctx, due);
+  await summarise(ctx, true);
+}
+
+/** Whether any environment takes `/approve` comments in a workflow (protection.workflowApprovals). */
+async function commentApprovalsCount(ctx: CommandContext): Promise<boolean> {
+  const text = await ctx.pr.file(ctx.settings.configPath, ctx.defaultBranch);
+  if (text === undefined) return true; // the handler says that the config is missing
+  try {
+    const config = parseConfig(text, ctx.settings.configPath, { env: ctx.settings.configEnv });
+    return Object.values(config.environments).some((e) => e.protection?.workflowApprovals === 'comments');
+  } catch {
+    return true; // the handler reports config problems in the pull request
+  }
 }
 
 /**

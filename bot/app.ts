@@ -11,6 +11,7 @@ import { parseCommand } from '../chatops/grammar.js';
 import { PullRequest } from '../chatops/pull-request.js';
 import { lapseOnPush } from '../chatops/push.js';
 import { recoverStaleRuns, recoveryMemory } from '../chatops/recovery.js';
+import { answerDeploymentGate } from '../chatops/gate/index.js';
 import type { GitHubRequest, Repo } from '../github/api.js';
 import { policyEngines, ruleFor, type Policy } from './policy.js';
 import { JobQueue } from './queue.js';
@@ -60,7 +61,7 @@ export function createBot(options: BotOptions): Bot {
       appLogin = undefined; // ask again next time rather than remember a failure
       throw err;
     })),
-    engines: policyEngines(options.policy, options.api7Token),
+    engines: policyEngines(options.policy, options.api7Token, options.now),
     configEnv: false,
     // Only the operator's webhooks: a repository config cannot send results anywhere.
     notifyTargets: (repository) =>
@@ -104,6 +105,19 @@ export function createBot(options: BotOptions): Bot {
         };
         await handleCommand(ctx, parsed);
       });
+    });
+    // The App as a custom deployment protection rule: reads only, answers through the callback.
+    probot.on('deployment_protection_rule.requested', async (context) => {
+      const github = context.octokit as unknown as GitHubRequest;
+      const deps = {
+        github,
+        engines: policyEngines(options.policy, options.api7Token),
+        configPath: options.configPath ?? DEFAULT_CONFIG_PATH,
+        now: options.now ?? Date.now,
+      };
+      queue.enqueue(`${context.payload.repository.full_name}#gate`, () =>
+        answerDeploymentGate(context.payload, deps, log),
+      );
     });
     probot.on('pull_request.synchronize', async (context) => {
       const { pull_request: pr, repository } = context.payload;

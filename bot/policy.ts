@@ -127,8 +127,9 @@ export function checkPolicy(
  * The bot's only way to an engine: the policy is checked every time one is built, so no path (a
  * request, the approval that starts it, `/status`, `/rollback`, recovery) reaches API7 around it,
  * and a config changed on the default branch between a request and its approval is checked again.
+ * `now` is the bot's clock: the engine measures soak and windows on the same clock as approvals.
  */
-export function policyEngines(policy: Policy, api7Token: string): EngineSource {
+export function policyEngines(policy: Policy, api7Token: string, now?: () => number): EngineSource {
   const check = (repository: string, config: Config, scope: EngineScope) =>
     checkPolicy(policy, repository, config, scope.environments, scope.services);
   return {
@@ -141,7 +142,11 @@ export function policyEngines(policy: Policy, api7Token: string): EngineSource {
           `not permitted for this repository: ${denied ?? 'no operator policy'}`,
           'not-permitted-for-repository',
         );
-      return createEngine({ config: withOperatorTls(config, rule), token: api7Token });
+      return createEngine({
+        config: withOperatorTls(config, rule),
+        token: api7Token,
+        ...(now ? { now } : {}),
+      });
     },
   };
 }

@@ -17,6 +17,34 @@ export { BotConfigError, readBotSettings, type BotSettings } from './settings.js
 
 const WEBHOOK_PATH = '/api/github/webhooks';
 
+/** The bot cannot listen where HOST and PORT say: the port is taken, or not ours to take. */
+export class BotListenError extends Error {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    reason: string,
+  ) {
+    super(`cannot listen on ${host}:${port}: ${reason}`);
+    this.name = 'BotListenError';
+  }
+}
+
+const LISTEN_FAILURES: Record<string, string> = {
+  EADDRINUSE: 'the port is already in use by another process',
+  EACCES: 'this user may not listen on that port',
+  EADDRNOTAVAIL: 'that address is not one of this machine’s',
+};
+
+function listenOn(server: http.Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const reason = err.code ? LISTEN_FAILURES[err.code] : undefined;
+      reject(reason ? new BotListenError(host, port, reason) : err);
+    });
+    server.listen(port, host, resolve);
+  });
+}
+
 export interface RunningBot {
   url: string;
   close(): Promise<void>;
@@ -80,10 +108,7 @@ export async function startBot(settings: BotSettings, log: (line: string) => voi
     await middleware(req, res, notFound);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(settings.port, settings.host, resolve);
-  });
+  await listenOn(server, settings.host, settings.port);
   const url = `http://${settings.host}:${(server.address() as AddressInfo).port}`;
   log(`api7-sync bot: listening on ${url}${WEBHOOK_PATH}`);
   // Every replica sweeps every heartbeat, not only at start-up: a replica that died mid-run is

@@ -7,6 +7,7 @@ import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { SyncError } from '../engine/errors.js';
+import { stateSecretProblem } from '../chatops/state-secret.js';
 import { parseHeartbeatMs } from '../github/heartbeat.js';
 import { loadPolicy, type Policy } from './policy.js';
 
@@ -84,6 +85,11 @@ export function readBotSettings(env: Env): BotSettings {
     'API7_SYNC_STATE_SECRET',
     'it signs the request state in status comments; set a long random string (for example 32 random bytes in hex)',
   );
+  const weakness = stateSecretProblem('API7_SYNC_STATE_SECRET', stateSecret, [
+    { name: 'WEBHOOK_SECRET', value: webhookSecret },
+    { name: 'API7_TOKEN', value: api7Token },
+  ]);
+  if (weakness) throw new BotConfigError(weakness);
   let heartbeatMs: number;
   try {
     heartbeatMs = parseHeartbeatMs(

@@ -6,6 +6,7 @@
 import type { Config, Engine } from '../engine/index.js';
 import type { NotifyTarget } from '../github/notify.js';
 import type { PullRequest } from './pull-request.js';
+import type { TrackedRequest } from './requests.js';
 
 export interface ChatopsLog {
   info(message: string): void;
@@ -62,6 +63,15 @@ export interface ChatopsSettings {
    * (the Action's post step) can still free the lock and close the deployment.
    */
   holding?: (held: { environment: string; lockRequest: string; deploymentId?: number }) => void;
+  /**
+   * Workflow mode's gate, asked once a request is due and before any lock or write: false leaves
+   * it for a later job (the one that runs in a GitHub Environment). The App has none.
+   */
+  mayRun?: (ctx: CommandContext, request: TrackedRequest) => Promise<boolean>;
+  /** The repository config as this door reads it (workflow mode: GitHub's reviewers approve). */
+  adaptConfig?: (config: Config) => Config;
+  /** Who approved outside chat-ops (a GitHub Environment's reviewers), shown with the request. */
+  approvalNote?: string;
 }
 
 export interface CommandContext {

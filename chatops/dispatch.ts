@@ -10,7 +10,7 @@ import { lockCommand } from './handlers/lock.js';
 import { rollbackCommand } from './handlers/rollback.js';
 import { statusCommand } from './handlers/status.js';
 import { syncCommand } from './handlers/sync.js';
-import { requireWrite } from './guards.js';
+import { requireOpenPullRequest, requireWrite } from './guards.js';
 import { helpText, usageList } from './render.js';
 import { Refusal } from './refusal.js';
 import { StaleRequest } from './requests.js';
@@ -62,8 +62,9 @@ function route(ctx: CommandContext, command: Command): Promise<void> {
       // Like every command, for people who may write (checked above): a reader cannot make the bot talk.
       return ctx.pr.comment(helpText()).then(() => undefined);
     case 'sync':
-      return syncCommand(ctx, command);
+      return requireOpenPullRequest(ctx).then(() => syncCommand(ctx, command));
     case 'approve':
+      return requireOpenPullRequest(ctx).then(() => decideCommand(ctx, command));
     case 'deny':
       return decideCommand(ctx, command);
     case 'rollback':

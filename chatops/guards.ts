@@ -27,6 +27,19 @@ export async function requireWrite(ctx: CommandContext): Promise<void> {
     throw new Refusal('you need write permission on this repository to do that');
 }
 
+/**
+ * A closed or merged pull request promotes nothing: its head is no longer what anyone reviews, and
+ * a merged one's changes are on the default branch, promoted from there. Checked after permission.
+ */
+export async function requireOpenPullRequest(ctx: CommandContext): Promise<void> {
+  await requireWrite(ctx);
+  const { state } = await ctx.pr.facts();
+  if (state !== 'open')
+    throw new Refusal(
+      `this pull request is ${state}: it takes no \`/sync\` and no \`/approve\`; open a new pull request (or reopen this one) to promote`,
+    );
+}
+
 /** The names of the environment's people for a role; an empty list means "anyone who may write". */
 export function peopleFor(env: EnvironmentConfig, role: Role): string[] {
   const p = env.protection ?? {};
@@ -83,7 +96,7 @@ export async function authorise(
     );
     if (held && Date.parse(held.info.until) > ctx.settings.now())
       throw new Refusal(
-        `the lock on \`${request.environment}\` is ${describeHolder(held.info)}`,
+        `the lock on \`${request.environment}\` is ${describeHolder(held.info, inert)}`,
         'lock-held',
       );
   }

@@ -3,6 +3,7 @@
  * has. One instance serves one command: a permission, the pull request and a file are each read
  * once however many guards ask (GitHub's budget, §14), and never outlive the command.
  */
+import { fitText, MAX_COMMENT_CHARS } from '../github/limits.js';
 import type { GitHubRequest, Repo } from '../github/api.js';
 import { statusOf } from '../github/api.js';
 import { Refusal } from './refusal.js';
@@ -20,6 +21,8 @@ export interface PullFacts {
   author: string;
   /** A fork, or a head repository GitHub no longer knows (deleted fork): fail closed. */
   fork: boolean;
+  /** `open`, `closed` or `merged`: only an open pull request takes /sync and /approve. */
+  state: 'open' | 'closed' | 'merged';
 }
 
 export type Reaction = 'eyes' | 'rocket' | 'confused' | '+1' | '-1';
@@ -131,6 +134,7 @@ export class PullRequest {
       headSha: String(data.head.sha),
       author: String(data.user?.login ?? ''),
       fork: !head || !base || head.fork === true || String(head.full_name ?? '').toLowerCase() !== base,
+      state: data.merged === true ? 'merged' : data.state === 'open' ? 'open' : 'closed',
     };
   }
 
@@ -138,7 +142,7 @@ export class PullRequest {
     const { data } = await this.github.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
       ...this.repo,
       issue_number: this.number,
-      body,
+      body: fitComment(body),
     });
     return data.id as number;
   }
@@ -147,7 +151,7 @@ export class PullRequest {
     await this.github.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', {
       ...this.repo,
       comment_id: id,
-      body,
+      body: fitComment(body),
     });
   }
 
@@ -178,4 +182,16 @@ export class PullRequest {
       content,
     });
   }
+}
+
+/** A comment under GitHub's size limit; a trailing HTML comment (request state) is kept whole. */
+function fitComment(body: string): string {
+  const marker = body.lastIndexOf('\n<!--');
+  const tail = marker >= 0 && body.trimEnd().endsWith('-->') ? body.slice(marker) : '';
+  return fitText(
+    body,
+    MAX_COMMENT_CHARS,
+    '`api7-sync plan` or `status` from the CLI lists every service',
+    tail,
+  );
 }

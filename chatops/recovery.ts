@@ -1,7 +1,8 @@
 /**
  * Nothing a restart loses, at a cost that does not grow with history. A run holds its environment
- * lock, renewed every heartbeat, from before its state says `running` until it ends; so a run whose
- * process died is a request `running` in the app's own state with no live lock held for it.
+ * lock, renewed every heartbeat, from before its state says `running` until it ends, and posts a
+ * heartbeat status on its deployment; so a run whose process died is a request `running` in the
+ * app's own state whose lock lease ran out or whose deployment's heartbeat stopped.
  * Recovery looks only where that can show: the `api7-sync-lock/*` refs (one list) and the app's
  * **own** recent deployments (one list, newest first, with an age cut-off). A deployment anyone
  * else created is ignored, and a request is moved only if its state (read from the app's check run)
@@ -80,7 +81,8 @@ export async function recoverStaleRuns(
     }
     const holder = lockRequestId(repository, marker.pr, marker.request);
     looked.add(holder);
-    if (live(marker.environment, holder)) continue; // its process renews the lock: alive
+    // A live lease with a current heartbeat is a run in progress: not looked at further.
+    if (live(marker.environment, holder) && !(await heartbeatStopped(github, repo, settings, d.id))) continue;
     const ctx = contextFor(github, repo, settings, marker.pr, marker.request);
     const tracked = await readRequest(ctx, marker.checkRun);
     if (tracked?.state.request !== marker.request || tracked.state.status !== 'running') {
@@ -104,6 +106,26 @@ export async function recoverStaleRuns(
     recovered.push(request);
   }
   return recovered;
+}
+
+/**
+ * Whether a deployment's run stopped sending heartbeats: its latest status is not a recent
+ * `in_progress` (two intervals). Asked only of the app's own deployments whose lock is held.
+ */
+async function heartbeatStopped(
+  github: GitHubRequest,
+  repo: Repo,
+  settings: ChatopsSettings,
+  deploymentId: number,
+): Promise<boolean> {
+  const { data } = await github.request('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
+    ...repo,
+    deployment_id: deploymentId,
+    per_page: 1,
+  });
+  const latest = (data as { state: string; created_at: string }[])[0];
+  if (latest?.state !== 'in_progress') return true;
+  return settings.now() - Date.parse(latest.created_at) > 2 * settings.heartbeatMs;
 }
 
 /** The lock refs and who holds each (one conditional list; each lock commit read once ever). */
@@ -204,11 +226,14 @@ function contextFor(
 }
 
 async function recoverOne(
-  ctx: CommandContext,
+  reading: CommandContext,
   tracked: TrackedRequest,
   deploymentId: number | undefined,
 ): Promise<void> {
   const { state } = tracked;
+  // What the target runs now is read through the config on the default branch.
+  const { data } = await reading.pr.github.request('GET /repos/{owner}/{repo}', { ...reading.pr.repo });
+  const ctx: CommandContext = { ...reading, defaultBranch: String(data.default_branch ?? 'main') };
   const { log } = ctx.settings;
   if (deploymentId !== undefined)
     await setDeploymentStatus(ctx.pr.github, ctx.pr.repo, { id: deploymentId }, 'failure', {

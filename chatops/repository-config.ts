@@ -16,7 +16,8 @@ export async function loadRepositoryConfig(ctx: CommandContext): Promise<Config>
       'config',
     );
   try {
-    return parseConfig(text, path, { env: ctx.settings.configEnv });
+    const config = parseConfig(text, path, { env: ctx.settings.configEnv });
+    return ctx.settings.adaptConfig ? ctx.settings.adaptConfig(config) : config;
   } catch (err) {
     if (err instanceof ConfigError)
       throw new Refusal(

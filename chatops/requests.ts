@@ -103,7 +103,7 @@ export async function readRequest(
 }
 
 /** The status comment's text: a first line people and scripts can rely on, then the body. */
-export function statusBody(state: RequestState, body: string): string {
+export function statusBody(ctx: CommandContext, state: RequestState, body: string): string {
   const what =
     state.kind === 'rollback'
       ? `\`/rollback ${state.environment}\``
@@ -113,7 +113,8 @@ export function statusBody(state: RequestState, body: string): string {
   const glass = state.breakGlass
     ? `\n\n🔨 **Break glass** (promotion window overridden): ${inert(state.breakGlass)}`
     : '';
-  return `${title}\n\n${body}${glass}`;
+  const gate = ctx.settings.approvalNote ? `\n\n${ctx.settings.approvalNote}` : '';
+  return `${title}\n\n${body}${glass}${gate}`;
 }
 
 const UNSAVED = 0;
@@ -147,7 +148,7 @@ export async function createRequest(
   fields: CheckRunFieldsWithOutput,
 ): Promise<TrackedRequest> {
   const statusComment = await ctx.pr.comment(
-    statusBody({ ...draft, seq: 1, approvals: [], handled: [] }, body),
+    statusBody(ctx, { ...draft, seq: 1, approvals: [], handled: [] }, body),
   );
   const state: RequestState = {
     ...draft,
@@ -228,7 +229,7 @@ async function writeState(
  * state records where; an edited one is simply overwritten.
  */
 async function render(ctx: CommandContext, tracked: TrackedRequest, body: string): Promise<TrackedRequest> {
-  const text = statusBody(tracked.state, body);
+  const text = statusBody(ctx, tracked.state, body);
   const id = tracked.state.statusComment;
   if (id !== undefined) {
     try {

@@ -13,7 +13,14 @@ import type { LockInfo } from '../github/lock.js';
 import { combined } from './check-runs.js';
 import type { CommandContext } from './context.js';
 import { lockRequestId } from './lock-holder.js';
-import { isSaved, moveRequest, readRequest, StaleRequest, type TrackedRequest } from './requests.js';
+import {
+  createRequest,
+  isSaved,
+  moveRequest,
+  readRequest,
+  StaleRequest,
+  type TrackedRequest,
+} from './requests.js';
 import { loadRepositoryConfig } from './repository-config.js';
 import { lapse, rollbackStep, stillAllowed, syncStep, type Outcome } from './run-steps.js';
 import { whatRunsNow } from './standing.js';
@@ -24,6 +31,12 @@ export async function runRequest(ctx: CommandContext, due: TrackedRequest): Prom
   if (due.state.status !== 'approved') return; // not due: nothing to do, whoever asks
   const { state } = due;
   const holder = { tracked: due };
+  if (ctx.settings.mayRun) {
+    // The door's gate may leave the run to a later job: the request must be on GitHub by then.
+    if (!isSaved(due))
+      holder.tracked = await createRequest(ctx, due.state, 'Approved.', { output: due.output });
+    if (!(await ctx.settings.mayRun(ctx, holder.tracked))) return;
+  }
   const ours = lockRequestId(ctx.pr.repository, state.pr, state.request);
   const claimed = await claimAll(ctx, state, ours);
   if (!claimed.ok) {

@@ -1,11 +1,12 @@
 /**
  * The CLI's exit codes, decided in one place: 0 every service synced, unchanged or planned;
  * 1 a sync failed, or the control plane could not be reached or refused the token; 2 a service
- * was refused; 64 usage or config error.
+ * was refused; 64 usage or config error; 69 a long-running command (sandbox, bot) cannot start
+ * because a service it needs is unavailable, such as a port another process holds.
  */
 import type { ErrorCode } from '../engine/errors.js';
 
-export const EXIT = { ok: 0, failed: 1, refused: 2, usage: 64 } as const;
+export const EXIT = { ok: 0, failed: 1, refused: 2, usage: 64, unavailable: 69 } as const;
 
 /** Failures of the whole run that are not about one service: the control plane, GitHub, a bug. */
 const RUN_FAILURES = new Set<ErrorCode>([

@@ -1,4 +1,6 @@
 /** Where the CLI writes: stdout carries results only; progress and diagnostics go to stderr. */
+import type { SignalSource } from '../github/promotion.js';
+
 export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
@@ -7,6 +9,10 @@ export interface Io {
   stderrIsTTY?: boolean;
   /** Raw stderr, without the newline `stderr()` adds: for redrawing a progress line. */
   stderrRaw?(text: string): void;
+  /** Where SIGINT and SIGTERM come from while a promotion writes (absent: not listened to). */
+  signals?: SignalSource;
+  /** Ends the process at once: a second signal during a promotion. */
+  exit?(code: number): void;
 }
 
 export const processIo: Io = {
@@ -15,4 +21,6 @@ export const processIo: Io = {
   stderrRaw: (text) => process.stderr.write(text),
   env: process.env,
   stderrIsTTY: process.stderr.isTTY === true,
+  signals: process,
+  exit: (code) => process.exit(code),
 };

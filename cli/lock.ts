@@ -9,7 +9,7 @@ import { userInfo } from 'node:os';
 import { SyncError } from '../engine/errors.js';
 import { parseHeartbeatMs } from '../github/heartbeat.js';
 import { describeHolder, isLockableEnvironment } from '../github/lock.js';
-import { startSession, type SessionLog } from '../github/session.js';
+import { startSession, type SessionLog, type SessionOutcome } from '../github/session.js';
 import type { Io } from './io.js';
 
 /** Below this a heartbeat only makes sense against a local stand-in for GitHub (tests). */
@@ -23,6 +23,9 @@ export class LockUsageError extends SyncError {
   }
 }
 
+/** How the session records what the promotion returned (an interruption, a failure). */
+export type RecordOutcome<T> = (value: T) => { state: SessionOutcome['state']; description: string };
+
 export type LockOutcome<T> = { ran: true; value: T } | { ran: false; message: string };
 
 export async function withEnvironmentLock<T>(
@@ -32,6 +35,7 @@ export async function withEnvironmentLock<T>(
   io: Io,
   fn: () => Promise<T>,
   waitSeconds = 0,
+  outcome?: RecordOutcome<T>,
 ): Promise<LockOutcome<T>> {
   if (!slug) return { ran: true, value: await fn() };
   const [owner, repo, ...rest] = slug.split('/');
@@ -70,16 +74,16 @@ export async function withEnvironmentLock<T>(
       ran: false,
       message: `the lock on environment "${environment}" is ${describeHolder(started.heldBy)}`,
     };
-  let finished = false;
+  let ended: { state: SessionOutcome['state']; description: string } = {
+    state: 'error',
+    description: 'failed',
+  };
   try {
     const value = await fn();
-    finished = true;
+    ended = outcome?.(value) ?? { state: 'success', description: 'finished' };
     return { ran: true, value };
   } finally {
     // Logs whatever it had to leave behind (a lock still held until its TTL); never throws.
-    await started.session.end({
-      state: finished ? 'success' : 'error',
-      description: finished ? `${reason}: finished` : `${reason}: failed`,
-    });
+    await started.session.end({ state: ended.state, description: `${reason}: ${ended.description}` });
   }
 }

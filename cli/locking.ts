@@ -2,7 +2,7 @@
  * `--lock` and `--lock-wait` for the commands that write. The lock code (and `@actions/github`
  * under it) is loaded only when `--lock` is given: most runs never need it.
  */
-import type { LockOutcome } from './lock.js';
+import type { LockOutcome, RecordOutcome } from './lock.js';
 import { usage, type Values } from './context.js';
 import type { Io } from './io.js';
 
@@ -23,12 +23,13 @@ export async function withLock<T>(
   io: Io,
   fn: () => Promise<T>,
   waitSeconds: number,
+  outcome?: RecordOutcome<T>,
 ): Promise<LockOutcome<T>> {
   const slug = values.lock as string | undefined;
   if (!slug) return { ran: true, value: await fn() };
   const { LockUsageError, withEnvironmentLock } = await import('./lock.js');
   try {
-    return await withEnvironmentLock(slug, environment, reason, io, fn, waitSeconds);
+    return await withEnvironmentLock(slug, environment, reason, io, fn, waitSeconds, outcome);
   } catch (err) {
     if (err instanceof LockUsageError) throw usage(err.message);
     throw err;

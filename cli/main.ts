@@ -59,6 +59,16 @@ async function runCommand(name: string, values: Values, positionals: string[], i
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [command, ...rest] = argv;
   if (command === '--version' || command === '-V') {
+    // `--version` before a command takes no value and nothing may follow it: `api7-sync
+    // --version 1.0.0 sync ...` would otherwise print the program's version and exit 0 having
+    // synced nothing, which CI reads as a successful promotion.
+    if (rest.length > 0) {
+      io.stderr(
+        `api7-sync: ${command} prints the program's version and takes nothing after it, but "${rest.join(' ')}" follows; ` +
+          `to expect a version in the source group, put --version after the command: api7-sync sync --from ENV --to ENV --version V`,
+      );
+      return EXIT.usage;
+    }
     io.stdout(programVersion());
     return EXIT.ok;
   }
@@ -66,8 +76,18 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.stderr(overview());
     return EXIT.usage;
   }
+  if (command.startsWith('-') && command !== '--help' && command !== '-h') {
+    io.stderr(globalFlagError(command, rest));
+    return EXIT.usage;
+  }
   if (command === '--help' || command === '-h' || command === 'help') {
-    const topic = rest[0];
+    const [topic, ...extra] = rest;
+    if (extra.length > 0) {
+      io.stderr(
+        `api7-sync help: takes at most one command name, but "${extra.join(' ')}" follows "${topic}"; run api7-sync help ${topic}`,
+      );
+      return EXIT.usage;
+    }
     if (topic === undefined) {
       io.stdout(overview());
       return EXIT.ok;
@@ -113,6 +133,24 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   } catch (err) {
     return reportError(err, spec, Boolean(values.json), io);
   }
+}
+
+/**
+ * A flag before the command: only --version and --help belong there. A command's flag given too
+ * early (`api7-sync --config F sync ...`) is named, with where it goes.
+ */
+function globalFlagError(flag: string, rest: string[]): string {
+  const name = flag.replace(/^-+/, '').split('=')[0]!;
+  const command = rest.find((a) => findCommand(a));
+  const owner = command ? findCommand(command) : undefined;
+  const belongs = owner?.flags.some((f) => f.name === name || f.short === name);
+  const where = belongs
+    ? `; ${flag.split('=')[0]} is a flag of "${owner!.name}": put it after the command (api7-sync ${owner!.name} ... ${flag.split('=')[0]} ...)`
+    : '; only --version and --help may come before the command';
+  const what = belongs
+    ? `"${flag.split('=')[0]}" cannot come before the command`
+    : `unknown flag "${flag.split('=')[0]}" before the command`;
+  return `api7-sync: ${what}${where}\n\n${overview()}`;
 }
 
 /**

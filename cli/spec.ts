@@ -106,6 +106,20 @@ const promoteFlags: Flag[] = [
   help,
 ];
 
+/** All or none changes what a plan reports (a refusal holds the others back), so plan takes it too. */
+const atomicFlags: Flag[] = [
+  {
+    name: 'atomic',
+    type: 'boolean',
+    help: 'all or none: one refused or failed service means nothing is written or everything is rolled back (the default for more than one service)',
+  },
+  {
+    name: 'no-atomic',
+    type: 'boolean',
+    help: 'promote the services that can go, even if another is refused or fails',
+  },
+];
+
 const EXIT_CODES =
   'Exit codes: 0 every service synced, unchanged or planned; 1 a sync failed, or the control plane could not be reached or refused the token; 2 a service was refused; 64 usage or config error.';
 
@@ -118,8 +132,8 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'show what a promotion would do; writes nothing',
     usage:
       'api7-sync plan --from ENV --to ENV[,ENV...|@TAG] [--service NAME]... [--version V] [--new-version V] [--config FILE] [--json]\n' +
-      '               [--force] [--break-glass REASON] [--no-route-diff]',
-    flags: promoteFlags,
+      '               [--atomic|--no-atomic] [--force] [--break-glass REASON] [--no-route-diff]',
+    flags: [...promoteFlags.filter((f) => f.name !== 'help'), ...atomicFlags, help],
     notes: `${OUTPUT}\n${EXIT_CODES} A plan with pending changes exits 0.`,
   },
   {
@@ -138,16 +152,7 @@ export const COMMANDS: CommandSpec[] = [
         type: 'boolean',
         help: 'leave a failed service as it is instead of rolling it back',
       },
-      {
-        name: 'atomic',
-        type: 'boolean',
-        help: 'all or none: one refused or failed service means nothing is written or everything is rolled back (the default for more than one service)',
-      },
-      {
-        name: 'no-atomic',
-        type: 'boolean',
-        help: 'promote the services that can go, even if another is refused or fails',
-      },
+      ...atomicFlags,
       {
         name: 'verify-timeout',
         type: 'string',

@@ -36,3 +36,20 @@ export class SyncError extends Error {
 export function codeOf(err: unknown): ErrorCode {
   return err instanceof SyncError ? err.code : 'internal';
 }
+
+/** What stands where a secret was. */
+export const REDACTED = '***';
+
+/**
+ * The text with every occurrence of `secret` replaced, in the spellings an echoing server might
+ * use (as sent, JSON-escaped, URL-encoded). A control plane that quotes the API key back in an
+ * error must not get it into a PR comment, a log line, a Check Run or JSON output, and the error
+ * text is where all of those start.
+ */
+export function withoutSecret(text: string, secret: string | undefined): string {
+  if (!secret) return text;
+  const spellings = new Set([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]);
+  let out = text;
+  for (const s of spellings) out = out.split(s).join(REDACTED);
+  return out;
+}

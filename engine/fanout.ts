@@ -114,6 +114,26 @@ export function notRun(
   };
 }
 
+/** A target the interrupt reached before its wave started: nothing was written there. */
+function interruptedBeforeStart(config: Config, req: FanoutRequest, target: string): SyncResult {
+  const result = notRun(
+    config,
+    req,
+    target,
+    'interrupted',
+    `not started: the fan-out was interrupted before "${target}"; nothing was written there`,
+  );
+  return markInterrupted(result);
+}
+
+/** Entries undone or stopped by an interrupt read `interrupted`; their message says what runs. */
+function markInterrupted(result: SyncResult): SyncResult {
+  const services = result.services.map((s) =>
+    s.reason === 'interrupted' && s.action !== 'synced' ? { ...s, action: 'interrupted' as const } : s,
+  );
+  return { ...result, services, ok: false };
+}
+
 export async function fanOut(
   engine: FanoutEngine,
   config: Config,
@@ -126,9 +146,35 @@ export async function fanOut(
   const results = new Map<string, SyncResult>();
   const plans = new Map<string, Plan>();
   const done: string[][] = [];
-  let stopped: { wave: number; targets: string[] } | undefined;
+  let stopped: { wave: number; targets: string[]; interrupted?: boolean } | undefined;
+  const undoWaves = async (
+    targets: string[],
+    reason: 'atomic-rollback' | 'interrupted',
+    failed: string[] = [],
+  ) =>
+    Promise.all(
+      targets
+        .filter((t) => results.get(t)!.ok)
+        .map(async (target) => {
+          const message =
+            reason === 'interrupted'
+              ? `rolled back because the fan-out was interrupted${options.atomic ? ' (atomic fan-out)' : ''}`
+              : `rolled back because ${failed.map((f) => `"${f}"`).join(', ')} failed in wave ${stopped!.wave + 1}${options.atomic ? ' (atomic fan-out)' : ''}`;
+          const undone = await engine.undo(plans.get(target)!, results.get(target)!, reason, message);
+          results.set(target, reason === 'interrupted' ? markInterrupted(undone) : undone);
+        }),
+    );
 
   for (const [index, wave] of waves.entries()) {
+    // Cancelled between waves: no wave starts after the interrupt; with atomic the done ones are undone.
+    if (!stopped && options.signal?.aborted && !options.dryRun) {
+      stopped = { wave: index, targets: [], interrupted: true };
+      if (options.atomic && options.rollbackOnFailure !== false) await undoWaves(done.flat(), 'interrupted');
+    }
+    if (stopped?.interrupted) {
+      for (const target of wave) results.set(target, interruptedBeforeStart(config, req, target));
+      continue;
+    }
     if (stopped) {
       const message = `not started: wave ${stopped.wave + 1} (${stopped.targets.join(', ')}) did not succeed`;
       for (const target of wave) results.set(target, notRun(config, req, target, 'not-started', message));
@@ -171,18 +217,14 @@ export async function fanOut(
       done.push(wave);
       continue;
     }
-    stopped = { wave: index, targets: failed };
+    const interrupted = options.signal?.aborted === true;
+    stopped = { wave: index, targets: failed, interrupted };
     if (options.rollbackOnFailure === false) continue;
     // The failing wave is rolled back whole; with atomic, every wave before it too.
-    const undo = [wave, ...(options.atomic ? done : [])].flat().filter((t) => results.get(t)!.ok);
-    await Promise.all(
-      undo.map(async (target) => {
-        const message = `rolled back because ${failed.map((f) => `"${f}"`).join(', ')} failed in wave ${index + 1}${options.atomic ? ' (atomic fan-out)' : ''}`;
-        results.set(
-          target,
-          await engine.undo(plans.get(target)!, results.get(target)!, 'atomic-rollback', message),
-        );
-      }),
+    await undoWaves(
+      [wave, ...(options.atomic ? done : [])].flat(),
+      interrupted ? 'interrupted' : 'atomic-rollback',
+      failed,
     );
   }
 

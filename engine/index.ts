@@ -30,8 +30,12 @@ export interface EngineOptions {
   token: string;
   dispatcher?: Dispatcher;
   logger?: Logger | ((line: string) => void);
-  signal?: AbortSignal;
   budgets?: Partial<Budgets>;
+  /**
+   * Stops everything at once, requests in flight included: a hard stop. To cancel a promotion
+   * cleanly (no new write, then the undo its rules call for), pass `signal` to `apply` instead.
+   */
+  signal?: AbortSignal;
   /** The clock for soak and windows (default `Date.now`): tests move it instead of waiting. */
   now?: () => number;
 }
@@ -82,7 +86,8 @@ export function createEngine(options: EngineOptions): Engine {
         signal: options.signal,
       });
       const result = withPolicies(plan, buildResult(plan, services, applyOptions.dryRun ?? false, started));
-      if (applyOptions.dryRun || applyOptions.verify === false) return result;
+      // An interrupted promotion is not watched: it stops as soon as its undo is done.
+      if (applyOptions.dryRun || applyOptions.verify === false || applyOptions.signal?.aborted) return result;
       const atomic = applyOptions.atomic ?? plan.entries.length > 1;
       const ctx = { client, generation: await detect(), log, config: options.config, now, atomic };
       const watched = await watchAfterVerify(plan, result, applyOptions, { ...ctx, signal: options.signal });
@@ -133,20 +138,20 @@ export { isFailure, isOk } from './model.js';
 export type { PlanRequest } from './plan.js';
 export type { PolicyOptions } from './policy/plan-policies.js';
 export type { WatchOptions } from './policy/watch.js';
-export type { ApplyOptions } from './apply/index.js';
+export type { ApplyOptions, ApplyProgress } from './apply/index.js';
 export type { RollbackRequest } from './rollback.js';
 export type { StatusMatrix } from './status.js';
 
 export {
   describeDrift,
-  escapeMarkdown,
   refusedResult,
   resultMarkdown,
   resultText,
   statusMarkdown,
   statusText,
 } from './report.js';
-export { policyMarkdown, policyText } from './policy/result.js';
+export { policyMarkdown, policyText, summaryMarkdown } from './policy/result.js';
+export { inert } from './markdown.js';
 export {
   fanOut,
   isFanout,

@@ -3,7 +3,12 @@ import type { Generation, GatewayGroup, PublishedService } from './api7/client.j
 import type { Probe } from './config/types.js';
 import type { Api7Runtime } from './runtime.js';
 
-export type Action = 'synced' | 'unchanged' | 'refused' | 'rolled-back' | 'failed' | 'planned';
+/**
+ * `interrupted`: the promotion was cancelled (Ctrl-C, a cancelled CI job) before this service
+ * finished; the message says what the target runs now.
+ */
+export type Action =
+  'synced' | 'unchanged' | 'refused' | 'rolled-back' | 'failed' | 'planned' | 'interrupted';
 
 export type { Reason } from './reasons.js';
 import type { Reason } from './reasons.js';
@@ -110,11 +115,13 @@ export interface Plan {
 
 /**
  * Whether one service's outcome is a failure: `failed`, or `rolled-back` with a reason (a
- * promotion that failed and was undone). A `rolled-back` entry without a reason is a rollback
+ * promotion that failed and was undone), or `interrupted`. A `rolled-back` entry without a reason is a rollback
  * that was asked for and landed: a success.
  */
 export function isFailure(s: Pick<ServiceResult, 'action' | 'reason'>): boolean {
-  return s.action === 'failed' || (s.action === 'rolled-back' && s.reason !== null);
+  return (
+    s.action === 'failed' || s.action === 'interrupted' || (s.action === 'rolled-back' && s.reason !== null)
+  );
 }
 
 /** One place that decides whether a result is a success. */

@@ -3,6 +3,7 @@
  * Planning sends no write; a refused service changes nothing.
  */
 import {
+  groupNamed,
   hasVersion,
   type Api7Client,
   type Generation,
@@ -20,7 +21,7 @@ import {
   runtimeDrift,
   type Api7Runtime,
 } from './runtime.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean, unknownGroupMessage } from './suggest.js';
 
 export interface PlanRequest {
   from: string;
@@ -115,19 +116,17 @@ export async function plan(
   }
   result.to.gatewayUrl = toEnv.gatewayUrl;
 
-  const [sourceGroup, targetGroup] = await Promise.all([
-    client.gatewayGroupByName(fromEnv.gatewayGroup),
-    client.gatewayGroupByName(toEnv.gatewayGroup),
-  ]);
+  // One list for both groups: names are matched exactly, and a miss lists what exists.
+  const groups = await client.listGatewayGroups();
+  const sourceGroup = groupNamed(groups, fromEnv.gatewayGroup);
+  const targetGroup = groupNamed(groups, toEnv.gatewayGroup);
   for (const [env, groupName, group] of [
     [req.from, fromEnv.gatewayGroup, sourceGroup],
     [req.to, toEnv.gatewayGroup, targetGroup],
   ] as const) {
     if (!group) {
-      return refuseAll(
-        'unknown-environment',
-        `gateway group "${groupName}" (environment "${env}") does not exist on the control plane`,
-      );
+      const names = groups.map((g) => g.name);
+      return refuseAll('unknown-environment', unknownGroupMessage(groupName, env, names, config.file));
     }
   }
   result.from.group = sourceGroup!;

@@ -19,6 +19,7 @@ export type Reason =
   | 'version-not-in-group'
   | 'no-earlier-version'
   | 'publish-failed'
+  | 'read-back-failed'
   | 'runtime-failed'
   | 'verify-failed'
   | 'atomic-rollback'
@@ -30,4 +31,6 @@ export type Reason =
   | 'soak-not-met'
   | 'outside-window'
   | 'watch-failed'
-  | 'not-started';
+  | 'not-started'
+  // Cancellation (DESIGN §15): the promotion was stopped by a signal or a lost lock lease.
+  | 'interrupted';

@@ -1,6 +1,7 @@
 /** The result as JSON (`schemaVersion: 1`) and as Markdown or text, all from one place. */
 import { baseResult } from './apply/decide.js';
 import { isOk, type Drift, type Plan, type Reason, type ServiceResult, type SyncResult } from './model.js';
+import { inert } from './markdown.js';
 import type { StatusMatrix } from './status.js';
 
 export function buildResult(
@@ -42,13 +43,8 @@ export function refusedResult(
   );
 }
 
-/** Text that ends up in Markdown (service names come from API7): no markup, no HTML, one line. */
-export function escapeMarkdown(text: string): string {
-  return text
-    .replace(/\p{Cc}/gu, ' ')
-    .replace(/[\\`*_{}[\]()#+!|<>~]/g, (c) => `\\${c}`)
-    .replace(/&/g, '&amp;');
-}
+/** Notes carry whole error messages, longer than a quoted name, but still bounded. */
+const MAX_NOTE_CHARS = 2000;
 
 /** How each service action reads in a table or a chat message. */
 export const ACTION_LABEL: Record<ServiceResult['action'], string> = {
@@ -58,6 +54,7 @@ export const ACTION_LABEL: Record<ServiceResult['action'], string> = {
   refused: '⛔ refused',
   'rolled-back': '↩️ rolled back',
   failed: '❌ failed',
+  interrupted: '⏹️ interrupted',
 };
 
 const driftValue = (v: Drift['target']): string =>
@@ -102,16 +99,16 @@ export function resultMarkdown(result: SyncResult): string {
       ? s.verify.map((p) => `${p.ok ? '✔' : '✘'} ${p.path} ${p.status ?? '—'}`).join('<br>')
       : '—';
     const note = notes(s)
-      .map((n) => escapeMarkdown(n))
+      .map((n) => inert(n, { max: MAX_NOTE_CHARS }))
       .join('<br>');
-    return `| ${escapeMarkdown(s.name)} | ${ACTION_LABEL[s.action]} | ${escapeMarkdown(versionCell(s, '→'))} | ${escapeMarkdown(runtime)} | ${verify.replace(/[|]/g, '\\|')} | ${note} |`;
+    return `| ${inert(s.name)} | ${ACTION_LABEL[s.action]} | ${inert(versionCell(s, '→'))} | ${inert(runtime)} | ${verify.replace(/[|]/g, '\\|')} | ${note} |`;
   });
   const groups =
     result.operation === 'rollback'
-      ? `Gateway group: ${escapeMarkdown(result.to.gatewayGroup ?? '?')}`
-      : `Gateway groups: ${escapeMarkdown(result.from.gatewayGroup ?? '?')} → ${escapeMarkdown(result.to.gatewayGroup ?? '?')}`;
+      ? `Gateway group: ${inert(result.to.gatewayGroup ?? '?')}`
+      : `Gateway groups: ${inert(result.from.gatewayGroup ?? '?')} → ${inert(result.to.gatewayGroup ?? '?')}`;
   return [
-    `### ${escapeMarkdown(title(result))} ${result.ok ? '' : '(not ok)'}`.trimEnd(),
+    `### ${inert(title(result))} ${result.ok ? '' : '(not ok)'}`.trimEnd(),
     '',
     `${groups} · ${result.durationMs} ms`,
     '',
@@ -180,17 +177,19 @@ export function statusText(matrix: StatusMatrix): string {
 
 /** The same matrix as a Markdown table (names escaped), then the drifted keys. */
 export function statusMarkdown(matrix: StatusMatrix): string {
-  const header = `| Service | ${matrix.environments.map((e) => `${escapeMarkdown(e.name)}${e.found ? '' : ' (group missing)'}`).join(' | ')} |`;
+  const header = `| Service | ${matrix.environments.map((e) => `${inert(e.name)}${e.found ? '' : ' (group missing)'}`).join(' | ')} |`;
   const rule = `| --- | ${matrix.environments.map(() => '---').join(' | ')} |`;
   const rows = matrix.services.map(
     (s) =>
-      `| ${escapeMarkdown(s.name)} | ${matrix.environments.map((e) => escapeMarkdown(statusCell(matrix, s, e.name))).join(' | ')} |`,
+      `| ${inert(s.name)} | ${matrix.environments.map((e) => inert(statusCell(matrix, s, e.name))).join(' | ')} |`,
   );
   const drift = driftLines(matrix);
   return [
     header,
     rule,
     ...rows,
-    ...(drift.length ? ['', '**Drift**', '', ...drift.map((d) => `- ${escapeMarkdown(d)}`)] : []),
+    ...(drift.length
+      ? ['', '**Drift**', '', ...drift.map((d) => `- ${inert(d, { max: MAX_NOTE_CHARS })}`)]
+      : []),
   ].join('\n');
 }

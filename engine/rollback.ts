@@ -2,7 +2,13 @@
  * Rolling a service back by hand to a version that ran in the same gateway group before (API7's
  * rule). The version changes; the runtime configuration stays, as in API7's own rollback.
  */
-import type { Api7Client, Generation, PublishedService, VersionHistoryItem } from './api7/client.js';
+import {
+  groupNamed,
+  type Api7Client,
+  type Generation,
+  type PublishedService,
+  type VersionHistoryItem,
+} from './api7/client.js';
 import { converge, describeError } from './apply/converge.js';
 import { baseResult } from './apply/decide.js';
 import type { ApplyOptions } from './apply/work.js';
@@ -10,7 +16,7 @@ import type { Config } from './config/types.js';
 import type { Plan, PlanEntry, ServiceResult, SyncResult } from './model.js';
 import { rollbackItem } from './publish-items.js';
 import { buildResult } from './report.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean, unknownGroupMessage } from './suggest.js';
 import { verifyFailure, verifyProbes } from './verify.js';
 
 export interface RollbackRequest {
@@ -96,11 +102,13 @@ export async function rollback(
       message: `environment "${req.environment}" is not in ${config.file}${didYouMean(req.environment, Object.keys(config.environments))}; declared: ${Object.keys(config.environments).join(', ')}`,
     });
   }
-  const group = await client.gatewayGroupByName(env.gatewayGroup);
+  const groups = await client.listGatewayGroups();
+  const group = groupNamed(groups, env.gatewayGroup);
   if (!group) {
+    const names = groups.map((g) => g.name);
     return done('refused', {
       reason: 'unknown-environment',
-      message: `gateway group "${env.gatewayGroup}" (environment "${req.environment}") does not exist on the control plane`,
+      message: unknownGroupMessage(env.gatewayGroup, req.environment, names, config.file),
     });
   }
   plan.from.group = plan.to.group = group;

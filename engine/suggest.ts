@@ -40,3 +40,17 @@ export function didYouMean(name: string, candidates: Iterable<string>): string {
   const near = nearMisses(name, candidates).slice(0, 3);
   return near.length ? ` (did you mean ${near.map((n) => `"${n}"`).join(' or ')}?)` : '';
 }
+
+/**
+ * An environment's gateway group that the control plane does not have: the groups it has, the
+ * nearest name, and the key to change.
+ */
+export function unknownGroupMessage(
+  group: string,
+  environment: string,
+  existing: string[],
+  file: string,
+): string {
+  const has = existing.length ? existing.map((n) => `"${n}"`).join(', ') : 'none';
+  return `gateway group "${group}" (environment "${environment}") does not exist on the control plane${didYouMean(group, existing)}; the groups it has: ${has}; set environments.${environment}.gatewayGroup in ${file} to one of them`;
+}

@@ -31,6 +31,7 @@ const PLAN_WORD: Record<ServiceResult['action'], string> = {
   refused: '⛔ refused',
   'rolled-back': '↩️ rolled back',
   failed: '❌ failed',
+  interrupted: '⏹️ interrupted',
 };
 
 const RESULT_WORD: Record<ServiceResult['action'], string> = {
@@ -48,7 +49,7 @@ function version(s: ServiceResult): string {
 function runtime(s: ServiceResult): string {
   const parts: string[] = [];
   if (s.runtime?.upstream) parts.push(inert(s.runtime.upstream));
-  if (s.runtime?.hosts?.length) parts.push(`hosts ${s.runtime.hosts.map(inert).join(', ')}`);
+  if (s.runtime?.hosts?.length) parts.push(`hosts ${s.runtime.hosts.map((t) => inert(t)).join(', ')}`);
   if (s.runtime?.pathPrefix) parts.push(`prefix ${inert(s.runtime.pathPrefix)}`);
   return parts.join('<br>') || DASH;
 }
@@ -81,7 +82,10 @@ function routes(s: Entry): string {
     diff.removed?.length ? `removed ${diff.removed.map(routeName).join(', ')}` : '',
     diff.changed?.length
       ? `changed ${diff.changed
-          .map((c) => `${routeName(c)}${c.fields?.length ? ` (${c.fields.map(inert).join(', ')})` : ''}`)
+          .map(
+            (c) =>
+              `${routeName(c)}${c.fields?.length ? ` (${c.fields.map((t) => inert(t)).join(', ')})` : ''}`,
+          )
           .join(', ')}`
       : '',
   ].filter(Boolean);

@@ -11,6 +11,7 @@ import { isFailure } from '../engine/model.js';
 import type { SyncResult } from '../engine/index.js';
 import type { GitHubRequest, Repo } from './api.js';
 import { countActions, planSummary, resultSummary } from './check-run-summary.js';
+import { fitText, MAX_CHECK_OUTPUT_CHARS } from './limits.js';
 import { inert } from './markdown.js';
 import { errorMessage, type Logger } from './log.js';
 
@@ -30,6 +31,8 @@ export interface CheckRunContext {
   externalId?: string;
   /** Where "Details" leads: the status comment, or the workflow run. */
   detailsUrl?: string;
+  /** Markdown for the output's text (below the summary): who approved outside chat-ops. */
+  text?: string;
 }
 
 /** The check run's name for an environment; branch protection requires it by this name. */
@@ -111,6 +114,17 @@ function finished(conclusion: CheckConclusion, output: CheckRunOutput): CheckRun
   return { status: 'completed', conclusion, completed_at: new Date().toISOString(), output };
 }
 
+/** The output with the door's text added, each part under GitHub's limit (else the update fails). */
+export function fitOutput(output: CheckRunOutput, text: string | undefined): CheckRunOutput {
+  const elsewhere = '`api7-sync plan` or `status` from the CLI lists every service';
+  const withText = text ? { ...output, text } : output;
+  return {
+    ...withText,
+    summary: fitText(withText.summary, MAX_CHECK_OUTPUT_CHARS, elsewhere),
+    ...(withText.text ? { text: fitText(withText.text, MAX_CHECK_OUTPUT_CHARS, elsewhere) } : {}),
+  };
+}
+
 /** A request's check run. Create it with `createCheckRun`, or pick it up again with `resumeCheckRun`. */
 export class CheckRun {
   constructor(
@@ -144,8 +158,9 @@ export class CheckRun {
   }
 
   /** Updates in place; creates the run first if that never succeeded. Logs and returns false on failure. */
-  private async send(what: string, fields: CheckRunFields): Promise<boolean> {
-    const { github, repo, headSha, externalId, detailsUrl, logger } = this.context;
+  private async send(what: string, given: CheckRunFields): Promise<boolean> {
+    const { github, repo, headSha, externalId, detailsUrl, logger, text } = this.context;
+    const fields = given.output ? { ...given, output: fitOutput(given.output, text) } : given;
     try {
       if (this.id === undefined) {
         const { data } = await github.request('POST /repos/{owner}/{repo}/check-runs', {

@@ -273,7 +273,9 @@ export function parseLockMessage(message: string, environment: string): LockInfo
 }
 
 /** "held by octo/repo run 42 since 2026-11-27T12:00:00Z (promote test → production)". */
-export function describeHolder(info: LockInfo | undefined): string {
+export function describeHolder(info: LockInfo | undefined, quote: (text: string) => string = String): string {
   if (!info) return 'held by someone who just released or changed it; try again';
-  return `held by ${info.holder} since ${info.since}${info.reason ? ` (${info.reason})` : ''}${info.url ? `: ${info.url}` : ''}; it expires at ${info.until}`;
+  // Anyone who may push can write a lock ref by hand: in Markdown every field is quoted inertly.
+  const q = (text: unknown) => quote(String(text));
+  return `held by ${q(info.holder)} since ${q(info.since)}${info.reason ? ` (${q(info.reason)})` : ''}${info.url ? `: ${q(info.url)}` : ''}; it expires at ${q(info.until)}`;
 }

@@ -75,11 +75,33 @@ function outcome(result: SyncResult): string {
   return '➖ nothing to do';
 }
 
+/** "0.9.0 → 1.0.0", or the one version when it did not change. */
+const versions = (s: ServiceResult): string =>
+  s.previousVersion && s.previousVersion !== s.version
+    ? `${s.previousVersion} → ${s.version ?? '?'}`
+    : (s.version ?? '—');
+
+/** Up to this many services are named one by one in `text`; more are counted by action. */
+const NAMED_IN_TEXT = 5;
+
+/**
+ * What a notification shows before anything is opened: "httpbin API 0.9.0 → 1.0.0" per service
+ * (with its action when it is not synced), or counts by action when there are many.
+ */
+function servicesSummary(services: ServiceResult[]): string {
+  if (services.length > NAMED_IN_TEXT) {
+    const counts = new Map<string, number>();
+    for (const s of services) counts.set(s.action, (counts.get(s.action) ?? 0) + 1);
+    const parts = [...counts].map(([action, n]) => `${n} ${action}`);
+    return `${services.length} services (${parts.join(', ')})`;
+  }
+  return services
+    .map((s) => `${oneLine(s.name)} ${oneLine(versions(s))}${s.action === 'synced' ? '' : ` (${s.action})`}`)
+    .join(', ');
+}
+
 function serviceLine(s: ServiceResult): string {
-  const version =
-    s.previousVersion && s.previousVersion !== s.version
-      ? `${s.previousVersion} → ${s.version ?? '?'}`
-      : (s.version ?? '—');
+  const version = versions(s);
   const why = s.reason ? `\n${s.reason}${s.message ? `: ${oneLine(s.message)}` : ''}` : '';
   return `${ACTION_LABEL[s.action]} ${oneLine(version)}${why}`;
 }
@@ -132,6 +154,5 @@ export function chatMessage(result: SyncResult, links: NotifyLinks = {}): ChatMe
   if (linkLine.length)
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: linkLine.join(' · ') }] });
 
-  const names = result.services.map((s) => `${oneLine(s.name)} (${s.action})`).join(', ');
-  return { text: escapeSlack(clip(`${headline}: ${names}`, 3000)), blocks };
+  return { text: escapeSlack(clip(`${headline}: ${servicesSummary(result.services)}`, 3000)), blocks };
 }

@@ -10,9 +10,23 @@ export interface FaultSet {
   latencyMs: number;
   errorRate: number;
   resetRate: number;
-  match?: { method?: string; pathPrefix?: string };
+  match?: RequestMatch;
+  /**
+   * The faults start only once a request matching this has been answered with success: "an
+   * outage of publishes after the first sync landed". Until then every request passes.
+   */
+  after?: RequestMatch;
+  armed: boolean;
   random: () => number;
 }
+
+export interface RequestMatch {
+  method?: string;
+  pathPrefix?: string;
+}
+
+const matches = (m: RequestMatch | undefined, method: string, path: string): boolean =>
+  !(m?.method && m.method.toUpperCase() !== method) && !(m?.pathPrefix && !path.startsWith(m.pathPrefix));
 
 /** mulberry32: a tiny seeded generator; quality is ample for choosing which request fails. */
 function seeded(seed: number): () => number {
@@ -35,13 +49,15 @@ function rate(value: unknown, field: string): number {
 export function parseFaults(body: unknown): FaultSet {
   const b = requireObject(body, 'body');
   for (const k of Object.keys(b)) {
-    if (!['latencyMs', 'errorRate', 'resetRate', 'seed', 'match'].includes(k)) bad(k, 'unknown field');
+    if (!['latencyMs', 'errorRate', 'resetRate', 'seed', 'match', 'after'].includes(k))
+      bad(k, 'unknown field');
   }
   const latencyMs = b.latencyMs === undefined ? 0 : b.latencyMs;
   if (typeof latencyMs !== 'number' || latencyMs < 0) bad('latencyMs', 'must be a number ≥ 0');
   const seed = b.seed === undefined ? Date.now() : b.seed;
   if (typeof seed !== 'number') bad('seed', 'must be a number');
   const match = b.match === undefined ? undefined : requireObject(b.match, 'match');
+  const after = b.after === undefined ? undefined : requireObject(b.after, 'after');
   const errorRate = rate(b.errorRate, 'errorRate');
   const resetRate = rate(b.resetRate, 'resetRate');
   if (errorRate + resetRate > 1) throw new ApiError(400, 'errorRate + resetRate: must not exceed 1');
@@ -50,6 +66,8 @@ export function parseFaults(body: unknown): FaultSet {
     errorRate,
     resetRate,
     match: match as FaultSet['match'],
+    after: after as FaultSet['after'],
+    armed: after === undefined,
     random: seeded(seed),
   };
 }
@@ -57,11 +75,14 @@ export function parseFaults(body: unknown): FaultSet {
 export type FaultDecision = { latencyMs: number; outcome: 'pass' | 'error' | 'reset' };
 
 export function decide(faults: FaultSet | undefined, method: string, path: string): FaultDecision {
-  if (!faults) return { latencyMs: 0, outcome: 'pass' };
-  const m = faults.match;
-  if (m?.method && m.method.toUpperCase() !== method) return { latencyMs: 0, outcome: 'pass' };
-  if (m?.pathPrefix && !path.startsWith(m.pathPrefix)) return { latencyMs: 0, outcome: 'pass' };
+  if (!faults?.armed || !matches(faults.match, method, path)) return { latencyMs: 0, outcome: 'pass' };
   const r = faults.random();
   const outcome = r < faults.errorRate ? 'error' : r < faults.errorRate + faults.resetRate ? 'reset' : 'pass';
   return { latencyMs: faults.latencyMs, outcome };
+}
+
+/** Arms a fault set waiting for its `after` request, once such a request has been answered 2xx. */
+export function answered(faults: FaultSet | undefined, method: string, path: string, status: number): void {
+  if (faults && !faults.armed && status >= 200 && status < 300 && matches(faults.after, method, path))
+    faults.armed = true;
 }

@@ -2,7 +2,8 @@
  * The seed file: gateway groups, registries and published services that exist
  * before the sandbox listens. Seeding writes the store directly and is never in the request log.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parse } from 'yaml';
 import { checkResource } from './schema/check.js';
 import { ApiError, type Route, type Store, type Upstream } from './store.js';
@@ -42,15 +43,61 @@ export interface Seed {
   }[];
 }
 
+/** A seed the sandbox cannot use: a file it cannot read, or content it cannot apply. */
 export class SeedError extends Error {}
 
-export function loadSeed(file: string): Seed {
-  let text: string;
+/** The seed file's text; a path that names no file says so, and names a near miss if there is one. */
+function readSeedFile(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new SeedError(`${file}: cannot read the seed file: ${(err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      const near = nearMiss(file);
+      throw new SeedError(
+        `there is no seed file ${file}` +
+          (near ? `: did you mean ${near}?` : ': check the path given to --seed'),
+      );
+    }
+    if (code === 'EISDIR') throw new SeedError(`${file} is a directory: --seed takes a YAML seed file`);
+    throw new SeedError(`${file}: cannot read the seed file (${code ?? (err as Error).message})`);
   }
+}
+
+/** A file next to where `file` was looked for whose name differs by a letter or two (or by case). */
+function nearMiss(file: string): string | undefined {
+  const dir = path.dirname(file);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return undefined; // the directory is missing too: there is nothing near to suggest
+  }
+  const wanted = path.basename(file).toLowerCase();
+  const best = names
+    .map((name) => ({ name, distance: editDistance(wanted, name.toLowerCase()) }))
+    .filter((n) => n.distance <= 2 && /\.ya?ml$/i.test(n.name))
+    .sort((a, b) => a.distance - b.distance)[0];
+  return best && path.join(dir, best.name);
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+export function loadSeed(file: string): Seed {
+  const text = readSeedFile(file);
   let doc: unknown;
   try {
     doc = parse(text) ?? {};

@@ -1,7 +1,8 @@
 /**
- * TLS for the sandbox, the way a real control plane has it (`https://…:7443`, a certificate no
- * public CA signed): a CA made at start, a server certificate for `127.0.0.1` and `localhost`
- * signed by it, and the CA's PEM written to a file that clients give as `caFile`.
+ * TLS for the sandbox, the way API7's control plane ships it (`https://…:7443`): one self-signed
+ * certificate for `127.0.0.1` and `localhost`, made at start, so an untrusting client fails with
+ * "self-signed certificate" as it does against API7. The certificate is its own issuer, so its PEM,
+ * written to a file, is what clients give as `caFile`.
  *
  * node:crypto makes the keys; node-forge writes the X.509 certificates, which node:crypto
  * cannot do (it only reads them).
@@ -14,11 +15,11 @@ import { promisify } from 'node:util';
 import forge from 'node-forge';
 
 export interface SandboxTls {
-  /** The CA certificate's PEM: what a client trusts. */
+  /** What a client trusts: the self-signed certificate itself. */
   ca: string;
   /** Where `ca` is written. */
   caFile: string;
-  /** The server certificate (followed by nothing: clients need the CA) and its key. */
+  /** The server certificate (the same PEM as `ca`) and its key. */
   cert: string;
   key: string;
 }
@@ -55,16 +56,16 @@ function certificate(
   return forge.pki.certificateToPem(cert);
 }
 
-/** A CA and a server certificate signed by it; the CA's PEM is written to a new temporary file. */
-export async function makeTls(caName = 'api7-sync sandbox CA'): Promise<SandboxTls> {
-  const [caKeys, serverKeys] = await Promise.all([newKeyPair(), newKeyPair()]);
-  const ca = certificate(caName, caKeys.publicKey, { name: caName, keyPem: caKeys.privateKey }, [
-    { name: 'basicConstraints', cA: true, critical: true },
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-  ]);
-  const cert = certificate('localhost', serverKeys.publicKey, { name: caName, keyPem: caKeys.privateKey }, [
-    { name: 'basicConstraints', cA: false },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+/**
+ * A self-signed server certificate, as `openssl req -x509` makes one (its own CA, allowed to sign
+ * itself, which is how OpenSSL recognises it as a trust anchor when a client names it in `ca`);
+ * its PEM is written to a new temporary file.
+ */
+export async function makeTls(name = 'api7-sync sandbox'): Promise<SandboxTls> {
+  const keys = await newKeyPair();
+  const cert = certificate(name, keys.publicKey, { name, keyPem: keys.privateKey }, [
+    { name: 'basicConstraints', cA: true },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true },
     { name: 'extKeyUsage', serverAuth: true },
     {
       name: 'subjectAltName',
@@ -73,9 +74,10 @@ export async function makeTls(caName = 'api7-sync sandbox CA'): Promise<SandboxT
         { type: 7, ip: '127.0.0.1' },
       ],
     },
+    { name: 'subjectKeyIdentifier' },
   ]);
   const dir = await mkdtemp(path.join(tmpdir(), 'api7-sync-sandbox-tls-'));
-  const caFile = path.join(dir, 'ca.pem');
-  await writeFile(caFile, ca);
-  return { ca, caFile, cert, key: serverKeys.privateKey };
+  const caFile = path.join(dir, 'server.pem');
+  await writeFile(caFile, cert);
+  return { ca: cert, caFile, cert, key: keys.privateKey };
 }

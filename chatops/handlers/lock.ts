@@ -67,5 +67,7 @@ export async function lockCommand(ctx: CommandContext, command: LockCommand): Pr
 /** The holder as text someone else wrote (a lock reason) must be quoted inertly. */
 function quoteHolder(info: Parameters<typeof describeHolder>[0]): string {
   if (!info) return describeHolder(info);
-  return describeHolder({ ...info, reason: '' }) + (info.reason ? ` (reason: ${inert(info.reason)})` : '');
+  return (
+    describeHolder({ ...info, reason: '' }, inert) + (info.reason ? ` (reason: ${inert(info.reason)})` : '')
+  );
 }

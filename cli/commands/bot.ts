@@ -1,4 +1,5 @@
-import { BotConfigError, readBotSettings, startBot } from '../../bot/server.js';
+import { BotConfigError, BotListenError, readBotSettings, startBot } from '../../bot/server.js';
+import { EXIT } from '../exit.js';
 import type { Io } from '../io.js';
 
 /** `api7-sync bot`: validates its environment, then runs the Probot app until SIGINT/SIGTERM. */
@@ -9,7 +10,13 @@ export async function botCommand(io: Io): Promise<number> {
   } catch (err) {
     if (err instanceof BotConfigError) {
       io.stderr(`api7-sync bot: ${err.message}`);
-      return 64;
+      return EXIT.usage;
+    }
+    if (err instanceof BotListenError) {
+      io.stderr(
+        `api7-sync bot: ${err.message}; stop the process that holds port ${err.port} (another bot still running?), or set PORT (and HOST) to a free one`,
+      );
+      return EXIT.unavailable;
     }
     throw err;
   }

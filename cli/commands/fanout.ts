@@ -18,8 +18,9 @@ import {
   type SyncResult,
 } from '../../engine/index.js';
 import { SyncError } from '../../engine/errors.js';
+import { EXIT_INTERRUPTED, sessionOutcome, type Cancellation } from '../../github/promotion.js';
 import type { Io } from '../io.js';
-import type { LockOutcome } from '../lock.js';
+import type { LockOutcome, RecordOutcome } from '../lock.js';
 import { withLock } from '../locking.js';
 import { notifyFromCli } from '../notify.js';
 import { policyOptions, PolicyUsageError } from './policy-flags.js';
@@ -31,6 +32,8 @@ export interface FanoutDeps {
   engine: Engine;
   verifyTimeoutMs?: number;
   lockWaitSeconds: number;
+  /** SIGINT/SIGTERM while writing (github/promotion.ts); absent for plans. */
+  cancellation?: Cancellation;
 }
 
 /** Runs `fn` holding the lock of every environment, taken one by one in the order given. */
@@ -41,6 +44,8 @@ async function withLocks<T>(
   io: Io,
   fn: () => Promise<T>,
   waitSeconds: number,
+  /** How each environment's session records the result. */
+  outcome: (environment: string, value: T) => ReturnType<RecordOutcome<T>>,
 ): Promise<LockOutcome<T>> {
   const [first, ...rest] = environments;
   if (first === undefined) return { ran: true, value: await fn() };
@@ -49,8 +54,10 @@ async function withLocks<T>(
     first,
     reason,
     io,
-    () => withLocks(values, rest, reason, io, fn, waitSeconds),
+    () => withLocks(values, rest, reason, io, fn, waitSeconds, outcome),
     waitSeconds,
+    (inner) =>
+      inner.ran ? outcome(first, inner.value) : { state: 'error', description: `not run: ${inner.message}` },
   );
   return outer.ran ? outer.value : outer;
 }
@@ -102,6 +109,8 @@ export async function fanoutCommand(
         // Across targets the default is not atomic, whatever the number of services.
         atomic: values.atomic === true,
         verifyTimeoutMs: deps.verifyTimeoutMs,
+        signal: deps.cancellation?.signal,
+        onProgress: (e) => deps.cancellation?.track(e),
       },
       (line) => io.stderr(line),
     );
@@ -116,6 +125,11 @@ export async function fanoutCommand(
       io,
       run,
       deps.lockWaitSeconds,
+      (environment, done) =>
+        sessionOutcome(
+          done.targets.find((t) => t.to.environment === environment),
+          deps.cancellation?.interruptedBy,
+        ),
     );
     result = locked.ran
       ? locked.value
@@ -134,5 +148,5 @@ export async function fanoutCommand(
   else
     io.stdout(result.targets.map((t: SyncResult) => [resultText(t), ...policyText(t)].join('\n')).join('\n'));
   for (const target of result.targets) await notifyFromCli(config, target, io);
-  return fanoutExit(result);
+  return deps.cancellation?.interruptedBy ? EXIT_INTERRUPTED : fanoutExit(result);
 }

@@ -8,6 +8,8 @@ import { lockWait, withLock } from '../locking.js';
 import { notifyFromCli } from '../notify.js';
 import { printResult } from '../output.js';
 import { progressLogger } from '../progress.js';
+import { cliCancellation } from '../cancel.js';
+import { EXIT_INTERRUPTED, sessionOutcome } from '../../github/promotion.js';
 import { policyOptions } from './policy-flags.js';
 
 export async function promoteCommand(command: 'plan' | 'sync', values: Values, io: Io): Promise<number> {
@@ -17,8 +19,11 @@ export async function promoteCommand(command: 'plan' | 'sync', values: Values, i
   const waitSeconds = lockWait(values);
   const config = loadConfig(values, io);
   const token = readToken(values, io);
+  const dryRun = command === 'plan' || Boolean(values['dry-run']);
   const log = progressLogger(io);
-  const engine = createEngine({ config, token, logger: log });
+  // Only a promotion that writes has something to undo when it is interrupted.
+  const cancellation = dryRun ? undefined : cliCancellation(io, command, () => log.stop());
+  const engine = createEngine({ config, token, logger: log, signal: cancellation?.hardStop });
   try {
     const makePlan = () =>
       engine.plan({
@@ -31,7 +36,6 @@ export async function promoteCommand(command: 'plan' | 'sync', values: Values, i
         ...policyOptions(values),
       });
     const plan = await makePlan();
-    const dryRun = command === 'plan' || Boolean(values['dry-run']);
     const started = Date.now();
     // Under a lock the plan is made again: the target may have changed while we waited.
     const apply = async () =>
@@ -41,6 +45,8 @@ export async function promoteCommand(command: 'plan' | 'sync', values: Values, i
         rollbackOnFailure: !values['no-rollback'],
         atomic: values.atomic ? true : values['no-atomic'] ? false : undefined,
         verifyTimeoutMs: verifyTimeout,
+        signal: cancellation?.signal,
+        onProgress: (e) => cancellation?.track(e),
       });
     // Plans and dry runs change nothing, so they need no lock.
     const locked = dryRun
@@ -52,6 +58,7 @@ export async function promoteCommand(command: 'plan' | 'sync', values: Values, i
           io,
           apply,
           waitSeconds,
+          (result) => sessionOutcome(result, cancellation?.interruptedBy),
         );
     const result = locked.ran ? locked.value : refusedResult(plan, 'lock-held', locked.message, started);
     log.stop();
@@ -60,8 +67,9 @@ export async function promoteCommand(command: 'plan' | 'sync', values: Values, i
     );
     // After the result is out: a slow webhook never delays or changes what the user sees.
     await notifyFromCli(config, result, io);
-    return exitForResult(result);
+    return cancellation?.interruptedBy ? EXIT_INTERRUPTED : exitForResult(result);
   } finally {
+    cancellation?.dispose();
     log.stop();
     await engine.close();
   }
@@ -72,13 +80,27 @@ async function fanoutFromCli(command: 'plan' | 'sync', values: Values, io: Io): 
   const verifyTimeout = checkedVerifyTimeout(values);
   const config = loadConfig(values, io);
   const log = progressLogger(io);
-  const engine = createEngine({ config, token: readToken(values, io), logger: log });
+  const dryRun = command === 'plan' || Boolean(values['dry-run']);
+  const cancellation = dryRun ? undefined : cliCancellation(io, command, () => log.stop());
+  const engine = createEngine({
+    config,
+    token: readToken(values, io),
+    logger: log,
+    signal: cancellation?.hardStop,
+  });
   try {
-    const deps = { config, engine, verifyTimeoutMs: verifyTimeout, lockWaitSeconds: lockWait(values) };
+    const deps = {
+      config,
+      engine,
+      verifyTimeoutMs: verifyTimeout,
+      lockWaitSeconds: lockWait(values),
+      cancellation,
+    };
     // Loaded only for a fan-out: a single promotion does not pay for it at start-up.
     const { fanoutCommand } = await import('./fanout.js');
     return await fanoutCommand(command, values, io, deps, () => log.stop());
   } finally {
+    cancellation?.dispose();
     log.stop();
     await engine.close();
   }

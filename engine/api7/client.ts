@@ -105,6 +105,14 @@ export function generationOf(raw: string): Generation {
   return atLeast(v, [3, 6]) ? 'modern' : 'legacy';
 }
 
+/** The group of exactly that name in a full list; two of one name is an error (rename one in API7). */
+export function groupNamed(groups: GatewayGroup[], name: string): GatewayGroup | undefined {
+  const matches = groups.filter((g) => g.name === name);
+  if (matches.length > 1)
+    throw new Error(`${matches.length} gateway groups are named "${name}"; rename one in API7`);
+  return matches[0];
+}
+
 export class Api7Client {
   readonly transport: Transport;
 
@@ -156,11 +164,7 @@ export class Api7Client {
    * `prod` must never resolve to `prod-eu`.
    */
   async gatewayGroupByName(name: string): Promise<GatewayGroup | undefined> {
-    const groups = await this.listAll<GatewayGroup>('/api/gateway_groups');
-    const matches = groups.filter((g) => g.name === name);
-    if (matches.length > 1)
-      throw new Error(`${matches.length} gateway groups are named "${name}"; rename one in API7`);
-    return matches[0];
+    return groupNamed(await this.listGatewayGroups(), name);
   }
 
   listGatewayGroups(): Promise<GatewayGroup[]> {

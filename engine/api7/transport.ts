@@ -9,7 +9,15 @@
 import { readFileSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { Agent, request, type Dispatcher } from 'undici';
-import { SyncError, type RunFailure } from '../errors.js';
+import { caFileTrouble } from '../config/ca-file.js';
+import { SyncError, withoutSecret, type RunFailure } from '../errors.js';
+import {
+  explainNetworkError,
+  gatewayNotControlPlane,
+  looksLikeGateway,
+  notJson,
+  oneLine,
+} from './explain.js';
 
 export interface Budgets {
   connectTimeoutMs: number;
@@ -201,7 +209,28 @@ export class Transport {
     }
   }
 
+  /** One exchange; whatever it reports has the token taken out, whatever the server echoed. */
   private async once<T>(method: string, path: string, query?: Query, body?: unknown): Promise<T> {
+    try {
+      return await this.exchange<T>(method, path, query, body);
+    } catch (err) {
+      if (!(err instanceof Api7Error)) throw err;
+      const token = this.opts.token;
+      const clean = new Api7Error(
+        err.method,
+        withoutSecret(err.path, token),
+        err.status,
+        withoutSecret(err.errorMsg, token),
+        err.ambiguous,
+        err.networkCode,
+        err.code as RunFailure,
+      );
+      if (err.retryAfterMs !== undefined) clean.retryAfterMs = err.retryAfterMs;
+      throw clean;
+    }
+  }
+
+  private async exchange<T>(method: string, path: string, query?: Query, body?: unknown): Promise<T> {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) qs.set(k, String(v));
     const search = qs.toString();
@@ -287,7 +316,10 @@ export class Transport {
             : isJson
               ? oneLine(text)
               : notJson(text, contentType, this.origin);
-    const error = new Api7Error(method, path, res.statusCode, errorMsg, false);
+    const gateway = res.statusCode === 404 && looksLikeGateway(errorMsg);
+    const error = gateway
+      ? new Api7Error(method, path, 404, gatewayNotControlPlane(this.origin), false, undefined, 'bad-answer')
+      : new Api7Error(method, path, res.statusCode, errorMsg, false);
     const retryAfter = res.headers['retry-after'];
     if (typeof retryAfter === 'string') {
       const seconds = Number(retryAfter);
@@ -307,62 +339,9 @@ function networkCodeOf(err: unknown): string {
     : (e.code ?? e.cause?.code ?? e.name ?? 'error');
 }
 
-/** One line, no control characters, at most 200 characters: safe to print. */
-function oneLine(text: string): string {
-  const line = text.replace(/[\p{Cc}\s]+/gu, ' ').trim();
-  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
-}
-
-/** A summary of an answer that is not JSON; never the page itself. */
-function notJson(text: string, contentType: string, origin: string): string {
-  const what = `${contentType || 'no content type'}, ${text.length} bytes`;
-  if (/html/i.test(contentType) || /^\s*<(!doctype|html|head|body)/i.test(text)) {
-    return `the answer is a web page (${what}), not API7's Admin API: check controlPlane.url, which should be the control plane's origin such as https://api7.example.com:7443, not ${origin}`;
-  }
-  return `the answer is not JSON (${what}), so it does not come from API7's Admin API: check controlPlane.url (${origin})`;
-}
-
+/** Read only once it is known to be a CA bundle: never a device, a directory or a huge file. */
 function readCaFile(file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new SyncError(
-      'config',
-      `cannot read the CA file ${file} (${code === 'ENOENT' ? 'no such file' : code}); point caFile at the CA bundle of the control plane`,
-    );
-  }
-}
-
-function explainNetworkError(code: string, message: string, origin: string): string {
-  switch (code) {
-    case 'ECONNREFUSED':
-      return `cannot connect to ${origin}: connection refused; is the control plane URL right and is it up?`;
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return `cannot resolve the host of ${origin}; check controlPlane.url`;
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return `connecting to ${origin} timed out; check controlPlane.url and the network path to it`;
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-      return `no answer from ${origin} in time`;
-    case 'ECONNRESET':
-    case 'UND_ERR_SOCKET':
-      return `the connection to ${origin} was closed before an answer came`;
-    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
-    case 'SELF_SIGNED_CERT_IN_CHAIN':
-    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-      return `the TLS certificate of ${origin} is not signed by a CA this machine trusts; set controlPlane.caFile to the CA bundle that signed it (insecure: true turns verification off, for a throwaway test only)`;
-    case 'CERT_HAS_EXPIRED':
-    case 'CERT_NOT_YET_VALID':
-      return `the TLS certificate of ${origin} is ${code === 'CERT_HAS_EXPIRED' ? 'expired' : 'not valid yet'}; renew it on the control plane (or check this machine's clock)`;
-    case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return `the TLS certificate of ${origin} is for another host name; use the host name the certificate names in controlPlane.url`;
-    case 'EPROTO':
-    case 'ERR_SSL_WRONG_VERSION_NUMBER':
-      return `the TLS handshake with ${origin} failed; if the control plane serves plain HTTP on this port, write http:// in controlPlane.url`;
-    default:
-      return `${code}: ${oneLine(message)}`;
-  }
+  const trouble = caFileTrouble(file);
+  if (trouble) throw new SyncError('config', `caFile "${file}" ${trouble}`);
+  return readFileSync(file);
 }

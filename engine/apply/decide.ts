@@ -12,6 +12,7 @@ import type { Action, PlanEntry, ServiceResult } from '../model.js';
 import { targetRuntime } from '../publish-items.js';
 import { runtimeDrift, runtimeOf, type Api7Runtime } from '../runtime.js';
 import type { Observed } from './observe.js';
+import { describeAgainst, observedState, restoreAdvice, stateOf, type ServiceState } from './truth.js';
 import type { Failure, Work } from './work.js';
 
 export const chunks = <T>(items: T[], size: number): T[][] =>
@@ -116,20 +117,27 @@ const describeState = (o: Observed | undefined): string =>
     ? `it runs ${o.service.version || 'No Version'} (${o.service.status === 1 ? 'enabled' : 'disabled'})`
     : 'it is absent from the target group';
 
-/** The result of one service, from what the target runs at the end. */
-export function outcome(w: Work, observed: Observed | undefined, unreadable: boolean): ServiceResult {
+/**
+ * The result of one service, from what the target runs at the end. `environment` names the
+ * target in advice ("api7-sync rollback --env production ...").
+ */
+export function outcome(
+  w: Work,
+  observed: Observed | undefined,
+  unreadable: boolean,
+  environment = 'ENV',
+): ServiceResult {
   const e = w.entry;
   const result = baseResult(e, 'synced');
   result.serviceVersionId = w.versionId ?? null;
   result.verify = w.verify;
-  if (unreadable) {
-    return {
-      ...result,
-      action: 'failed',
-      reason: w.failed?.reason ?? 'publish-failed',
-      message: `${w.failed?.message ?? 'the sync may not have completed'}; the target group could not be read back, so its state is unknown: check it with api7-sync status`,
-    };
-  }
+  const failed = (reason: ServiceResult['reason'], message: string): ServiceResult => ({
+    ...result,
+    action: 'failed',
+    reason,
+    message,
+  });
+  if (unreadable) return unconfirmed(w, result, environment);
   const atNew =
     observed !== undefined &&
     observed.running === w.versionId &&
@@ -143,23 +151,23 @@ export function outcome(w: Work, observed: Observed | undefined, unreadable: boo
     reason: 'publish-failed',
     message: 'the target does not show the synced state',
   };
-  const failed = (reason: ServiceResult['reason'], message: string): ServiceResult => ({
-    ...result,
-    action: 'failed',
-    reason,
-    message,
-  });
   if (w.failed && !w.touched) {
     return failed(failure.reason, `${failure.message}; nothing was written to the target group`);
   }
-  if (!w.failed || !w.rolledBack) {
-    return failed(
-      failure.reason,
-      `${failure.message}; ${w.failed ? 'not rolled back: ' : ''}${describeState(observed)}`,
-    );
-  }
   const prev = e.target;
-  if (!prev) {
+  const before = prev && stateOf(prev, e.targetVersionId);
+  const promoted: ServiceState = {
+    versionId: w.versionId,
+    version: e.version ?? undefined,
+    runtime: targetRuntime(e),
+    status: 1,
+  };
+  const now = observedState(observed);
+  const state = now ? describeAgainst(now, before, promoted) : describeState(undefined);
+  if (!w.failed || !w.rolledBack) {
+    return failed(failure.reason, `${failure.message}; ${w.failed ? 'not rolled back: ' : ''}${state}`);
+  }
+  if (!prev || !before) {
     if (!observed) {
       return {
         ...result,
@@ -174,7 +182,10 @@ export function outcome(w: Work, observed: Observed | undefined, unreadable: boo
         `${failure.message}; first sync into this group: the control plane did not let it be removed, so ${describeState(observed)}; delete it in API7 if it should not be there`,
       );
     }
-    return failed(failure.reason, `${failure.message}; ROLLBACK INCOMPLETE: ${describeState(observed)}`);
+    return failed(
+      failure.reason,
+      `${failure.message}; ROLLBACK INCOMPLETE: first sync into this group, and ${state}; disable it or delete it in the API7 dashboard once the control plane answers again`,
+    );
   }
   const atOld =
     observed !== undefined &&
@@ -196,10 +207,34 @@ export function outcome(w: Work, observed: Observed | undefined, unreadable: boo
       `${failure.message}; rolled back to ${prev.version || 'its previous version'} and its previous upstream, but it keeps ${remains.join(' and ')}, which it did not have before: API7 3.6+ cannot clear them through the runtime configuration, so requests that reached it before may now miss it; remove them in the API7 dashboard (${failure.reason})`,
     );
   }
-  return failed(
-    failure.reason,
-    `${failure.message}; ROLLBACK INCOMPLETE: ${describeState(observed)}; roll back by hand with api7-sync rollback`,
-  );
+  const advice = now
+    ? restoreAdvice(now, before, { environment, service: e.name })
+    : `publish ${prev.version || 'its previous configuration'} to this group again in the API7 dashboard`;
+  return failed(failure.reason, `${failure.message}; ROLLBACK INCOMPLETE: ${state}; ${advice}`);
+}
+
+/**
+ * The target could not be read back at the end. After a failure that keeps its reason; when
+ * every write and verification succeeded, the only unknown is the read-back itself, which has a
+ * reason of its own (the writes did not fail, so `publish-failed` would name the wrong step).
+ */
+function unconfirmed(w: Work, result: ServiceResult, environment: string): ServiceResult {
+  const check = `check what ${environment} runs with api7-sync status`;
+  if (w.failed) {
+    return {
+      ...result,
+      action: 'failed',
+      reason: w.failed.reason,
+      message: `${w.failed.message}; the target group could not be read back, so its state is unknown: ${check}`,
+    };
+  }
+  const verified = w.verify.length > 0 ? ' and its verification' : '';
+  return {
+    ...result,
+    action: 'failed',
+    reason: 'read-back-failed',
+    message: `every write${verified} succeeded, but the target group could not be read back afterwards, so what it runs is unconfirmed: ${check}`,
+  };
 }
 
 /** A result entry that says what the plan said. */

@@ -13,13 +13,14 @@ import { hasVersion } from '../api7/client.js';
 import type { Plan, PlanEntry, ServiceResult } from '../model.js';
 import { describeError } from './converge.js';
 import { atomicLateRefusals, atomicRefusals, baseResult, outcome } from './decide.js';
+import { asInterrupted, interruptedAfter, isInterrupted, report, stopBefore } from './interrupt.js';
 import { labelSources, refuseLabelledConflicts } from './label.js';
 import { observeGroup, type GroupView } from './observe.js';
 import { promote } from './promote.js';
 import { rollBack } from './undo.js';
 import type { ApplyContext, ApplyOptions, Failure, Run, Work } from './work.js';
 
-export type { ApplyContext, ApplyOptions } from './work.js';
+export type { ApplyContext, ApplyOptions, ApplyProgress } from './work.js';
 export { baseResult } from './decide.js';
 
 export async function apply(plan: Plan, options: ApplyOptions, ctx: ApplyContext): Promise<ServiceResult[]> {
@@ -56,7 +57,10 @@ export async function apply(plan: Plan, options: ApplyOptions, ctx: ApplyContext
       .map((e) => [e, { entry: e, versionId: e.sourceVersionId, touched: false, verify: [] }]),
   );
 
-  if (work.size > 0) await write(run, [...work.values()], atomic);
+  report(run, { step: 'start', total: work.size });
+  // Interrupted while planning or reading the source: nothing was written, nothing to undo.
+  if (isInterrupted(run)) stopBefore([...work.values()], 'written');
+  else if (work.size > 0) await write(run, [...work.values()], atomic);
 
   const final = [...work.values()].some((w) => w.touched)
     ? await observeGroup(ctx.client, run.targetId, ctx.log)
@@ -68,7 +72,7 @@ export async function apply(plan: Plan, options: ApplyOptions, ctx: ApplyContext
     if (!w) return baseResult(e, e.decision === 'unchanged' ? 'unchanged' : 'refused');
     if (w.failed?.reason === 'route-conflict' || w.failed?.reason === 'atomic-refusal')
       return { ...baseResult(e, 'refused'), ...w.failed };
-    return outcome(w, final?.get(e.templateId!), final === undefined);
+    return asInterrupted(outcome(w, final?.get(e.templateId!), final === undefined, plan.to.environment));
   });
 }
 
@@ -100,6 +104,8 @@ async function write(run: Run, works: Work[], atomic: boolean): Promise<void> {
   const verifying = run.options.verify !== false && Boolean(run.plan.to.gatewayUrl);
   if (verifying) run.probes = new Agent({ connections: 32, keepAliveTimeout: 5_000 });
   try {
+    // Labelling writes to the source group: an interrupt before it leaves both groups untouched.
+    if (isInterrupted(run)) stopBefore(works, 'written');
     await labelSources(run, works);
     const conflicts = await refuseLabelledConflicts(run, works);
     if (atomic && conflicts.length > 0) {
@@ -127,10 +133,12 @@ async function write(run: Run, works: Work[], atomic: boolean): Promise<void> {
   const victims = works.filter((w) => w.touched && (w.failed || atomic));
   if (failures.length === 0 || victims.length === 0 || run.options.rollbackOnFailure === false) return;
   for (const w of victims) {
+    if (isInterrupted(run)) w.failed ??= interruptedAfter(w);
     w.failed ??= {
       reason: 'atomic-rollback',
       message: `rolled back because ${failures.map((f) => `"${f.entry.name}"`).join(', ')} failed (atomic promotion)`,
     };
   }
   await rollBack(run, victims);
+  for (const w of victims) report(run, { step: 'undone', service: w.entry.name });
 }

@@ -3,10 +3,12 @@
  * the concurrency budget), and each service carried on as soon as its own write lands: its
  * runtime configuration set, then verified through the gateway, while other batches are in flight.
  */
+import { setMaxListeners } from 'node:events';
 import { targetRuntime, syncItem } from '../publish-items.js';
 import { verifyFailure, verifyProbes } from '../verify.js';
 import { converge, describeError } from './converge.js';
 import { chunks, matchesRuntime, runtimeBody } from './decide.js';
+import { isInterrupted, report, stopBefore } from './interrupt.js';
 import { observeGroup } from './observe.js';
 import type { Run, Work } from './work.js';
 
@@ -23,6 +25,7 @@ export async function promote(run: Run, works: Work[]): Promise<void> {
 
 async function publishBatch(run: Run, batch: Work[]): Promise<void> {
   const { client, generation, log } = run.ctx;
+  if (isInterrupted(run)) return stopBefore(batch, 'written');
   log(
     `syncing ${batch.map((w) => `"${w.entry.name}" ${w.entry.version}`).join(', ')} into "${run.plan.to.group!.name}"`,
   );
@@ -45,11 +48,13 @@ async function publishBatch(run: Run, batch: Work[]): Promise<void> {
     attempts: run.attempts,
     log,
   });
-  for (const w of failed)
+  for (const w of failed) {
     w.failed = {
       reason: 'publish-failed',
       message: `sync of "${w.entry.name}" failed: ${describeError(error)}`,
     };
+    report(run, { step: 'failed', service: w.entry.name });
+  }
   await Promise.all(batch.filter((w) => !w.failed).map((w) => finish(run, w)));
 }
 
@@ -57,6 +62,7 @@ async function publishBatch(run: Run, batch: Work[]): Promise<void> {
 async function finish(run: Run, w: Work): Promise<void> {
   const { client, generation, log } = run.ctx;
   const body = runtimeBody(w.entry, w.versionId, generation);
+  if (body && isInterrupted(run)) return stopBefore([w], 'configured');
   if (body) {
     w.touched = true;
     const { failed, error } = await converge<Work>({
@@ -77,9 +83,11 @@ async function finish(run: Run, w: Work): Promise<void> {
         reason: 'runtime-failed',
         message: `setting the runtime configuration of "${w.entry.name}" failed: ${describeError(error)}`,
       };
+      report(run, { step: 'failed', service: w.entry.name });
       return;
     }
   }
+  report(run, { step: 'synced', service: w.entry.name });
   await verify(run, w);
 }
 
@@ -99,11 +107,35 @@ async function verify(run: Run, w: Work): Promise<void> {
     host: runtime.hosts?.[0],
     timeoutMs,
     confirmMs: run.options.confirmMs,
-    signal: run.ctx.signal,
+    signal: cancelled(run),
     dispatcher: run.probes,
   });
+  // Cut short by the interrupt: not a failed verification, an unfinished one.
+  if (isInterrupted(run) && w.verify.some((p) => !p.ok)) return stopBefore([w], 'verified');
   if (w.verify.some((p) => !p.ok)) {
     run.verified.failed++;
     w.failed = { reason: 'verify-failed', message: verifyFailure(w.verify, gatewayUrl, runtime.path_prefix) };
-  } else run.verified.passed++;
+    report(run, { step: 'failed', service: w.entry.name });
+  } else {
+    run.verified.passed++;
+    report(run, { step: 'verified', service: w.entry.name });
+  }
+}
+
+const probeSignals = new WeakMap<Run, AbortSignal>();
+
+/**
+ * Probing stops on either signal: the engine's own, or this apply's cancellation. One signal per
+ * apply, which every service's verification listens to (hundreds at once: no listener limit).
+ */
+function cancelled(run: Run): AbortSignal | undefined {
+  const signals = [run.ctx.signal, run.options.signal].filter((s): s is AbortSignal => s !== undefined);
+  if (signals.length === 0) return undefined;
+  let signal = probeSignals.get(run);
+  if (!signal) {
+    signal = AbortSignal.any(signals);
+    setMaxListeners(0, signal);
+    probeSignals.set(run, signal);
+  }
+  return signal;
 }

@@ -22,10 +22,14 @@ export async function rollBack(run: Run, victims: Work[]): Promise<void> {
   for (const w of victims) w.rolledBack = true;
 }
 
-/** The previous version (one publish per batch), then the previous runtime configuration. */
+/**
+ * The previous version (one publish per batch), then the previous runtime configuration, only for
+ * the services whose previous version is back: a runtime configuration belongs to its version, and
+ * the new version on the old upstream is a combination nobody configured or verified.
+ */
 async function restoreBatch(run: Run, batch: Work[]): Promise<void> {
   const { client, generation, log } = run.ctx;
-  await converge<Work>({
+  const { failed } = await converge<Work>({
     what: 'rollback',
     items: batch,
     send: (items) =>
@@ -42,7 +46,11 @@ async function restoreBatch(run: Run, batch: Work[]): Promise<void> {
     attempts: run.attempts,
     log,
   });
-  await Promise.all(batch.map((w) => restoreRuntime(run, w)));
+  if (failed.length > 0)
+    log(
+      `${failed.map((w) => `"${w.entry.name}"`).join(', ')}: the previous version could not be published again, so the runtime configuration is left as it is`,
+    );
+  await Promise.all(batch.filter((w) => !failed.includes(w)).map((w) => restoreRuntime(run, w)));
 }
 
 async function restoreRuntime(run: Run, w: Work): Promise<void> {

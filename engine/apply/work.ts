@@ -20,7 +20,23 @@ export interface ApplyOptions {
   batchSize?: number;
   /** How many times a write that did not land is sent (default 4). */
   writeAttempts?: number;
+  /**
+   * Cancellation (DESIGN §15), from any source: a signal a person sent, a cancelled CI job, a
+   * lock lease that was lost. Once aborted, no new write to API7 starts; what this apply wrote is
+   * undone where the all-or-none and rollback rules say so (the undo itself is not cancelled by
+   * it), and every service that had not finished is `interrupted`, saying what the target runs.
+   */
+  signal?: AbortSignal;
+  /** Told as each service moves on: for progress lines, and for what is left after a hard stop. */
+  onProgress?: (event: ApplyProgress) => void;
 }
+
+/** One step of one service in apply; `start` comes first, with how many services will move. */
+export type ApplyStep =
+  { step: 'start'; total: number } | { step: 'synced' | 'verified' | 'failed' | 'undone'; service: string };
+
+/** A step, with the environment it happened in (a fan-out has several). */
+export type ApplyProgress = ApplyStep & { targetEnvironment: string };
 
 export interface ApplyContext {
   client: Api7Client;

@@ -3,8 +3,7 @@
  * and files on disk. Works on the validated data and names problems by path; the loader turns
  * paths into line and column.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
+import { checkCaFile } from './ca-file.js';
 import { checkPolicies } from './policies.js';
 import type { PathProblem } from './problems.js';
 import { didYouMean } from '../suggest.js';
@@ -23,8 +22,10 @@ export function crossCheck(config: Config, options: CrossCheckOptions): PathProb
     ...policies,
     ...checkPromoteFrom(config),
     ...checkGatewayGroups(config),
+    ...checkGatewayUrls(config),
+    ...checkGitHubEnvironments(config),
     ...checkServices(config),
-    ...checkCaFile(config, options),
+    ...checkCaFile(config, options.checkFiles),
   ];
 }
 
@@ -108,6 +109,63 @@ function checkGatewayGroups(config: Config): PathProblem[] {
   return problems;
 }
 
+/** The origin a gateway URL reaches (case and default ports aside), to tell two URLs apart. */
+function origin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Two environments with one gateway URL: verification of one would probe the other's gateway,
+ * so a broken promotion could pass, or a good one fail, on requests the target never saw.
+ */
+function checkGatewayUrls(config: Config): PathProblem[] {
+  const owner = new Map<string, string>();
+  const problems: PathProblem[] = [];
+  for (const [name, env] of Object.entries(config.environments)) {
+    if (!env.gatewayUrl) continue;
+    const key = origin(env.gatewayUrl);
+    const first = owner.get(key);
+    if (first === undefined) {
+      owner.set(key, name);
+      continue;
+    }
+    problems.push({
+      path: ['environments', name, 'gatewayUrl'],
+      at: 'value',
+      message: `environments "${first}" and "${name}" both have gatewayUrl ${env.gatewayUrl}; verification of one would probe the other's gateway: set each environment's gatewayUrl to a gateway of its own gateway group`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * The deployment gate maps a GitHub environment to exactly one of ours: two environments answering
+ * for one GitHub environment (by name or by `githubEnvironment`) would make its verdict a guess.
+ * GitHub compares environment names without regard to case, so this does too.
+ */
+function checkGitHubEnvironments(config: Config): PathProblem[] {
+  const owner = new Map<string, string>();
+  const problems: PathProblem[] = [];
+  for (const [name, env] of Object.entries(config.environments)) {
+    const github = env.githubEnvironment ?? name;
+    const first = owner.get(github.toLowerCase());
+    if (first === undefined) {
+      owner.set(github.toLowerCase(), name);
+      continue;
+    }
+    problems.push({
+      path: ['environments', name, ...(env.githubEnvironment === undefined ? [] : ['githubEnvironment'])],
+      at: env.githubEnvironment === undefined ? 'key' : 'value',
+      message: `environments "${first}" and "${name}" both answer for GitHub environment "${github}"; give each its own githubEnvironment`,
+    });
+  }
+  return problems;
+}
+
 function checkServices(config: Config): PathProblem[] {
   const envs = Object.keys(config.environments);
   const problems: PathProblem[] = [];
@@ -146,38 +204,4 @@ function checkServices(config: Config): PathProblem[] {
     }
   }
   return problems;
-}
-
-function checkCaFile(config: Config, options: CrossCheckOptions): PathProblem[] {
-  const caFile = config.controlPlane.caFile;
-  if (caFile === undefined) return [];
-  // Relative paths resolve against the directory that holds `.github/`, never above it.
-  const root = repositoryRoot(config.file);
-  const resolved = path.resolve(root, caFile);
-  if (path.isAbsolute(caFile) || !(resolved === root || resolved.startsWith(root + path.sep))) {
-    return [
-      {
-        path: ['controlPlane', 'caFile'],
-        at: 'value',
-        message: `caFile "${caFile}" leaves the repository; write a path inside it, such as .github/api7-ca.pem`,
-      },
-    ];
-  }
-  config.controlPlane.caFile = resolved;
-  if (options.checkFiles && !existsSync(resolved)) {
-    return [
-      {
-        path: ['controlPlane', 'caFile'],
-        at: 'key',
-        message: `caFile "${caFile}" does not exist (looked for ${resolved}); add the control plane's CA bundle there, fix the path, or remove caFile`,
-      },
-    ];
-  }
-  return [];
-}
-
-/** The directory that holds `.github/` (or the config's own directory for a config elsewhere). */
-export function repositoryRoot(configFile: string): string {
-  const dir = path.dirname(path.resolve(configFile));
-  return path.basename(dir) === '.github' ? path.dirname(dir) : dir;
 }

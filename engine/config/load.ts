@@ -14,7 +14,7 @@ import { ConfigError, type ConfigProblem } from './problems.js';
 import type { Config } from './types.js';
 
 export { ConfigError, type ConfigProblem } from './problems.js';
-export { repositoryRoot } from './cross-check.js';
+export { repositoryRoot } from './ca-file.js';
 
 export interface LoadOptions {
   /** Variables for `${NAME}`; `false` forbids interpolation (the bot reads configs it does not trust). */

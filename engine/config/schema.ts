@@ -189,8 +189,20 @@ export const configSchema = {
                 maximum: 720,
                 description: 'How long approvals stay valid (default 24).',
               },
+              workflowApprovals: {
+                enum: ['environment', 'comments'],
+                description:
+                  'Chat-ops in a workflow: who approves. environment (default): the required reviewers of the GitHub Environment the promotion job runs in; /approve comments do not count. comments: /approve comments from the approvers count (for plans without required reviewers); any writer could forge them in a branch workflow.',
+              },
               windows,
             },
+          },
+          githubEnvironment: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 255,
+            description:
+              'The GitHub environment whose deployments the App gates as a deployment protection rule (default: the same name).',
           },
           tags: {
             type: 'array',

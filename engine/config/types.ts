@@ -51,6 +51,11 @@ export interface Protection {
   rollbackApprovals?: number;
   /** How long approvals stay valid, in hours (default 24). */
   approvalHours?: number;
+  /**
+   * Chat-ops in a workflow: whose approval counts. `environment` (default): the required
+   * reviewers of the GitHub Environment the promotion job runs in; `comments`: `/approve`.
+   */
+  workflowApprovals?: 'environment' | 'comments';
   /** Promotion windows in a named time zone (engine/policy/windows.ts). */
   windows?: WindowsConfig;
 }
@@ -63,6 +68,8 @@ export interface EnvironmentConfig {
   /** How long a version must have run in a source environment before it may come here, by source. */
   soak?: Record<string, string>;
   protection?: Protection;
+  /** The GitHub environment the App's deployment gate answers for (default: this environment's name). */
+  githubEnvironment?: string;
   /** Fan-out: `--to @tag` selects environments by tag … */
   tags?: string[];
   /** … in waves, lowest first; one wave runs in parallel. */

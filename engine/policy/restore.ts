@@ -57,7 +57,9 @@ export async function undoSynced(
   };
   await rollBack(run, works);
   const view = await observeGroup(ctx.client, run.targetId, ctx.log);
-  const after = new Map(works.map((w) => [w.entry.name, outcome(w, view?.get(w.entry.templateId!), !view)]));
+  const after = new Map(
+    works.map((w) => [w.entry.name, outcome(w, view?.get(w.entry.templateId!), !view, plan.to.environment)]),
+  );
   const services = result.services.map((s): ServiceResult => {
     const o = after.get(s.name);
     return o ? { ...s, ...o } : s;

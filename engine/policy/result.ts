@@ -1,6 +1,7 @@
 /** What the policies add to a result: each entry's route diff, and a break-glass reason. */
 import type { Plan, ServiceResultWithRoutes, SyncResult } from '../model.js';
-import { escapeMarkdown } from '../report.js';
+import { inert } from '../markdown.js';
+import { resultMarkdown } from '../report.js';
 import { describeRouteDiff } from './route-diff.js';
 
 export function withPolicies(plan: Plan, result: SyncResult): SyncResult {
@@ -30,12 +31,22 @@ export function policyText(result: SyncResult): string[] {
 export function policyMarkdown(result: SyncResult): string {
   const rows = (result.services as ServiceResultWithRoutes[])
     .filter((s) => s.routes)
-    .map((s) => `| ${escapeMarkdown(s.name)} | ${escapeMarkdown(describeRouteDiff(s.routes!))} |`);
+    .map((s) => `| ${inert(s.name)} | ${inert(describeRouteDiff(s.routes!), { max: 2000 })} |`);
   const parts = rows.length ? ['| Service | Route changes |', '| --- | --- |', ...rows, ''] : [];
   if (result.breakGlass)
     parts.push(
-      `**Break glass**${result.breakGlass.overrode ? ' (outside the promotion windows)' : ''}: ${escapeMarkdown(result.breakGlass.reason)}`,
+      `**Break glass**${result.breakGlass.overrode ? ' (outside the promotion windows)' : ''}: ${inert(result.breakGlass.reason)}`,
       '',
     );
   return parts.join('\n');
+}
+
+/**
+ * A job summary: the result table, then the route-change table and break glass. A blank line
+ * between them keeps them two tables: GitHub's Markdown (GFM) reads a table row right after
+ * another table's last row as one more row of that table.
+ */
+export function summaryMarkdown(result: SyncResult): string {
+  const policies = policyMarkdown(result);
+  return [resultMarkdown(result).trimEnd(), ...(policies ? [policies.trimEnd()] : [])].join('\n\n') + '\n';
 }

@@ -2,8 +2,8 @@
  * Watch: keep probing after verification passed (`environments.<env>.verify.watch` or
  * `services.<name>.watch`), because a broken upstream often fails only minutes later. A failure
  * inside the window rolls the service back (`watch-failed`); an atomic promotion rolls back every
- * service it synced. The window is measured on the engine's clock, so tests move the clock
- * instead of waiting; between rounds the watch sleeps `intervalMs`.
+ * service it synced. The window is measured on the engine's clock; between rounds the watch sleeps
+ * `intervalMs`, or less when the window ends sooner, and probes a last time when it ends.
  */
 import { request, type Dispatcher } from 'undici';
 import type { Config, Probe } from '../config/types.js';
@@ -34,6 +34,19 @@ interface Watched {
   probes: Probe[];
   host?: string;
   windowMs: number;
+}
+
+/** Resolves after `ms`, or at once when `signal` is aborted. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** One request per probe; the status, or null when nothing answered. */
@@ -76,64 +89,96 @@ export async function watchAfterVerify(
   if (options.watch === false || !gatewayUrl || targets.length === 0) return result;
   const interval = options.watchIntervalMs ?? 5_000;
   const start = ctx.now();
+  // A service is probed until its window ends, the last time at (or just after) its end: the
+  // sleeps between rounds are never longer than the time left, so a short window is watched too.
+  const finished = new Set<Watched>();
   for (;;) {
     const elapsed = ctx.now() - start;
-    const active = targets.filter((t) => elapsed < t.windowMs);
+    const active = targets.filter((t) => !finished.has(t));
     if (active.length === 0 || ctx.signal?.aborted) break;
-    const left = Math.max(...active.map((t) => t.windowMs)) - elapsed;
-    ctx.log(`watching ${active.map((t) => `"${t.name}"`).join(', ')}: ${formatDuration(left)} left`);
-    const failures = (
-      await Promise.all(
-        active.map(async (t) => {
-          const bad: string[] = [];
-          for (const probe of t.probes) {
-            const status = await probeOnce(gatewayUrl, probe, t.host, ctx.signal);
-            const expected = probe.status ?? 200;
-            if (status !== expected)
-              bad.push(`${probe.path} answered ${status ?? 'nothing'} (expected ${expected})`);
-          }
-          return bad.length ? { t, bad } : undefined;
-        }),
-      )
-    ).filter((f) => f !== undefined);
-    if (failures.length > 0) {
-      const at = formatDuration(elapsed);
-      const failed = new Set(failures.map((f) => f.t.name));
-      const why = new Map(
-        failures.map((f) => [
-          f.t.name,
-          `the watch after verification failed ${at} into ${formatDuration(f.t.windowMs)}: ${f.bad.join(', ')}`,
-        ]),
-      );
-      if (options.rollbackOnFailure === false) {
-        const services = result.services.map((s) =>
-          failed.has(s.name)
-            ? {
-                ...s,
-                action: 'failed' as const,
-                reason: 'watch-failed' as const,
-                message: `${why.get(s.name)!}; not rolled back (rollback on failure is off)`,
-              }
-            : s,
-        );
-        return { ...result, services, ok: false };
-      }
-      let out = await undoSynced(plan, result, failed, 'watch-failed', (n) => why.get(n)!, ctx);
-      if (ctx.atomic) {
-        const others = new Set(result.services.map((s) => s.name).filter((n) => !failed.has(n)));
-        const names = [...failed].map((n) => `"${n}"`).join(', ');
-        out = await undoSynced(
-          plan,
-          out,
-          others,
-          'atomic-rollback',
-          () => `rolled back because the watch of ${names} failed (atomic promotion)`,
-          ctx,
-        );
-      }
-      return out;
-    }
-    await new Promise((r) => setTimeout(r, interval));
+    for (const t of active) if (elapsed >= t.windowMs) finished.add(t);
+    const left = Math.max(0, Math.max(...active.map((t) => t.windowMs)) - elapsed);
+    ctx.log(
+      `watching ${active.map((t) => `"${t.name}"`).join(', ')}: ${left > 0 ? `${formatDuration(left)} left` : 'last probe'}`,
+    );
+    const failures = await probeRound(active, gatewayUrl, ctx.signal);
+    if (failures.length > 0) return failWatch(plan, result, failures, elapsed, options, ctx);
+    const after = ctx.now() - start;
+    const next = targets.filter((t) => !finished.has(t)).map((t) => t.windowMs - after);
+    if (next.length === 0) break;
+    await sleep(Math.max(0, Math.min(interval, ...next)), ctx.signal);
   }
   return result;
+}
+
+interface WatchFailure {
+  t: Watched;
+  bad: string[];
+}
+
+/** One round: every probe of every service still watched; the services that answered wrong. */
+async function probeRound(
+  active: Watched[],
+  gatewayUrl: string,
+  signal?: AbortSignal,
+): Promise<WatchFailure[]> {
+  const rounds = await Promise.all(
+    active.map(async (t) => {
+      const bad: string[] = [];
+      for (const probe of t.probes) {
+        const status = await probeOnce(gatewayUrl, probe, t.host, signal);
+        const expected = probe.status ?? 200;
+        if (status !== expected)
+          bad.push(`${probe.path} answered ${status ?? 'nothing'} (expected ${expected})`);
+      }
+      return bad.length ? { t, bad } : undefined;
+    }),
+  );
+  return rounds.filter((f) => f !== undefined);
+}
+
+/** A failed watch: roll back what failed (everything, when atomic), or say it was left as it is. */
+async function failWatch(
+  plan: Plan,
+  result: SyncResult,
+  failures: WatchFailure[],
+  elapsed: number,
+  options: WatchOptions,
+  ctx: WatchContext,
+): Promise<SyncResult> {
+  const at = formatDuration(elapsed);
+  const failed = new Set(failures.map((f) => f.t.name));
+  const why = new Map(
+    failures.map((f) => [
+      f.t.name,
+      `the watch after verification failed ${at} into ${formatDuration(f.t.windowMs)}: ${f.bad.join(', ')}`,
+    ]),
+  );
+  if (options.rollbackOnFailure === false) {
+    const services = result.services.map((s) =>
+      failed.has(s.name)
+        ? {
+            ...s,
+            action: 'failed' as const,
+            reason: 'watch-failed' as const,
+            message: `${why.get(s.name)!}; not rolled back (rollback on failure is off)`,
+          }
+        : s,
+    );
+    return { ...result, services, ok: false };
+  }
+  let out = await undoSynced(plan, result, failed, 'watch-failed', (n) => why.get(n)!, ctx);
+  if (ctx.atomic) {
+    const others = new Set(result.services.map((s) => s.name).filter((n) => !failed.has(n)));
+    const names = [...failed].map((n) => `"${n}"`).join(', ');
+    out = await undoSynced(
+      plan,
+      out,
+      others,
+      'atomic-rollback',
+      () => `rolled back because the watch of ${names} failed (atomic promotion)`,
+      ctx,
+    );
+  }
+  return out;
 }

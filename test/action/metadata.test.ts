@@ -3,8 +3,10 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 
 const metadata = parse(readFileSync('action.yml', 'utf8'));
-// The push-triggered step reads its inputs in io.ts; chat-ops runs read theirs in workflow-mode.ts.
-const io = readFileSync('action/io.ts', 'utf8') + readFileSync('action/workflow-mode.ts', 'utf8');
+// The push-triggered step reads its inputs in io.ts; chat-ops runs read theirs in workflow-mode.ts and workflow-gate.ts.
+const io = ['action/io.ts', 'action/workflow-mode.ts', 'action/workflow-gate.ts']
+  .map((f) => readFileSync(f, 'utf8'))
+  .join('\n');
 
 describe('action.yml', () => {
   it('runs the committed bundle on node24, main and post', () => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/server.js';
 import { botConfig, commentPayload, harness, HEAD, pushPayload, type Harness } from '../helpers/bot.js';
+import { TestClock } from '../helpers/clock.js';
 import {
   api,
   PROD,
@@ -182,7 +183,7 @@ describe('approvals', () => {
     await h.say('bob', '/deny-not-a-command');
     // dave edits an old comment into an approval: GitHub sends `edited`, and updated_at moves.
     sneaky.body = '/approve';
-    sneaky.updated_at = new Date(Date.now() + 5_000).toISOString();
+    sneaky.updated_at = new Date(h.github.now().getTime() + 5_000).toISOString();
     await h.deliver('issue_comment', commentPayload(sneaky, 'edited'));
     await h.say('erin', '/approve');
     expect(await writes(sb)).toEqual([]);
@@ -230,19 +231,18 @@ describe('approvals', () => {
       '      approvals: 2\n',
       '      approvals: 2\n      approvalHours: 1\n',
     );
-    // One clock for GitHub's comment times and the bot.
-    let clock = Date.parse('2026-11-27T09:00:00Z');
-    h = harness(sb, { configText: config, now: () => clock });
-    h.github.now = () => new Date(clock);
+    // One clock for GitHub, the bot and its engine: the second approval comes two hours after
+    // the first, which has expired by then.
+    const clock = new TestClock();
+    h = harness(sb, { configText: config, clock });
     await h.say('alice', '/sync production');
     expect(h.comments()[0]).toMatch(/or after 1 h\./);
     await h.say('bob', '/approve');
     expect(h.comments()[0]).toMatch(/\*\*Approvals:\*\* 1 of 2 \(@bob\)/);
-    clock += 2 * 3_600_000;
+    clock.advance(2 * 3_600_000);
     await h.say('dave', '/approve');
-    expect(h.comments()[0]).toMatch(
-      /\*\*pending\*\*[\s\S]*1 of 2 \(@dave\) · not counted: bob \(the approval has expired\)/,
-    );
+    expect(h.comments()[0]).toMatch(/\*\*pending\*\*[\s\S]*not counted: bob \(the approval has expired\)/);
+    expect(h.comments()[0]).toMatch(/\*\*Approvals:\*\* 1 of 2 \(@dave\)/);
     expect(await writes(sb)).toEqual([]);
   });
 

@@ -12,7 +12,8 @@ import { sweepInstallations } from '../../bot/sweep.js';
 import type { GitHubRequest } from '../../github/api.js';
 import { EnvironmentLock } from '../../github/lock.js';
 import type { Sandbox } from '../../sandbox/server.js';
-import { botConfig, commentPayload, harness, WEBHOOK_SECRET, type Harness } from '../helpers/bot.js';
+import { botConfig, commentPayload, harness, STATE_SECRET, type Harness } from '../helpers/bot.js';
+import { TestClock } from '../helpers/clock.js';
 import { modelClient } from '../helpers/github-server.js';
 import { regionsConfigText, regionsSeed } from '../helpers/regions.js';
 import {
@@ -114,8 +115,9 @@ describe('approvals bind to one request', () => {
 
   it('an /approve posted before the request, in the same second, does not count', async () => {
     sb = await sandbox(walkthroughSeed());
-    // One frozen clock for GitHub's timestamps and the bot alike: nothing depends on today's date.
-    const frozen = new Date('2026-11-27T12:00:00Z');
+    // One frozen instant for the stand-in and the bot alike, taken from today's clock so that
+    // approval expiry (24 h) is measured on the same clock as the comments' timestamps.
+    const frozen = new Date(Math.floor(Date.now() / 1000) * 1000);
     const h = start({ configText: botConfig(sb, 2), now: () => frozen.getTime() });
     h.github.now = () => frozen;
     await h.say('bob', '/approve');
@@ -310,7 +312,7 @@ function stateOf(h: Harness, request: number) {
   const check = h.github.checkRuns.find(
     (c) => c.run.external_id === String(request) && !c.run.output.text.includes('carriedTo'),
   );
-  return { check: check!, state: decodeState(stateKey(WEBHOOK_SECRET), check!.run.output.text)! };
+  return { check: check!, state: decodeState(stateKey(STATE_SECRET), check!.run.output.text)! };
 }
 
 /**
@@ -319,7 +321,7 @@ function stateOf(h: Harness, request: number) {
  */
 async function leaveDeadRun(h: Harness, request: number, lockUntil: number): Promise<void> {
   const { check, state } = stateOf(h, request);
-  check.run.output.text = encodeState(stateKey(WEBHOOK_SECRET), {
+  check.run.output.text = encodeState(stateKey(STATE_SECRET), {
     ...state,
     status: 'running',
     seq: state.seq + 1,
@@ -361,7 +363,9 @@ describe('recovery', () => {
     const recovered = await h.bot.recover(modelClient(h.github), shop);
     expect(recovered).toEqual([request]);
     expect(h.github.deployments[0]!.statuses.at(-1)!.state).toBe('failure');
-    expect(statusOf(h, request)).toMatch(/\*\*interrupted\*\*[\s\S]*What `production` runs now/);
+    expect(statusOf(h, request)).toMatch(
+      /\*\*interrupted\*\*[\s\S]*What `production` runs now:[\s\S]*\| httpbin API \|/,
+    );
     expect(stateOf(h, request).state.status).toBe('interrupted');
     expect(stateOf(h, request).check.run.status).toBe('completed');
     expect(h.github.refs.size).toBe(0);
@@ -646,14 +650,16 @@ describe('rights are checked again when the run starts', () => {
 describe('promotion windows from a pull request', () => {
   it('refuses outside the window; --break-glass runs it, recorded in the status comment and the deployment', async () => {
     sb = await sandbox(walkthroughSeed());
-    // A window on another day of the week than today (UTC): closed now, whatever the hour.
+    // A window on another day of the week than the bot's (UTC): closed, whatever the hour. The
+    // bot, its engine and GitHub share one clock.
+    const clock = new TestClock();
     const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-    const other = days[(new Date().getUTCDay() + 3) % 7];
+    const other = days[(clock.date().getUTCDay() + 3) % 7];
     const config = botConfig(sb).replace(
       '      approvals: 0\n',
       `      approvals: 0\n      windows: {timezone: UTC, allow: ["${other} 09:00-17:00"]}\n`,
     );
-    const h = start({ configText: config });
+    const h = start({ configText: config, clock });
     const refused = await h.say('alice', '/sync production');
     expect(statusOf(h, refused)).toMatch(/\*\*failed\*\*[\s\S]*outside-window/);
     expect(await writes(sb)).toEqual([]);

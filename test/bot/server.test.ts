@@ -28,7 +28,7 @@ async function start(): Promise<{ url: string; port: number; log: string[] }> {
     WEBHOOK_SECRET,
     API7_TOKEN: 'a7ee-server-test',
     API7_CONTROL_PLANES: JSON.stringify({ acme: { controlPlane: 'https://api7.invalid:7443' } }),
-    API7_SYNC_STATE_SECRET: 'server-test-state-secret',
+    API7_SYNC_STATE_SECRET: 'server-test-state-secret-32-bytes-long',
     PORT: '0',
     LOG_LEVEL: 'fatal',
     GHE_HOST: new URL(gh.url).host,

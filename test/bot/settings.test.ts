@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createBot } from '../../bot/app.js';
 import { BotConfigError, readBotSettings } from '../../bot/settings.js';
 import { PRIVATE_KEY } from '../helpers/bot.js';
+import { clockEnv } from '../helpers/clock.js';
 
 const POLICY = JSON.stringify({ 'acme/shop': { controlPlane: 'https://api7.internal:7443' } });
 
@@ -15,7 +16,7 @@ const good = {
   WEBHOOK_SECRET: 'hook-secret',
   API7_TOKEN: 'a7ee-token',
   API7_CONTROL_PLANES: POLICY,
-  API7_SYNC_STATE_SECRET: 'state-secret',
+  API7_SYNC_STATE_SECRET: 'state-secret-of-thirty-two-bytes',
 };
 
 const refusal = (env: Record<string, string | undefined>) => {
@@ -36,7 +37,7 @@ describe('the bot settings', () => {
       appId: '12345',
       webhookSecret: 'hook-secret',
       api7Token: 'a7ee-token',
-      stateSecret: 'state-secret',
+      stateSecret: 'state-secret-of-thirty-two-bytes',
       heartbeatMs: 60_000,
       host: '127.0.0.1',
       port: 3000,
@@ -99,6 +100,15 @@ describe('the bot settings', () => {
       [{ API7_CONTROL_PLANES: undefined }, /^API7_CONTROL_PLANES is not set/],
       [{ API7_CONTROL_PLANES: '{"acme": 1}' }, /^API7_CONTROL_PLANES: "acme"\.controlPlane must be a URL/],
       [{ API7_SYNC_STATE_SECRET: undefined }, /^API7_SYNC_STATE_SECRET is not set/],
+      [{ API7_SYNC_STATE_SECRET: 'x' }, /^API7_SYNC_STATE_SECRET is 1 bytes long; it must be at least 32/],
+      [
+        { API7_SYNC_STATE_SECRET: 'h'.repeat(40), WEBHOOK_SECRET: 'h'.repeat(40) },
+        /^API7_SYNC_STATE_SECRET is the same as WEBHOOK_SECRET; use a key of its own/,
+      ],
+      [
+        { API7_SYNC_STATE_SECRET: 't'.repeat(40), API7_TOKEN: 't'.repeat(40) },
+        /^API7_SYNC_STATE_SECRET is the same as API7_TOKEN/,
+      ],
       [
         { API7_SYNC_HEARTBEAT_MS: 'fast' },
         /^API7_SYNC_HEARTBEAT_MS takes whole milliseconds, at least 1000 \(default 60000\), not "fast"/,
@@ -129,7 +139,13 @@ describe('the bot settings', () => {
   it('makes `api7-sync bot` exit 64 naming the variable, before listening', async () => {
     const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, [path.resolve('bin/api7-sync.js'), 'bot'], {
-        env: { PATH: process.env.PATH ?? '', ...good, API7_SYNC_HEARTBEAT_MS: 'soon', PORT: '0' },
+        env: {
+          PATH: process.env.PATH ?? '',
+          ...clockEnv(),
+          ...good,
+          API7_SYNC_HEARTBEAT_MS: 'soon',
+          PORT: '0',
+        },
       });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
@@ -141,4 +157,30 @@ describe('the bot settings', () => {
     );
     expect(run.stderr).not.toMatch(/listening/);
   });
+
+  it.each([
+    ['one character', { API7_SYNC_STATE_SECRET: 's' }, /API7_SYNC_STATE_SECRET is 1 bytes long/],
+    [
+      'the webhook secret again',
+      { API7_SYNC_STATE_SECRET: 'w'.repeat(48), WEBHOOK_SECRET: 'w'.repeat(48) },
+      /API7_SYNC_STATE_SECRET is the same as WEBHOOK_SECRET/,
+    ],
+  ])(
+    'refuses a state secret that is %s: exit 64 before listening, the secret never printed',
+    async (_, change, message) => {
+      const run = await new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
+        const child = spawn(process.execPath, [path.resolve('bin/api7-sync.js'), 'bot'], {
+          env: { PATH: process.env.PATH ?? '', ...good, ...change, PORT: '0' },
+        });
+        let stderr = '';
+        let stdout = '';
+        child.stderr.on('data', (d) => (stderr += d));
+        child.stdout.on('data', (d) => (stdout += d));
+        child.on('close', (code) => resolve({ code, stderr, stdout }));
+      });
+      expect(run.code).toBe(64);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr + run.stdout).not.toMatch(/listening|w{48}/);
+    },
+  );
 });

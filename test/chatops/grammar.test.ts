@@ -48,7 +48,7 @@ describe('the command grammar', () => {
 
   it('refuses lists and options that cannot be right', () => {
     expect(parseCommand('/sync eu,eu')).toEqual({ ok: false, error: 'an environment is named twice' });
-    expect(parseCommand('/sync eu,..')).toEqual({ ok: false, error: '`..` is not an environment name' });
+    expect(parseCommand('/sync eu,..')).toEqual({ ok: false, error: '.. is not an environment name' });
     expect(parseCommand('/sync production --break-glass')).toMatchObject({
       ok: false,
       error: /needs a reason/,
@@ -74,7 +74,7 @@ describe('the command grammar', () => {
     });
     expect(parseCommand('/sync production --force')).toEqual({
       ok: false,
-      error: 'unknown option `--force`',
+      error: 'unknown option --force',
     });
     expect(parseCommand('/sync production "httpbin API')).toEqual({
       ok: false,
@@ -82,9 +82,9 @@ describe('the command grammar', () => {
     });
     expect(parseCommand('/sync <img src=x> ')).toEqual({
       ok: false,
-      error: '`‹img` is not an environment name',
+      error: '\\<img is not an environment name',
     });
-    expect(parseCommand('/approve yes')).toEqual({ ok: false, error: '`yes` is not a request number' });
+    expect(parseCommand('/approve yes')).toEqual({ ok: false, error: 'yes is not a request number' });
   });
 
   it('never throws and never hangs on random and hostile input', () => {

@@ -162,10 +162,12 @@ describe('the Action bundle', () => {
     sb = await sandbox(walkthroughSeed({ token: API7_TOKEN }));
     gh = await fakeGitHub();
     const ws = workspace(sb);
+    // Another run's lock, claimed a minute ago on the clock the Action runs on too.
+    const since = new Date(Date.now() - 60_000).toISOString();
     const lockCommit = (until: string) => {
       const sha = `c0ffee${until.replace(/\D/g, '')}`.slice(0, 40);
       gh!.commits.set(sha, {
-        message: `api7-sync lock: production\n\n${JSON.stringify({ environment: 'production', holder: 'acme/shop run 7 (by bob)', reason: 'promote test → production', since: '2026-11-27T11:00:00.000Z', until })}\n`,
+        message: `api7-sync lock: production\n\n${JSON.stringify({ environment: 'production', holder: 'acme/shop run 7 (by bob)', reason: 'promote test → production', since, until })}\n`,
         parents: [],
         tree: 't',
       });
@@ -174,15 +176,25 @@ describe('the Action bundle', () => {
     lockCommit(new Date(Date.now() + 600_000).toISOString());
     const blocked = await step(ws, { from: 'test', to: 'production' });
     expect(blocked.code).toBe(1);
-    expect(blocked.log).toMatch(
-      /::error::the lock on environment "production" is held by acme\/shop run 7 \(by bob\) since 2026-11-27T11:00:00.000Z/,
+    expect(blocked.log).toContain(
+      `::error::the lock on environment "production" is held by acme/shop run 7 (by bob) since ${since}`,
     );
     expect(await serviceIn(sb, PROD, 'httpbin API')).toBeUndefined();
     expect(gh.refs.size).toBe(1);
 
-    // With lock-wait, the run waits for the holder instead of failing: here the holder releases.
-    setTimeout(() => gh!.refs.delete('refs/heads/api7-sync-lock/production'), 1_500);
-    const waited = await step(ws, { from: 'test', to: 'production', 'lock-wait': '30' });
+    // With lock-wait, the run waits for the holder instead of failing: here the holder releases,
+    // once the run has been refused the lock and has read who holds it.
+    const held = gh.refs.get('refs/heads/api7-sync-lock/production')!;
+    const holderRead = gh.nextRequest((r) => r.method === 'GET' && r.path.endsWith(`/git/commits/${held}`));
+    const waiting = step(ws, { from: 'test', to: 'production', 'lock-wait': '30' });
+    await Promise.race([
+      holderRead,
+      waiting.then((run) => {
+        throw new Error(`the Action ended before reading the lock's holder (exit ${run.code}):\n${run.log}`);
+      }),
+    ]);
+    gh.refs.delete('refs/heads/api7-sync-lock/production');
+    const waited = await waiting;
     expect(waited.code, waited.log).toBe(0);
     expect(waited.log).toMatch(/waiting up to 30 s: the lock on "production" is held by acme\/shop run 7/);
     expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('1.0.0');

@@ -10,6 +10,7 @@ import { botConfig, commentPayload, openPullRequest, PRIVATE_KEY } from '../help
 import { deliverTo, startBotProcess, until } from '../helpers/bot-process.js';
 import { fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
 import { api, PROD, sandbox, serviceIn, walkthroughSeed, writes } from '../helpers/sandbox.js';
+import { clockEnv } from '../helpers/clock.js';
 
 const BIN = path.resolve('bin/api7-sync.js');
 
@@ -50,10 +51,18 @@ describe('npx api7-sync bot', () => {
       'not-the-secret',
     );
     expect(rejected).toBeGreaterThanOrEqual(400);
-    await new Promise((r) => setTimeout(r, 300));
-    // Only the start-up recovery talked to GitHub; nothing looked at the comment.
-    expect(gh.requests.filter((r) => !/^\/(app|installation)\b|\/deployments/.test(r.path))).toEqual([]);
-    expect(gh.reactions).toEqual([]);
+    // Nothing ran for it, proven by what would have come after it: a signed command for the same
+    // environment (the same queue lane), delivered next, is answered; had the forged comment been
+    // taken, it would have been handled first.
+    const probe = gh.addComment(7, 'alice', '/sync production --dry-run');
+    expect(await deliverTo(bot.url, 'issue_comment', commentPayload(probe))).toBe(200);
+    await until(
+      () => gh!.reactions.some((r) => r.comment === probe.id && r.content === 'rocket'),
+      'the signed dry run to be answered',
+    );
+    expect(gh.requests.filter((r) => r.path.includes(String(forged.id)))).toEqual([]);
+    expect(gh.reactions.filter((r) => r.comment === forged.id)).toEqual([]);
+    expect(gh.comments.filter((c) => c.body.includes(`request ${forged.id} by`))).toEqual([]);
     expect(await writes(sb)).toEqual([]);
 
     // Every control-plane request now takes 1.5 s: the sync behind the webhook takes many seconds.
@@ -62,12 +71,13 @@ describe('npx api7-sync bot', () => {
     expect(await deliverTo(bot.url, 'issue_comment', commentPayload(comment))).toBe(200);
     // Acknowledged before the job got anywhere: nothing published, no status comment yet.
     expect(await writes(sb)).toEqual([]);
-    expect(gh.comments.filter((c) => c.user.login === 'api7-sync[bot]')).toEqual([]);
+    expect(gh.comments.filter((c) => c.body.includes(`request ${comment.id} by`))).toEqual([]);
 
     await until(
       () =>
-        gh!.comments.some((c) => c.user.login === 'api7-sync[bot]' && /\*\*done\*\*/.test(c.body)) &&
-        gh!.reactions.some((r) => r.content === 'rocket'),
+        gh!.comments.some(
+          (c) => c.body.includes(`request ${comment.id} by`) && /\*\*done\*\*/.test(c.body),
+        ) && gh!.reactions.some((r) => r.content === 'rocket'),
       'the status comment to say done and the 🚀 reaction',
     );
     await api(sb, 'DELETE', '/sandbox/faults', undefined, null);
@@ -84,7 +94,14 @@ describe('npx api7-sync bot', () => {
     const run = (env: Record<string, string>) =>
       new Promise<{ code: number | null; stderr: string }>((resolve) => {
         const c = spawn(process.execPath, [BIN, 'bot'], {
-          env: { PATH: process.env.PATH ?? '', APP_ID: '1', PRIVATE_KEY, API7_TOKEN: 'a7ee-x', ...env },
+          env: {
+            PATH: process.env.PATH ?? '',
+            ...clockEnv(),
+            APP_ID: '1',
+            PRIVATE_KEY,
+            API7_TOKEN: 'a7ee-x',
+            ...env,
+          },
         });
         let stderr = '';
         c.stderr.on('data', (d) => (stderr += d));

@@ -92,7 +92,7 @@ describe('api7-sync sync with notify in the config', () => {
     });
     expect(hook.received).toHaveLength(1);
     const { body } = hook.received[0]!;
-    expect(body.text).toBe('api7-sync test → production: ✅ synced: httpbin API (synced)');
+    expect(body.text).toBe('api7-sync test → production: ✅ synced: httpbin API 0.9.0 → 1.0.0');
     expect(body.blocks[0]).toEqual({
       type: 'header',
       text: { type: 'plain_text', text: 'api7-sync test → production: ✅ synced', emoji: true },
@@ -171,7 +171,7 @@ describe('api7-sync rollback with notify in the config', () => {
     });
     expect(hook.received).toHaveLength(2);
     expect(hook.received[1]!.body.text).toBe(
-      'api7-sync rollback in production: ↩️ rolled back: httpbin API (rolled-back)',
+      'api7-sync rollback in production: ↩️ rolled back: httpbin API 1.0.0 → 0.9.0 (rolled-back)',
     );
   });
 });

@@ -20,6 +20,7 @@ import {
   withProductionAt090,
   writes,
 } from '../helpers/sandbox.js';
+import { clockEnv } from '../helpers/clock.js';
 
 const TOKEN = 'a7ee-test-secret-token';
 
@@ -300,7 +301,7 @@ describe('api7-sync sandbox and demo', () => {
         .replace(/gatewayPort: \d+/g, 'gatewayPort: 0'),
     );
     const child = spawn(process.execPath, [BIN, 'sandbox', '--seed', seed], {
-      env: { PATH: process.env.PATH ?? '' },
+      env: { PATH: process.env.PATH ?? '', ...clockEnv() },
     });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));

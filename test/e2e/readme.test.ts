@@ -10,10 +10,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { Seed } from '../../sandbox/seed.js';
 import type { Sandbox } from '../../sandbox/server.js';
 import { runCli } from '../helpers/cli.js';
 import { blocks, section } from '../helpers/markdown.js';
 import { sandbox } from '../helpers/sandbox.js';
+import { clockEnv } from '../helpers/clock.js';
 
 const ROOT = path.resolve('.');
 const README = readFileSync('README.md', 'utf8');
@@ -23,31 +26,92 @@ function shell(line: string, env: NodeJS.ProcessEnv): ChildProcess {
   return spawn('sh', ['-c', command], { cwd: ROOT, env, detached: true });
 }
 
+/** Stops a background command's whole process group; a clean-up never fails the next test. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const closed = new Promise((r) => child.once('close', r));
+  try {
+    process.kill(-child.pid!, 'SIGTERM');
+  } catch (err) {
+    // ESRCH: the group is already gone, which is what stopping wants.
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') console.warn(`could not stop ${child.pid}: ${err}`);
+    return;
+  }
+  await closed;
+}
+
 let background: ChildProcess[] = [];
 let sb: Sandbox | undefined;
 afterEach(async () => {
-  for (const child of background) if (child.pid) process.kill(-child.pid, 'SIGTERM');
-  await Promise.all(
-    background.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('close', r)))),
-  );
+  const stopping = background.map(stop);
   background = [];
-  await sb?.close();
+  const closing = sb?.close();
   sb = undefined;
+  for (const r of await Promise.allSettled([...stopping, closing]))
+    if (r.status === 'rejected') console.warn(`clean-up failed: ${r.reason}`);
 });
+
+/** The first stdout line of a background command; its exit before that fails at once, with its stderr. */
+function firstLine(child: ChildProcess, line: string): Promise<string> {
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('close', (code) =>
+      reject(new Error(`\`${line}\` exited (${code}) before it was ready:\n${stderr}`)),
+    );
+  });
+}
+
+/**
+ * The quick start's seed and config, as files that differ from the README's only in their ports:
+ * the copies take free ports (a user's own sandbox on 17443, or another test run, must not matter),
+ * and `localize` turns each of the README's fixed addresses and file names into the copies'.
+ */
+function quickStartCopies(): { seedCopy: string; configCopy: string; seed: Seed; dir: string } {
+  const seedText = readFileSync('examples/sandbox.yaml', 'utf8');
+  const dir = mkdtempSync(path.join(tmpdir(), 'readme-quick-start-'));
+  const seedCopy = path.join(dir, 'sandbox.yaml');
+  const configCopy = path.join(dir, 'api7-sync.sandbox.yml');
+  writeFileSync(
+    seedCopy,
+    seedText.replace(/^listen: (.+):\d+$/m, 'listen: $1:0').replace(/gatewayPort: \d+/g, 'gatewayPort: 0'),
+  );
+  return { seedCopy, configCopy, seed: parse(seedText) as Seed, dir };
+}
 
 describe('the README', () => {
   it('npx api7-sync is bin/api7-sync.js', () => {
     expect(JSON.parse(readFileSync('package.json', 'utf8')).bin).toEqual({ 'api7-sync': 'bin/api7-sync.js' });
   });
 
-  it('runs its quick start as written', async () => {
+  it('its quick-start config points at the addresses its seed listens on', () => {
+    const seed = parse(readFileSync('examples/sandbox.yaml', 'utf8')) as Seed;
+    const config = parse(readFileSync('examples/api7-sync.sandbox.yml', 'utf8'));
+    expect(config.controlPlane.url).toBe(`http://${seed.listen}`);
+    const ports = Object.fromEntries(seed.gatewayGroups!.map((g) => [g.name, g.gatewayPort]));
+    for (const env of Object.values(config.environments) as { gatewayGroup: string; gatewayUrl: string }[])
+      expect(env.gatewayUrl).toBe(`http://127.0.0.1:${ports[env.gatewayGroup]}`);
+  });
+
+  it('runs its quick start as written, on free ports', async () => {
     const quick = section(README, 'Quick start');
     const lines = blocks(quick, 'sh')
       .flatMap((b) => b.split('\n'))
       .map((l) => l.trim())
       .filter((l) => l && !l.startsWith('#'));
     expect(lines).toContain('npx api7-sync demo');
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', HOME: tmpdir() };
+    const { seedCopy, configCopy, seed } = quickStartCopies();
+    // The README's addresses → the copies' (known once the sandbox is ready).
+    const addresses = new Map<string, string>();
+    const localize = (text: string) => {
+      let out = text
+        .replaceAll('examples/sandbox.yaml', seedCopy)
+        .replaceAll('examples/api7-sync.sandbox.yml', configCopy);
+      for (const [fixed, free] of addresses) out = out.replaceAll(fixed, free);
+      return out;
+    };
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', HOME: tmpdir(), ...clockEnv() };
     const seen: Record<string, string> = {};
     for (const line of lines) {
       if (line === 'npm ci' || line === 'npm test') continue;
@@ -57,15 +121,17 @@ describe('the README', () => {
         continue;
       }
       if (line.endsWith('&')) {
-        const child = shell(line.slice(0, -1).trim(), env);
+        const child = shell(localize(line.slice(0, -1).trim()), env);
         background.push(child);
-        const ready: string = await new Promise((resolve) =>
-          createInterface({ input: child.stdout! }).once('line', resolve),
-        );
-        expect(JSON.parse(ready).controlPlane, line).toBe('http://127.0.0.1:17443');
+        const ready = JSON.parse(await firstLine(child, line));
+        expect(line).toContain('examples/sandbox.yaml');
+        addresses.set(`http://${seed.listen}`, ready.controlPlane);
+        for (const g of seed.gatewayGroups!)
+          addresses.set(`http://127.0.0.1:${g.gatewayPort}`, ready.gateways[g.name]);
+        writeFileSync(configCopy, localize(readFileSync('examples/api7-sync.sandbox.yml', 'utf8')));
         continue;
       }
-      const child = shell(line, env);
+      const child = shell(localize(line), env);
       let stdout = '';
       let stderr = '';
       child.stdout!.on('data', (d) => (stdout += d));

@@ -12,6 +12,7 @@ import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTls } from '../../sandbox/tls.js';
 import { PROD, TEST } from '../helpers/sandbox.js';
+import { clockEnv } from '../helpers/clock.js';
 
 const BIN = path.resolve('bin/api7-sync.js');
 
@@ -37,7 +38,7 @@ services:
 `,
   );
   child = spawn(process.execPath, [BIN, 'sandbox', '--tls', '--seed', seed], {
-    env: { PATH: process.env.PATH ?? '' },
+    env: { PATH: process.env.PATH ?? '', ...clockEnv() },
   });
   const first = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', resolve);
@@ -87,7 +88,7 @@ function run(args: string[], cwd: string): Promise<{ code: number | null; stdout
   return new Promise((resolve) => {
     const cli = spawn(process.execPath, [BIN, ...args], {
       cwd,
-      env: { PATH: process.env.PATH ?? '', API7_TOKEN: ready.token },
+      env: { PATH: process.env.PATH ?? '', ...clockEnv(), API7_TOKEN: ready.token },
     });
     let stdout = '';
     let stderr = '';
@@ -102,7 +103,7 @@ describe('a control plane behind TLS', () => {
     expect(ready.controlPlane).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(ready.caFile && existsSync(ready.caFile)).toBe(true);
     // Untrusted without the CA, as a client's "self-signed certificate" check expects.
-    await expect(request(`${ready.controlPlane}/api/version`)).rejects.toThrow(/certificate/);
+    await expect(request(`${ready.controlPlane}/api/version`)).rejects.toThrow(/^self-signed certificate$/);
   });
 
   it('a wrong CA fails, with a message that names caFile, and writes nothing', async () => {
@@ -121,6 +122,16 @@ describe('a control plane behind TLS', () => {
     const res = await run(['plan', '--from', 'test', '--to', 'production'], repo(''));
     expect(res.code).toBe(1);
     expect(`${res.stdout}${res.stderr}`).toMatch(/caFile/);
+  });
+
+  it('takes the CA file the ready line names, an absolute path outside the repository', async () => {
+    expect(path.isAbsolute(ready.caFile!)).toBe(true);
+    const res = await run(
+      ['plan', '--from', 'test', '--to', 'production', '--json'],
+      repo(`  caFile: ${JSON.stringify(ready.caFile)}\n`),
+    );
+    expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout).services[0]).toMatchObject({ name: 'httpbin API', action: 'planned' });
   });
 
   it('insecure: true goes through, loudly', async () => {

@@ -17,7 +17,7 @@ import { fakeGitHub, modelClient, type FakeGitHub } from '../helpers/github-serv
 import { regionsConfigText, regionsSeed } from '../helpers/regions.js';
 import { PROD, sandbox, serviceIn, walkthroughSeed, writes } from '../helpers/sandbox.js';
 
-const STATE_SECRET = 'workflow-state-secret';
+const STATE_SECRET = 'workflow-state-secret-of-32-bytes-at-least';
 let sb: Sandbox | undefined;
 let gh: FakeGitHub | undefined;
 afterEach(async () => {
@@ -25,6 +25,10 @@ afterEach(async () => {
   await gh?.close();
   sb = gh = undefined;
 });
+
+/** These runs are the comment-approvals choice: `/approve` counts (protection.workflowApprovals). */
+const byComments = (config: string) =>
+  config.replace(/( +)approvals: (\d+)\n/g, '$1approvals: $2\n$1workflowApprovals: comments\n');
 
 async function setUp(approvals: number, regions = false): Promise<FakeGitHub> {
   sb = await sandbox(
@@ -34,7 +38,7 @@ async function setUp(approvals: number, regions = false): Promise<FakeGitHub> {
   gh.commentAs = 'github-actions[bot]';
   gh.files.set(
     'main:.github/api7-sync.yml',
-    regions ? regionsConfigText(sb, '{host: httpbin, port: 80}') : botConfig(sb, approvals),
+    byComments(regions ? regionsConfigText(sb, '{host: httpbin, port: 80}') : botConfig(sb, approvals)),
   );
   for (const login of ['alice', 'bob', 'carol', 'dave', 'erin']) gh.permissions.set(login, 'write');
   gh.teams.set('acme/platform', ['bob']);
@@ -82,10 +86,16 @@ async function leaveKilledRun(request: number): Promise<void> {
   const key = stateKey(STATE_SECRET);
   const state = decodeState(key, check.run.output.text)!;
   check.run.output.text = encodeState(key, { ...state, status: 'running', seq: state.seq + 1 });
-  const tenMinutesAgo = Date.now() - 600_000;
-  await new EnvironmentLock(modelClient(gh!), { owner: 'acme', repo: 'shop' }, () => tenMinutesAgo).claim(
+  // The Action runs on the system clock (the test's, passed on to it), so what the dead run wrote
+  // is stamped ten minutes before it. The lease is still current: the stopped heartbeat tells.
+  const tenMinutesAgo = new Date(Date.now() - 600_000);
+  gh!.now = () => tenMinutesAgo;
+  await new EnvironmentLock(modelClient(gh!), { owner: 'acme', repo: 'shop' }, () =>
+    tenMinutesAgo.getTime(),
+  ).claim(
     'production',
     { holder: 'a killed run', reason: '/sync production', request: `acme/shop#7/request-${request}` },
+    3_600_000,
   );
   gh!.handle('POST', '/repos/acme/shop/deployments', {
     environment: 'production',
@@ -105,6 +115,7 @@ async function leaveKilledRun(request: number): Promise<void> {
     state: 'in_progress',
     description: 'heartbeat',
   });
+  gh!.now = () => new Date();
 }
 
 describe('workflow mode (issue_comment)', () => {
@@ -146,7 +157,7 @@ describe('workflow mode (issue_comment)', () => {
     expect(statusOf(again.id)).toMatch(/\*\*done\*\*[\s\S]*Already in place/);
     gh!.files.set(
       'main:.github/api7-sync.yml',
-      botConfig(sb!, 1).replace(
+      byComments(botConfig(sb!, 1)).replace(
         'upstream: {nodes: [{host: httpbin, port: 80}]}',
         'upstream: {nodes: [{host: httpbin, port: 80, weight: 50}]}',
       ),

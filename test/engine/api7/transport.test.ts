@@ -83,6 +83,18 @@ describe('the control-plane transport', () => {
     expect(JSON.stringify({ ...err, message: err.message, stack: err.stack })).not.toContain(TOKEN);
   });
 
+  it('takes the token out of whatever the control plane echoes back, in any spelling', async () => {
+    const { pool, client } = mockClient();
+    pool
+      .intercept({ path: /\/api\/gateway_groups\?.*/, method: 'GET' })
+      .reply(400, { error_msg: `bad key ${TOKEN} (${encodeURIComponent(TOKEN + '/x')})` });
+    const err = (await client.listGatewayGroups().catch((e: unknown) => e)) as Api7Error;
+    expect(err).toBeInstanceOf(Api7Error);
+    expect(err.message).toMatch(/^GET \/api\/gateway_groups: HTTP 400: bad key \*\*\* /);
+    expect(err.code).toBe('bad-answer');
+    expect(JSON.stringify({ ...err, message: err.message, stack: err.stack })).not.toContain(TOKEN);
+  });
+
   it('pages through a long list explicitly', async () => {
     sb = await sandbox(walkthroughSeed());
     for (let i = 0; i < 230; i++) await api(sb, 'POST', '/api/gateway_groups', { name: `g${i}` });

@@ -42,6 +42,35 @@ describe('config cross-checks', () => {
     ]);
   });
 
+  it('refuses two environments with one gatewayUrl (case and default port aside), at the second one', () => {
+    const shared = `  test:
+    gatewayGroup: 测试网关组
+    gatewayUrl: https://gw.example.com
+  production:
+    gatewayGroup: 生产网关组
+    gatewayUrl: https://GW.example.com:443
+    promoteFrom: test
+`;
+    expect(problems(config(shared))).toEqual([
+      `${F}:9:17: environments "test" and "production" both have gatewayUrl https://GW.example.com:443; verification of one would probe the other's gateway: set each environment's gatewayUrl to a gateway of its own gateway group`,
+    ]);
+    // Another port is another gateway.
+    expect(problems(config(shared.replace('GW.example.com:443', 'gw.example.com:9443')))).toEqual([]);
+  });
+
+  it('refuses two environments answering for one GitHub environment (the deployment gate), whatever the case', () => {
+    const claimed = TWO.replace('promoteFrom: test\n', 'promoteFrom: test\n    githubEnvironment: Test\n');
+    expect(problems(config(claimed))).toEqual([
+      `${F}:9:24: environments "test" and "production" both answer for GitHub environment "Test"; give each its own githubEnvironment`,
+    ]);
+    // Each its own: accepted, and the name is kept for the gate.
+    const own = TWO.replace('promoteFrom: test\n', 'promoteFrom: test\n    githubEnvironment: prod-deploy\n');
+    expect(problems(config(own))).toEqual([]);
+    expect(parseConfig(config(own), F, { env: {} }).environments.production!.githubEnvironment).toBe(
+      'prod-deploy',
+    );
+  });
+
   it('refuses a promoteFrom cycle and says which way it goes round', () => {
     const cycle = `  test:
     gatewayGroup: t

@@ -61,8 +61,27 @@ describe('loading .github/api7-sync.yml', () => {
       '    gatewayUrl: http://test-gw.internal:9080\n    gateway_group: x\n',
     );
     expect(problems(text)).toEqual([
-      `${F}:7:5: unknown key "gateway_group" in environments.test; allowed: gatewayGroup, gatewayUrl, promoteFrom, protection, tags, wave, verify`,
+      `${F}:7:5: unknown key "gateway_group" in environments.test; allowed: gatewayGroup, gatewayUrl, promoteFrom, protection, githubEnvironment, tags, wave, verify`,
     ]);
+  });
+
+  it('takes protection.workflowApprovals: environment or comments, and points at anything else', () => {
+    const opted = VALID.replace(
+      '      approvals: 1\n',
+      '      approvals: 1\n      workflowApprovals: comments\n',
+    );
+    expect(parseConfig(opted, F, { env: {} }).environments.production!.protection!.workflowApprovals).toBe(
+      'comments',
+    );
+    const wrong = VALID.replace(
+      '      approvals: 1\n',
+      '      approvals: 1\n      workflowApprovals: anyone\n',
+    );
+    const [problem, ...rest] = problems(wrong);
+    expect(rest).toEqual([]);
+    expect(problem).toBe(
+      `${F}:14:26: environments.production.protection.workflowApprovals must be one of environment, comments, not "anyone"`,
+    );
   });
 
   it('does not coerce types, and says to quote', () => {

@@ -88,6 +88,42 @@ describe.each([
     expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('1.0.0');
   });
 
+  it('a 3 s window on real time, with the default 5 s interval: an upstream that breaks 1 s after verification is caught and rolled back', async () => {
+    // Verification takes two good answers; one second after the second, the upstream breaks.
+    let served = 0;
+    let broken = false;
+    let timer: NodeJS.Timeout | undefined;
+    const server = http.createServer((_req, res) => {
+      served++;
+      if (served === 2) timer = setTimeout(() => (broken = true), 1_000);
+      res.writeHead(broken ? 500 : 200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(async () => {
+      clearTimeout(timer);
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      });
+    });
+    sb = await sandbox(withProductionAt090(), api7Version);
+    const logs: string[] = [];
+    engine = createEngine({
+      config: configFor(sb, services((server.address() as AddressInfo).port, '3s')),
+      token: sb.token,
+      logger: (l) => logs.push(l),
+    });
+    const result = await engine.apply(await engine.plan({ from: 'test', to: 'production' }), QUICK);
+    expect(result.services[0]!.verify.every((p) => p.ok)).toBe(true);
+    expect(result.services[0]).toMatchObject({ action: 'rolled-back', reason: 'watch-failed' });
+    expect(result.services[0]!.message).toMatch(
+      /^the watch after verification failed .* into 3s: \/headers answered 500 \(expected 200\); back on 0\.9\.0/,
+    );
+    expect(logs).toContain('watching "httpbin API": last probe');
+    expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('0.9.0');
+  });
+
   it('a watch that sees only good answers ends when its window has passed on the engine clock', async () => {
     const upstream = await breaksAfter(1_000);
     sb = await sandbox(withProductionAt090(), api7Version);
@@ -106,10 +142,11 @@ describe.each([
     });
     expect(result.services[0]).toMatchObject({ action: 'synced', reason: null });
     const progress = logs.filter((l) => l.startsWith('watching'));
+    // The clock moves 30 s per reading, twice a round; the last probe comes when the window ends.
     expect(progress).toEqual([
       'watching "httpbin API": 1m 30s left',
-      'watching "httpbin API": 1m left',
       'watching "httpbin API": 30s left',
+      'watching "httpbin API": last probe',
     ]);
     expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('1.0.0');
     // Two answers for verification, one per watch round.

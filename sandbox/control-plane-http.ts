@@ -1,0 +1,112 @@
+/**
+ * The control plane's HTTP door: reads the body, answers the `/sandbox/` test hooks, records every
+ * API7 request in the request log, applies injected faults, checks the caller's key, and hands the
+ * request to the router.
+ */
+import type http from 'node:http';
+import { authorize } from './auth.js';
+import { answered, decide } from './faults.js';
+import { handleHook, type HookState, type LoggedRequest } from './hooks.js';
+import type { Router } from './router.js';
+
+export interface ControlPlaneDoor {
+  router: Router;
+  hooks: HookState;
+  token: string;
+  /** A gateway group's admin key → that group's id. */
+  adminKeys: Map<string, string>;
+  log: (line: string) => void;
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The request listener of the control plane's server. */
+export function controlPlaneHandler({
+  router,
+  hooks,
+  token,
+  adminKeys,
+  log,
+}: ControlPlaneDoor): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
+  return async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const method = req.method ?? 'GET';
+    const send = (status: number, body?: unknown) => {
+      if (body === undefined) {
+        res.writeHead(status, { 'content-length': '0' });
+        res.end();
+        return;
+      }
+      const text = JSON.stringify(body);
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(text),
+      });
+      res.end(text);
+    };
+    const raw = await readBody(req);
+    let body: unknown;
+    let badJson = false;
+    if (raw.length > 0) {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        badJson = true;
+      }
+    }
+    if (url.pathname.startsWith('/sandbox/')) {
+      const answer = handleHook(hooks, method, url.pathname, body, badJson);
+      return send(answer.status, answer.body);
+    }
+
+    const entry: LoggedRequest = {
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      body: badJson ? raw : body,
+      status: 0,
+      at: new Date().toISOString(),
+    };
+    hooks.requests.push(entry);
+    const respond = (status: number, payload?: unknown) => {
+      entry.status = status;
+      send(status, payload);
+    };
+    const fault = decide(hooks.faults, method, url.pathname);
+    if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+    if (fault.outcome === 'error') return respond(503, { error_msg: 'sandbox: injected fault' });
+    const who = authorize(req.headers['x-api-key'], method, url.pathname, url.searchParams, token, adminKeys);
+    if (!who.ok) return respond(who.status, { error_msg: who.error_msg });
+    if (badJson) return respond(400, { error_msg: 'invalid request body: invalid JSON' });
+    let result;
+    try {
+      result = router.handle({
+        method,
+        path: url.pathname,
+        query: url.searchParams,
+        body,
+        scope: who.caller.kind === 'admin-key' ? who.caller.groupId : undefined,
+      });
+    } catch (err) {
+      log(`sandbox: ${method} ${url.pathname} failed: ${(err as Error).stack}`);
+      return respond(500, { error_msg: `internal error: ${(err as Error).message}` });
+    }
+    if (fault.outcome === 'reset') {
+      // The change has been applied but the caller never hears of it: the ambiguous case.
+      entry.status = 0;
+      req.socket.destroy();
+      return;
+    }
+    respond(result.status, result.body);
+    answered(hooks.faults, method, url.pathname, result.status);
+  };
+}
