@@ -13,7 +13,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { statusOf } from '../github/api.js';
-import { checkRunName, type CheckRunFields, type CheckRunFieldsWithOutput } from '../github/check-run.js';
+import {
+  checkRunName,
+  fitOutput,
+  type CheckRunFields,
+  type CheckRunFieldsWithOutput,
+} from '../github/check-run.js';
 import type { CommandContext } from './context.js';
 import { inert } from './inert.js';
 import {
@@ -102,6 +107,20 @@ export async function readRequest(
   }
 }
 
+/**
+ * What the check run shows (the summary fitted under GitHub's limit) and, as the last line of its
+ * text, the signed state; the door's approval note (a GitHub Environment's reviewers) above it.
+ */
+function checkOutput(
+  ctx: CommandContext,
+  output: { title: string; summary: string },
+  state: RequestState,
+): { title: string; summary: string; text: string } {
+  const { title, summary } = fitOutput({ title: output.title, summary: output.summary }, undefined);
+  const note = ctx.settings.approvalNote ? `${ctx.settings.approvalNote}\n` : '';
+  return { title, summary, text: `${note}${encodeState(stateKey(ctx.settings.stateSecret), state)}` };
+}
+
 /** The status comment's text: a first line people and scripts can rely on, then the body. */
 export function statusBody(ctx: CommandContext, state: RequestState, body: string): string {
   const what =
@@ -164,7 +183,7 @@ export async function createRequest(
     external_id: String(state.request),
     ...(ctx.commentUrl ? { details_url: ctx.commentUrl } : {}),
     ...fields,
-    output: { ...fields.output, text: encodeState(stateKey(ctx.settings.stateSecret), state) },
+    output: checkOutput(ctx, fields.output, state),
   });
   const checkRun = Number((data as { id: number }).id);
   return {
@@ -219,7 +238,7 @@ async function writeState(
     ...ctx.pr.repo,
     check_run_id: from.checkRun,
     ...fields,
-    output: { ...output, text: encodeState(stateKey(ctx.settings.stateSecret), state) },
+    output: checkOutput(ctx, output, state),
   });
   return { checkRun: from.checkRun, state: { ...state, checkRun: from.checkRun }, output };
 }
@@ -270,7 +289,7 @@ export async function carryRequest(
     external_id: String(state.request),
     ...(ctx.commentUrl ? { details_url: ctx.commentUrl } : {}),
     ...fields,
-    output: { ...output, text: encodeState(stateKey(ctx.settings.stateSecret), state) },
+    output: checkOutput(ctx, output, state),
   });
   const checkRun = Number((data as { id: number }).id);
   await writeState(

@@ -178,7 +178,7 @@ describe('workflow mode (issue_comment)', () => {
     const logs = [sync, approve, again, third, deny].map((c) => c.step.log + c.step.summary).join('\n');
     expect(logs.replace(/^::add-mask::.*$/gm, '')).not.toContain(API7_TOKEN);
     expect(logs.replace(/^::add-mask::.*$/gm, '')).not.toContain(GITHUB_TOKEN);
-  });
+  }, 90_000); // seven workflow runs, each a new Node process: slow on a busy machine
 
   it('a comment that is no command ends the step with no GitHub write', async () => {
     await setUp(0);
