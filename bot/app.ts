@@ -111,7 +111,7 @@ export function createBot(options: BotOptions): Bot {
       const github = context.octokit as unknown as GitHubRequest;
       const deps = {
         github,
-        engines: policyEngines(options.policy, options.api7Token),
+        engines: policyEngines(options.policy, options.api7Token, options.now),
         configPath: options.configPath ?? DEFAULT_CONFIG_PATH,
         now: options.now ?? Date.now,
       };

@@ -111,35 +111,56 @@ export async function startBot(settings: BotSettings, log: (line: string) => voi
   await listenOn(server, settings.host, settings.port);
   const url = `http://${settings.host}:${(server.address() as AddressInfo).port}`;
   log(`api7-sync bot: listening on ${url}${WEBHOOK_PATH}`);
-  // Every replica sweeps every heartbeat, not only at start-up: a replica that died mid-run is
-  // noticed by whichever is alive. The sweep is spread over the interval (sweep.ts).
+  const sweeps = sweepEveryHeartbeat(
+    (signal) =>
+      sweepInstallations({
+        auth: async (id) => (await probot.auth(id)) as unknown as GitHubRequest,
+        recover: (github, repo) => bot.recover(github, repo),
+        intervalMs: settings.heartbeatMs,
+        log,
+        signal,
+      }),
+    settings.heartbeatMs,
+    log,
+  );
+
+  return {
+    url,
+    async close() {
+      await sweeps.stop();
+      await bot.queue.idle();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/**
+ * Every replica sweeps every heartbeat, not only at start-up: a replica that died mid-run is
+ * noticed by whichever is alive. One sweep at a time; a failed one is logged and tried again.
+ */
+function sweepEveryHeartbeat(
+  recover: (signal: AbortSignal) => Promise<void>,
+  heartbeatMs: number,
+  log: (line: string) => void,
+): { stop(): Promise<void> } {
+  // A sweep is spread over the interval (sweep.ts): stopping ends it between repositories.
   const stopping = new AbortController();
   let sweeping: Promise<void> | undefined;
   const sweep = () => {
-    sweeping ??= sweepInstallations({
-      auth: async (id) => (await probot.auth(id)) as unknown as GitHubRequest,
-      recover: (github, repo) => bot.recover(github, repo),
-      intervalMs: settings.heartbeatMs,
-      log,
-      signal: stopping.signal,
-    })
+    sweeping ??= recover(stopping.signal)
       .catch((err: unknown) =>
         log(`api7-sync bot: recovery sweep failed (will try again): ${(err as Error).message}`),
       )
       .finally(() => (sweeping = undefined));
   };
   sweep();
-  const sweeper = setInterval(sweep, settings.heartbeatMs);
+  const sweeper = setInterval(sweep, heartbeatMs);
   sweeper.unref();
-
   return {
-    url,
-    async close() {
+    async stop() {
       clearInterval(sweeper);
       stopping.abort();
       await sweeping;
-      await bot.queue.idle();
-      await new Promise<void>((r) => server.close(() => r()));
     },
   };
 }

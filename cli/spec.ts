@@ -224,7 +224,7 @@ export const COMMANDS: CommandSpec[] = [
       help,
     ],
     notes:
-      'When ready it prints one JSON line on stdout (URLs, token, and caFile with --tls) and runs until Ctrl-C.',
+      'When ready it prints one JSON line on stdout (URLs, token, and caFile with --tls) and runs until Ctrl-C. Exit codes: 64 a seed it cannot use; 69 a port another process holds.',
   },
   {
     name: 'demo',
@@ -269,7 +269,7 @@ export const COMMANDS: CommandSpec[] = [
     usage: 'api7-sync bot',
     flags: [help],
     notes:
-      'Configured by environment variables: APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET, API7_TOKEN, API7_CONTROL_PLANES, API7_SYNC_STATE_SECRET, HOST, PORT, LOG_LEVEL.',
+      'Configured by environment variables: APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET, API7_TOKEN, API7_CONTROL_PLANES, API7_SYNC_STATE_SECRET, HOST, PORT, LOG_LEVEL. Exit codes: 64 a missing or bad variable; 69 a HOST:PORT another process holds.',
   },
 ];
 

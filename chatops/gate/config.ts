@@ -26,7 +26,7 @@ export async function readGateConfig(github: GitHubRequest, event: GateEvent, pa
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const problems = err.message.split('\n').filter((l) => l.trim() !== '');
-    const shown = problems.slice(0, MAX_PROBLEMS).map((p) => `  - ${inert(p)}`);
+    const shown = problems.slice(0, MAX_PROBLEMS).map((p) => `  - ${inert(p, { max: 600 })}`);
     if (problems.length > MAX_PROBLEMS) shown.push(`  - … and ${problems.length - MAX_PROBLEMS} more`);
     throw new GateStop(
       failed(

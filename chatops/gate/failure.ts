@@ -14,7 +14,7 @@ export function describeFailure(err: unknown): string {
   if (err instanceof SyncError) {
     const first = err.message.split('\n')[0]!.trim();
     const what = READABLE.has(err.code) ? `${err.code}: ` : '';
-    return `${what}${inert(first)}`;
+    return `${what}${inert(first, { max: 600 })}`;
   }
   const status = (err as { status?: unknown })?.status;
   if (typeof status === 'number') return `GitHub answered ${status}`;

@@ -60,7 +60,9 @@ const refusedFor = (plan: Plan, reason: string) =>
   plan.entries.filter((e) => e.decision === 'refused' && e.reason === reason);
 
 const reasons = (entries: PlanEntry[]) =>
-  entries.map((e) => `\n  - ${inert(e.name)}: ${inert(e.message ?? e.reason ?? 'refused')}`).join('');
+  entries
+    .map((e) => `\n  - ${inert(e.name)}: ${inert(e.message ?? e.reason ?? 'refused', { max: 600 })}`)
+    .join('');
 
 function sourceRule(plan: Plan, from: string): RuleOutcome {
   const other = plan.entries.filter(

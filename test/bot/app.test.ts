@@ -18,14 +18,18 @@ import {
 let sb: Sandbox | undefined;
 let h: Harness | undefined;
 afterEach(async () => {
-  // Whatever the bot wrote on GitHub (comments, deployment payloads and statuses) never holds the token.
-  if (h && sb)
-    expect(JSON.stringify({ comments: h.github.comments, deployments: h.github.deployments })).not.toContain(
-      sb.token,
-    );
-  h?.close();
-  await sb?.close();
-  sb = h = undefined;
+  try {
+    // Whatever the bot wrote on GitHub (comments, deployment payloads and statuses) never holds the token.
+    if (h && sb)
+      expect(
+        JSON.stringify({ comments: h.github.comments, deployments: h.github.deployments }),
+      ).not.toContain(sb.token);
+  } finally {
+    // Cleaned up even when the check fails: the next test must not inherit nock or a sandbox.
+    h?.close();
+    await sb?.close();
+    sb = h = undefined;
+  }
 });
 
 const last = (h: Harness) => h.comments().at(-1) ?? '';

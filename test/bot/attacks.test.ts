@@ -32,16 +32,17 @@ let sb: Sandbox | undefined;
 let hs: Harness[] = [];
 let cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
-  for (const h of hs) {
-    // Nothing the bot wrote on GitHub ever holds the API7 token.
-    if (sb) expect(JSON.stringify({ c: h.github.comments, d: h.github.deployments })).not.toContain(sb.token);
-    h.close();
-  }
+  // Nothing the bot wrote on GitHub ever holds the API7 token; checked after cleaning up, so that
+  // a leak fails this test only, never the next one.
+  const written = hs.map((h) => JSON.stringify({ c: h.github.comments, d: h.github.deployments }));
+  const token = sb?.token;
+  for (const h of hs) h.close();
   for (const c of cleanups) await c();
   await sb?.close();
   sb = undefined;
   hs = [];
   cleanups = [];
+  if (token) for (const text of written) expect(text).not.toContain(token);
 });
 
 function start(options: Parameters<typeof harness>[1] = {}): Harness {

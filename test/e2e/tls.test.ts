@@ -40,9 +40,13 @@ services:
   child = spawn(process.execPath, [BIN, 'sandbox', '--tls', '--seed', seed], {
     env: { PATH: process.env.PATH ?? '', ...clockEnv() },
   });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
   const first = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
+    child.once('close', (code) =>
+      reject(new Error(`the sandbox exited (${code}) before its ready line:\n${stderr}`)),
+    );
   });
   ready = JSON.parse(first);
 });

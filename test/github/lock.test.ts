@@ -13,7 +13,9 @@ const who = (holder: string) => ({
   url: `https://example.test/${holder}`,
 });
 
+/** A lock on the test's clock; the stand-in stamps what it records on the same clock. */
 function lockAt(time: { now: number }) {
+  gh.now = () => new Date(time.now);
   const octokit = getOctokit('ghs_fake-token', { baseUrl: gh.url });
   return new EnvironmentLock(octokit, repo, () => time.now);
 }

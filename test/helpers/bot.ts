@@ -53,7 +53,7 @@ export interface Harness {
   bot: Bot;
   /** Posts a comment and delivers its webhook; resolves when every job behind it is done. */
   say(login: string, body: string, type?: 'User' | 'Bot'): Promise<number>;
-  deliver(name: 'issue_comment' | 'pull_request', payload: any): Promise<void>;
+  deliver(name: 'issue_comment' | 'pull_request' | 'deployment_protection_rule', payload: any): Promise<void>;
   comments(): string[];
   close(): void;
 }
@@ -224,7 +224,10 @@ function probotFor(github: GitHubModel, bot: Bot): Harness {
   });
   void probot.load(bot.app);
   let delivery = 0;
-  const deliver = async (name: 'issue_comment' | 'pull_request', payload: any) => {
+  const deliver = async (
+    name: 'issue_comment' | 'pull_request' | 'deployment_protection_rule',
+    payload: any,
+  ) => {
     await probot.receive({ id: `delivery-${++delivery}`, name, payload } as never);
     await bot.queue.idle();
   };

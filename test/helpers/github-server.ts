@@ -3,8 +3,9 @@
  * api7-sync uses: git trees/commits/refs (422 for an existing ref and for an update that is not a
  * fast forward), deployments and statuses, and for the bot: installation tokens, repositories and
  * their files, collaborator permissions, pull requests, issue comments, reactions and team
- * membership, check runs, and answers to deployment protection rules. The same model is served over HTTP (for whole programs) or through nock (for
- * Probot's Octokit in process, which fetches through the global fetch that nock intercepts).
+ * membership, check runs, and answers to deployment protection rules. The same model is served
+ * over HTTP (for whole programs) or through nock (for Probot's Octokit in process, which fetches
+ * through the global fetch that nock intercepts).
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';

@@ -165,7 +165,10 @@ describe.each([
           else expect(r.action, `${s}: ${r.message}`).toBe('failed');
           if (!isNew && !isOld)
             expect(r.reason, `${s} keeps hosts it did not have`).toBe('cannot-clear-hosts');
-          if (r.action === 'failed') expect(r.message).toMatch(/runs|absent|unknown|nothing was written/);
+          // A failed entry says what the group runs now. (On a busy machine a sound service can
+          // miss its verification deadline too: then it is rolled back, and says to what.)
+          if (r.action === 'failed')
+            expect(r.message).toMatch(/runs|absent|unknown|nothing was written|rolled back to/);
         }
         if (result) expect(result.ok).toBe(result.services.every((x) => x.action === 'synced'));
         // For the record in the test log: how the run went.
