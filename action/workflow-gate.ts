@@ -16,8 +16,9 @@
 import * as core from '@actions/core';
 import type { CommandContext } from '../chatops/context.js';
 import { loadRepositoryConfig } from '../chatops/repository-config.js';
-import { moveRequest } from '../chatops/requests.js';
-import { targetsOf, type RequestState } from '../chatops/state.js';
+import { moveRequest, type TrackedRequest } from '../chatops/requests.js';
+import { targetsOf } from '../chatops/state.js';
+import { endedFields } from '../github/check-run.js';
 import type { Config } from '../engine/index.js';
 import { inert } from '../engine/markdown.js';
 import type { GitHubRequest, Repo } from '../github/api.js';
@@ -107,8 +108,9 @@ export function workflowGate(options: {
   github: GitHubRequest;
   runId: number;
   needed: Map<string, number>;
-}): (ctx: CommandContext, state: RequestState) => Promise<boolean> {
-  return async (ctx, state) => {
+}): (ctx: CommandContext, request: TrackedRequest) => Promise<boolean> {
+  return async (ctx, request) => {
+    const { state } = request;
     const targets = targetsOf(state);
     if (options.job === 'plan') {
       core.setOutput('request', String(state.request));
@@ -128,11 +130,14 @@ export function workflowGate(options: {
     );
     if (!unapproved.length) return true;
     const names = unapproved.map((e) => `\`${e}\``).join(', ');
+    const why = `${names} needs approval in its GitHub Environment; nobody approved this run`;
     await moveRequest(
       ctx,
-      state.request,
+      request,
       'failed',
       `Not run: ${names} needs approval, and in a workflow that is the GitHub Environment's required reviewers; nobody approved this run in it. Run the promotion in a job with \`environment:\` set to it (and required reviewers on it), or opt into \`/approve\` comments with \`protection.workflowApprovals: comments\`. Nothing was changed.`,
+      {},
+      endedFields('refused', why),
     );
     await ctx.pr.react(state.request, 'confused');
     return false;

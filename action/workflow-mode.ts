@@ -19,7 +19,7 @@ import { handleCommand } from '../chatops/dispatch.js';
 import { parseCommand } from '../chatops/grammar.js';
 import { PullRequest } from '../chatops/pull-request.js';
 import { lapseOnPush } from '../chatops/push.js';
-import { readPullRequest } from '../chatops/requests.js';
+import { readRequests } from '../chatops/requests.js';
 import { recoverStaleRuns } from '../chatops/recovery.js';
 import { runRequest } from '../chatops/run.js';
 import { createEngine, parseConfig } from '../engine/index.js';
@@ -56,7 +56,14 @@ export async function runWorkflowMode(): Promise<void> {
     return;
   }
   const comment = payload.comment as
-    { id: number; body?: string; html_url: string; user?: { login: string; type: string } } | undefined;
+    | {
+        id: number;
+        body?: string;
+        html_url: string;
+        created_at?: string;
+        user?: { login: string; type: string };
+      }
+    | undefined;
   const parsed = comment ? parseCommand(comment.body ?? '') : null;
   if (eventName === 'issue_comment' && (!parsed || comment?.user?.type !== 'User')) {
     core.info('api7-sync: not a command for api7-sync; nothing to do');
@@ -87,6 +94,7 @@ export async function runWorkflowMode(): Promise<void> {
     commandId: comment?.id ?? 0,
     commenter: comment?.user?.login ?? '',
     commentUrl: comment?.html_url ?? '',
+    ...(comment?.created_at ? { commentCreatedAt: comment.created_at } : {}),
   };
   // Nothing (not even recovery, which writes) runs for someone who may not write: a stranger's
   // `/help` must not make this run touch deployments, locks or request state.
@@ -97,7 +105,11 @@ export async function runWorkflowMode(): Promise<void> {
     await recoverInterrupted(octokit, settings);
   } else core.info(`api7-sync: @${sender} may not write to this repository; no recovery sweep in this run`);
   if (eventName === 'pull_request') {
-    const lapsed = await lapseOnPush(ctx, String(payload.pull_request?.head?.sha));
+    const lapsed = await lapseOnPush(
+      ctx,
+      String(payload.before ?? ''),
+      String(payload.pull_request?.head?.sha),
+    );
     core.info(
       lapsed.length ? `approvals lapsed for request(s) ${lapsed.join(', ')}` : 'no approvals to lapse',
     );
@@ -118,7 +130,7 @@ export async function runWorkflowMode(): Promise<void> {
   }
   const outcome = await handleCommand(ctx, parsed!);
   core.info(`api7-sync: command ${outcome}`);
-  await summarise(ctx);
+  await summarise(ctx, outcome === 'done');
 }
 
 /** Everything but the gate: the same for every job of a chat-ops workflow. */
@@ -179,8 +191,14 @@ async function promoteJob(ctx: CommandContext, senderMayWrite: boolean): Promise
     core.info(`api7-sync: @${ctx.commenter} may not write to this repository; nothing promoted`);
     return;
   }
-  await runRequest(ctx, Number(request));
-  await summarise(ctx);
+  // The request's state, from the app's own check run on the pull request's head.
+  const due = (await readRequests(ctx)).get(Number(request));
+  if (!due) {
+    core.info(`api7-sync: request ${request} is not on this pull request's head; nothing promoted`);
+    return;
+  }
+  await runRequest(ctx, due);
+  await summarise(ctx, true);
 }
 
 /** Whether any environment takes `/approve` comments in a workflow (protection.workflowApprovals). */
@@ -203,7 +221,7 @@ async function commentApprovalsCount(ctx: CommandContext): Promise<boolean> {
 async function recoverInterrupted(client: GitHubRequest, settings: ChatopsSettings): Promise<void> {
   try {
     const recovered = await recoverStaleRuns(client, github.context.repo, settings);
-    if (recovered.length) core.warning(`recovered interrupted deployments ${recovered.join(', ')}`);
+    if (recovered.length) core.warning(`recovered interrupted request(s) ${recovered.join(', ')}`);
   } catch (err) {
     core.warning(`could not look for interrupted runs: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -241,13 +259,16 @@ async function requireSecretForApprovals(ctx: CommandContext): Promise<void> {
     );
 }
 
-/** The job summary: the status of the request this comment made or decided. */
-async function summarise(ctx: CommandContext): Promise<void> {
+/** The job summary: the state of the request this comment made or decided, as its check run has it. */
+async function summarise(ctx: CommandContext, acted: boolean): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
-  const view = await readPullRequest(ctx);
-  const own = view.requests.get(ctx.commandId);
-  const latest = own ?? [...view.requests.values()].sort((a, b) => b.state.request - a.state.request)[0];
-  const comment = latest && view.comments.find((c) => c.id === latest.commentId);
-  const text = comment?.body?.replace(/\n<!-- api7-sync:state [^>]*-->\s*$/, '') ?? 'No request changed.';
+  // A refused or repeated command changed no request: nothing to read back.
+  const requests = acted ? await readRequests(ctx) : new Map<number, never>();
+  const latest =
+    requests.get(ctx.commandId) ??
+    [...requests.values()].find((r) => r.state.handled.includes(ctx.commandId));
+  const text = latest
+    ? `api7-sync · request ${latest.state.request} by @${latest.state.requester} · **${latest.state.status}**\n\n${latest.output.summary}`
+    : 'No request changed.';
   await core.summary.addRaw(text).write();
 }

@@ -15,6 +15,7 @@ import { cpus, freemem, loadavg, platform, release, tmpdir, totalmem } from 'nod
 import path from 'node:path';
 import { configLoadFigures } from './config-load-figures.js';
 import { fanoutBench, fanoutTable } from './fanout.js';
+import { githubBudget, githubBudgetMarkdown } from './github-budget.js';
 import { oneAtATimeOnce } from './one-at-a-time.js';
 import { resultsMarkdown, scaleTable, startupTable, targetsTable, type RunFigures } from './report.js';
 import { promoteOnce, type ScaleSample } from './scale.js';
@@ -71,6 +72,7 @@ try {
     fanoutRuns.push(await fanoutBench(FANOUT_SERVICES, 10, log));
   }
   const fanout = fanoutTable(fanoutRuns, FANOUT_SERVICES);
+  const budget = githubBudgetMarkdown(await githubBudget(log));
 
   const cpu = cpus();
   const figures: RunFigures = {
@@ -86,13 +88,16 @@ try {
   const cpuNote = figures.sandboxCpuUnavailable
     ? '\nThe sandbox CPU time was not measured: /proc/<pid>/stat is Linux only; the floor is the round-trip bound alone.\n'
     : '';
-  writeFileSync(out, `${resultsMarkdown(figures)}\n## Fan-out\n\n${FANOUT_TEXT}\n\n${fanout}\n`);
+  writeFileSync(
+    out,
+    `${resultsMarkdown(figures)}\n## Fan-out\n\n${FANOUT_TEXT}\n\n${fanout}\n\n## The GitHub budget of chat-ops\n\n${budget}`,
+  );
   process.stdout.write(
     `${targetsTable(figures)}\n\n${scaleTable(figures)}\n${cpuNote}\n${startupTable(figures)}\n${
       configLoad
         ? `\n${configLoad.output}\n`
         : '\nconfig load: not measured by this run (no bench/config-load.ts)\n'
-    }\n${fanout}\n`,
+    }\n${fanout}\n\n${budget}`,
   );
   log(`wrote ${out} in ${ms(performance.now() - started)}`);
 } finally {

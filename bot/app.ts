@@ -10,7 +10,7 @@ import { handleCommand } from '../chatops/dispatch.js';
 import { parseCommand } from '../chatops/grammar.js';
 import { PullRequest } from '../chatops/pull-request.js';
 import { lapseOnPush } from '../chatops/push.js';
-import { recoverStaleRuns } from '../chatops/recovery.js';
+import { recoverStaleRuns, recoveryMemory } from '../chatops/recovery.js';
 import { answerDeploymentGate } from '../chatops/gate/index.js';
 import type { GitHubRequest, Repo } from '../github/api.js';
 import { policyEngines, ruleFor, type Policy } from './policy.js';
@@ -33,7 +33,10 @@ export interface BotOptions {
 export interface Bot {
   app: (app: Probot) => void;
   queue: JobQueue;
-  /** One recovery sweep over a repository (the server runs it every heartbeat on every replica). */
+  /**
+   * One recovery sweep over a repository (the server runs it every heartbeat on every replica);
+   * returns the requests it marked interrupted.
+   */
   recover(github: GitHubRequest, repo: Repo): Promise<number[]>;
 }
 
@@ -72,6 +75,8 @@ export function createBot(options: BotOptions): Bot {
     now: options.now ?? Date.now,
   });
   let probotRef: Probot | undefined;
+  // What sweeps remember (ETags, lock commits, finished deployments): an idle repository costs 304s.
+  const memory = recoveryMemory();
 
   const app = (probot: Probot) => {
     probotLog = probot.log;
@@ -96,6 +101,7 @@ export function createBot(options: BotOptions): Bot {
           commandId: comment.id,
           commenter: author.login,
           commentUrl: comment.html_url,
+          commentCreatedAt: comment.created_at,
         };
         await handleCommand(ctx, parsed);
       });
@@ -125,7 +131,7 @@ export function createBot(options: BotOptions): Bot {
           commenter: '',
           commentUrl: '',
         };
-        await lapseOnPush(ctx, pr.head.sha);
+        await lapseOnPush(ctx, context.payload.before, pr.head.sha);
       });
     });
   };
@@ -135,7 +141,7 @@ export function createBot(options: BotOptions): Bot {
     queue,
     async recover(github, repo) {
       if (!probotRef) throw new Error('the app is not loaded yet');
-      return recoverStaleRuns(github, repo, await settingsFor(probotRef));
+      return recoverStaleRuns(github, repo, await settingsFor(probotRef), memory);
     },
   };
 }

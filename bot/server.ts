@@ -6,10 +6,11 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createNodeMiddleware, createProbot, ProbotOctokit, type Probot } from 'probot';
+import { createNodeMiddleware, createProbot, ProbotOctokit } from 'probot';
 import type { GitHubRequest } from '../github/api.js';
 import { createBot } from './app.js';
 import { MAX_WEBHOOK_BYTES, readBoundedBody } from './body-limit.js';
+import { sweepInstallations } from './sweep.js';
 import type { BotSettings } from './settings.js';
 
 export { BotConfigError, readBotSettings, type BotSettings } from './settings.js';
@@ -110,7 +111,18 @@ export async function startBot(settings: BotSettings, log: (line: string) => voi
   await listenOn(server, settings.host, settings.port);
   const url = `http://${settings.host}:${(server.address() as AddressInfo).port}`;
   log(`api7-sync bot: listening on ${url}${WEBHOOK_PATH}`);
-  const sweeps = sweepEveryHeartbeat(() => recoverInstallations(probot, bot, log), settings.heartbeatMs, log);
+  const sweeps = sweepEveryHeartbeat(
+    (signal) =>
+      sweepInstallations({
+        auth: async (id) => (await probot.auth(id)) as unknown as GitHubRequest,
+        recover: (github, repo) => bot.recover(github, repo),
+        intervalMs: settings.heartbeatMs,
+        log,
+        signal,
+      }),
+    settings.heartbeatMs,
+    log,
+  );
 
   return {
     url,
@@ -127,13 +139,15 @@ export async function startBot(settings: BotSettings, log: (line: string) => voi
  * noticed by whichever is alive. One sweep at a time; a failed one is logged and tried again.
  */
 function sweepEveryHeartbeat(
-  recover: () => Promise<void>,
+  recover: (signal: AbortSignal) => Promise<void>,
   heartbeatMs: number,
   log: (line: string) => void,
 ): { stop(): Promise<void> } {
+  // A sweep is spread over the interval (sweep.ts): stopping ends it between repositories.
+  const stopping = new AbortController();
   let sweeping: Promise<void> | undefined;
   const sweep = () => {
-    sweeping ??= recover()
+    sweeping ??= recover(stopping.signal)
       .catch((err: unknown) =>
         log(`api7-sync bot: recovery sweep failed (will try again): ${(err as Error).message}`),
       )
@@ -145,28 +159,8 @@ function sweepEveryHeartbeat(
   return {
     async stop() {
       clearInterval(sweeper);
+      stopping.abort();
       await sweeping;
     },
   };
-}
-
-/** One recovery sweep over every repository of every installation of the app. */
-async function recoverInstallations(
-  probot: Probot,
-  bot: ReturnType<typeof createBot>,
-  log: (line: string) => void,
-): Promise<void> {
-  const app = (await probot.auth()) as unknown as GitHubRequest;
-  const { data: installations } = await app.request('GET /app/installations', { per_page: 100 });
-  for (const installation of installations as { id: number }[]) {
-    const octokit = (await probot.auth(installation.id)) as unknown as GitHubRequest;
-    const { data } = await octokit.request('GET /installation/repositories', { per_page: 100 });
-    for (const r of data.repositories as { name: string; owner: { login: string } }[]) {
-      const recovered = await bot.recover(octokit, { owner: r.owner.login, repo: r.name });
-      if (recovered.length)
-        log(
-          `api7-sync bot: recovered interrupted deployments ${recovered.join(', ')} of ${r.owner.login}/${r.name}`,
-        );
-    }
-  }
 }

@@ -6,7 +6,7 @@
 import type { Config, Engine } from '../engine/index.js';
 import type { NotifyTarget } from '../github/notify.js';
 import type { PullRequest } from './pull-request.js';
-import type { RequestState } from './state.js';
+import type { TrackedRequest } from './requests.js';
 
 export interface ChatopsLog {
   info(message: string): void;
@@ -67,7 +67,7 @@ export interface ChatopsSettings {
    * Workflow mode's gate, asked once a request is due and before any lock or write: false leaves
    * it for a later job (the one that runs in a GitHub Environment). The App has none.
    */
-  mayRun?: (ctx: CommandContext, state: RequestState) => Promise<boolean>;
+  mayRun?: (ctx: CommandContext, request: TrackedRequest) => Promise<boolean>;
   /** The repository config as this door reads it (workflow mode: GitHub's reviewers approve). */
   adaptConfig?: (config: Config) => Config;
   /** Who approved outside chat-ops (a GitHub Environment's reviewers), shown with the request. */
@@ -82,6 +82,8 @@ export interface CommandContext {
   commandId: number;
   commenter: string;
   commentUrl: string;
+  /** When GitHub says the command comment was made (an approval expires from then). */
+  commentCreatedAt?: string;
 }
 
 export const DEFAULT_CONFIG_PATH = '.github/api7-sync.yml';

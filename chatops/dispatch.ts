@@ -20,11 +20,17 @@ export type Outcome = 'done' | 'refused' | 'ignored';
 
 export async function handleCommand(ctx: CommandContext, parsed: Exclude<Parsed, null>): Promise<Outcome> {
   try {
+    // Before anything is read about the pull request: a stranger's command costs one question.
+    await requireWrite(ctx);
+    // Each command comment acts once, however often it is delivered (redelivery, replica, re-run).
+    if (!(await ctx.pr.claim(ctx.commandId))) {
+      ctx.settings.log.info(`comment ${ctx.commandId} was handled already; nothing more to do`);
+      return 'ignored';
+    }
     if (!parsed.ok) {
       await ctx.pr.comment(`@${ctx.commenter} ${parsed.error}.\n\nUsage:\n\n${usageList()}`);
       return 'refused';
     }
-    await ctx.pr.react(ctx.commandId, 'eyes');
     await route(ctx, parsed.command);
     return 'done';
   } catch (err) {
@@ -53,8 +59,8 @@ export async function handleCommand(ctx: CommandContext, parsed: Exclude<Parsed,
 function route(ctx: CommandContext, command: Command): Promise<void> {
   switch (command.kind) {
     case 'help':
-      // Like every command, for people who may write: a reader cannot make the bot talk.
-      return requireWrite(ctx).then(() => ctx.pr.comment(helpText()).then(() => undefined));
+      // Like every command, for people who may write (checked above): a reader cannot make the bot talk.
+      return ctx.pr.comment(helpText()).then(() => undefined);
     case 'sync':
       return requireOpenPullRequest(ctx).then(() => syncCommand(ctx, command));
     case 'approve':

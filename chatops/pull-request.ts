@@ -1,4 +1,8 @@
-/** The GitHub calls chat-ops makes about one pull request, over the `request` method every Octokit has. */
+/**
+ * The GitHub calls chat-ops makes about one pull request, over the `request` method every Octokit
+ * has. One instance serves one command: a permission, the pull request and a file are each read
+ * once however many guards ask (GitHub's budget, §14), and never outlive the command.
+ */
 import { fitText, MAX_COMMENT_CHARS } from '../github/limits.js';
 import type { GitHubRequest, Repo } from '../github/api.js';
 import { statusOf } from '../github/api.js';
@@ -30,12 +34,26 @@ export class PullRequest {
     readonly number: number,
   ) {}
 
+  private readonly permissions = new Map<string, Promise<boolean>>();
+  private readonly files = new Map<string, Promise<string | undefined>>();
+  private pull: Promise<PullFacts> | undefined;
+
   get repository(): string {
     return `${this.repo.owner}/${this.repo.repo}`;
   }
 
-  /** Write or more (admin, maintain, write). */
-  async canWrite(login: string): Promise<boolean> {
+  /** Write or more (admin, maintain, write); asked once per login and command. */
+  canWrite(login: string): Promise<boolean> {
+    const key = login.toLowerCase();
+    let answer = this.permissions.get(key);
+    if (!answer) {
+      answer = this.readPermission(login);
+      this.permissions.set(key, answer);
+    }
+    return answer;
+  }
+
+  private async readPermission(login: string): Promise<boolean> {
     const { data } = await this.github.request(
       'GET /repos/{owner}/{repo}/collaborators/{username}/permission',
       { ...this.repo, username: login },
@@ -74,8 +92,18 @@ export class PullRequest {
     return false;
   }
 
-  /** A file's text at a ref, or undefined when it does not exist there. */
-  async file(path: string, ref: string): Promise<string | undefined> {
+  /** A file's text at a ref, or undefined when it does not exist there; read once per command. */
+  file(path: string, ref: string): Promise<string | undefined> {
+    const key = `${ref}:${path}`;
+    let text = this.files.get(key);
+    if (!text) {
+      text = this.readFile(path, ref);
+      this.files.set(key, text);
+    }
+    return text;
+  }
+
+  private async readFile(path: string, ref: string): Promise<string | undefined> {
     try {
       const { data } = await this.github.request('GET /repos/{owner}/{repo}/contents/{path}', {
         ...this.repo,
@@ -89,7 +117,13 @@ export class PullRequest {
     }
   }
 
-  async facts(): Promise<PullFacts> {
+  /** The pull request as GitHub has it now, read once per command. */
+  facts(): Promise<PullFacts> {
+    this.pull ??= this.readFacts();
+    return this.pull;
+  }
+
+  private async readFacts(): Promise<PullFacts> {
     const { data } = await this.github.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', {
       ...this.repo,
       pull_number: this.number,
@@ -102,21 +136,6 @@ export class PullRequest {
       fork: !head || !base || head.fork === true || String(head.full_name ?? '').toLowerCase() !== base,
       state: data.merged === true ? 'merged' : data.state === 'open' ? 'open' : 'closed',
     };
-  }
-
-  /** Every comment on the pull request, in the order GitHub made them (all pages). */
-  async comments(): Promise<IssueComment[]> {
-    const all: IssueComment[] = [];
-    for (let page = 1; ; page++) {
-      const { data } = await this.github.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
-        ...this.repo,
-        issue_number: this.number,
-        per_page: 100,
-        page,
-      });
-      all.push(...(data as IssueComment[]));
-      if ((data as unknown[]).length < 100) return all.sort((a, b) => a.id - b.id);
-    }
   }
 
   async comment(body: string): Promise<number> {
@@ -141,6 +160,19 @@ export class PullRequest {
       ...this.repo,
       comment_id: id,
     });
+  }
+
+  /**
+   * Takes a command comment for this app by reacting 👀, which only the app can remove. GitHub
+   * answers 201 for a new reaction and 200 for one the app has already made, so of all deliveries
+   * of one comment (a redelivery, a second replica, a re-run workflow) exactly one gets true.
+   */
+  async claim(commentId: number): Promise<boolean> {
+    const { status } = await this.github.request(
+      'POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions',
+      { ...this.repo, comment_id: commentId, content: 'eyes' },
+    );
+    return status === 201;
   }
 
   async react(commentId: number, content: Reaction): Promise<void> {

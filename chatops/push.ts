@@ -1,21 +1,35 @@
-/** A push to the pull request: approvals are bound to the head they saw, so waiting requests lapse. */
+/**
+ * A push to the pull request. Readers look for a request's state on the pull request's head, so
+ * each waiting request is carried to a check run on the new head; approvals are bound to the head
+ * they saw, so they lapse on the way.
+ */
 import type { CommandContext } from './context.js';
-import { moveRequest, readPullRequest, StaleRequest } from './requests.js';
+import { carryRequest, readRequests, renderRequest, StaleRequest } from './requests.js';
 import { isWaiting } from './state.js';
 
-export async function lapseOnPush(ctx: CommandContext, headSha: string): Promise<number[]> {
-  const view = await readPullRequest(ctx);
+/** Carries the waiting requests from `before` to `after`; returns those whose approvals lapsed. */
+export async function lapseOnPush(ctx: CommandContext, before: string, after: string): Promise<number[]> {
+  if (!before || before === after) return [];
   const lapsed: number[] = [];
-  for (const { state } of view.requests.values()) {
-    if (!isWaiting(state.status) || state.approvalsNeeded === 0 || state.headSha === headSha) continue;
+  for (const tracked of (await readRequests(ctx, before)).values()) {
+    const { state } = tracked;
+    if (!isWaiting(state.status)) continue;
+    const lapses = state.approvalsNeeded > 0;
     try {
-      await moveRequest(
+      const carried = await carryRequest(
         ctx,
-        state.request,
-        'pending',
-        `Approvals have lapsed: new commits were pushed (${state.headSha.slice(0, 7)} → ${headSha.slice(0, 7)}). Approvers, check again and reply \`/approve ${state.request}\`.`,
-        { headSha, approvalsAfter: view.latestCommentId, settledAfter: undefined },
+        tracked,
+        after,
+        lapses ? { status: 'pending', approvals: [], settledAfter: undefined } : {},
+        { status: 'queued' },
       );
+      if (!lapses) continue;
+      await renderRequest(
+        ctx,
+        carried,
+        `Approvals have lapsed: new commits were pushed (${before.slice(0, 7)} → ${after.slice(0, 7)}). Approvers, check again and reply \`/approve ${state.request}\`.`,
+      );
+      await ctx.pr.react(state.request, 'confused');
       lapsed.push(state.request);
     } catch (err) {
       if (!(err instanceof StaleRequest)) throw err;

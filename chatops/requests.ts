@@ -1,65 +1,127 @@
 /**
- * Requests on a pull request, read from GitHub each time a decision is made. A state counts only
- * in a comment by the app's own account, signed, naming this repository and pull request, and only
- * in the oldest such comment for its request ID: a pasted or echoed copy counts for nothing.
+ * Where a request's state lives: in the app's own Check Run for it (`api7-sync / <env>`,
+ * `external_id` = the request ID, the signed state as the last line of the output text). People
+ * with write access can edit or delete any comment, the app's too, but cannot create or edit a
+ * check run, and no app can touch another app's. So a state counts only in a check run the app
+ * itself made (its `app`, which GitHub sets), signed with the app's key, naming this repository,
+ * pull request and request, on the head SHA it names. The status comment only renders the state:
+ * it is never read back, and an edited or deleted one is written again from the state.
+ *
+ * A move is a compare-and-set on the state's sequence number: the caller holds a state it has just
+ * read, the move writes the next number with a random tag, and reads it back; a writer that does
+ * not find its own write has lost and stops.
  */
+import { randomUUID } from 'node:crypto';
+import { statusOf } from '../github/api.js';
+import {
+  checkRunName,
+  fitOutput,
+  type CheckRunFields,
+  type CheckRunFieldsWithOutput,
+} from '../github/check-run.js';
 import type { CommandContext } from './context.js';
 import { inert } from './inert.js';
-import type { IssueComment } from './pull-request.js';
 import {
   canMove,
   decodeState,
   encodeState,
   stateKey,
+  targetsOf,
   type RequestState,
   type RequestStatus,
 } from './state.js';
 
 export interface TrackedRequest {
-  /** The status comment that holds the state. */
-  commentId: number;
+  /** The check run that holds the state. */
+  checkRun: number;
   state: RequestState;
+  /** What the check run shows now, kept by a move that changes only the state. */
+  output: { title: string; summary: string };
 }
 
-export interface PullRequestView {
-  comments: IssueComment[];
-  requests: Map<number, TrackedRequest>;
-  /** Status comments that repeat a request already held by an older one (a racing replica's). */
-  duplicates: TrackedRequest[];
-  /** The greatest comment ID seen, a watermark that needs no clock. */
-  latestCommentId: number;
+interface CheckRunData {
+  id: number;
+  head_sha: string;
+  external_id?: string | null;
+  app?: { slug?: string } | null;
+  output?: { title?: string | null; summary?: string | null; text?: string | null };
 }
 
-export function isAppComment(ctx: CommandContext, c: IssueComment): boolean {
-  return c.user?.login === ctx.settings.appLogin;
-}
+export class StaleRequest extends Error {}
 
-export async function readPullRequest(ctx: CommandContext): Promise<PullRequestView> {
-  const key = stateKey(ctx.settings.stateSecret);
-  const comments = await ctx.pr.comments();
-  const requests = new Map<number, TrackedRequest>();
-  const duplicates: TrackedRequest[] = [];
-  for (const c of comments) {
-    if (!isAppComment(ctx, c) || !c.body) continue;
-    const state = decodeState(key, c.body);
-    if (!state || state.pr !== ctx.pr.number) continue;
-    if (state.repository.toLowerCase() !== ctx.pr.repository.toLowerCase()) continue;
-    const tracked = { commentId: c.id, state };
-    const held = requests.get(state.request);
-    if (!held || c.id < held.commentId) {
-      if (held) duplicates.push(held);
-      requests.set(state.request, tracked);
-    } else duplicates.push(tracked);
-  }
+/** The state in a check run, if the app wrote it for this pull request; undefined otherwise. */
+function trusted(ctx: CommandContext, run: CheckRunData): TrackedRequest | undefined {
+  if (`${run.app?.slug ?? ''}[bot]`.toLowerCase() !== ctx.settings.appLogin.toLowerCase()) return undefined;
+  const state = decodeState(stateKey(ctx.settings.stateSecret), run.output?.text ?? '');
+  if (!state || state.pr !== ctx.pr.number || state.carriedTo !== undefined) return undefined;
+  if (state.repository.toLowerCase() !== ctx.pr.repository.toLowerCase()) return undefined;
+  if (String(state.request) !== run.external_id || state.headSha !== run.head_sha) return undefined;
   return {
-    comments,
-    requests,
-    duplicates,
-    latestCommentId: comments.reduce((max, c) => Math.max(max, c.id), 0),
+    checkRun: run.id,
+    state: { ...state, checkRun: run.id },
+    output: { title: run.output?.title ?? '', summary: run.output?.summary ?? '' },
   };
 }
 
-/** The status comment's text: a first line people and scripts can rely on, the body, the state. */
+/**
+ * The requests whose state lives on a head (the pull request's current head by default): one paged
+ * read of that commit's check runs, whatever the number of comments.
+ */
+export async function readRequests(
+  ctx: CommandContext,
+  headSha?: string,
+): Promise<Map<number, TrackedRequest>> {
+  const sha = headSha ?? (await ctx.pr.facts()).headSha;
+  const requests = new Map<number, TrackedRequest>();
+  for (let page = 1; ; page++) {
+    const { data } = await ctx.pr.github.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
+      ...ctx.pr.repo,
+      ref: sha,
+      filter: 'all',
+      per_page: 100,
+      page,
+    });
+    const runs = (data.check_runs ?? []) as CheckRunData[];
+    for (const run of runs) {
+      const tracked = trusted(ctx, run);
+      if (tracked) requests.set(tracked.state.request, tracked);
+    }
+    if (runs.length < 100) return requests;
+  }
+}
+
+/** One request's state, read from its check run; undefined when it holds none of ours. */
+export async function readRequest(
+  ctx: CommandContext,
+  checkRun: number,
+): Promise<TrackedRequest | undefined> {
+  try {
+    const { data } = await ctx.pr.github.request('GET /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+      ...ctx.pr.repo,
+      check_run_id: checkRun,
+    });
+    return trusted(ctx, data as CheckRunData);
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * What the check run shows (the summary fitted under GitHub's limit) and, as the last line of its
+ * text, the signed state; the door's approval note (a GitHub Environment's reviewers) above it.
+ */
+function checkOutput(
+  ctx: CommandContext,
+  output: { title: string; summary: string },
+  state: RequestState,
+): { title: string; summary: string; text: string } {
+  const { title, summary } = fitOutput({ title: output.title, summary: output.summary }, undefined);
+  const note = ctx.settings.approvalNote ? `${ctx.settings.approvalNote}\n` : '';
+  return { title, summary, text: `${note}${encodeState(stateKey(ctx.settings.stateSecret), state)}` };
+}
+
+/** The status comment's text: a first line people and scripts can rely on, then the body. */
 export function statusBody(ctx: CommandContext, state: RequestState, body: string): string {
   const what =
     state.kind === 'rollback'
@@ -71,41 +133,184 @@ export function statusBody(ctx: CommandContext, state: RequestState, body: strin
     ? `\n\n🔨 **Break glass** (promotion window overridden): ${inert(state.breakGlass)}`
     : '';
   const gate = ctx.settings.approvalNote ? `\n\n${ctx.settings.approvalNote}` : '';
-  return `${title}\n\n${body}${glass}${gate}\n${encodeState(stateKey(ctx.settings.stateSecret), state)}`;
+  return `${title}\n\n${body}${glass}${gate}`;
 }
 
-export class StaleRequest extends Error {}
+const UNSAVED = 0;
 
 /**
- * Moves a request forward: re-reads its state from GitHub first, so that a replica or a restart
- * that acted in between wins, and never writes a move backwards.
+ * A request decided and started within one command (no approvals needed): nothing is written until
+ * its first move, which writes it once in the state it has reached then (`running`, or why not).
+ */
+export function unsavedRequest(
+  draft: Omit<RequestState, 'seq' | 'approvals' | 'handled'>,
+  output: { title: string; summary: string },
+): TrackedRequest {
+  return {
+    checkRun: UNSAVED,
+    state: { ...draft, seq: 0, approvals: [], handled: [draft.request] },
+    output: { title: output.title, summary: output.summary },
+  };
+}
+
+/** Whether the request has been written to GitHub yet (see `unsavedRequest`). */
+export const isSaved = (tracked: TrackedRequest): boolean => tracked.checkRun !== UNSAVED;
+
+/**
+ * A new request: its status comment, then its check run holding the state (which names the
+ * comment, so that later moves update it). `fields` must carry an output for the check run.
+ */
+export async function createRequest(
+  ctx: CommandContext,
+  draft: Omit<RequestState, 'seq' | 'approvals' | 'handled'>,
+  body: string,
+  fields: CheckRunFieldsWithOutput,
+): Promise<TrackedRequest> {
+  const statusComment = await ctx.pr.comment(
+    statusBody(ctx, { ...draft, seq: 1, approvals: [], handled: [] }, body),
+  );
+  const state: RequestState = {
+    ...draft,
+    seq: 1,
+    approvals: [],
+    handled: [draft.request],
+    statusComment,
+  };
+  const { data } = await ctx.pr.github.request('POST /repos/{owner}/{repo}/check-runs', {
+    ...ctx.pr.repo,
+    name: checkRunName(targetsOf(state).join(',')),
+    head_sha: state.headSha,
+    external_id: String(state.request),
+    ...(ctx.commentUrl ? { details_url: ctx.commentUrl } : {}),
+    ...fields,
+    output: checkOutput(ctx, fields.output, state),
+  });
+  const checkRun = Number((data as { id: number }).id);
+  return {
+    checkRun,
+    state: { ...state, checkRun },
+    output: { title: fields.output.title, summary: fields.output.summary },
+  };
+}
+
+/**
+ * Moves a request forward (never backwards; see `canMove`) from the state the caller just read:
+ * writes the next sequence number, reads it back, then renders the status comment.
  */
 export async function moveRequest(
   ctx: CommandContext,
-  request: number,
+  from: TrackedRequest,
   to: RequestStatus,
   body: string,
   changes: Partial<RequestState> = {},
-): Promise<RequestState> {
-  const current = (await readPullRequest(ctx)).requests.get(request);
-  if (!current) throw new StaleRequest(`request ${request} has no status comment`);
-  if (!canMove(current.state.status, to))
-    throw new StaleRequest(`request ${request} is ${current.state.status}; it cannot become ${to}`);
-  const next: RequestState = { ...current.state, ...changes, status: to };
-  await ctx.pr.updateComment(current.commentId, statusBody(ctx, next, body));
-  return next;
+  fields: CheckRunFields = {},
+): Promise<TrackedRequest> {
+  const { request, status } = from.state;
+  if (!canMove(status, to)) throw new StaleRequest(`request ${request} is ${status}; it cannot become ${to}`);
+  const next: RequestState = { ...from.state, ...changes, status: to };
+  // A request not written yet is written once, in the state it has reached (one comment, one check run).
+  if (from.checkRun === UNSAVED)
+    return createRequest(ctx, next, body, {
+      ...fields,
+      output: { ...from.output, ...fields.output },
+    });
+  const written = await writeState(ctx, from, next, fields);
+  const after = await readRequest(ctx, from.checkRun);
+  if (!after || after.state.writer !== written.state.writer || after.state.seq !== written.state.seq)
+    throw new StaleRequest(`request ${request} was moved by another writer meanwhile`);
+  return render(ctx, after, body);
+}
+
+/** Writes `next` with the next sequence number into the check run that holds `from`. */
+async function writeState(
+  ctx: CommandContext,
+  from: TrackedRequest,
+  next: RequestState,
+  fields: CheckRunFields,
+): Promise<TrackedRequest> {
+  const state: RequestState = { ...next, seq: from.state.seq + 1, writer: randomUUID() };
+  delete state.checkRun;
+  const output = {
+    title: fields.output?.title ?? from.output.title,
+    summary: fields.output?.summary ?? from.output.summary,
+  };
+  await ctx.pr.github.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+    ...ctx.pr.repo,
+    check_run_id: from.checkRun,
+    ...fields,
+    output: checkOutput(ctx, output, state),
+  });
+  return { checkRun: from.checkRun, state: { ...state, checkRun: from.checkRun }, output };
 }
 
 /**
- * Posts a request's first status comment. Two replicas handling one delivery may both post: the
- * oldest comment holds the request, and a younger copy removes itself.
+ * Writes the status comment from the state. A comment someone deleted is posted again, and the
+ * state records where; an edited one is simply overwritten.
  */
-export async function postStatus(ctx: CommandContext, state: RequestState, body: string): Promise<boolean> {
-  const id = await ctx.pr.comment(statusBody(ctx, state, body));
-  const holder = (await readPullRequest(ctx)).requests.get(state.request);
-  if (holder && holder.commentId !== id) {
-    await ctx.pr.deleteComment(id);
-    return false;
+async function render(ctx: CommandContext, tracked: TrackedRequest, body: string): Promise<TrackedRequest> {
+  const text = statusBody(ctx, tracked.state, body);
+  const id = tracked.state.statusComment;
+  if (id !== undefined) {
+    try {
+      await ctx.pr.updateComment(id, text);
+      return tracked;
+    } catch (err) {
+      if (statusOf(err) !== 404) throw err;
+      ctx.settings.log.warn(
+        `the status comment of request ${tracked.state.request} was deleted; posting it again`,
+      );
+    }
   }
-  return true;
+  const statusComment = await ctx.pr.comment(text);
+  return writeState(ctx, tracked, { ...tracked.state, statusComment }, {});
+}
+
+/**
+ * The head moved: a waiting request goes on in a new check run on the new head (where readers
+ * look), and the old one is closed, naming the new one, so that it is never read as current.
+ */
+export async function carryRequest(
+  ctx: CommandContext,
+  from: TrackedRequest,
+  headSha: string,
+  changes: Partial<RequestState>,
+  fields: CheckRunFields,
+): Promise<TrackedRequest> {
+  const state: RequestState = { ...from.state, ...changes, headSha, seq: from.state.seq + 1 };
+  delete state.checkRun;
+  const output = {
+    title: fields.output?.title ?? from.output.title,
+    summary: fields.output?.summary ?? from.output.summary,
+  };
+  const { data } = await ctx.pr.github.request('POST /repos/{owner}/{repo}/check-runs', {
+    ...ctx.pr.repo,
+    name: checkRunName(targetsOf(state).join(',')),
+    head_sha: headSha,
+    external_id: String(state.request),
+    ...(ctx.commentUrl ? { details_url: ctx.commentUrl } : {}),
+    ...fields,
+    output: checkOutput(ctx, output, state),
+  });
+  const checkRun = Number((data as { id: number }).id);
+  await writeState(
+    ctx,
+    from,
+    { ...from.state, carriedTo: checkRun },
+    {
+      status: 'completed',
+      conclusion: 'neutral',
+      completed_at: new Date(ctx.settings.now()).toISOString(),
+      output: { title: `Moved to ${headSha.slice(0, 7)}`, summary: from.output.summary },
+    },
+  );
+  return { checkRun, state: { ...state, checkRun }, output };
+}
+
+/** Renders a state again without moving it (a request that carried on to a new head). */
+export function renderRequest(
+  ctx: CommandContext,
+  tracked: TrackedRequest,
+  body: string,
+): Promise<TrackedRequest> {
+  return render(ctx, tracked, body);
 }

@@ -3,14 +3,14 @@
  * order (a fan-out), or a rollback; and the checks and lapses around them.
  */
 import { fanOut, type Config, type Engine, type Plan, type SyncResult } from '../engine/index.js';
-import type { CheckRun } from '../github/check-run.js';
+import { inProgressFields } from '../github/check-run.js';
 import type { PromotionSession } from '../github/session.js';
 import type { CommandContext } from './context.js';
 import { peopleFor } from './guards.js';
 import { lockRequestId } from './lock-holder.js';
 import { Refusal } from './refusal.js';
 import { promotionMarkdown, summaryLine } from './render.js';
-import { moveRequest } from './requests.js';
+import { moveRequest, type TrackedRequest } from './requests.js';
 import { targetsOf, type RequestState } from './state.js';
 
 export interface Outcome {
@@ -23,15 +23,16 @@ export interface Outcome {
 
 export interface Step {
   ctx: CommandContext;
-  state: RequestState;
+  /** The request as last read or written; each move keeps it current for the next. */
+  holder: { tracked: TrackedRequest };
   engine: Engine;
   sessions: Map<string, PromotionSession>;
-  check: CheckRun | undefined;
   config: Config;
 }
 
-export async function syncStep(step: Step, latestCommentId: number): Promise<Outcome | undefined> {
-  const { ctx, state, engine, check, config } = step;
+export async function syncStep(step: Step): Promise<Outcome | undefined> {
+  const { ctx, holder, engine, config } = step;
+  const { state } = holder.tracked;
   const targets = targetsOf(state);
   const request = {
     from: state.from,
@@ -52,22 +53,27 @@ export async function syncStep(step: Step, latestCommentId: number): Promise<Out
     const names = [...new Set(moved.map((e) => `${e.name}: now ${e.version ?? 'no version'}`))];
     await lapse(
       ctx,
-      state,
-      latestCommentId,
+      holder,
       `a new version runs in \`${state.from}\` since this was planned (${names.join(', ')})`,
       { sourceVersions: sourceVersions(plans) },
     );
     return undefined;
   }
   const planned = await Promise.all(plans.map((p) => engine.apply(p, { dryRun: true })));
-  await moveRequest(ctx, state.request, 'running', `${planned.map(promotionMarkdown).join('\n')}\nRunning…`);
-  await check?.inProgress();
+  holder.tracked = await moveRequest(
+    ctx,
+    holder.tracked,
+    'running',
+    `${planned.map(promotionMarkdown).join('\n')}\nRunning…`,
+    {},
+    inProgressFields(),
+  );
   for (const [i, to] of targets.entries()) {
     const gatewayUrl = config.environments[to]?.gatewayUrl;
     await record(step, to, {
       ref: state.headSha,
       description: `api7-sync ${state.from} → ${to} (PR #${state.pr})`,
-      payload: deploymentPayload(ctx, state, to, planned[i]),
+      payload: deploymentPayload(ctx, holder.tracked, to, planned[i]),
       production: /^prod(uction)?$/i.test(to),
       ...(gatewayUrl ? { environmentUrl: gatewayUrl } : {}),
       logUrl: ctx.commentUrl,
@@ -92,14 +98,21 @@ export async function syncStep(step: Step, latestCommentId: number): Promise<Out
 }
 
 export async function rollbackStep(step: Step): Promise<Outcome> {
-  const { ctx, state, engine, check } = step;
+  const { ctx, holder, engine } = step;
+  const { state } = holder.tracked;
   const service = state.services[0]!;
-  await moveRequest(ctx, state.request, 'running', `Rolling back ${service} in \`${state.environment}\`…`);
-  await check?.inProgress();
+  holder.tracked = await moveRequest(
+    ctx,
+    holder.tracked,
+    'running',
+    `Rolling back ${service} in \`${state.environment}\`…`,
+    {},
+    inProgressFields(),
+  );
   await record(step, state.environment, {
     ref: state.headSha,
     description: `api7-sync rollback of ${service} in ${state.environment} (PR #${state.pr})`,
-    payload: deploymentPayload(ctx, state, state.environment, undefined),
+    payload: deploymentPayload(ctx, holder.tracked, state.environment, undefined),
     production: /^prod(uction)?$/i.test(state.environment),
     logUrl: ctx.commentUrl,
   });
@@ -122,7 +135,8 @@ async function record(
   environment: string,
   request: Parameters<PromotionSession['recordDeployment']>[0],
 ): Promise<void> {
-  const { ctx, state } = step;
+  const { ctx } = step;
+  const { state } = step.holder.tracked;
   const deploymentId = await step.sessions.get(environment)!.recordDeployment(request);
   ctx.settings.holding?.({
     environment,
@@ -131,18 +145,20 @@ async function record(
   });
 }
 
-/** What recovery needs to find the request again; never anything secret. */
+/** What recovery needs to find the request's state again (its check run); never anything secret. */
 function deploymentPayload(
   ctx: CommandContext,
-  state: RequestState,
+  tracked: TrackedRequest,
   environment: string,
   planned: SyncResult | undefined,
 ) {
+  const { state } = tracked;
   return {
     api7Sync: {
       repository: ctx.pr.repository,
       pr: state.pr,
       request: state.request,
+      checkRun: tracked.checkRun,
       kind: state.kind,
       environment,
       services: state.services,
@@ -175,20 +191,29 @@ export async function stillAllowed(
   }
 }
 
-/** Approvals are bound to a head and to source versions: when either moves, they lapse. */
+/**
+ * Approvals are bound to a head and to source versions: when either moves, they lapse. Only
+ * comments after the one that noticed (if a comment did) may approve again.
+ */
 export async function lapse(
   ctx: CommandContext,
-  state: RequestState,
-  latestCommentId: number,
+  holder: { tracked: TrackedRequest },
   why: string,
   changes: Partial<RequestState>,
 ): Promise<void> {
-  await moveRequest(
+  const { state } = holder.tracked;
+  holder.tracked = await moveRequest(
     ctx,
-    state.request,
+    holder.tracked,
     'pending',
     `Approvals have lapsed: ${why}. Approvers, check again and reply \`/approve ${state.request}\`.`,
-    { ...changes, approvalsAfter: latestCommentId, settledAfter: undefined },
+    {
+      ...changes,
+      approvals: [],
+      approvalsAfter: Math.max(state.approvalsAfter, ctx.commandId),
+      settledAfter: undefined,
+    },
+    { status: 'queued' },
   );
   await ctx.pr.react(state.request, 'confused');
 }

@@ -6,41 +6,53 @@
  * versions as the expectation, so what runs is what was approved.
  */
 import type { Config, SyncResult } from '../engine/index.js';
+import { completedFields, endedFields } from '../github/check-run.js';
 import { notify } from '../github/notify.js';
 import { startSession, type PromotionSession } from '../github/session.js';
 import type { LockInfo } from '../github/lock.js';
-import type { CheckRun } from '../github/check-run.js';
-import { combined, requestCheckRun } from './check-runs.js';
+import { combined } from './check-runs.js';
 import type { CommandContext } from './context.js';
 import { lockRequestId } from './lock-holder.js';
-import { moveRequest, readPullRequest, StaleRequest } from './requests.js';
+import {
+  createRequest,
+  isSaved,
+  moveRequest,
+  readRequest,
+  StaleRequest,
+  type TrackedRequest,
+} from './requests.js';
 import { loadRepositoryConfig } from './repository-config.js';
 import { lapse, rollbackStep, stillAllowed, syncStep, type Outcome } from './run-steps.js';
 import { whatRunsNow } from './standing.js';
 import { targetsOf, type RequestState } from './state.js';
 
-export async function runRequest(ctx: CommandContext, request: number): Promise<void> {
+export async function runRequest(ctx: CommandContext, due: TrackedRequest): Promise<void> {
   const { log } = ctx.settings;
-  const first = (await readPullRequest(ctx)).requests.get(request);
-  if (first?.state.status !== 'approved') return; // not due: nothing to do, whoever asks
-  if (ctx.settings.mayRun && !(await ctx.settings.mayRun(ctx, first.state))) return;
-  const state = first.state;
+  if (due.state.status !== 'approved') return; // not due: nothing to do, whoever asks
+  const { state } = due;
+  const holder = { tracked: due };
+  if (ctx.settings.mayRun) {
+    // The door's gate may leave the run to a later job: the request must be on GitHub by then.
+    if (!isSaved(due))
+      holder.tracked = await createRequest(ctx, due.state, 'Approved.', { output: due.output });
+    if (!(await ctx.settings.mayRun(ctx, holder.tracked))) return;
+  }
   const ours = lockRequestId(ctx.pr.repository, state.pr, state.request);
   const claimed = await claimAll(ctx, state, ours);
   if (!claimed.ok) {
     // Another replica, or an earlier delivery, holds a lock for this very request: it runs it.
     if (claimed.heldBy?.request === ours) return;
-    await moveIfStill(ctx, request, 'failed', lockHeldText(claimed.environment, claimed.heldBy));
-    await ctx.pr.react(request, 'confused');
+    const why = lockHeldText(claimed.environment, claimed.heldBy);
+    await moveIfStill(ctx, holder, 'failed', why, endedFields('refused', why));
+    await ctx.pr.react(state.request, 'confused');
     return;
   }
   const { sessions } = claimed;
   let outcome: Outcome | undefined;
-  const check = requestCheckRun(ctx, state);
   try {
-    outcome = await underLock(ctx, request, sessions, check);
+    outcome = await underLock(ctx, holder, sessions);
   } catch (err) {
-    log.error(`request ${request} on ${ctx.pr.repository}#${ctx.pr.number} failed: ${messageOf(err)}`);
+    log.error(`request ${state.request} on ${ctx.pr.repository}#${ctx.pr.number} failed: ${messageOf(err)}`);
     // The run may have stopped after writing: say where each environment stands, as read now.
     const standing: string[] = [];
     for (const env of targetsOf(state))
@@ -60,10 +72,11 @@ export async function runRequest(ctx: CommandContext, request: number): Promise<
   }
   if (!outcome) return;
   const leftovers = problems.length ? `\n\n**Left behind:** ${problems.join('; ')}` : '';
-  await moveIfStill(ctx, request, outcome.ok ? 'done' : 'failed', outcome.body + leftovers);
-  await ctx.pr.react(request, outcome.ok ? 'rocket' : 'confused');
-  if (outcome.results?.length) await check?.complete(combined(outcome.results));
-  else await check?.end('cancelled', outcome.body);
+  const fields = outcome.results?.length
+    ? completedFields(combined(outcome.results))
+    : endedFields('cancelled', outcome.body);
+  await moveIfStill(ctx, holder, outcome.ok ? 'done' : 'failed', outcome.body + leftovers, fields);
+  await ctx.pr.react(state.request, outcome.ok ? 'rocket' : 'confused');
   if (outcome.config)
     for (const result of outcome.results ?? [])
       await announce(ctx, outcome.config, result, sessions.get(result.to.environment)?.deploymentId);
@@ -110,18 +123,18 @@ async function claimAll(
 /** The run itself; undefined when the request turned out not to be due. */
 async function underLock(
   ctx: CommandContext,
-  request: number,
+  holder: { tracked: TrackedRequest },
   sessions: Map<string, PromotionSession>,
-  check: CheckRun | undefined,
 ): Promise<Outcome | undefined> {
-  const view = await readPullRequest(ctx);
-  const tracked = view.requests.get(request);
-  if (tracked?.state.status !== 'approved') return undefined; // ran or ended meanwhile
-  const state = tracked.state;
+  // Under the lock, the state is read again: a replica or an earlier delivery may have run it.
+  const current = isSaved(holder.tracked) ? await readRequest(ctx, holder.tracked.checkRun) : holder.tracked;
+  if (current?.state.status !== 'approved') return undefined; // ran or ended meanwhile
+  holder.tracked = current;
+  const { state } = current;
   const facts = await ctx.pr.facts();
   if (facts.headSha !== state.headSha) {
     const why = `new commits were pushed (${state.headSha.slice(0, 7)} → ${facts.headSha.slice(0, 7)})`;
-    await lapse(ctx, state, view.latestCommentId, why, { headSha: facts.headSha });
+    await lapse(ctx, holder, why, { headSha: facts.headSha });
     return undefined;
   }
   // The config and the operator policy are read again now: what was allowed at request time
@@ -134,9 +147,8 @@ async function underLock(
     services: state.services,
   });
   try {
-    const step = { ctx, state, engine, sessions, check, config };
-    const outcome =
-      state.kind === 'rollback' ? await rollbackStep(step) : await syncStep(step, view.latestCommentId);
+    const step = { ctx, holder, engine, sessions, config };
+    const outcome = state.kind === 'rollback' ? await rollbackStep(step) : await syncStep(step);
     return outcome && { ...outcome, config };
   } finally {
     await engine.close();
@@ -168,15 +180,16 @@ async function announce(
 
 async function moveIfStill(
   ctx: CommandContext,
-  request: number,
+  holder: { tracked: TrackedRequest },
   to: 'done' | 'failed',
   body: string,
+  fields: Parameters<typeof moveRequest>[5],
 ): Promise<void> {
   try {
-    await moveRequest(ctx, request, to, body);
+    holder.tracked = await moveRequest(ctx, holder.tracked, to, body, {}, fields);
   } catch (err) {
     if (!(err instanceof StaleRequest)) throw err;
-    ctx.settings.log.warn(`request ${request}: ${err.message}`);
+    ctx.settings.log.warn(`request ${holder.tracked.state.request}: ${err.message}`);
   }
 }
 

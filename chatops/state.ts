@@ -1,9 +1,9 @@
 /**
- * A request's state lives in its one status comment on the pull request, so a restart or a second
- * replica loses nothing. It is signed with a key only the app holds and names its repository, pull
- * request and request, and it is honoured only in a comment written by the app's own account (the
- * caller checks the author): a signature proves the app once wrote a state, not that this comment
- * is the app's, so a pasted copy of an old status comment counts for nothing.
+ * A request's state: what it asks, who asked, its status, the approvals recorded as they arrived,
+ * the command comments it has acted on, and a sequence number for compare-and-set. It lives in the
+ * app's own Check Run for the request (see requests.ts), where people cannot write; the signature
+ * (a key only the app holds) is defence in depth, and binds the state to its repository, pull
+ * request and request.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -16,8 +16,20 @@ export type RequestStatus =
 
 export type RequestKind = 'sync' | 'rollback';
 
+/** One approval, recorded when its `/approve` comment arrived; never rebuilt from comment text. */
+export interface Approval {
+  login: string;
+  commentId: number;
+  /** When GitHub says the comment was made: approvals expire from then. */
+  at: string;
+}
+
 export interface RequestState {
-  v: 2;
+  v: 3;
+  /** Compare-and-set: every write carries the next number; of two writers the one not read back loses. */
+  seq: number;
+  /** A random tag of the write, to tell two writes with the same number apart when read back. */
+  writer?: string;
   kind: RequestKind;
   /** Several targets, promoted in order (a fan-out); absent for one: `environment` alone. */
   targets?: string[];
@@ -47,8 +59,15 @@ export interface RequestState {
   status: RequestStatus;
   /** Why a promotion window was overridden, when it was. */
   breakGlass?: string;
-  /** The request's Check Run on the head SHA, when the door keeps one. */
+  approvals: Approval[];
+  /** Command comments this request has acted on (its own, approvals, a denial): each acts once. */
+  handled: number[];
+  /** The status comment that renders this state (never read back); re-posted when deleted. */
+  statusComment?: number;
+  /** The check run that holds this state (filled in when read; GitHub gives the ID). */
   checkRun?: number;
+  /** Set on a check run whose request moved to a new head: the check run that holds it now. */
+  carriedTo?: number;
 }
 
 const TERMINAL = new Set<RequestStatus>(['done', 'failed', 'interrupted', 'denied', 'cancelled']);
@@ -78,7 +97,7 @@ export function canMove(from: RequestStatus, to: RequestStatus): boolean {
 /** Waiting for approvals or a run: a bare `/approve` may still be meant for it. */
 export const isWaiting = (s: RequestStatus): boolean => s === 'pending' || s === 'approved';
 
-// The block is the status comment's last line, so that no quoted text can stand in for it.
+// The block is the check run text's last line, so that no quoted text can stand in for it.
 const MARK = /\n<!-- api7-sync:state ([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+) -->\s*$/;
 
 function mac(key: Buffer, data: string): string {
@@ -86,7 +105,7 @@ function mac(key: Buffer, data: string): string {
 }
 
 export function stateKey(secret: string): Buffer {
-  return createHmac('sha256', secret).update('api7-sync request state v2').digest();
+  return createHmac('sha256', secret).update('api7-sync request state v3').digest();
 }
 
 export function encodeState(key: Buffer, state: RequestState): string {
@@ -103,7 +122,7 @@ export function decodeState(key: Buffer, body: string): RequestState | undefined
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
   try {
     const state = JSON.parse(Buffer.from(m[1]!, 'base64url').toString('utf8')) as RequestState;
-    return state.v === 2 ? state : undefined;
+    return state.v === 3 ? state : undefined;
   } catch {
     return undefined;
   }

@@ -53,14 +53,69 @@ export function conclusionFor(result: SyncResult): CheckConclusion {
 
 const TITLE_WORDS = { planned: 'to sync', refused: 'refused' };
 
-interface Output {
+export interface CheckRunOutput {
   title: string;
   summary: string;
+  /** Below the summary; chat-ops keeps the request's signed state here. */
   text?: string;
 }
 
+/** What one write to a check run says: its status, conclusion and output. */
+export interface CheckRunFields {
+  status?: 'queued' | 'in_progress' | 'completed';
+  conclusion?: CheckConclusion;
+  started_at?: string;
+  completed_at?: string;
+  output?: CheckRunOutput;
+}
+
+/** A write that also says what the check run shows. */
+export type CheckRunFieldsWithOutput = CheckRunFields & { output: CheckRunOutput };
+
+/** Queued with the plan table: the request waits for approvals or its turn. */
+export function queuedFields(plan: SyncResult): CheckRunFieldsWithOutput {
+  return {
+    status: 'queued',
+    output: { title: `Waiting: ${countActions(plan, TITLE_WORDS)}`, summary: planSummary(plan) },
+  };
+}
+
+/** Running: the promotion holds the lock and writes. The plan stays as the output. */
+export function inProgressFields(): CheckRunFields {
+  return { status: 'in_progress', started_at: new Date().toISOString() };
+}
+
+/** Completed with the promotion's result table and the conclusion that matches it. */
+export function completedFields(result: SyncResult): CheckRunFieldsWithOutput {
+  const conclusion = conclusionFor(result);
+  return finished(conclusion, {
+    title: `${conclusion === 'success' ? 'Done' : conclusion === 'failure' ? 'Failed' : 'Not done'}: ${countActions(result)}`,
+    summary: resultSummary(result),
+  });
+}
+
+/**
+ * Completed without a promotion result: refused before any write, denied by an approver, or
+ * cancelled. `plan` (when known) keeps the table that was waiting; `message` says why.
+ */
+export function endedFields(
+  why: EndedWithoutResult,
+  message: string,
+  plan?: SyncResult,
+): CheckRunFieldsWithOutput {
+  const lead = `**${why[0]!.toUpperCase()}${why.slice(1)}**: ${inert(message)}`;
+  return finished('neutral', {
+    title: `${why[0]!.toUpperCase()}${why.slice(1)}`,
+    summary: plan ? planSummary(plan, lead) : `${lead}\n`,
+  });
+}
+
+function finished(conclusion: CheckConclusion, output: CheckRunOutput): CheckRunFieldsWithOutput {
+  return { status: 'completed', conclusion, completed_at: new Date().toISOString(), output };
+}
+
 /** The output with the door's text added, each part under GitHub's limit (else the update fails). */
-function fitOutput(output: Output, text: string | undefined): Output {
+export function fitOutput(output: CheckRunOutput, text: string | undefined): CheckRunOutput {
   const elsewhere = '`api7-sync plan` or `status` from the CLI lists every service';
   const withText = text ? { ...output, text } : output;
   return {
@@ -84,54 +139,28 @@ export class CheckRun {
 
   /** Queued with the plan table: the request waits for approvals or its turn. */
   queue(plan: SyncResult): Promise<boolean> {
-    return this.send('queue', {
-      status: 'queued',
-      output: { title: `Waiting: ${countActions(plan, TITLE_WORDS)}`, summary: planSummary(plan) },
-    });
+    return this.send('queue', queuedFields(plan));
   }
 
   /** Running: the promotion holds the lock and writes. The plan stays as the output. */
   inProgress(): Promise<boolean> {
-    return this.send('mark in progress', {
-      status: 'in_progress',
-      started_at: new Date().toISOString(),
-    });
+    return this.send('mark in progress', inProgressFields());
   }
 
   /** Completed with the promotion's result table and the conclusion that matches it. */
   complete(result: SyncResult): Promise<boolean> {
-    const conclusion = conclusionFor(result);
-    return this.finish(conclusion, {
-      title: `${conclusion === 'success' ? 'Done' : conclusion === 'failure' ? 'Failed' : 'Not done'}: ${countActions(result)}`,
-      summary: resultSummary(result),
-    });
+    return this.send('complete', completedFields(result));
   }
 
-  /**
-   * Completed without a promotion result: refused before any write, denied by an approver, or
-   * cancelled. `plan` (when known) keeps the table that was waiting; `message` says why.
-   */
+  /** Completed without a promotion result (see `endedFields`). */
   end(why: EndedWithoutResult, message: string, plan?: SyncResult): Promise<boolean> {
-    const lead = `**${why[0]!.toUpperCase()}${why.slice(1)}**: ${inert(message)}`;
-    return this.finish('neutral', {
-      title: `${why[0]!.toUpperCase()}${why.slice(1)}`,
-      summary: plan ? planSummary(plan, lead) : `${lead}\n`,
-    });
-  }
-
-  private finish(conclusion: CheckConclusion, output: Output): Promise<boolean> {
-    return this.send('complete', {
-      status: 'completed',
-      conclusion,
-      completed_at: new Date().toISOString(),
-      output,
-    });
+    return this.send('complete', endedFields(why, message, plan));
   }
 
   /** Updates in place; creates the run first if that never succeeded. Logs and returns false on failure. */
-  private async send(what: string, given: Record<string, unknown>): Promise<boolean> {
+  private async send(what: string, given: CheckRunFields): Promise<boolean> {
     const { github, repo, headSha, externalId, detailsUrl, logger, text } = this.context;
-    const fields = given.output ? { ...given, output: fitOutput(given.output as Output, text) } : given;
+    const fields = given.output ? { ...given, output: fitOutput(given.output, text) } : given;
     try {
       if (this.id === undefined) {
         const { data } = await github.request('POST /repos/{owner}/{repo}/check-runs', {

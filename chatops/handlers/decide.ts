@@ -1,52 +1,49 @@
-/** `/approve [request]` and `/deny [request]`: decided again from the comments each time. */
-import { approvalCandidates, bareApprovalTarget, type Ignored } from '../approvals.js';
-import { requestCheckRun } from '../check-runs.js';
+/**
+ * `/approve [request]` and `/deny [request]`: recorded in the request's state as the comment
+ * arrives (the caller has taken the comment, so each acts once), never rebuilt from comments.
+ */
+import { endedFields } from '../../github/check-run.js';
+import { bareApprovalTarget, standingApprovals, whyNotCounted } from '../approvals.js';
 import type { CommandContext } from '../context.js';
 import type { Command } from '../grammar.js';
-import { peopleFor, requireWrite } from '../guards.js';
-import { moveRequest, readPullRequest, type PullRequestView } from '../requests.js';
+import { peopleFor } from '../guards.js';
+import { moveRequest, readRequests, type TrackedRequest } from '../requests.js';
 import { Refusal } from '../refusal.js';
 import { loadRepositoryConfig } from '../repository-config.js';
 import { runRequest } from '../run.js';
-import { isWaiting, targetsOf, type RequestState } from '../state.js';
+import { lapse } from '../run-steps.js';
+import { isWaiting, targetsOf, type Approval } from '../state.js';
 
 type Decide = Extract<Command, { kind: 'approve' | 'deny' }>;
 
 export async function decideCommand(ctx: CommandContext, command: Decide): Promise<void> {
-  await requireWrite(ctx);
-  const view = await readPullRequest(ctx);
-  const states = [...view.requests.values()].map((r) => r.state);
+  const requests = await readRequests(ctx);
+  const states = [...requests.values()].map((r) => r.state);
   const id = command.request ? Number(command.request) : bareApprovalTarget(ctx.commandId, states);
-  const state = id === undefined ? undefined : view.requests.get(id)?.state;
-  // A redelivery (or a second replica) of a decision that was already taken into account.
-  if (
-    state &&
-    !isWaiting(state.status) &&
-    state.settledAfter !== undefined &&
-    ctx.commandId <= state.settledAfter
-  ) {
-    ctx.settings.log.info(`comment ${ctx.commandId} was already counted for request ${state.request}`);
+  const tracked = id === undefined ? undefined : requests.get(id);
+  if (tracked?.state.handled.includes(ctx.commandId)) {
+    ctx.settings.log.info(
+      `comment ${ctx.commandId} was already counted for request ${tracked.state.request}`,
+    );
     return;
   }
-  if (!state || !isWaiting(state.status) || state.approvalsNeeded === 0)
+  if (!tracked || !isWaiting(tracked.state.status) || tracked.state.approvalsNeeded === 0)
     throw new Refusal(
       command.request
         ? `there is no request ${command.request} waiting for a decision on this pull request`
         : 'there is no request waiting for a decision on this pull request; name one: `/approve N`',
       'approval-missing',
     );
+  const { state } = tracked;
   const config = await loadRepositoryConfig(ctx);
   const envs = targetsOf(state).map((t) => config.environments[t]);
   // An approval counts for a fan-out only from someone who may approve every target.
   const approverLists = envs.map((e) => e?.protection?.approvers ?? []);
   const approvers = [...new Set(approverLists.flat())];
-  const isApprover = async (login: string) => {
-    for (const list of approverLists) if (!(await ctx.pr.isAny(login, list))) return false;
-    return true;
-  };
   const where = targetsOf(state)
     .map((t) => `\`${t}\``)
     .join(', ');
+  const handled = [...state.handled, ctx.commandId];
   if (command.kind === 'deny') {
     const role = state.kind === 'rollback' ? 'rollbackers' : 'deployers';
     const deployers = envs.flatMap((e) => (e ? peopleFor(e, role) : []));
@@ -54,15 +51,27 @@ export async function decideCommand(ctx: CommandContext, command: Decide): Promi
       ctx.commenter.toLowerCase() === state.requester.toLowerCase() ||
       (await ctx.pr.isAny(ctx.commenter, [...approvers, ...deployers]));
     if (!may) throw new Refusal(`you are neither the requester nor an approver or deployer of ${where}`);
-    await moveRequest(ctx, state.request, 'denied', `Denied by @${ctx.commenter}. Nothing was changed.`, {
-      settledAfter: view.latestCommentId,
-    });
+    await moveRequest(
+      ctx,
+      tracked,
+      'denied',
+      `Denied by @${ctx.commenter}. Nothing was changed.`,
+      { settledAfter: ctx.commandId, handled },
+      endedFields('denied', `denied by @${ctx.commenter}`),
+    );
     await ctx.pr.react(ctx.commandId, '+1');
-    await requestCheckRun(ctx, state)?.end('denied', `denied by @${ctx.commenter}`);
     return;
   }
   const facts = await ctx.pr.facts();
-  // Say at once why this comment does not count; the tally below never counts it either.
+  const hours = Math.min(...envs.map((e) => e?.protection?.approvalHours ?? Infinity));
+  const ttlMs = Number.isFinite(hours) ? hours * 3_600_000 : ctx.settings.approvalTtlMs;
+  const now = ctx.settings.now();
+  const approval: Approval = {
+    login: ctx.commenter,
+    commentId: ctx.commandId,
+    at: ctx.commentCreatedAt ?? new Date(now).toISOString(),
+  };
+  // Say at once why this comment does not count; it is never counted later either.
   if (ctx.commenter.toLowerCase() === state.requester.toLowerCase())
     throw new Refusal(
       `you asked for request ${state.request}: someone else among the approvers must approve it`,
@@ -73,74 +82,54 @@ export async function decideCommand(ctx: CommandContext, command: Decide): Promi
       `you opened this pull request: your approval of request ${state.request} does not count`,
       'approval-missing',
     );
-  if (!(await isApprover(ctx.commenter)))
+  const why = whyNotCounted(state, approval, { author: facts.author, now, ttlMs });
+  if (why)
+    throw new Refusal(`your approval of request ${state.request} does not count: ${why}`, 'approval-missing');
+  let isApprover = true;
+  for (const list of approverLists) if (!(await ctx.pr.isAny(ctx.commenter, list))) isApprover = false;
+  if (!isApprover)
     throw new Refusal(
       `you are not among the approvers of ${where} (${approvers.join(', ') || 'none set'}); your approval is not counted`,
       'approval-missing',
     );
   if (facts.headSha !== state.headSha) {
-    await moveRequest(
-      ctx,
-      state.request,
-      'pending',
-      `Approvals have lapsed: new commits were pushed (${state.headSha.slice(0, 7)} → ${facts.headSha.slice(0, 7)}). Approvers, check again and reply \`/approve ${state.request}\`.`,
-      { headSha: facts.headSha, approvalsAfter: view.latestCommentId, settledAfter: undefined },
-    );
+    const why = `new commits were pushed (${state.headSha.slice(0, 7)} → ${facts.headSha.slice(0, 7)})`;
+    await lapse(ctx, { tracked }, why, { headSha: facts.headSha, handled });
     return;
   }
-  const hours = Math.min(...envs.map((e) => e?.protection?.approvalHours ?? Infinity));
-  const ttlMs = Number.isFinite(hours) ? hours * 3_600_000 : ctx.settings.approvalTtlMs;
-  const { counted: approvedBy, ignored } = await tally(
-    ctx,
-    state,
-    view,
-    states,
-    facts.author,
-    ttlMs,
-    isApprover,
-  );
-  if (approvedBy.length < state.approvalsNeeded) {
-    const notCounted = ignored.length
-      ? ` · not counted: ${ignored.map((i) => `${i.login} (${i.why})`).join(', ')}`
+  await record(ctx, tracked, [...state.approvals, approval], handled, now, ttlMs);
+}
+
+/** Records the approval; runs the request when it has all it needs. */
+async function record(
+  ctx: CommandContext,
+  tracked: TrackedRequest,
+  approvals: Approval[],
+  handled: number[],
+  now: number,
+  ttlMs: number,
+): Promise<void> {
+  const { state } = tracked;
+  const standing = standingApprovals({ ...state, approvals }, now, ttlMs);
+  const expired = approvals.filter((a) => !standing.includes(a) && now - Date.parse(a.at) > ttlMs);
+  const names = standing.map((a) => `@${a.login}`).join(', ');
+  if (standing.length < state.approvalsNeeded) {
+    const notCounted = expired.length
+      ? ` · not counted: ${expired.map((a) => `${a.login} (the approval has expired)`).join(', ')}`
       : '';
     await moveRequest(
       ctx,
-      state.request,
+      tracked,
       'pending',
-      `**Approvals:** ${approvedBy.length} of ${state.approvalsNeeded} (${approvedBy.map((l) => `@${l}`).join(', ') || 'none yet'})${notCounted} · reply \`/approve ${state.request}\``,
+      `**Approvals:** ${standing.length} of ${state.approvalsNeeded} (${names || 'none yet'})${notCounted} · reply \`/approve ${state.request}\``,
+      { approvals: standing, handled },
     );
     return;
   }
-  await moveRequest(
-    ctx,
-    state.request,
-    'approved',
-    `Approved by ${approvedBy.map((l) => `@${l}`).join(', ')}. Starting…`,
-    {
-      settledAfter: view.latestCommentId,
-    },
-  );
-  await runRequest(ctx, state.request);
-}
-
-/** Distinct approvers, each with write access now, whose comments count for this request. */
-async function tally(
-  ctx: CommandContext,
-  state: RequestState,
-  view: PullRequestView,
-  states: RequestState[],
-  author: string,
-  ttlMs: number,
-  isApprover: (login: string) => Promise<boolean>,
-): Promise<{ counted: string[]; ignored: Ignored[] }> {
-  const { candidates, ignored } = approvalCandidates(state, view.comments, states, {
-    author,
-    now: ctx.settings.now(),
-    ttlMs,
-    appLogin: ctx.settings.appLogin,
+  const approved = await moveRequest(ctx, tracked, 'approved', `Approved by ${names}. Starting…`, {
+    approvals: standing,
+    handled,
+    settledAfter: ctx.commandId,
   });
-  const counted: string[] = [];
-  for (const c of candidates)
-    if ((await isApprover(c.login)) && (await ctx.pr.canWrite(c.login))) counted.push(c.login);
-  return { counted, ignored };
+  await runRequest(ctx, approved);
 }

@@ -6,14 +6,12 @@
 import type { CommandContext } from '../context.js';
 import type { Command } from '../grammar.js';
 import { authorise } from '../guards.js';
-import { postStatus, readPullRequest } from '../requests.js';
+import { createRequest, unsavedRequest } from '../requests.js';
 import { runRequest } from '../run.js';
-import type { RequestState } from '../state.js';
 
 type Rollback = Extract<Command, { kind: 'rollback' }>;
 
 export async function rollbackCommand(ctx: CommandContext, command: Rollback): Promise<void> {
-  if ((await readPullRequest(ctx)).requests.has(ctx.commandId)) return runRequest(ctx, ctx.commandId);
   const { env, facts } = await authorise(ctx, {
     environment: command.environment,
     role: 'rollbackers',
@@ -22,8 +20,8 @@ export async function rollbackCommand(ctx: CommandContext, command: Rollback): P
     lockMustBeFree: true,
   });
   const approvals = env.protection?.rollbackApprovals ?? 0;
-  const state: RequestState = {
-    v: 2,
+  const state: Parameters<typeof createRequest>[1] = {
+    v: 3,
     kind: 'rollback',
     request: ctx.commandId,
     repository: ctx.pr.repository,
@@ -42,12 +40,16 @@ export async function rollbackCommand(ctx: CommandContext, command: Rollback): P
     ...(approvals > 0 ? {} : { settledAfter: ctx.commandId }),
   };
   const what = `Roll back \`${command.service.replace(/`/g, "'")}\` in \`${command.environment}\`${command.toVersion ? ` to ${command.toVersion}` : ' to the version that ran before'}.`;
-  const posted = await postStatus(
-    ctx,
-    state,
+  const output = { title: `Roll back ${command.service}`, summary: what };
+  // With no approvals to wait for, the request is written once, as it starts running.
+  const tracked =
     approvals > 0
-      ? `${what}\n\n**Approvals:** 0 of ${approvals}. Reply \`/approve ${ctx.commandId}\` or \`/deny ${ctx.commandId}\`.`
-      : `${what}\n\nStarting…`,
-  );
-  if (posted && approvals === 0) await runRequest(ctx, ctx.commandId);
+      ? await createRequest(
+          ctx,
+          state,
+          `${what}\n\n**Approvals:** 0 of ${approvals}. Reply \`/approve ${ctx.commandId}\` or \`/deny ${ctx.commandId}\`.`,
+          { status: 'queued', output },
+        )
+      : unsavedRequest(state, output);
+  await runRequest(ctx, tracked);
 }

@@ -4,23 +4,22 @@
  * before the next (a fan-out); every one of them is authorised as if it were asked for alone.
  */
 import type { EnvironmentConfig, SyncResult } from '../../engine/index.js';
-import { combined, openCheckRun } from '../check-runs.js';
+import { completedFields, endedFields, queuedFields } from '../../github/check-run.js';
+import { combined } from '../check-runs.js';
 import type { CommandContext } from '../context.js';
 import type { Command } from '../grammar.js';
 import { authorise, type Authorised } from '../guards.js';
 import { Refusal } from '../refusal.js';
 import { promotionMarkdown } from '../render.js';
-import { postStatus, readPullRequest } from '../requests.js';
+import { createRequest, unsavedRequest, type TrackedRequest } from '../requests.js';
 import { runRequest } from '../run.js';
 import { sourceVersions } from '../run-steps.js';
-import type { RequestState } from '../state.js';
 
 type Sync = Extract<Command, { kind: 'sync' }>;
 
+type Draft = Parameters<typeof createRequest>[1];
+
 export async function syncCommand(ctx: CommandContext, command: Sync): Promise<void> {
-  // A redelivery (or a second replica) of a request already taken: only resume a run that is due.
-  const existing = (await readPullRequest(ctx)).requests.get(ctx.commandId);
-  if (existing) return runRequest(ctx, ctx.commandId);
   const targets = command.targets;
   const granted: Authorised[] = [];
   for (const environment of targets)
@@ -46,6 +45,7 @@ export async function syncCommand(ctx: CommandContext, command: Sync): Promise<v
     environments: [...targets, from],
     services: command.services.length ? command.services : Object.keys(config.services),
   });
+  let tracked: TrackedRequest;
   try {
     const plans = await Promise.all(
       targets.map((to) =>
@@ -61,8 +61,8 @@ export async function syncCommand(ctx: CommandContext, command: Sync): Promise<v
     const planned = await Promise.all(plans.map((p) => engine.apply(p, { dryRun: true })));
     const envs = granted.map((g) => g.env);
     const approvals = command.dryRun ? 0 : Math.max(...envs.map((e) => e.protection?.approvals ?? 0));
-    const state: RequestState = {
-      v: 2,
+    const state: Draft = {
+      v: 3,
       kind: 'sync',
       ...(targets.length > 1 ? { targets } : {}),
       request: ctx.commandId,
@@ -81,27 +81,25 @@ export async function syncCommand(ctx: CommandContext, command: Sync): Promise<v
       createdAt: new Date(ctx.settings.now()).toISOString(),
       status: 'pending',
     };
-    const check = await openCheckRun(ctx, state, combined(planned));
-    if (check?.id !== undefined) state.checkRun = check.id;
-    await announcePlan(ctx, command, state, planned, envs, approvals, check);
+    tracked = await announcePlan(ctx, command, state, planned, envs, approvals);
   } finally {
     await engine.close();
   }
   // Runs only if the request is approved now (no approvals needed); otherwise it has nothing to do.
-  await runRequest(ctx, ctx.commandId);
+  await runRequest(ctx, tracked);
 }
 
-/** The status comment for a new request: done already, waiting for approvals, or starting. */
+/** The new request, in its check run and status comment: done already, waiting for approvals, or starting. */
 async function announcePlan(
   ctx: CommandContext,
   command: Sync,
-  state: RequestState,
+  state: Draft,
   planned: SyncResult[],
   envs: EnvironmentConfig[],
   approvals: number,
-  check: Awaited<ReturnType<typeof openCheckRun>>,
-): Promise<void> {
+): Promise<TrackedRequest> {
   const table = planned.map(promotionMarkdown).join('\n');
+  const plan = combined(planned);
   const services = planned.flatMap((p) => p.services);
   const refused = services.some((s) => s.action === 'refused');
   const nothing = services.every((s) => s.action === 'unchanged');
@@ -111,11 +109,16 @@ async function announcePlan(
       : refused
         ? 'Refused: nothing was changed.'
         : 'Already in place: nothing to do.';
-    if (await postStatus(ctx, { ...state, status: refused ? 'failed' : 'done' }, `${table}\n${note}`))
-      await ctx.pr.react(ctx.commandId, refused ? 'confused' : 'rocket');
-    if (refused) await check?.end('refused', 'refused at plan time: nothing was changed', combined(planned));
-    else await check?.complete(combined(planned));
-    return;
+    const tracked = await createRequest(
+      ctx,
+      { ...state, status: refused ? 'failed' : 'done' },
+      `${table}\n${note}`,
+      refused
+        ? endedFields('refused', 'refused at plan time: nothing was changed', plan)
+        : completedFields(plan),
+    );
+    await ctx.pr.react(ctx.commandId, refused ? 'confused' : 'rocket');
+    return tracked;
   }
   if (approvals > 0) {
     const approvers =
@@ -124,12 +127,16 @@ async function announcePlan(
     const hours = Math.min(
       ...envs.map((e) => e.protection?.approvalHours ?? Math.round(ctx.settings.approvalTtlMs / 3_600_000)),
     );
-    await postStatus(
+    return createRequest(
       ctx,
       state,
       `${table}\n**Approvals:** 0 of ${approvals} · approvers: ${approvers}. Reply \`/approve ${ctx.commandId}\` or \`/deny ${ctx.commandId}\`. Approvals lapse on a new push, a new source version, or after ${hours} h.`,
+      queuedFields(plan),
     );
-    return;
   }
-  await postStatus(ctx, { ...state, status: 'approved', settledAfter: ctx.commandId }, `${table}\nStarting…`);
+  // Nothing to wait for: the request is written once, as it starts running under the lock.
+  return unsavedRequest(
+    { ...state, status: 'approved', settledAfter: ctx.commandId },
+    queuedFields(plan).output,
+  );
 }

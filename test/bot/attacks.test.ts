@@ -7,8 +7,12 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { origin, type RepositoryPolicy } from '../../bot/policy.js';
 import { lockRequestId } from '../../chatops/lock-holder.js';
+import { decodeState, encodeState, stateKey } from '../../chatops/state.js';
+import { sweepInstallations } from '../../bot/sweep.js';
+import type { GitHubRequest } from '../../github/api.js';
+import { EnvironmentLock } from '../../github/lock.js';
 import type { Sandbox } from '../../sandbox/server.js';
-import { botConfig, commentPayload, harness, type Harness } from '../helpers/bot.js';
+import { botConfig, commentPayload, harness, STATE_SECRET, type Harness } from '../helpers/bot.js';
 import { TestClock } from '../helpers/clock.js';
 import { modelClient } from '../helpers/github-server.js';
 import { regionsConfigText, regionsSeed } from '../helpers/regions.js';
@@ -87,10 +91,11 @@ describe('request state comes only from the app’s own status comment', () => {
     sb = await sandbox(walkthroughSeed());
     const h = start({ configText: botConfig(sb, 1) });
     const request = await h.say('alice', '/sync production');
-    const block = /<!-- api7-sync:state [^>]+-->/.exec(statusOf(h, request))![0];
+    expect(statusOf(h, request)).not.toContain('api7-sync:state'); // the state is in the check run
+    const block = /<!-- api7-sync:state [^>]+-->/.exec(h.github.checkRuns[0]!.run.output.text)![0];
     await h.say('carol', `/sync production "${block}"`);
     expect(last(h)).not.toContain('<!--');
-    expect(h.comments().filter((c) => c.includes('<!-- api7-sync:state'))).toHaveLength(1);
+    expect(h.comments().filter((c) => c.includes('<!-- api7-sync:state'))).toHaveLength(0);
   });
 });
 
@@ -256,7 +261,7 @@ describe('at most once, across redeliveries, restarts and replicas', () => {
     const restarted = start({ github: first.github });
     await restarted.deliver('issue_comment', commentPayload(comment));
     expect(first.github.deployments).toHaveLength(1);
-    expect(first.comments().filter((c) => c.includes('<!-- api7-sync:state'))).toHaveLength(1);
+    expect(first.comments().filter((c) => c.includes(`request ${comment.id} by`))).toHaveLength(1);
     expect((await writes(sb)).length).toBe(writesBefore);
   });
 
@@ -303,41 +308,261 @@ describe('locks never leak', () => {
   });
 });
 
+/** The request's state as its check run holds it (signed with the harness's state secret). */
+function stateOf(h: Harness, request: number) {
+  const check = h.github.checkRuns.find(
+    (c) => c.run.external_id === String(request) && !c.run.output.text.includes('carriedTo'),
+  );
+  return { check: check!, state: decodeState(stateKey(STATE_SECRET), check!.run.output.text)! };
+}
+
+/**
+ * What a process killed mid-run leaves behind, written as that process would have: its request
+ * `running` in its check run, the lock held for it (lease `lockUntil`), and the app's deployment.
+ */
+async function leaveDeadRun(h: Harness, request: number, lockUntil: number): Promise<void> {
+  const { check, state } = stateOf(h, request);
+  check.run.output.text = encodeState(stateKey(STATE_SECRET), {
+    ...state,
+    status: 'running',
+    seq: state.seq + 1,
+  });
+  const gh = modelClient(h.github);
+  await new EnvironmentLock(gh, { owner: 'acme', repo: 'shop' }, () => lockUntil - 120_000).claim(
+    'production',
+    { holder: 'bot', reason: '/sync production', request: lockRequestId('acme/shop', 7, request) },
+    120_000,
+  );
+  h.github.handle('POST', '/repos/acme/shop/deployments', {
+    environment: 'production',
+    ref: 'a'.repeat(40),
+    payload: {
+      api7Sync: {
+        repository: 'acme/shop',
+        pr: 7,
+        request,
+        kind: 'sync',
+        environment: 'production',
+        checkRun: check.id,
+      },
+    },
+  });
+  h.github.handle('POST', `/repos/acme/shop/deployments/${h.github.deployments.length}/statuses`, {
+    state: 'in_progress',
+    description: 'heartbeat',
+  });
+}
+
+const shop = { owner: 'acme', repo: 'shop' };
+
 describe('recovery', () => {
   it('a run whose process died is marked interrupted, says what production runs, and frees its lock', async () => {
     sb = await sandbox(walkthroughSeed());
-    const clock = new TestClock();
-    const h = start({ configText: botConfig(sb, 1), heartbeatMs: 1_000, clock });
+    const h = start({ configText: botConfig(sb, 1), heartbeatMs: 1_000 });
     const request = await h.say('alice', '/sync production');
-    // What a process killed mid-run leaves behind: the request running, a deployment whose last
-    // heartbeat is a minute old when the bot looks, and the lock held for the request.
-    const body = statusOf(h, request);
-    const statusComment = h.github.comments.find((c) => c.body === body)!;
-    const { EnvironmentLock } = await import('../../github/lock.js');
-    const gh = modelClient(h.github);
-    await new EnvironmentLock(gh, { owner: 'acme', repo: 'shop' }, clock.now).claim('production', {
-      holder: 'bot',
-      reason: '/sync production',
-      request: lockRequestId('acme/shop', 7, request),
-    });
-    h.github.handle('POST', '/repos/acme/shop/deployments', {
-      environment: 'production',
-      ref: 'a'.repeat(40),
-      payload: {
-        api7Sync: { repository: 'acme/shop', pr: 7, request, kind: 'sync', environment: 'production' },
-      },
-    });
-    h.github.handle('POST', `/repos/acme/shop/deployments/1/statuses`, {
-      state: 'in_progress',
-      description: 'heartbeat',
-    });
-    clock.advance(60_000);
-    statusComment.body = body.replace('**pending**', '**running**'); // shown only; the state decides
-    const recovered = await h.bot.recover(gh, { owner: 'acme', repo: 'shop' });
-    expect(recovered).toEqual([1]);
+    await leaveDeadRun(h, request, Date.now() - 60_000);
+    const recovered = await h.bot.recover(modelClient(h.github), shop);
+    expect(recovered).toEqual([request]);
     expect(h.github.deployments[0]!.statuses.at(-1)!.state).toBe('failure');
-    expect(statusOf(h, request)).toMatch(/\*\*interrupted\*\*[\s\S]*What `production` runs now/);
+    expect(statusOf(h, request)).toMatch(
+      /\*\*interrupted\*\*[\s\S]*What `production` runs now:[\s\S]*\| httpbin API \|/,
+    );
+    expect(stateOf(h, request).state.status).toBe('interrupted');
+    expect(stateOf(h, request).check.run.status).toBe('completed');
     expect(h.github.refs.size).toBe(0);
+  });
+
+  it('a deployment a writer made, naming a running request, is ignored: the lock stays, the request runs on', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start({ configText: botConfig(sb, 1), heartbeatMs: 1_000 });
+    const running = await h.say('alice', '/sync production');
+    const pending = await h.say('carol', '/sync production');
+    // The request runs in a live process: its lock's lease is current. Its own deployment is not
+    // listed yet; carol (write access) creates one in its name, and one naming a pending request.
+    await leaveDeadRun(h, running, Date.now() + 60_000);
+    h.github.deployments.splice(0);
+    h.github.actingAs = 'carol';
+    for (const request of [running, pending])
+      h.github.handle('POST', '/repos/acme/shop/deployments', {
+        environment: 'production',
+        ref: 'a'.repeat(40),
+        payload: {
+          api7Sync: {
+            repository: 'acme/shop',
+            pr: 7,
+            request,
+            kind: 'sync',
+            environment: 'production',
+            checkRun: stateOf(h, request).check.id,
+          },
+        },
+      });
+    h.github.actingAs = undefined;
+    const lockBefore = [...h.github.refs];
+    const before = h.github.requests.length;
+    expect(await h.bot.recover(modelClient(h.github), shop)).toEqual([]);
+    expect([...h.github.refs]).toEqual(lockBefore);
+    expect(h.github.deployments.every((d) => d.statuses.length === 0)).toBe(true);
+    expect(stateOf(h, running).state.status).toBe('running');
+    expect(stateOf(h, pending).state.status).not.toBe('interrupted');
+    // Not even the named requests' states were read: the writer's deployments are not looked at.
+    expect(h.github.requests.slice(before).filter((r) => r.path.includes('/check-runs'))).toEqual([]);
+  });
+
+  it('never moves a request that is not running, even when its lock lease ran out', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start({ configText: botConfig(sb, 1), heartbeatMs: 1_000 });
+    const request = await h.say('alice', '/sync production');
+    await new EnvironmentLock(modelClient(h.github), shop, () => Date.now() - 600_000).claim(
+      'production',
+      { holder: 'someone', reason: 'by hand', request: lockRequestId('acme/shop', 7, request) },
+      120_000,
+    );
+    expect(await h.bot.recover(modelClient(h.github), shop)).toEqual([]);
+    expect(stateOf(h, request).state.status).toBe('pending');
+    expect(statusOf(h, request)).toMatch(/\*\*pending\*\*/);
+  });
+
+  it('costs the same few requests per sweep with 1 or 300 past promotions, 304s once nothing changes', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start({ configText: botConfig(sb, 0), heartbeatMs: 1_000 });
+    await h.say('alice', '/sync production');
+    // Probot's own client, as the server sweeps: a 304 must reach recovery as "unchanged".
+    const octokit = (await h.probot.auth(1)) as unknown as GitHubRequest;
+    const sweep = async () => {
+      const before = h.github.requests.length;
+      await h.bot.recover(octokit, shop);
+      return h.github.requests.slice(before);
+    };
+    await sweep();
+    const one = await sweep();
+    for (let i = 0; i < 300; i++)
+      h.github.handle('POST', '/repos/acme/shop/deployments', {
+        environment: 'production',
+        ref: 'a'.repeat(40),
+        payload: {
+          api7Sync: { repository: 'acme/shop', pr: 7, request: 1, environment: 'production', checkRun: 1 },
+        },
+      });
+    await sweep();
+    const many = await sweep();
+    expect(many.length).toBe(one.length);
+    expect(many.length).toBeLessThanOrEqual(5);
+    expect(many.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(
+      many.map((r) => `${r.method} ${r.path} 304`),
+    );
+  });
+});
+
+describe('the sweep over an installation', () => {
+  it('130 repositories in one installation: the stale run in the 120th is recovered', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start({ configText: botConfig(sb, 1), heartbeatMs: 1_000 });
+    const request = await h.say('alice', '/sync production');
+    await leaveDeadRun(h, request, Date.now() - 60_000);
+    const others = Array.from({ length: 129 }, (_, i) => `acme/repo-${i + 1}`);
+    h.github.installationRepositories = [...others.slice(0, 119), 'acme/shop', ...others.slice(119)];
+    const logs: string[] = [];
+    await sweepInstallations({
+      auth: async (id) => (await h.probot.auth(id)) as unknown as GitHubRequest,
+      recover: (github, repo) => h.bot.recover(github, repo),
+      intervalMs: 0,
+      log: (line) => logs.push(line),
+    });
+    expect(logs).toEqual([`api7-sync bot: recovered interrupted request(s) ${request} of acme/shop`]);
+    expect(statusOf(h, request)).toMatch(/\*\*interrupted\*\*/);
+    expect(h.github.refs.size).toBe(0);
+    const swept = h.github.requests.filter((r) => r.path.includes('/git/matching-refs/'));
+    expect(new Set(swept.map((r) => r.path.split('/')[3])).size).toBe(130);
+  });
+});
+
+describe('the state lives in the app’s check run: comments a writer edits or deletes change nothing', () => {
+  it('a status comment edited back to its earlier signed pending text does not revive a denied request', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start({ configText: botConfig(sb, 1) });
+    const request = await h.say('alice', '/sync production');
+    const comment = h.github.comments.find((c) => c.body.includes(`request ${request} by`))!;
+    const pendingText = comment.body;
+    await h.say('bob', `/deny ${request}`);
+    expect(statusOf(h, request)).toMatch(/\*\*denied\*\*/);
+    // carol (write access) edits the app's own comment back to what it said while pending.
+    comment.body = pendingText;
+    comment.updated_at = new Date(Date.now() + 1_000).toISOString();
+    await h.say('dave', `/approve ${request}`);
+    expect(last(h)).toMatch(new RegExp(`^@dave there is no request ${request} waiting for a decision`));
+    await h.say('dave', '/approve');
+    expect(last(h)).toMatch(/^@dave there is no request waiting for a decision/);
+    expect(stateOf(h, request).state.status).toBe('denied');
+    expect(await writes(sb)).toEqual([]);
+    expect(h.github.deployments).toEqual([]);
+  });
+
+  it('a deleted status comment is posted again from the state at the next move', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start({ configText: botConfig(sb, 2) });
+    const request = await h.say('alice', '/sync production');
+    await h.say('bob', '/approve');
+    const at = h.github.comments.findIndex((c) => c.body.includes(`request ${request} by`));
+    h.github.comments.splice(at, 1);
+    await h.say('dave', '/approve');
+    expect(statusOf(h, request)).toMatch(/\*\*done\*\*/);
+    const { state } = stateOf(h, request);
+    expect(state.approvals.map((a) => a.login)).toEqual(['bob', 'dave']);
+    expect(h.github.comments.find((c) => c.id === state.statusComment)?.body).toMatch(/\*\*done\*\*/);
+    expect(h.github.deployments).toHaveLength(1);
+  });
+});
+
+describe('each command comment acts once: workflow re-runs and redeliveries replay nothing', () => {
+  it('re-running the /sync and /approve runs after a rollback, with the status comment deleted, moves nothing', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start({ configText: botConfig(sb, 1) });
+    const sync = h.github.addComment(7, 'alice', '/sync production');
+    await h.deliver('issue_comment', commentPayload(sync));
+    const approve = h.github.addComment(7, 'bob', '/approve');
+    await h.deliver('issue_comment', commentPayload(approve));
+    expect(statusOf(h, sync.id)).toMatch(/\*\*done\*\*/);
+    const writesBefore = (await writes(sb)).length;
+    h.github.comments.splice(
+      h.github.comments.findIndex((c) => c.body.includes(`request ${sync.id} by`)),
+      1,
+    );
+    // A re-run of a workflow run delivers the very same payloads again.
+    await h.deliver('issue_comment', commentPayload(sync));
+    await h.deliver('issue_comment', commentPayload(approve));
+    expect((await writes(sb)).length).toBe(writesBefore);
+    expect(h.github.deployments).toHaveLength(1);
+    expect(h.github.checkRuns).toHaveLength(1);
+  });
+
+  it('a /sync refused while the lock was held does not run when re-delivered after the lock is free', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start({ configText: botConfig(sb, 0) });
+    await h.say('carol', '/lock production');
+    const sync = h.github.addComment(7, 'alice', '/sync production');
+    await h.deliver('issue_comment', commentPayload(sync));
+    expect(last(h)).toMatch(/^@alice the lock on `production` is/);
+    await h.say('carol', '/unlock production');
+    await h.deliver('issue_comment', commentPayload(sync));
+    expect(await writes(sb)).toEqual([]);
+    expect(h.github.deployments).toEqual([]);
+  });
+
+  it('a re-delivered /approve counts once, even with the 👀 claim gone: the state records it', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start({ configText: botConfig(sb, 2) });
+    const request = await h.say('alice', '/sync production');
+    const approve = h.github.addComment(7, 'bob', '/approve');
+    await h.deliver('issue_comment', commentPayload(approve));
+    expect(statusOf(h, request)).toMatch(/\*\*Approvals:\*\* 1 of 2 \(@bob\)/);
+    await h.deliver('issue_comment', commentPayload(approve));
+    // Were the app's 👀 removed (a workflow token can), the state still knows the comment.
+    h.github.reactions.splice(0);
+    await h.deliver('issue_comment', commentPayload(approve));
+    expect(statusOf(h, request)).toMatch(/\*\*Approvals:\*\* 1 of 2 \(@bob\)/);
+    expect(stateOf(h, request).state.approvals).toHaveLength(1);
+    expect(await writes(sb)).toEqual([]);
   });
 });
 
@@ -355,7 +580,12 @@ describe('the Check Run', () => {
     });
     expect(check.history[0].output.summary).toMatch(/httpbin API/);
     await h.say('bob', '/approve');
-    expect(check.history.map((u) => u.status)).toEqual(['queued', 'in_progress', 'completed']);
+    // Writes that only record the state (an approval) leave the status as it was.
+    expect(check.history.map((u) => u.status).filter(Boolean)).toEqual([
+      'queued',
+      'in_progress',
+      'completed',
+    ]);
     expect(check.run.conclusion).toBe('success');
   });
 
@@ -530,5 +760,23 @@ describe('/help', () => {
     expect(last(h)).toMatch(/^@mallory you need write permission/);
     await h.say('alice', '/help');
     expect(last(h)).toMatch(/^\*\*api7-sync\*\* commands/);
+  });
+});
+
+describe('the GitHub budget of a command', () => {
+  it('a stranger’s command on a pull request with 3,000 comments costs at most 3 requests', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const h = start();
+    for (let i = 0; i < 3_000; i++) h.github.addComment(7, i % 2 ? 'alice' : 'bob', `comment ${i}`);
+    for (const command of ['/sync production', '/approve', '/help', '/sync production --bad-flag']) {
+      const before = h.github.requests.length;
+      await h.say('mallory', command);
+      // The app's own sign-in (its login, an installation token) is made once per process, not per command.
+      const made = h.github.requests.slice(before).filter((r) => r.path.startsWith('/repos/'));
+      expect(last(h)).toMatch(/^@mallory you need write permission/);
+      expect(made.length, made.map((r) => `${r.method} ${r.path}`).join('\n')).toBeLessThanOrEqual(3);
+      expect(made.some((r) => r.path.includes('/issues/7/comments') && r.method === 'GET')).toBe(false);
+    }
+    expect(await writes(sb)).toEqual([]);
   });
 });

@@ -85,9 +85,12 @@ describe('api7-sync bot, killed and restarted', () => {
     const writesBefore = (await writes(sb!)).length;
     const requestsBefore = gh!.requests.length;
     expect(await deliverTo(second.url, 'issue_comment', commentPayload(approve), delivery)).toBe(200);
-    // Wait until the redelivery was looked at (it reads the comments), then check it did nothing.
+    // Wait until the redelivery was looked at (it tries to take the comment), then check it did nothing.
     await until(
-      () => gh!.requests.slice(requestsBefore).some((r) => r.path.includes('/issues/7/comments')),
+      () =>
+        gh!.requests
+          .slice(requestsBefore)
+          .some((r) => r.path.includes(`/issues/comments/${approve.id}/reactions`) && r.status === 200),
       'the redelivered approval to be handled',
     );
     await second.stop();
@@ -124,8 +127,9 @@ describe('api7-sync bot, killed and restarted', () => {
     expect(gh!.refs.size).toBe(0);
     expect(
       gh!.comments.filter(
-        (c) => c.user.login === 'api7-sync[bot]' && c.body.includes('<!-- api7-sync:state'),
+        (c) => c.user.login === 'api7-sync[bot]' && c.body.includes(`request ${request.id} by`),
       ),
     ).toHaveLength(1);
+    expect(gh!.checkRuns).toHaveLength(1);
   });
 });

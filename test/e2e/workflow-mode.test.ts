@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/server.js';
 import { API7_TOKEN, GITHUB_TOKEN, runActionStep, type StepRun } from '../helpers/action.js';
 import { botConfig, commentPayload, HEAD, openPullRequest, pushPayload } from '../helpers/bot.js';
+import { decodeState, encodeState, stateKey } from '../../chatops/state.js';
 import { EnvironmentLock } from '../../github/lock.js';
 import { fakeGitHub, modelClient, type FakeGitHub } from '../helpers/github-server.js';
 import { regionsConfigText, regionsSeed } from '../helpers/regions.js';
@@ -76,6 +77,47 @@ const botComments = () => gh!.commentsOn(7).filter((c) => c.user.login === 'gith
 const statusOf = (request: number) =>
   botComments().find((c) => c.body.includes(`request ${request} by`))?.body ?? '';
 
+/**
+ * What a runner killed mid-run leaves, written as that run would have: its request `running` in its
+ * check run, the lock held for it with a lease that ran out, and its deployment at `in_progress`.
+ */
+async function leaveKilledRun(request: number): Promise<void> {
+  const check = gh!.checkRuns.find((c) => c.run.external_id === String(request))!;
+  const key = stateKey(STATE_SECRET);
+  const state = decodeState(key, check.run.output.text)!;
+  check.run.output.text = encodeState(key, { ...state, status: 'running', seq: state.seq + 1 });
+  // The Action runs on the system clock (the test's, passed on to it), so what the dead run wrote
+  // is stamped ten minutes before it. The lease is still current: the stopped heartbeat tells.
+  const tenMinutesAgo = new Date(Date.now() - 600_000);
+  gh!.now = () => tenMinutesAgo;
+  await new EnvironmentLock(modelClient(gh!), { owner: 'acme', repo: 'shop' }, () =>
+    tenMinutesAgo.getTime(),
+  ).claim(
+    'production',
+    { holder: 'a killed run', reason: '/sync production', request: `acme/shop#7/request-${request}` },
+    3_600_000,
+  );
+  gh!.handle('POST', '/repos/acme/shop/deployments', {
+    environment: 'production',
+    ref: HEAD,
+    payload: {
+      api7Sync: {
+        repository: 'acme/shop',
+        pr: 7,
+        request,
+        kind: 'sync',
+        environment: 'production',
+        checkRun: check.id,
+      },
+    },
+  });
+  gh!.handle('POST', `/repos/acme/shop/deployments/${gh!.deployments.length}/statuses`, {
+    state: 'in_progress',
+    description: 'heartbeat',
+  });
+  gh!.now = () => new Date();
+}
+
 describe('workflow mode (issue_comment)', () => {
   it('runs /sync, /approve, lapses on a push, and /deny, like the App', async () => {
     await setUp(1);
@@ -102,7 +144,11 @@ describe('workflow mode (issue_comment)', () => {
       status: 'completed',
       conclusion: 'success',
     });
-    expect(gh!.checkRuns[0]!.history.map((u) => u.status)).toEqual(['queued', 'in_progress', 'completed']);
+    expect(gh!.checkRuns[0]!.history.map((u) => u.status).filter(Boolean)).toEqual([
+      'queued',
+      'in_progress',
+      'completed',
+    ]);
     expect(approve.step.summary).toMatch(/request \d+ by @alice · \*\*done\*\*/);
 
     // A new request, a push that lapses its approvals, and a /deny.
@@ -132,7 +178,7 @@ describe('workflow mode (issue_comment)', () => {
     const logs = [sync, approve, again, third, deny].map((c) => c.step.log + c.step.summary).join('\n');
     expect(logs.replace(/^::add-mask::.*$/gm, '')).not.toContain(API7_TOKEN);
     expect(logs.replace(/^::add-mask::.*$/gm, '')).not.toContain(GITHUB_TOKEN);
-  });
+  }, 90_000); // seven workflow runs, each a new Node process: slow on a busy machine
 
   it('a comment that is no command ends the step with no GitHub write', async () => {
     await setUp(0);
@@ -184,40 +230,31 @@ describe('workflow mode (issue_comment)', () => {
     await setUp(1);
     const sync = await comment('alice', '/sync production');
     expect(statusOf(sync.id)).toMatch(/\*\*pending\*\*/);
-    // What a runner killed mid-run leaves: the lock held for the request, and a deployment whose
-    // last heartbeat is ten minutes old. No post step ran. The Action runs on the system clock
-    // (the test's, passed on to it), so what the dead run wrote is stamped ten minutes before it.
-    const tenMinutesAgo = new Date(Date.now() - 600_000);
-    gh!.now = () => tenMinutesAgo;
-    await new EnvironmentLock(modelClient(gh!), { owner: 'acme', repo: 'shop' }, () =>
-      tenMinutesAgo.getTime(),
-    ).claim(
-      'production',
-      { holder: 'a killed run', reason: '/sync production', request: `acme/shop#7/request-${sync.id}` },
-      3_600_000, // still held when the next run looks: recovery must free it, not wait it out
-    );
-    gh!.handle('POST', '/repos/acme/shop/deployments', {
-      environment: 'production',
-      ref: HEAD,
-      payload: {
-        api7Sync: {
-          repository: 'acme/shop',
-          pr: 7,
-          request: sync.id,
-          kind: 'sync',
-          environment: 'production',
-        },
-      },
-    });
-    gh!.handle('POST', '/repos/acme/shop/deployments/1/statuses', {
-      state: 'in_progress',
-      description: 'heartbeat',
-    });
-    gh!.now = () => new Date();
+    await leaveKilledRun(sync.id);
     const next = await comment('carol', '/status');
     expect(next.step.code, next.step.log).toBe(0);
     expect(gh!.deployments[0]!.statuses.at(-1)!.state).toBe('failure');
     expect(statusOf(sync.id)).toMatch(/\*\*interrupted\*\*[\s\S]*What `production` runs now/);
     expect(gh!.refs.size).toBe(0);
+  });
+
+  it('a stranger’s /help runs nothing before the permission check: not even recovery', async () => {
+    await setUp(1);
+    gh!.permissions.set('mallory', 'read');
+    const sync = await comment('alice', '/sync production');
+    await leaveKilledRun(sync.id);
+    const before = gh!.requests.length;
+    const help = await comment('mallory', '/help');
+    expect(help.step.code, help.step.log).toBe(0);
+    const made = gh!.requests.slice(before);
+    expect(made.map((r) => `${r.method} ${r.path.split('?')[0]}`)).toEqual([
+      'GET /repos/acme/shop/collaborators/mallory/permission',
+      'POST /repos/acme/shop/issues/7/comments',
+      'POST /repos/acme/shop/issues/comments/' + String(gh!.comments.at(-2)!.id) + '/reactions',
+    ]);
+    expect(botComments().at(-1)!.body).toMatch(/^@mallory you need write permission/);
+    expect(gh!.deployments[0]!.statuses.at(-1)!.state).toBe('in_progress');
+    expect(statusOf(sync.id)).toMatch(/\*\*pending\*\*/);
+    expect(gh!.refs.size).toBe(1);
   });
 });

@@ -18,6 +18,8 @@ export const { privateKey: PRIVATE_KEY } = generateKeyPairSync('rsa', {
 
 export const WEBHOOK_SECRET = 'test-webhook-secret';
 export const HEAD = 'a'.repeat(40);
+/** The bot's state secret in tests (at least 32 bytes, not the webhook secret). */
+export const STATE_SECRET = 'test-state-secret-of-at-least-32-bytes';
 
 /** The bot's config for the sandbox: production needs `approvals` approvals from @acme/platform. */
 export function botConfig(sb: Sandbox, approvals = 0, controlPlane = sb.controlPlane): string {
@@ -133,10 +135,13 @@ export function commentPayload(
   return payload;
 }
 
-export function pushPayload(headSha: string): any {
+/** A push to PR #7 from `before` (the head the requests were made on) to `headSha`. */
+export function pushPayload(headSha: string, before = HEAD): any {
   const payload = structuredClone(pushExample);
   ourRepository(payload);
   payload.number = 7;
+  payload.before = before;
+  payload.after = headSha;
   payload.pull_request = {
     ...payload.pull_request,
     number: 7,
@@ -172,7 +177,7 @@ export function harness(
       },
     },
     api7Token: sb.token,
-    stateSecret: 'test-state-secret-of-at-least-32-bytes',
+    stateSecret: STATE_SECRET,
     verifyTimeoutMs: 1500,
     ...botOptions,
   });

@@ -17,6 +17,8 @@ export interface RecordedRequest {
   path: string;
   body: any;
   authorization?: string;
+  /** The answer's status (304: a conditional request GitHub does not count against the limit). */
+  status?: number;
 }
 
 export interface Comment {
@@ -44,7 +46,8 @@ export class GitHubModel {
   /** Ref creations and deletions, in order: locks must never overlap. */
   readonly refEvents: { ref: string; event: 'created' | 'deleted' | 'moved' }[] = [];
   readonly commits = new Map<string, { message: string; parents: string[]; tree: string }>();
-  readonly deployments: { id: number; body: any; statuses: any[]; created_at: string }[] = [];
+  readonly deployments: { id: number; body: any; statuses: any[]; created_at: string; creator?: string }[] =
+    [];
   /** Files on the default branch (`main`) and on other refs: `${ref}:${path}` → text. */
   readonly files = new Map<string, string>();
   readonly permissions = new Map<string, 'admin' | 'write' | 'read' | 'none'>();
@@ -56,7 +59,7 @@ export class GitHubModel {
   >();
   readonly pulls = new Map<number, PullRequest>();
   readonly comments: Comment[] = [];
-  readonly reactions: { comment: number; content: string }[] = [];
+  readonly reactions: { comment: number; content: string; user?: string }[] = [];
   /** Check runs as they are now, and every body sent for each (creation first), to follow their life. */
   readonly checkRuns: { id: number; run: any; history: any[] }[] = [];
   /** Answers to deployment protection rules, as posted to a run's `deployment_protection_rule`. */
@@ -67,6 +70,12 @@ export class GitHubModel {
   private counter = 0;
   /** The account comments posted through the API are written by (the App's, or a workflow's). */
   commentAs = 'api7-sync[bot]';
+  /** Who creates deployments through the API when not the app (a writer, by hand). */
+  actingAs: string | undefined;
+  /** The repositories of the installation; all but `repository` are empty. */
+  installationRepositories: string[] = [];
+  /** How long each answer takes over nock (a benchmark's stand-in for GitHub's round trip). */
+  latencyMs = 0;
   /** The clock comments are stamped with. */
   now: () => Date = () => new Date();
 
@@ -122,16 +131,38 @@ export class GitHubModel {
     return createHash('sha1').update(`${++this.counter} ${text}`).digest('hex');
   }
 
+  /**
+   * One request. A GET answered 200 carries an ETag; asked again with it (`If-None-Match`) and
+   * unchanged, the answer is 304 with no body, as GitHub does.
+   */
   handle(
     method: string,
     rawPath: string,
     body: any,
     authorization?: string,
+    ifNoneMatch?: string,
+  ): { status: number; body?: unknown; etag?: string } {
+    const recorded: RecordedRequest = { method, path: rawPath, body, authorization };
+    this.requests.push(recorded);
+    const answer = this.answer(method, rawPath, body, recorded);
+    recorded.status = answer.status;
+    if (method !== 'GET' || answer.status !== 200) return answer;
+    const etag = `"${createHash('sha1')
+      .update(JSON.stringify(answer.body ?? null))
+      .digest('hex')}"`;
+    recorded.status = ifNoneMatch === etag ? 304 : 200;
+    return ifNoneMatch === etag ? { status: 304, etag } : { ...answer, etag };
+  }
+
+  private answer(
+    method: string,
+    rawPath: string,
+    body: any,
+    recorded: RecordedRequest,
   ): { status: number; body?: unknown } {
     const url = new URL(rawPath, 'http://github');
     const path = decodeURIComponent(url.pathname).replace(/^\/api\/v3/, '');
-    const recorded = { method, path: path + url.search, body, authorization };
-    this.requests.push(recorded);
+    recorded.path = path + url.search;
     for (const waiter of this.awaited.filter((w) => w.matches(recorded))) {
       this.awaited.splice(this.awaited.indexOf(waiter), 1);
       waiter.seen(recorded);
@@ -143,7 +174,12 @@ export class GitHubModel {
     }
     const notFound = { status: 404, body: { message: 'Not Found' } };
     const repoPrefix = /^\/repos\/([^/]+)\/([^/]+)/.exec(path);
-    if (repoPrefix && `${repoPrefix[1]}/${repoPrefix[2]}` !== this.repository) return notFound;
+    if (repoPrefix && `${repoPrefix[1]}/${repoPrefix[2]}` !== this.repository) {
+      // Another repository of the installation: nothing locked, nothing deployed.
+      const other = this.installationRepositories.includes(`${repoPrefix[1]}/${repoPrefix[2]}`);
+      const list = /\/(git\/matching-refs\/.*|deployments)$/.test(path);
+      return other && method === 'GET' && list ? { status: 200, body: [] } : notFound;
+    }
     const rest = repoPrefix ? path.slice(repoPrefix[0].length) : path;
     let m: RegExpExecArray | null;
 
@@ -163,14 +199,17 @@ export class GitHubModel {
     if (method === 'GET' && path === '/app/installations')
       return { status: 200, body: [{ id: 1, account: { login: this.repository.split('/')[0] } }] };
     if (method === 'GET' && path === '/installation/repositories') {
-      const [owner, name] = this.repository.split('/');
+      const all = this.installationRepositories.length ? this.installationRepositories : [this.repository];
+      const perPage = Number(url.searchParams.get('per_page') ?? 30);
+      const page = Number(url.searchParams.get('page') ?? 1);
       return {
         status: 200,
         body: {
-          total_count: 1,
-          repositories: [
-            { name, full_name: this.repository, owner: { login: owner }, default_branch: 'main' },
-          ],
+          total_count: all.length,
+          repositories: all.slice((page - 1) * perPage, page * perPage).map((full) => {
+            const [owner, name] = full.split('/');
+            return { name, full_name: full, owner: { login: owner }, default_branch: 'main' };
+          }),
         },
       };
     }
@@ -244,7 +283,13 @@ export class GitHubModel {
       return { status: 204 };
     }
     if (method === 'POST' && (m = /^\/issues\/comments\/(\d+)\/reactions$/.exec(rest))) {
-      this.reactions.push({ comment: Number(m[1]), content: body.content });
+      // GitHub answers 200 (not 201) when this account already made this reaction.
+      const user = this.commentAs;
+      const at = this.reactions.findIndex(
+        (r) => r.comment === Number(m![1]) && r.content === body.content && r.user === user,
+      );
+      if (at >= 0) return { status: 200, body: { id: at + 1, content: body.content } };
+      this.reactions.push({ comment: Number(m[1]), content: body.content, user });
       return { status: 201, body: { id: this.reactions.length, content: body.content } };
     }
     if (method === 'POST' && rest === '/git/trees')
@@ -276,6 +321,15 @@ export class GitHubModel {
       this.refEvents.push({ ref: body.ref, event: 'created' });
       return { status: 201, body: { ref: body.ref, object: { sha: body.sha } } };
     }
+    if (method === 'GET' && (m = /^\/git\/matching-refs\/(.+)$/.exec(rest))) {
+      const prefix = `refs/${m[1]}`;
+      return {
+        status: 200,
+        body: [...this.refs]
+          .filter(([ref]) => ref.startsWith(prefix))
+          .map(([ref, sha]) => ({ ref, object: { sha, type: 'commit' } })),
+      };
+    }
     if ((m = /^\/git\/refs?\/(heads\/.+)$/.exec(rest))) {
       const ref = `refs/${m[1]}`;
       const current = this.refs.get(ref);
@@ -299,7 +353,15 @@ export class GitHubModel {
     if (method === 'POST' && rest === '/check-runs') {
       if (!body?.name || !/^[0-9a-f]{40}$/.test(body.head_sha ?? ''))
         return { status: 422, body: { message: 'name and a 40-hex head_sha are required' } };
-      const run = { id: 5000 + this.checkRuns.length + 1, status: 'queued', conclusion: null, ...body };
+      const run = {
+        id: 5000 + this.checkRuns.length + 1,
+        status: 'queued',
+        conclusion: null,
+        external_id: null,
+        // GitHub sets the app from the token; no one can make a check run in another app's name.
+        app: { slug: this.commentAs.replace(/\[bot\]$/, '') },
+        ...body,
+      };
       this.checkRuns.push({ id: run.id, run, history: [body] });
       return { status: 201, body: run };
     }
@@ -310,12 +372,21 @@ export class GitHubModel {
       c.history.push(body);
       return { status: 200, body: c.run };
     }
+    if (method === 'GET' && (m = /^\/check-runs\/(\d+)$/.exec(rest))) {
+      const c = this.checkRuns.find((x) => x.id === Number(m![1]));
+      return c ? { status: 200, body: c.run } : notFound;
+    }
     if (method === 'GET' && (m = /^\/commits\/([^/]+)\/check-runs$/.exec(rest))) {
       const name = url.searchParams.get('check_name');
+      const perPage = Number(url.searchParams.get('per_page') ?? 30);
+      const page = Number(url.searchParams.get('page') ?? 1);
       const runs = this.checkRuns
         .map((c) => c.run)
         .filter((r) => r.head_sha === m![1] && (!name || r.name === name));
-      return { status: 200, body: { total_count: runs.length, check_runs: runs } };
+      return {
+        status: 200,
+        body: { total_count: runs.length, check_runs: runs.slice((page - 1) * perPage, page * perPage) },
+      };
     }
     if (method === 'POST' && (m = /^\/actions\/runs\/(\d+)\/deployment_protection_rule$/.exec(rest))) {
       // GitHub's "review custom deployment protection rules for a workflow run".
@@ -336,6 +407,7 @@ export class GitHubModel {
         body,
         statuses: [] as any[],
         created_at: this.now().toISOString(),
+        creator: this.actingAs ?? this.commentAs,
       };
       this.deployments.push(d);
       return {
@@ -344,15 +416,23 @@ export class GitHubModel {
       };
     }
     if (method === 'GET' && rest === '/deployments') {
+      const perPage = Number(url.searchParams.get('per_page') ?? 30);
+      const page = Number(url.searchParams.get('page') ?? 1);
       return {
         status: 200,
-        body: [...this.deployments].reverse().map((d) => ({
-          id: d.id,
-          environment: d.body.environment,
-          payload: d.body.payload,
-          created_at: d.created_at,
-          creator: { login: 'api7-sync[bot]', type: 'Bot' },
-        })),
+        body: [...this.deployments]
+          .reverse()
+          .slice((page - 1) * perPage, page * perPage)
+          .map((d) => ({
+            id: d.id,
+            environment: d.body.environment,
+            payload: d.body.payload,
+            created_at: d.created_at,
+            creator: {
+              login: d.creator ?? 'api7-sync[bot]',
+              type: (d.creator ?? '[bot]').endsWith('[bot]') ? 'Bot' : 'User',
+            },
+          })),
       };
     }
     if ((m = /^\/deployments\/(\d+)\/statuses$/.exec(rest))) {
@@ -384,8 +464,12 @@ export async function fakeGitHub(model = new GitHubModel()): Promise<FakeGitHub>
         req.url ?? '/',
         raw ? JSON.parse(raw) : undefined,
         req.headers.authorization,
+        req.headers['if-none-match'],
       );
-      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.writeHead(answer.status, {
+        'content-type': 'application/json',
+        ...(answer.etag ? { etag: answer.etag } : {}),
+      });
       res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
     });
   });
@@ -404,15 +488,19 @@ export async function fakeGitHub(model = new GitHubModel()): Promise<FakeGitHub>
 export function interceptGitHub(model: GitHubModel, origin = 'https://api.github.com'): nock.Scope {
   const scope = nock(origin).persist();
   for (const method of ['get', 'post', 'patch', 'put', 'delete'] as const) {
-    scope[method](/.*/).reply(function (uri, body) {
+    scope[method](/.*/).reply(function (uri, body, answered) {
       const parsed = typeof body === 'string' && body ? JSON.parse(body) : body || undefined;
       const answer = model.handle(
         method.toUpperCase(),
         uri,
         parsed,
         String(this.req.headers.authorization ?? ''),
+        this.req.headers['if-none-match'] as string | undefined,
       );
-      return [answer.status, answer.body ?? ''];
+      const reply = () =>
+        answered(null, [answer.status, answer.body ?? '', answer.etag ? { etag: answer.etag } : {}]);
+      if (model.latencyMs > 0) setTimeout(reply, model.latencyMs);
+      else reply();
     });
   }
   return scope;
@@ -423,10 +511,16 @@ export function interceptGitHub(model: GitHubModel, origin = 'https://api.github
  * that must set up GitHub-side state the way another program would have left it.
  */
 export function modelClient(model: GitHubModel): {
-  request(route: string, params?: Record<string, unknown>): Promise<{ status: number; data: any }>;
+  request(
+    route: string,
+    params?: Record<string, unknown>,
+  ): Promise<{ status: number; data: any; headers: Record<string, string> }>;
 } {
   return {
-    async request(route, params = {}) {
+    async request(route, allParams = {}) {
+      const { headers, ...params } = allParams as Record<string, unknown> & {
+        headers?: Record<string, string>;
+      };
       const [method, template] = route.split(' ') as [string, string];
       const used = new Set<string>();
       const path = template.replace(/\{(\w+)\}/g, (_, k: string) => {
@@ -439,10 +533,13 @@ export function modelClient(model: GitHubModel): {
         method,
         query ? `${path}?${query}` : path,
         method === 'GET' ? undefined : rest,
+        undefined,
+        headers?.['if-none-match'],
       );
-      if (answer.status >= 400)
+      if (answer.status >= 300)
         throw Object.assign(new Error(`HTTP ${answer.status}`), { status: answer.status });
-      return { status: answer.status, data: answer.body };
+      const answered: Record<string, string> = answer.etag ? { etag: answer.etag } : {};
+      return { status: answer.status, data: answer.body, headers: answered };
     },
   };
 }
