@@ -114,7 +114,7 @@ describe('api7-sync bot cannot start', () => {
       PRIVATE_KEY,
       WEBHOOK_SECRET,
       API7_TOKEN: 'a7ee-start-up',
-      API7_SYNC_STATE_SECRET: 'start-up-state-secret',
+      API7_SYNC_STATE_SECRET: 'start-up-state-secret-of-at-least-32-bytes',
       API7_CONTROL_PLANES: JSON.stringify({
         'acme/shop': { controlPlane: 'http://127.0.0.1:9', gatewayGroups: '*', services: '*' },
       }),
