@@ -1,7 +1,8 @@
 /**
  * `api7-sync bot`: the Probot app behind an HTTP server, on Probot's default webhook path
  * (`/api/github/webhooks`), with `GET /healthz`. Settings come validated from settings.ts. Bodies
- * over 25 MB are refused before they are buffered or verified (body-limit.ts). Start-up work runs
+ * are bounded before they are verified (body-limit.ts): over 25 MB each, more bytes in flight
+ * across all connections than the budget, or slower than the body timeout, they are refused. Start-up work runs
  * after the server listens; its failures are logged.
  */
 import http from 'node:http';
@@ -9,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createNodeMiddleware, createProbot, ProbotOctokit } from 'probot';
 import type { GitHubRequest } from '../github/api.js';
 import { createBot } from './app.js';
-import { MAX_WEBHOOK_BYTES, readBoundedBody } from './body-limit.js';
+import { DEFAULT_BODY_LIMITS, InFlightBudget, readBoundedBody, type BodyLimits } from './body-limit.js';
 import { sweepInstallations } from './sweep.js';
 import type { BotSettings } from './settings.js';
 
@@ -50,7 +51,11 @@ export interface RunningBot {
   close(): Promise<void>;
 }
 
-export async function startBot(settings: BotSettings, log: (line: string) => void): Promise<RunningBot> {
+export async function startBot(
+  settings: BotSettings,
+  log: (line: string) => void,
+  limits: BodyLimits = DEFAULT_BODY_LIMITS,
+): Promise<RunningBot> {
   for (const w of settings.warnings) log(`api7-sync bot: ${w}`);
   if (!settings.githubThrottle)
     log(
@@ -81,6 +86,8 @@ export async function startBot(settings: BotSettings, log: (line: string) => voi
   });
   const bot = createBot(settings);
   const middleware = await createNodeMiddleware(bot.app, { probot });
+  // One budget for the whole server: bodies on every connection share it.
+  const budget = new InFlightBudget(limits.maxInFlightBytes);
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -99,15 +106,20 @@ export async function startBot(settings: BotSettings, log: (line: string) => voi
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: `not found: webhooks go to ${WEBHOOK_PATH}` }));
     };
-    if (req.method === 'POST') {
-      const body = await readBoundedBody(req, res, MAX_WEBHOOK_BYTES);
-      if (!body) return; // already answered 413 or 400
+    if (req.method !== 'POST') return void (await middleware(req, res, notFound));
+    const read = await readBoundedBody(req, res, budget, limits);
+    if (!read) return; // already answered 413, 503, 408 or 400
+    try {
       // The webhooks middleware takes a string body as the raw payload it verifies.
-      (req as http.IncomingMessage & { body?: string }).body = body.toString('utf8');
+      (req as http.IncomingMessage & { body?: string }).body = read.body.toString('utf8');
+      await middleware(req, res, notFound);
+    } finally {
+      read.release();
     }
-    await middleware(req, res, notFound);
   }
 
+  // Headers too must arrive in time: a sender that trickles them holds a socket like a slow body.
+  server.headersTimeout = Math.min(server.headersTimeout, limits.bodyTimeoutMs);
   await listenOn(server, settings.host, settings.port);
   const url = `http://${settings.host}:${(server.address() as AddressInfo).port}`;
   log(`api7-sync bot: listening on ${url}${WEBHOOK_PATH}`);

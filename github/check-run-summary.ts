@@ -3,11 +3,12 @@
  * drift, route changes) and the result table once it is done. Every piece of text that is not
  * ours goes through `inert`.
  */
+import { fitText, MAX_CHECK_OUTPUT_CHARS } from './limits.js';
 import type { ServiceResult, SyncResult } from '../engine/index.js';
 import { inert, table } from './markdown.js';
 
 /** GitHub refuses a check run output summary longer than this. */
-export const MAX_SUMMARY = 65_535;
+export const MAX_SUMMARY = MAX_CHECK_OUTPUT_CHARS;
 
 /**
  * Drift and route changes, when the engine reports them on an entry: read
@@ -120,10 +121,7 @@ function heading(kind: string, result: SyncResult): string[] {
 
 /** Never more than GitHub takes: cut at a line and say so. */
 function bounded(markdown: string): string {
-  if (markdown.length <= MAX_SUMMARY) return markdown;
-  const tail = '\n\n… (cut: the full table is in the status comment and the deployment payload)';
-  const cut = markdown.slice(0, MAX_SUMMARY - tail.length);
-  return cut.slice(0, cut.lastIndexOf('\n')) + tail;
+  return fitText(markdown, MAX_SUMMARY, '`api7-sync plan` or `status` from the CLI lists every service');
 }
 
 /** What will move, for a check run that is queued or waiting for approvals. */

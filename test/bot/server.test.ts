@@ -6,7 +6,7 @@ import { createHmac } from 'node:crypto';
 import net from 'node:net';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_WEBHOOK_BYTES } from '../../bot/body-limit.js';
+import { DEFAULT_BODY_LIMITS, MAX_WEBHOOK_BYTES, type BodyLimits } from '../../bot/body-limit.js';
 import { readBotSettings, startBot, type RunningBot } from '../../bot/server.js';
 import { PRIVATE_KEY, WEBHOOK_SECRET } from '../helpers/bot.js';
 import { fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
@@ -19,7 +19,7 @@ afterEach(async () => {
   bot = gh = undefined;
 });
 
-async function start(): Promise<{ url: string; port: number; log: string[] }> {
+async function start(limits?: BodyLimits): Promise<{ url: string; port: number; log: string[] }> {
   gh = await fakeGitHub();
   const log: string[] = [];
   const settings = readBotSettings({
@@ -35,7 +35,7 @@ async function start(): Promise<{ url: string; port: number; log: string[] }> {
     GHE_PROTOCOL: 'http',
     API7_SYNC_GITHUB_THROTTLE: 'off',
   });
-  bot = await startBot(settings, (line) => log.push(line));
+  bot = await startBot(settings, (line) => log.push(line), limits);
   return { url: bot.url, port: Number(new URL(bot.url).port), log };
 }
 
@@ -139,5 +139,38 @@ describe('the bot server', () => {
     const unknown = await request(`${url}/elsewhere`);
     expect(unknown.statusCode).toBe(404);
     expect(await unknown.body.json()).toEqual({ error: 'not found: webhooks go to /api/github/webhooks' });
+  });
+
+  it('bounds the bytes in flight across all connections: 12 parallel unsigned 20 MB bodies, most refused with 503', async () => {
+    const { port } = await start();
+    const twenty = 20 * 1024 * 1024;
+    const exchanges = await Promise.all(
+      Array.from({ length: 12 }, () => stream(port, headers(`Content-Length: ${twenty}\r\n`), false, twenty)),
+    );
+    const status = (e: RawExchange) => /^HTTP\/1\.1 (\d+)/.exec(e.answer)?.[1] ?? 'none';
+    const refused = exchanges.filter((e) => status(e) === '503');
+    // The budget (32 MB) holds one 20 MB body at a time: a body arriving meanwhile is refused,
+    // never held; one arriving after another was handled may get in.
+    expect(refused.length, exchanges.map(status).join(',')).toBeGreaterThan(0);
+    for (const e of refused)
+      expect(e.answer).toMatch(/too many webhook bytes are arriving at once; try again later/);
+    // The others were read whole and refused by the signature check, as unsigned bodies must be.
+    for (const e of exchanges.filter((x) => status(x) !== '503')) expect(status(e)).toMatch(/^40[01]$/);
+  });
+
+  it('answers 408 to a body that does not arrive in time, and drops the connection', async () => {
+    const { port } = await start({ ...DEFAULT_BODY_LIMITS, bodyTimeoutMs: 300 });
+    const exchange = await new Promise<{ answer: string; closed: boolean }>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      let answer = '';
+      socket.on('data', (d) => (answer += d));
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve({ answer, closed: true }));
+      // Promises 1000 bytes, sends ten, then nothing: a slow sender holding the socket.
+      socket.write(headers('Content-Length: 1000\r\n') + '{"zen": 1,');
+    });
+    expect(exchange.answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(exchange.answer).toMatch(/the body did not arrive within 300 ms/);
+    expect(exchange.closed).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
+import { Lexer, type Token } from 'marked';
 import { describe, expect, it } from 'vitest';
 import type { ServiceResult, SyncResult } from '../../engine/model.js';
-import { resultMarkdown, resultText } from '../../engine/report.js';
+import { resultMarkdown, resultText, statusMarkdown } from '../../engine/report.js';
 
 const service = (over: Partial<ServiceResult>): ServiceResult => ({
   name: 'httpbin API',
@@ -80,4 +81,41 @@ it('lists drift and warnings under the row they belong to', () => {
     '              drift: hosts (target: none; config: api.example.com)',
     '              warning: this adds hosts api.example.com',
   ]);
+});
+
+describe('service names from API7 in the Markdown tables', () => {
+  const hostile = '@acme/sre `x` [click](https://evil.example) #12 \u202eevil';
+  /** Every token, table cells included. */
+  const tokens = (md: string): Token[] => {
+    const walk = (ts: Token[]): Token[] =>
+      ts.flatMap((t) => {
+        const any = t as { tokens?: Token[]; header?: { tokens: Token[] }[]; rows?: { tokens: Token[] }[][] };
+        const cells = [...(any.header ?? []), ...(any.rows ?? []).flat()].flatMap((c) => c.tokens);
+        return [t, ...walk(any.tokens ?? []), ...walk(cells)];
+      });
+    return walk(Lexer.lex(md, { gfm: true }));
+  };
+
+  it('render as text only in the result table and the status matrix: no mention, link, code or bidi', () => {
+    const result = resultMarkdown({
+      schemaVersion: 1,
+      operation: 'promotion',
+      from: { environment: 'test', gatewayGroup: 'g1' },
+      to: { environment: 'production', gatewayGroup: 'g2' },
+      dryRun: false,
+      services: [service({ name: hostile, message: `failed for ${hostile}`, reason: 'publish-failed' })],
+      ok: false,
+      durationMs: 1,
+    } as SyncResult);
+    const matrix = statusMarkdown({
+      environments: [{ name: 'production', found: true }],
+      services: [{ name: hostile, versions: { production: '1.0.0' }, drift: {} }],
+    } as never);
+    for (const md of [result, matrix]) {
+      const types = new Set(tokens(md).map((t) => t.type));
+      for (const bad of ['link', 'image', 'codespan', 'html'])
+        expect(types.has(bad), `${bad} in ${md}`).toBe(false);
+      expect(md).not.toMatch(/@acme\/sre|(^|[^\\])#12|\u202e/);
+    }
+  });
 });
