@@ -147,6 +147,9 @@ export const STATE = {
 } as const;
 
 /** What the inputs ask the engine to plan: one place for the promotion step and the fan-out. */
+/** How the Action breaks glass, named when a promotion window refuses: its input, not the CLI flag. */
+export const BREAK_GLASS_HOW = "the Action's `break-glass` input (with: break-glass: REASON)";
+
 export function planRequest(inputs: Inputs) {
   return {
     from: inputs.from,
@@ -157,6 +160,7 @@ export function planRequest(inputs: Inputs) {
     verify: inputs.verify,
     force: inputs.force,
     breakGlass: inputs.breakGlass,
+    breakGlassHow: BREAK_GLASS_HOW,
     routeDiff: inputs.routeDiff,
   };
 }

@@ -29,6 +29,9 @@ export type Command =
 
 export type Parsed = { ok: true; command: Command } | { ok: false; error: string } | null;
 
+/** How a chat-ops command breaks glass, named when a promotion window refuses. */
+export const BREAK_GLASS_HOW = '`--break-glass REASON` on the `/sync` command (deployers only)';
+
 export const USAGE = [
   '`/sync <environment>[,<environment>...] [service ...] [--version V] [--from ENV] [--dry-run] [--break-glass REASON]`: promote the running version into one environment, or several in order',
   '`/approve [request]`, `/deny [request]`: decide on a pending sync (the latest one by default)',

@@ -2,6 +2,7 @@
  * The steps of a run, under the environment locks: a sync into one environment or several in
  * order (a fan-out), or a rollback; and the checks and lapses around them.
  */
+import { BREAK_GLASS_HOW } from './grammar.js';
 import { fanOut, type Config, type Engine, type Plan, type SyncResult } from '../engine/index.js';
 import { inProgressFields } from '../github/check-run.js';
 import type { PromotionSession } from '../github/session.js';
@@ -39,6 +40,7 @@ export async function syncStep(step: Step): Promise<Outcome | undefined> {
     services: state.services,
     expectVersion: state.version,
     ...(state.breakGlass ? { breakGlass: state.breakGlass } : {}),
+    breakGlassHow: BREAK_GLASS_HOW,
   };
   const plans = await Promise.all(targets.map((to) => engine.plan({ ...request, to })));
   const moved = plans

@@ -7,6 +7,8 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   /** Whether stderr is a terminal, where a progress line may be redrawn in place. */
   stderrIsTTY?: boolean;
+  /** The terminal's width in columns, when stderr is a terminal: a live line is cut to it. */
+  readonly stderrColumns?: number;
   /** Raw stderr, without the newline `stderr()` adds: for redrawing a progress line. */
   stderrRaw?(text: string): void;
   /** Where SIGINT and SIGTERM come from while a promotion writes (absent: not listened to). */
@@ -21,6 +23,10 @@ export const processIo: Io = {
   stderrRaw: (text) => process.stderr.write(text),
   env: process.env,
   stderrIsTTY: process.stderr.isTTY === true,
+  // Read at each redraw: the terminal may be resized while a promotion runs.
+  get stderrColumns() {
+    return process.stderr.columns;
+  },
   signals: process,
   exit: (code) => process.exit(code),
 };

@@ -10,7 +10,7 @@ import type { Config } from './config/types.js';
 import type { Plan, Reason, SyncResult } from './model.js';
 import { plan as makePlan, type PlanRequest } from './plan.js';
 import { buildResult } from './report.js';
-import { applyPolicies, type PolicyOptions } from './policy/plan-policies.js';
+import { applyPolicies, gateWrites, type PolicyOptions } from './policy/plan-policies.js';
 import { withPolicies } from './policy/result.js';
 import { undoSynced } from './policy/restore.js';
 import { watchAfterVerify, type WatchOptions } from './policy/watch.js';
@@ -79,6 +79,8 @@ export function createEngine(options: EngineOptions): Engine {
     },
     async apply(plan, applyOptions = {}) {
       const started = Date.now();
+      // Windows gate writes only: a dry run of a plan made outside them goes through.
+      if (!applyOptions.dryRun) plan = gateWrites(plan);
       const services = await applyPlan(plan, applyOptions, {
         client,
         generation: await detect(),

@@ -114,6 +114,8 @@ export interface Plan {
   entries: PlanEntry[];
   createdAt: number;
   breakGlass?: BreakGlass;
+  /** Made outside the target's promotion windows: why a write is refused (`outside-window`). */
+  closedWindow?: string;
 }
 
 /**

@@ -8,6 +8,7 @@
  * signal, or the grace running out, stops at once: in-flight requests are aborted and the door is
  * told what this promotion wrote and did not undo, so that a person can finish the job by hand.
  */
+import { setMaxListeners } from 'node:events';
 import type { ApplyProgress, FanoutResult, SyncResult } from '../engine/index.js';
 
 /** The exit code of a process stopped by a signal, as shells report SIGINT. */
@@ -53,6 +54,8 @@ export function cancelOnSignals(options: CancellationOptions): Cancellation {
   const source = options.source ?? process;
   const soft = new AbortController();
   const hard = new AbortController();
+  // Every request and probe of a promotion listens to these: hundreds at once, no limit.
+  setMaxListeners(0, soft.signal, hard.signal);
   /** Services written and not undone, by environment. */
   const written = new Map<string, Set<string>>();
   let interruptedBy: Signal | undefined;

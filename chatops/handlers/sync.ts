@@ -3,6 +3,7 @@
  * [--break-glass REASON]`. Several environments are promoted in the order given, each verified
  * before the next (a fan-out); every one of them is authorised as if it were asked for alone.
  */
+import { BREAK_GLASS_HOW } from '../grammar.js';
 import type { EnvironmentConfig, SyncResult } from '../../engine/index.js';
 import { completedFields, endedFields, queuedFields } from '../../github/check-run.js';
 import { combined } from '../check-runs.js';
@@ -55,6 +56,7 @@ export async function syncCommand(ctx: CommandContext, command: Sync): Promise<v
           services: command.services.length ? command.services : undefined,
           expectVersion: command.version,
           ...(command.breakGlass ? { breakGlass: command.breakGlass } : {}),
+          breakGlassHow: BREAK_GLASS_HOW,
         }),
       ),
     );

@@ -16,6 +16,7 @@ import {
   type FanoutRequest,
   type FanoutResult,
   type SyncResult,
+  type ApplyProgress,
 } from '../../engine/index.js';
 import { SyncError } from '../../engine/errors.js';
 import { EXIT_INTERRUPTED, sessionOutcome, type Cancellation } from '../../github/promotion.js';
@@ -23,6 +24,7 @@ import type { Io } from '../io.js';
 import type { LockOutcome, RecordOutcome } from '../lock.js';
 import { withLock } from '../locking.js';
 import { notifyFromCli } from '../notify.js';
+import { failuresFirst } from '../output.js';
 import { policyOptions, PolicyUsageError } from './policy-flags.js';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -34,6 +36,8 @@ export interface FanoutDeps {
   lockWaitSeconds: number;
   /** SIGINT/SIGTERM while writing (github/promotion.ts); absent for plans. */
   cancellation?: Cancellation;
+  /** Each service's steps, for the progress line and for what a hard stop leaves. */
+  onProgress?: (event: ApplyProgress) => void;
 }
 
 /** Runs `fn` holding the lock of every environment, taken one by one in the order given. */
@@ -110,7 +114,7 @@ export async function fanoutCommand(
         atomic: values.atomic === true,
         verifyTimeoutMs: deps.verifyTimeoutMs,
         signal: deps.cancellation?.signal,
-        onProgress: (e) => deps.cancellation?.track(e),
+        onProgress: deps.onProgress,
       },
       (line) => io.stderr(line),
     );
@@ -146,7 +150,12 @@ export async function fanoutCommand(
   // Results on stdout, like a single promotion's: `plan --to eu,us > plan.txt` holds the plan.
   if (values.json) io.stdout(JSON.stringify(result, null, 2));
   else
-    io.stdout(result.targets.map((t: SyncResult) => [resultText(t), ...policyText(t)].join('\n')).join('\n'));
+    io.stdout(
+      [
+        ...failuresFirst(result.targets),
+        ...result.targets.map((t: SyncResult) => [resultText(t), ...policyText(t)].join('\n')),
+      ].join('\n'),
+    );
   for (const target of result.targets) await notifyFromCli(config, target, io);
   return deps.cancellation?.interruptedBy ? EXIT_INTERRUPTED : fanoutExit(result);
 }

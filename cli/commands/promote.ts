@@ -1,12 +1,12 @@
 /** `api7-sync plan` and `api7-sync sync`: promote the running version from one group to another. */
-import { createEngine, isFanout, policyText } from '../../engine/index.js';
+import { createEngine, isFanout, policyText, type ApplyProgress } from '../../engine/index.js';
 import { refusedResult, resultText } from '../../engine/report.js';
 import { loadConfig, readToken, usage, type Values } from '../context.js';
 import { exitForResult } from '../exit.js';
 import type { Io } from '../io.js';
 import { lockWait, withLock } from '../locking.js';
 import { notifyFromCli } from '../notify.js';
-import { printResult } from '../output.js';
+import { failuresFirst, printResult } from '../output.js';
 import { progressLogger } from '../progress.js';
 import { cliCancellation } from '../cancel.js';
 import { EXIT_INTERRUPTED, sessionOutcome } from '../../github/promotion.js';
@@ -49,7 +49,10 @@ export async function promoteCommand(command: 'plan' | 'sync', values: Values, i
         atomic: values.atomic ? true : values['no-atomic'] ? false : undefined,
         verifyTimeoutMs: verifyTimeout,
         signal: cancellation?.signal,
-        onProgress: (e) => cancellation?.track(e),
+        onProgress: (e) => {
+          cancellation?.track(e);
+          log.track(e);
+        },
       });
     // Plans and dry runs change nothing, so they need no lock.
     const locked = dryRun
@@ -76,7 +79,7 @@ export async function promoteCommand(command: 'plan' | 'sync', values: Values, i
     };
     log.stop();
     printResult(io, Boolean(values.json), result, () =>
-      [resultText(result), ...policyText(result)].join('\n'),
+      [...failuresFirst([result]), resultText(result), ...policyText(result)].join('\n'),
     );
     // After the result is out: a slow webhook never delays or changes what the user sees.
     await notifyFromCli(config, result, io);
@@ -108,6 +111,10 @@ async function fanoutFromCli(command: 'plan' | 'sync', values: Values, io: Io): 
       verifyTimeoutMs: verifyTimeout,
       lockWaitSeconds: lockWait(values),
       cancellation,
+      onProgress: (e: ApplyProgress) => {
+        cancellation?.track(e);
+        log.track(e);
+      },
     };
     // Loaded only for a fan-out: a single promotion does not pay for it at start-up.
     const { fanoutCommand } = await import('./fanout.js');

@@ -8,6 +8,7 @@ import { conflictMessage, routeConflicts } from '../routes.js';
 import { converge, describeError } from './converge.js';
 import { chunks } from './decide.js';
 import { observeGroup } from './observe.js';
+import { someOf } from './words.js';
 import type { Run, Work } from './work.js';
 
 export async function labelSources(run: Run, works: Work[]): Promise<void> {
@@ -18,7 +19,7 @@ export async function labelSources(run: Run, works: Work[]): Promise<void> {
 async function labelBatch(run: Run, batch: Work[]): Promise<void> {
   const { client, generation, log } = run.ctx;
   log(
-    `labelling ${batch.map((w) => `"${w.entry.name}" as ${w.entry.newVersionLabel}`).join(', ')} in the source group`,
+    `labelling ${someOf(batch.map((w) => `"${w.entry.name}" as ${w.entry.newVersionLabel}`))} in the source group`,
   );
   const labelled = async (items: Work[]) => {
     const view = await observeGroup(client, run.sourceId, log);

@@ -9,6 +9,7 @@ import { verifyFailure, verifyProbes } from '../verify.js';
 import { converge, describeError } from './converge.js';
 import { chunks, matchesRuntime, runtimeBody } from './decide.js';
 import { isInterrupted, report, stopBefore } from './interrupt.js';
+import { someOf } from './words.js';
 import { observeGroup } from './observe.js';
 import type { Run, Work } from './work.js';
 
@@ -27,7 +28,7 @@ async function publishBatch(run: Run, batch: Work[]): Promise<void> {
   const { client, generation, log } = run.ctx;
   if (isInterrupted(run)) return stopBefore(batch, 'written');
   log(
-    `syncing ${batch.map((w) => `"${w.entry.name}" ${w.entry.version}`).join(', ')} into "${run.plan.to.group!.name}"`,
+    `syncing ${someOf(batch.map((w) => `"${w.entry.name}" ${w.entry.version}`))} into "${run.plan.to.group!.name}"`,
   );
   for (const w of batch) w.touched = true;
   const { failed, error } = await converge<Work>({
@@ -53,7 +54,7 @@ async function publishBatch(run: Run, batch: Work[]): Promise<void> {
       reason: 'publish-failed',
       message: `sync of "${w.entry.name}" failed: ${describeError(error)}`,
     };
-    report(run, { step: 'failed', service: w.entry.name });
+    report(run, { step: 'failed', service: w.entry.name, reason: w.failed.reason });
   }
   await Promise.all(batch.filter((w) => !w.failed).map((w) => finish(run, w)));
 }
@@ -83,7 +84,7 @@ async function finish(run: Run, w: Work): Promise<void> {
         reason: 'runtime-failed',
         message: `setting the runtime configuration of "${w.entry.name}" failed: ${describeError(error)}`,
       };
-      report(run, { step: 'failed', service: w.entry.name });
+      report(run, { step: 'failed', service: w.entry.name, reason: w.failed.reason });
       return;
     }
   }
@@ -115,7 +116,7 @@ async function verify(run: Run, w: Work): Promise<void> {
   if (w.verify.some((p) => !p.ok)) {
     run.verified.failed++;
     w.failed = { reason: 'verify-failed', message: verifyFailure(w.verify, gatewayUrl, runtime.path_prefix) };
-    report(run, { step: 'failed', service: w.entry.name });
+    report(run, { step: 'failed', service: w.entry.name, reason: w.failed.reason });
   } else {
     run.verified.passed++;
     report(run, { step: 'verified', service: w.entry.name });

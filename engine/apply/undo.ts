@@ -8,11 +8,12 @@ import { rollbackItem } from '../publish-items.js';
 import { converge } from './converge.js';
 import { chunks, matchesRuntime, restoreBody } from './decide.js';
 import { observeGroup } from './observe.js';
+import { someOf } from './words.js';
 import type { Run, Work } from './work.js';
 
 export async function rollBack(run: Run, victims: Work[]): Promise<void> {
   if (victims.length === 0) return;
-  run.ctx.log(`rolling back ${victims.map((w) => `"${w.entry.name}"`).join(', ')}`);
+  run.ctx.log(`rolling back ${someOf(victims.map((w) => `"${w.entry.name}"`))}`);
   const versioned = victims.filter((w) => w.entry.target && w.entry.targetVersionId);
   const firstTime = victims.filter((w) => !w.entry.target);
   await Promise.all([

@@ -33,7 +33,9 @@ export interface ApplyOptions {
 
 /** One step of one service in apply; `start` comes first, with how many services will move. */
 export type ApplyStep =
-  { step: 'start'; total: number } | { step: 'synced' | 'verified' | 'failed' | 'undone'; service: string };
+  | { step: 'start'; total: number }
+  | { step: 'synced' | 'verified' | 'undone'; service: string }
+  | { step: 'failed'; service: string; reason: Reason };
 
 /** A step, with the environment it happened in (a fan-out has several). */
 export type ApplyProgress = ApplyStep & { targetEnvironment: string };

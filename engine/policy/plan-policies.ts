@@ -17,6 +17,11 @@ export interface PolicyOptions {
   force?: boolean;
   /** Promote outside the environment's windows; the reason is recorded in the result. */
   breakGlass?: string;
+  /**
+   * How the caller's door breaks glass, named when a window refuses: the CLI's
+   * `--break-glass REASON` (the default), the Action's `break-glass` input, the chat-ops option.
+   */
+  breakGlassHow?: string;
   /** Compute the route diff of each entry that will sync (default true). */
   routeDiff?: boolean;
 }
@@ -50,9 +55,14 @@ export async function applyPolicies(plan: Plan, options: PolicyOptions, ctx: Pol
         `breaking glass: outside the windows of "${plan.to.environment}" (${verdict.localTime}): ${reason}`,
       );
     } else if (!verdict.open) {
-      const message = `"${plan.to.environment}" takes promotions only ${verdict.allowed.join(', ')} (${windows.timezone}); it is ${verdict.localTime}. Wait for a window, or override with --break-glass REASON`;
-      for (const entry of live()) refuse(entry, 'outside-window', message);
-      return plan;
+      // Windows gate writes only: a plan, a dry run and a service that would not change are told.
+      const message = `"${plan.to.environment}" takes promotions only ${verdict.allowed.join(', ')} (${windows.timezone}); it is ${verdict.localTime}. Wait for a window, or override with ${options.breakGlassHow ?? '--break-glass REASON'}`;
+      plan.closedWindow = message;
+      for (const entry of live().filter((e) => e.decision === 'sync'))
+        entry.warnings = [
+          ...(entry.warnings ?? []),
+          `outside the promotion windows, a sync would be refused: ${message}`,
+        ];
     }
   }
 
@@ -207,4 +217,19 @@ async function addRouteDiff(entry: PlanEntry, plan: Plan, ctx: PolicyContext) {
   } catch (err) {
     ctx.log(`the route diff of "${entry.name}" could not be read: ${describeError(err)}`);
   }
+}
+
+/**
+ * A plan made outside the target's windows, about to be written: every service that would change
+ * is refused `outside-window` (a copy; the plan itself still reads as planned).
+ */
+export function gateWrites(plan: Plan): Plan {
+  const message = plan.closedWindow;
+  if (message === undefined) return plan;
+  return {
+    ...plan,
+    entries: plan.entries.map((e) =>
+      e.decision === 'sync' ? { ...e, decision: 'refused', reason: 'outside-window', message } : e,
+    ),
+  };
 }

@@ -663,6 +663,8 @@ describe('promotion windows from a pull request', () => {
     const h = start({ configText: config, clock });
     const refused = await h.say('alice', '/sync production');
     expect(statusOf(h, refused)).toMatch(/\*\*failed\*\*[\s\S]*outside-window/);
+    // The refusal names the chat-ops way to break glass, not the CLI's.
+    expect(statusOf(h, refused)).toMatch(/--break-glass REASON\\?`? on the \\?`?\/sync\\?`? command/);
     expect(await writes(sb)).toEqual([]);
     const glass = await h.say('alice', '/sync production --break-glass "INC-42 payments down"');
     expect(statusOf(h, glass)).toMatch(/\*\*done\*\*/);
@@ -670,8 +672,10 @@ describe('promotion windows from a pull request', () => {
       /Break glass\*\* \(promotion window overridden\): INC-42 payments down/,
     );
     expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('1.0.0');
-    expect(h.github.deployments).toHaveLength(1);
-    expect(h.github.deployments[0]!.body.payload.api7Sync.breakGlass).toEqual({
+    // The refused attempt is on record too (a window gates the write, not the request).
+    expect(h.github.deployments).toHaveLength(2);
+    expect(h.github.deployments[0]!.statuses.at(-1).state).toBe('failure');
+    expect(h.github.deployments[1]!.body.payload.api7Sync.breakGlass).toEqual({
       reason: 'INC-42 payments down',
       by: 'alice',
     });

@@ -1,7 +1,7 @@
 /** The progress line on stderr: live on a terminal, a quiet "still working" line elsewhere. */
 import { describe, expect, it } from 'vitest';
 import type { Io } from '../../cli/io.js';
-import { progressLogger, type Clock } from '../../cli/progress.js';
+import { fitColumns, progressLogger, type Clock } from '../../cli/progress.js';
 
 /** A clock the test moves by hand: no wall-clock waits. */
 function manualClock() {
@@ -29,13 +29,14 @@ function manualClock() {
   return { clock, advance };
 }
 
-function capture(isTTY: boolean) {
+function capture(isTTY: boolean, columns?: number) {
   const out: string[] = [];
   const io: Io = {
     stdout: () => {},
     stderr: (t) => out.push(`${t}\n`),
     stderrRaw: (t) => out.push(t),
     stderrIsTTY: isTTY,
+    stderrColumns: columns,
     env: {},
   };
   return { io, text: () => out.join('') };
@@ -79,5 +80,44 @@ describe('progress on stderr', () => {
     log.warn('TLS verification is off');
     expect(text()).toMatch(/warning: TLS verification is off\n$/);
     log.stop();
+  });
+
+  it('counts services as they move and cuts the live line to the terminal width, wide characters counted twice', () => {
+    const { clock, advance } = manualClock();
+    const { io, text } = capture(true, 40);
+    const log = progressLogger(io, clock);
+    const env = { targetEnvironment: 'production' };
+    log.track({ step: 'start', total: 300, ...env });
+    log('syncing "服务-一" 1.0.0 into "生产网关组" and a good deal more text than fits');
+    for (let i = 0; i < 120; i++) log.track({ step: 'synced', service: `s${i}`, ...env });
+    for (let i = 0; i < 95; i++) log.track({ step: 'verified', service: `s${i}`, ...env });
+    log.track({ step: 'failed', service: 's99', reason: 'verify-failed', ...env });
+    advance(500);
+    expect(text()).toContain('failed: "s99" in production (verify-failed)\n');
+    const last = text().slice(text().lastIndexOf('\r\x1b[K') + 4);
+    expect(last).toBe(fitColumns('… 0.5 s: synced 120/300 · verified 95/300 · failed 1 · syncing', 39));
+    expect(last.endsWith('…')).toBe(true);
+    log.stop();
+  });
+
+  it('fitColumns counts East Asian characters as two columns', () => {
+    expect(fitColumns('生产网关组', 10)).toBe('生产网关组');
+    expect(fitColumns('生产网关组', 9)).toBe('生产网关…');
+    expect(fitColumns('abc', 3)).toBe('abc');
+    expect(fitColumns('abcd', 3)).toBe('ab…');
+  });
+
+  it('in CI, the counts when they changed at each quiet tick, and once more at the end', () => {
+    const { clock, advance } = manualClock();
+    const { io, text } = capture(false);
+    const log = progressLogger(io, clock);
+    const env = { targetEnvironment: 'production' };
+    log.track({ step: 'start', total: 2, ...env });
+    log.track({ step: 'synced', service: 'a', ...env });
+    advance(5_000);
+    log.track({ step: 'synced', service: 'b', ...env });
+    log.track({ step: 'verified', service: 'a', ...env });
+    log.stop();
+    expect(text()).toBe('synced 1/2 · verified 0/2\nsynced 2/2 · verified 1/2\n');
   });
 });

@@ -96,18 +96,39 @@ describe('api7-sync policy flags', () => {
     expect(JSON.parse(forced.stdout).services[0]).toMatchObject({ action: 'synced', version: '1.0.0' });
   });
 
-  it('outside the windows exits 2 (outside-window); --break-glass runs and records the reason', async () => {
+  it('outside the windows a sync exits 2 (outside-window) but its plan and dry run only warn; --break-glass runs and records the reason', async () => {
     sb = await sandbox(withProductionAt090());
     expect(checkWindows(WINDOWS, Date.now()).open).toBe(false);
     const file = configFile(
       sb,
       `    protection:\n      windows: {timezone: ${WINDOWS.timezone}, allow: ["${WINDOWS.allow[0]}"]}\n`,
     );
-    const closed = await cli(['plan', '--from', 'test', '--to', 'production', '--config', file, '--json']);
+    for (const planOnly of [['plan'], ['sync', '--dry-run']]) {
+      const planned = await cli([
+        ...planOnly,
+        '--from',
+        'test',
+        '--to',
+        'production',
+        '--config',
+        file,
+        '--json',
+      ]);
+      expect(planned.code, planned.stderr).toBe(0);
+      const entry = JSON.parse(planned.stdout).services[0];
+      expect(entry).toMatchObject({ action: 'planned', reason: null });
+      expect(entry.warnings.join('\n')).toContain(
+        `outside the promotion windows, a sync would be refused: "production" takes promotions only ${DAY} 09:00-17:00 (UTC)`,
+      );
+    }
+    expect(await writes(sb)).toEqual([]);
+    const closed = await cli(['sync', '--from', 'test', '--to', 'production', '--config', file, '--json']);
     const entry = JSON.parse(closed.stdout).services[0];
     expect(closed.code).toBe(2);
     expect(entry).toMatchObject({ action: 'refused', reason: 'outside-window' });
     expect(entry.message).toContain(`takes promotions only ${DAY} 09:00-17:00 (UTC)`);
+    expect(entry.message).toContain('override with --break-glass REASON');
+    expect(await writes(sb)).toEqual([]);
     const glass = await cli([
       'sync',
       '--from',

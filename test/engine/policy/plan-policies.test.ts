@@ -98,7 +98,7 @@ describe.each([
     expect(config.environments.test!.soak).toBeUndefined();
   });
 
-  it('windows: outside every window each entry is refused outside-window; break glass overrides and is recorded', async () => {
+  it('windows: outside every window a write is refused outside-window, a plan warns; break glass overrides and is recorded', async () => {
     sb = await sandbox(walkthroughSeed(), api7Version);
     const config = configFor(sb, HTTPBIN_SERVICE);
     config.environments.production!.protection = {
@@ -107,7 +107,16 @@ describe.each([
     // 2026-11-27 10:03 UTC is a Friday, 18:03 in Shanghai.
     const friday = () => Date.parse('2026-11-27T10:03:00Z');
     engine = make(config, friday);
-    const closed = await engine.apply(await engine.plan({ from: 'test', to: 'production' }), QUICK);
+    // Windows gate writes only: the plan and its dry run warn, and write nothing.
+    const plan = await engine.plan({ from: 'test', to: 'production' });
+    const dry = await engine.apply(plan, { dryRun: true });
+    expect(dry.services[0]).toMatchObject({ action: 'planned', reason: null });
+    expect(dry.services[0]!.warnings).toEqual([
+      expect.stringMatching(
+        /^outside the promotion windows, a sync would be refused: "production" takes promotions only/,
+      ),
+    ]);
+    const closed = await engine.apply(plan, QUICK);
     expect(closed.services[0]).toMatchObject({ action: 'refused', reason: 'outside-window' });
     expect(closed.services[0]!.message).toBe(
       '"production" takes promotions only Mon-Thu 10:00-16:00, Sat 09:00-12:00 (Asia/Shanghai); it is Fri 18:03 in Asia/Shanghai. Wait for a window, or override with --break-glass REASON',
@@ -125,6 +134,11 @@ describe.each([
     expect(broken.services[0]).toMatchObject({ action: 'synced' });
     expect(broken.breakGlass).toEqual({ reason: 'INC-42 payment outage', overrode: true });
     expect(logs.join('\n')).toContain('breaking glass');
+
+    // A service that would not change is never refused by a closed window: nothing to write.
+    const again = await engine.apply(await engine.plan({ from: 'test', to: 'production' }), QUICK);
+    expect(again.services[0]).toMatchObject({ action: 'unchanged', reason: null });
+    expect(again.ok).toBe(true);
 
     // Inside a window nothing is refused (Thursday 11:00 in Shanghai).
     await engine.close();
