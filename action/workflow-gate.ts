@@ -20,7 +20,7 @@ import { moveRequest } from '../chatops/requests.js';
 import { targetsOf, type RequestState } from '../chatops/state.js';
 import type { Config } from '../engine/index.js';
 import { inert } from '../engine/markdown.js';
-import type { GitHubRequest, Repo } from '../github/api.js';
+import type { GitHubClient, Repo } from '../github/api.js';
 import { InputError } from './io.js';
 
 export type ChatopsJob = 'single' | 'plan' | 'promote';
@@ -41,7 +41,7 @@ export interface EnvironmentApproval {
 
 /** Who approved this workflow run's environments; rejections and pending reviews are left out. */
 export async function readRunApprovals(
-  github: GitHubRequest,
+  github: GitHubClient,
   repo: Repo,
   runId: number,
 ): Promise<EnvironmentApproval[]> {
@@ -104,7 +104,7 @@ export function approvalNote(approvals: EnvironmentApproval[], environments: str
  */
 export function workflowGate(options: {
   job: ChatopsJob;
-  github: GitHubRequest;
+  github: GitHubClient;
   runId: number;
   needed: Map<string, number>;
 }): (ctx: CommandContext, state: RequestState) => Promise<boolean> {

@@ -7,7 +7,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createNodeMiddleware, createProbot, ProbotOctokit } from 'probot';
-import type { GitHubRequest } from '../github/api.js';
 import { createBot } from './app.js';
 import { MAX_WEBHOOK_BYTES, readBoundedBody } from './body-limit.js';
 import type { BotSettings } from './settings.js';
@@ -125,12 +124,12 @@ export async function startBot(settings: BotSettings, log: (line: string) => voi
   sweeper.unref();
 
   async function recover() {
-    const app = (await probot.auth()) as unknown as GitHubRequest;
-    const { data: installations } = await app.request('GET /app/installations', { per_page: 100 });
-    for (const installation of installations as { id: number }[]) {
-      const octokit = (await probot.auth(installation.id)) as unknown as GitHubRequest;
-      const { data } = await octokit.request('GET /installation/repositories', { per_page: 100 });
-      for (const r of data.repositories as { name: string; owner: { login: string } }[]) {
+    const app = await probot.auth();
+    const installations = await app.paginate('GET /app/installations', { per_page: 100 });
+    for (const installation of installations) {
+      const octokit = await probot.auth(installation.id);
+      const repositories = await octokit.paginate('GET /installation/repositories', { per_page: 100 });
+      for (const r of repositories) {
         const recovered = await bot.recover(octokit, { owner: r.owner.login, repo: r.name });
         if (recovered.length)
           log(

@@ -5,7 +5,7 @@
  * was interrupted and what the target runs now (read from API7 through the policy), and its lock
  * is released if it is still held for that request.
  */
-import type { GitHubRequest, Repo } from '../github/api.js';
+import type { GitHubClient, Repo } from '../github/api.js';
 import { setDeploymentStatus } from '../github/deployment.js';
 import { EnvironmentLock } from '../github/lock.js';
 import { requestCheckRun } from './check-runs.js';
@@ -23,7 +23,7 @@ interface Marker {
 }
 
 export async function recoverStaleRuns(
-  github: GitHubRequest,
+  github: GitHubClient,
   repo: Repo,
   settings: ChatopsSettings,
 ): Promise<number[]> {
@@ -54,7 +54,7 @@ export async function recoverStaleRuns(
 }
 
 async function recoverOne(
-  github: GitHubRequest,
+  github: GitHubClient,
   repo: Repo,
   settings: ChatopsSettings,
   deploymentId: number,
