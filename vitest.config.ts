@@ -9,5 +9,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Every test talks real HTTP on 127.0.0.1; keep a few files in flight, not dozens.
     maxWorkers: 2,
+    // Every request a test's GitHub stand-in received must be one GitHub's API description allows.
+    setupFiles: ['test/helpers/github-openapi-setup.ts'],
   },
 });

@@ -6,6 +6,7 @@
  */
 import * as core from '@actions/core';
 import * as github from '@actions/github';
+import { gitHubClient } from '../github/client.js';
 import {
   createEngine,
   fanOut,
@@ -52,7 +53,7 @@ export async function promoteFanout(
         saved.push({ environment });
         core.saveState(STATE.fanoutSessions, JSON.stringify(saved));
         const started = await startSession({
-          github: github.getOctokit(githubToken),
+          github: gitHubClient(githubToken, { warn: (m) => core.warning(m) }),
           repo,
           environment,
           lock: inputs.lock && {

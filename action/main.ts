@@ -5,6 +5,7 @@
  */
 import * as core from '@actions/core';
 import * as github from '@actions/github';
+import { gitHubClient } from '../github/client.js';
 import {
   ConfigError,
   createEngine,
@@ -103,7 +104,7 @@ async function start(inputs: Inputs): Promise<PromotionSession> {
     core.saveState(STATE.lockRequest, request);
   }
   const started = await startSession({
-    github: github.getOctokit(githubToken),
+    github: gitHubClient(githubToken, { warn: (m) => core.warning(m) }),
     repo,
     environment: inputs.to,
     lock: inputs.lock && {

@@ -4,6 +4,7 @@
  */
 import * as core from '@actions/core';
 import * as github from '@actions/github';
+import { gitHubClient } from '../github/client.js';
 import { endAbandonedSession } from '../github/abandoned-session.js';
 import { STATE } from './io.js';
 
@@ -19,7 +20,7 @@ export async function post(): Promise<void> {
   if (!token || (!request && !deploymentId)) return;
   // Whatever could not be undone is logged as an error annotation by endAbandonedSession.
   await endAbandonedSession({
-    github: github.getOctokit(token),
+    github: gitHubClient(token, { warn: (m) => core.warning(m) }),
     repo: github.context.repo,
     environment,
     ...(environment && request ? { request } : {}),
@@ -35,7 +36,7 @@ async function endFanout(token: string, request: string, saved: string): Promise
   const sessions = JSON.parse(saved) as { environment: string; deploymentId?: number }[];
   for (const { environment, deploymentId } of sessions) {
     await endAbandonedSession({
-      github: github.getOctokit(token),
+      github: gitHubClient(token, { warn: (m) => core.warning(m) }),
       repo: github.context.repo,
       environment,
       ...(request ? { request } : {}),

@@ -21,7 +21,7 @@ import { targetsOf } from '../chatops/state.js';
 import { endedFields } from '../github/check-run.js';
 import type { Config } from '../engine/index.js';
 import { inert } from '../engine/markdown.js';
-import type { GitHubRequest, Repo } from '../github/api.js';
+import type { GitHubClient, Repo } from '../github/api.js';
 import { InputError } from './io.js';
 
 export type ChatopsJob = 'single' | 'plan' | 'promote';
@@ -42,7 +42,7 @@ export interface EnvironmentApproval {
 
 /** Who approved this workflow run's environments; rejections and pending reviews are left out. */
 export async function readRunApprovals(
-  github: GitHubRequest,
+  github: GitHubClient,
   repo: Repo,
   runId: number,
 ): Promise<EnvironmentApproval[]> {
@@ -105,7 +105,7 @@ export function approvalNote(approvals: EnvironmentApproval[], environments: str
  */
 export function workflowGate(options: {
   job: ChatopsJob;
-  github: GitHubRequest;
+  github: GitHubClient;
   runId: number;
   needed: Map<string, number>;
 }): (ctx: CommandContext, request: TrackedRequest) => Promise<boolean> {

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import * as core from '@actions/core';
 import * as github from '@actions/github';
+import { gitHubClient } from '../github/client.js';
 import {
   DEFAULT_CONFIG_PATH,
   type ChatopsSettings,
@@ -23,7 +24,7 @@ import { readRequests } from '../chatops/requests.js';
 import { recoverStaleRuns } from '../chatops/recovery.js';
 import { runRequest } from '../chatops/run.js';
 import { createEngine, parseConfig } from '../engine/index.js';
-import type { GitHubRequest } from '../github/api.js';
+import type { GitHubClient } from '../github/api.js';
 import { parseHeartbeatMs } from '../github/heartbeat.js';
 import { stateSecretProblem } from '../chatops/state-secret.js';
 import { InputError, MIN_HEARTBEAT_MS, STATE } from './io.js';
@@ -79,7 +80,7 @@ export async function runWorkflowMode(): Promise<void> {
       { name: 'input github-token', value: githubToken },
     ]);
   if (weakSecret) throw new InputError(weakSecret);
-  const octokit = github.getOctokit(githubToken) as unknown as GitHubRequest;
+  const octokit = gitHubClient(githubToken, { warn: (m) => core.warning(m) });
   const job = readChatopsJob();
   const needed = new Map<string, number>();
   const settings: ChatopsSettings = {
@@ -218,7 +219,7 @@ async function commentApprovalsCount(ctx: CommandContext): Promise<boolean> {
  * do: each chat-ops run first recovers the runs a killed runner left behind (deployment failed,
  * status comment `interrupted`, lock freed). A failure here is logged and does not stop the command.
  */
-async function recoverInterrupted(client: GitHubRequest, settings: ChatopsSettings): Promise<void> {
+async function recoverInterrupted(client: GitHubClient, settings: ChatopsSettings): Promise<void> {
   try {
     const recovered = await recoverStaleRuns(client, github.context.repo, settings);
     if (recovered.length) core.warning(`recovered interrupted request(s) ${recovered.join(', ')}`);

@@ -8,7 +8,7 @@
  *   of its answers takes 100 ms (the command timed at 100 ms per answer minus at 0 ms).
  * The app's own sign-in (its login, an installation token) is made once per process and not counted.
  */
-import type { GitHubRequest } from '../github/api.js';
+import type { GitHubClient } from '../github/api.js';
 import { botConfig, harness, type Harness } from '../test/helpers/bot.js';
 import type { RecordedRequest } from '../test/helpers/github-server.js';
 import { sandbox } from '../test/helpers/sandbox.js';
@@ -58,7 +58,7 @@ async function idle(past: number): Promise<IdleBudget> {
     // A restarted process: nothing remembered from the first.
     const restarted = harness(sb, { configText: botConfig(sb, 0), heartbeatMs: 60_000, github: h.github });
     await restarted.say('mallory', '/help'); // loads the app
-    const octokit = (await restarted.probot.auth(1)) as unknown as GitHubRequest;
+    const octokit = (await restarted.probot.auth(1)) as unknown as GitHubClient;
     const sweep = async () => {
       const before = h.github.requests.length;
       await restarted.bot.recover(octokit, shop);

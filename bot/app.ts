@@ -12,7 +12,7 @@ import { PullRequest } from '../chatops/pull-request.js';
 import { lapseOnPush } from '../chatops/push.js';
 import { recoverStaleRuns, recoveryMemory } from '../chatops/recovery.js';
 import { answerDeploymentGate } from '../chatops/gate/index.js';
-import type { GitHubRequest, Repo } from '../github/api.js';
+import type { GitHubClient, Repo } from '../github/api.js';
 import { policyEngines, ruleFor, type Policy } from './policy.js';
 import { JobQueue } from './queue.js';
 
@@ -37,7 +37,7 @@ export interface Bot {
    * One recovery sweep over a repository (the server runs it every heartbeat on every replica);
    * returns the requests it marked interrupted.
    */
-  recover(github: GitHubRequest, repo: Repo): Promise<number[]>;
+  recover(github: GitHubClient, repo: Repo): Promise<number[]>;
 }
 
 const DAY = 24 * 60 * 60_000;
@@ -96,7 +96,7 @@ export function createBot(options: BotOptions): Bot {
       queue.enqueue(lane, async () => {
         const ctx: CommandContext = {
           settings: await settingsFor(probot),
-          pr: new PullRequest(context.octokit as unknown as GitHubRequest, repo, issue.number),
+          pr: new PullRequest(context.octokit, repo, issue.number),
           defaultBranch: repository.default_branch,
           commandId: comment.id,
           commenter: author.login,
@@ -108,7 +108,7 @@ export function createBot(options: BotOptions): Bot {
     });
     // The App as a custom deployment protection rule: reads only, answers through the callback.
     probot.on('deployment_protection_rule.requested', async (context) => {
-      const github = context.octokit as unknown as GitHubRequest;
+      const github = context.octokit;
       const deps = {
         github,
         engines: policyEngines(options.policy, options.api7Token, options.now),
@@ -125,7 +125,7 @@ export function createBot(options: BotOptions): Bot {
       queue.enqueue(`${repository.full_name}#pr${pr.number}`, async () => {
         const ctx: CommandContext = {
           settings: await settingsFor(probot),
-          pr: new PullRequest(context.octokit as unknown as GitHubRequest, repo, pr.number),
+          pr: new PullRequest(context.octokit, repo, pr.number),
           defaultBranch: repository.default_branch,
           commandId: 0,
           commenter: '',
@@ -148,7 +148,7 @@ export function createBot(options: BotOptions): Bot {
 
 /** `<slug>[bot]`: the account the app's comments are written by. */
 async function learnAppLogin(probot: Probot): Promise<string> {
-  const octokit = (await probot.auth()) as unknown as GitHubRequest;
+  const octokit = await probot.auth();
   const { data } = await octokit.request('GET /app');
-  return `${String(data.slug)}[bot]`;
+  return `${String(data?.slug)}[bot]`;
 }

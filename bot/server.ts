@@ -8,7 +8,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createNodeMiddleware, createProbot, ProbotOctokit } from 'probot';
-import type { GitHubRequest } from '../github/api.js';
 import { createBot } from './app.js';
 import { DEFAULT_BODY_LIMITS, InFlightBudget, readBoundedBody, type BodyLimits } from './body-limit.js';
 import { sweepInstallations } from './sweep.js';
@@ -126,7 +125,7 @@ export async function startBot(
   const sweeps = sweepEveryHeartbeat(
     (signal) =>
       sweepInstallations({
-        auth: async (id) => (await probot.auth(id)) as unknown as GitHubRequest,
+        auth: (id) => probot.auth(id),
         recover: (github, repo) => bot.recover(github, repo),
         intervalMs: settings.heartbeatMs,
         log,

@@ -5,12 +5,12 @@
  * repository whose sweep fails is logged and looked at again next time; the others go on.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { GitHubRequest, Repo } from '../github/api.js';
+import type { GitHubClient, Repo } from '../github/api.js';
 
 export interface SweepOptions {
   /** The app's own client (no ID), or an installation's. */
-  auth(installationId?: number): Promise<GitHubRequest>;
-  recover(github: GitHubRequest, repo: Repo): Promise<number[]>;
+  auth(installationId?: number): Promise<GitHubClient>;
+  recover(github: GitHubClient, repo: Repo): Promise<number[]>;
   /** The heartbeat interval the sweep is spread over; 0 sweeps at once. */
   intervalMs: number;
   log(line: string): void;
@@ -21,7 +21,7 @@ export interface SweepOptions {
 const PAGE = 100;
 
 export async function sweepInstallations(options: SweepOptions): Promise<void> {
-  const targets: { github: GitHubRequest; repo: Repo }[] = [];
+  const targets: { github: GitHubClient; repo: Repo }[] = [];
   const app = await options.auth();
   for (let page = 1; ; page++) {
     const { data } = await app.request('GET /app/installations', { per_page: PAGE, page });
@@ -48,7 +48,7 @@ export async function sweepInstallations(options: SweepOptions): Promise<void> {
   }
 }
 
-async function repositoriesOf(github: GitHubRequest): Promise<Repo[]> {
+async function repositoriesOf(github: GitHubClient): Promise<Repo[]> {
   const repos: Repo[] = [];
   for (let page = 1; ; page++) {
     const { data } = await github.request('GET /installation/repositories', { per_page: PAGE, page });

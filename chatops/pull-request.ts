@@ -4,7 +4,7 @@
  * once however many guards ask (GitHub's budget, §14), and never outlive the command.
  */
 import { fitText, MAX_COMMENT_CHARS } from '../github/limits.js';
-import type { GitHubRequest, Repo } from '../github/api.js';
+import type { GitHubClient, Repo } from '../github/api.js';
 import { statusOf } from '../github/api.js';
 import { Refusal } from './refusal.js';
 
@@ -29,7 +29,7 @@ export type Reaction = 'eyes' | 'rocket' | 'confused' | '+1' | '-1';
 
 export class PullRequest {
   constructor(
-    readonly github: GitHubRequest,
+    readonly github: GitHubClient,
     readonly repo: Repo,
     readonly number: number,
   ) {}
@@ -67,7 +67,7 @@ export class PullRequest {
   /** Whether `login` is `principal`: the same user, or an active member of an `@org/team`. */
   async is(login: string, principal: string): Promise<boolean> {
     if (!principal.startsWith('@')) return principal.toLowerCase() === login.toLowerCase();
-    const [org, team] = principal.slice(1).split('/');
+    const [org = '', team = ''] = principal.slice(1).split('/');
     try {
       const { data } = await this.github.request('GET /orgs/{org}/teams/{team_slug}/memberships/{username}', {
         org,
@@ -110,7 +110,7 @@ export class PullRequest {
         path,
         ref,
       });
-      return Buffer.from(String(data.content ?? ''), 'base64').toString('utf8');
+      return Buffer.from('content' in data ? String(data.content ?? '') : '', 'base64').toString('utf8');
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw err;

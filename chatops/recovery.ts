@@ -10,7 +10,7 @@
  * no rate limit. A stale run's deployment is marked failed, its request `interrupted` with what the
  * target runs now, its lock released if still held for it, its check run completed.
  */
-import type { GitHubRequest, Repo } from '../github/api.js';
+import type { GitHubClient, Repo } from '../github/api.js';
 import { statusOf } from '../github/api.js';
 import { endedFields } from '../github/check-run.js';
 import { setDeploymentStatus } from '../github/deployment.js';
@@ -58,7 +58,7 @@ interface Deployment {
 
 /** Recovers the stale runs of one repository; returns the requests it marked interrupted. */
 export async function recoverStaleRuns(
-  github: GitHubRequest,
+  github: GitHubClient,
   repo: Repo,
   settings: ChatopsSettings,
   memory: RecoveryMemory = recoveryMemory(),
@@ -113,7 +113,7 @@ export async function recoverStaleRuns(
  * `in_progress` (two intervals). Asked only of the app's own deployments whose lock is held.
  */
 async function heartbeatStopped(
-  github: GitHubRequest,
+  github: GitHubClient,
   repo: Repo,
   settings: ChatopsSettings,
   deploymentId: number,
@@ -130,7 +130,7 @@ async function heartbeatStopped(
 
 /** The lock refs and who holds each (one conditional list; each lock commit read once ever). */
 async function readLocks(
-  github: GitHubRequest,
+  github: GitHubClient,
   repo: Repo,
   memory: RecoveryMemory,
 ): Promise<Map<string, LockInfo>> {
@@ -158,7 +158,7 @@ async function readLocks(
 
 /** The app's own deployments younger than the cut-off that still need a look. */
 async function ownRecentDeployments(
-  github: GitHubRequest,
+  github: GitHubClient,
   repo: Repo,
   settings: ChatopsSettings,
   memory: RecoveryMemory,
@@ -184,7 +184,7 @@ async function ownRecentDeployments(
 
 /** A list read with `If-None-Match`: when GitHub answers 304 the remembered answer stands. */
 async function conditional(
-  github: GitHubRequest,
+  github: GitHubClient,
   memory: RecoveryMemory,
   route: string,
   params: Record<string, unknown>,
@@ -209,7 +209,7 @@ async function conditional(
 
 /** A context for reading the request's state; the default branch is asked only when recovering. */
 function contextFor(
-  github: GitHubRequest,
+  github: GitHubClient,
   repo: Repo,
   settings: ChatopsSettings,
   pr: number,

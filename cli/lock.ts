@@ -4,9 +4,9 @@
  * the same promotion session: renewed every `API7_SYNC_HEARTBEAT_MS` (default 60000) and released
  * at the end.
  */
-import { getOctokit } from '@actions/github';
 import { userInfo } from 'node:os';
 import { SyncError } from '../engine/errors.js';
+import { gitHubClient } from '../github/client.js';
 import { parseHeartbeatMs } from '../github/heartbeat.js';
 import { describeHolder, isLockableEnvironment } from '../github/lock.js';
 import { startSession, type SessionLog, type SessionOutcome } from '../github/session.js';
@@ -59,7 +59,7 @@ export async function withEnvironmentLock<T>(
     error: (m) => io.stderr(`error: ${m}`),
   };
   const started = await startSession({
-    github: getOctokit(token, { baseUrl: io.env.GITHUB_API_URL ?? 'https://api.github.com' }),
+    github: gitHubClient(token, log, { baseUrl: io.env.GITHUB_API_URL ?? 'https://api.github.com' }),
     repo: { owner, repo },
     environment,
     lock: { holder: `api7-sync CLI (${userInfo().username})`, reason },

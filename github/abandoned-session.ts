@@ -3,7 +3,7 @@
  * after a cancelled main step. Only what can be matched to that session is touched: the lock
  * while it is still held for the session's request id, and the deployment it recorded.
  */
-import type { GitHubRequest, Repo } from './api.js';
+import type { GitHubClient, Repo } from './api.js';
 import { setDeploymentStatus } from './deployment.js';
 import { EnvironmentLock } from './lock.js';
 import type { SessionEnd, SessionLog, SessionOutcome } from './session.js';
@@ -16,7 +16,7 @@ const messageOf = (err: unknown) => (err instanceof Error ? err.message : String
  * deployment with `outcome`. Never throws.
  */
 export async function endAbandonedSession(options: {
-  github: GitHubRequest;
+  github: GitHubClient;
   repo: Repo;
   environment: string;
   request?: string;

@@ -1,11 +1,12 @@
 /**
- * The little of the GitHub REST API that locks and deployment records need. Both the Action's
- * Octokit (`@actions/github`) and Probot's satisfy it through their `request` method, so this
- * module depends on neither.
+ * The GitHub client every door hands to the GitHub code: Octokit's own `request` (typed by route
+ * from GitHub's OpenAPI description) and `paginate`. The Action's and the CLI's Octokit
+ * (client.ts) and Probot's both are one, so this module depends on neither.
  */
-export interface GitHubRequest {
-  request(route: string, params?: Record<string, unknown>): Promise<{ status: number; data: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
+import type { Octokit } from '@octokit/core';
+import type { PaginateInterface } from '@octokit/plugin-paginate-rest';
+
+export type GitHubClient = Pick<Octokit, 'request'> & { paginate: PaginateInterface };
 
 export interface Repo {
   owner: string;
@@ -16,4 +17,26 @@ export interface Repo {
 export function statusOf(err: unknown): number | undefined {
   const status = (err as { status?: unknown }).status;
   return typeof status === 'number' ? status : undefined;
+}
+
+/**
+ * How long GitHub asked us to wait, in milliseconds, when it refused a request for a rate limit
+ * (403 or 429 with `retry-after`, or with no requests left until `x-ratelimit-reset`); undefined
+ * for any other answer.
+ */
+export function rateLimitWaitMs(err: unknown, now = Date.now()): number | undefined {
+  const status = statusOf(err);
+  if (status !== 403 && status !== 429) return undefined;
+  const headers = (err as { response?: { headers?: Record<string, string | number | undefined> } }).response
+    ?.headers;
+  const retryAfter = Number(headers?.['retry-after']);
+  if (headers?.['retry-after'] !== undefined && Number.isFinite(retryAfter))
+    return Math.max(0, retryAfter * 1000);
+  if (String(headers?.['x-ratelimit-remaining']) === '0') {
+    const reset = Number(headers?.['x-ratelimit-reset']) * 1000;
+    if (Number.isFinite(reset)) return Math.max(0, reset - now);
+  }
+  // Without a time to wait, GitHub asks for at least a minute.
+  const secondary = /secondary rate limit/i.test((err as Error).message ?? '');
+  return status === 429 || secondary ? 60_000 : undefined;
 }

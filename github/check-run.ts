@@ -9,7 +9,7 @@
  */
 import { isFailure } from '../engine/model.js';
 import type { SyncResult } from '../engine/index.js';
-import type { GitHubRequest, Repo } from './api.js';
+import type { GitHubClient, Repo } from './api.js';
 import { countActions, planSummary, resultSummary } from './check-run-summary.js';
 import { fitText, MAX_CHECK_OUTPUT_CHARS } from './limits.js';
 import { inert } from './markdown.js';
@@ -21,7 +21,7 @@ export type CheckConclusion = 'success' | 'failure' | 'neutral';
 export type EndedWithoutResult = 'refused' | 'denied' | 'cancelled';
 
 export interface CheckRunContext {
-  github: GitHubRequest;
+  github: GitHubClient;
   repo: Repo;
   /** The pull request's head SHA (in workflow mode never GITHUB_SHA, which is the default branch there). */
   headSha: string;
@@ -210,15 +210,17 @@ export async function findCheckRun(context: CheckRunContext): Promise<CheckRun |
   if (!externalId) return undefined;
   const name = checkRunName(context.environment);
   try {
-    const { data } = await github.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
-      ...repo,
-      ref: headSha,
-      check_name: name,
-      filter: 'all',
-      per_page: 100,
-    });
-    const runs = (data.check_runs ?? []) as { id: number; external_id?: string | null }[];
-    const match = runs.find((r) => r.external_id === externalId);
+    // Every page until the one that has it: a head re-run many times has many runs of this name.
+    let match: { id: number } | undefined;
+    await github.paginate(
+      'GET /repos/{owner}/{repo}/commits/{ref}/check-runs',
+      { ...repo, ref: headSha, check_name: name, filter: 'all', per_page: 100 },
+      (response, done) => {
+        match ??= response.data.find((r) => r.external_id === externalId);
+        if (match) done();
+        return [];
+      },
+    );
     return match ? new CheckRun(context, match.id) : undefined;
   } catch (err) {
     logger.warn(

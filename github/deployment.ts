@@ -4,7 +4,8 @@
  * Created with `auto_merge: false` and `required_contexts: []`: the promotion moves a version
  * that is already running elsewhere, not the ref being deployed.
  */
-import type { GitHubRequest, Repo } from './api.js';
+import { SyncError } from '../engine/errors.js';
+import type { GitHubClient, Repo } from './api.js';
 
 export interface DeploymentRecord {
   id: number;
@@ -15,12 +16,12 @@ export interface NewDeployment {
   ref: string;
   environment: string;
   description: string;
-  payload: unknown;
+  payload: Record<string, unknown>;
   production: boolean;
 }
 
 export async function createDeployment(
-  github: GitHubRequest,
+  github: GitHubClient,
   repo: Repo,
   req: NewDeployment,
 ): Promise<DeploymentRecord> {
@@ -35,13 +36,19 @@ export async function createDeployment(
     production_environment: req.production,
     transient_environment: false,
   });
-  return { id: data.id as number };
+  // 202 means GitHub merged the default branch first instead; auto_merge: false rules that out.
+  if (!('id' in data))
+    throw new SyncError(
+      'internal',
+      `GitHub did not create the deployment: ${data.message ?? 'no id in its answer'}`,
+    );
+  return { id: Number(data.id) };
 }
 
 export type DeploymentState = 'in_progress' | 'success' | 'failure' | 'error' | 'inactive';
 
 export async function setDeploymentStatus(
-  github: GitHubRequest,
+  github: GitHubClient,
   repo: Repo,
   deployment: DeploymentRecord,
   state: DeploymentState,

@@ -13,6 +13,15 @@ export function lockTtl(heartbeatMs: number): number {
 }
 
 /**
+ * How long before its lease runs out a session must have confirmed it, else its promotion is told
+ * to stop: half a heartbeat, the time the promotion has to stop and undo before another run may
+ * take the lock. With a lease of three heartbeats, renewals may fail for a beat and a half.
+ */
+export function leaseMargin(heartbeatMs: number): number {
+  return Math.ceil(heartbeatMs / 2);
+}
+
+/**
  * Reads a heartbeat in whole milliseconds: the default when unset or empty, else an integer of at
  * least `minimumMs`; anything else throws `SyncError('usage')` naming `variable`.
  */

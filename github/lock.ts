@@ -1,7 +1,9 @@
 /**
  * Environment locks: a branch `api7-sync-lock/<environment>` pointing at a commit
- * whose message (and tree, `lock.json`) says who holds it, for which request, since when, why and
- * until when. The message is `api7-sync lock: <environment>`, a blank line, then that JSON.
+ * whose message says who holds it, for which request, since when, why and until when. The message
+ * is `api7-sync lock: <environment>`, a blank line, then that JSON. Its tree (`lock.json`) records
+ * the claim as first made; renewals reuse that tree, so that a renewal creates one commit and
+ * moves the ref (two writes) rather than also writing a tree.
  *
  * Claim = create the ref (422 when it exists). Renew and take over = a fast-forward update of the
  * ref to a new commit whose parent is the current lock commit, with `force: false`, so that of two
@@ -9,7 +11,7 @@
  * commit. Only the promotion session (session.ts) holds a lock; this module is its storage.
  */
 import { SyncError } from '../engine/errors.js';
-import { statusOf, type GitHubRequest, type Repo } from './api.js';
+import { statusOf, type GitHubClient, type Repo } from './api.js';
 import { DEFAULT_HEARTBEAT_MS, lockTtl } from './heartbeat.js';
 
 /** The lease of a lock taken without a session's own heartbeat. */
@@ -31,6 +33,8 @@ export interface LockInfo {
 export interface HeldLock {
   sha: string;
   info: LockInfo;
+  /** The tree of the lock commit, which renewals reuse (read from GitHub when unknown). */
+  tree?: string;
 }
 
 export type ClaimOutcome =
@@ -77,7 +81,7 @@ function githubMessage(err: unknown): string {
 
 export class EnvironmentLock {
   constructor(
-    private readonly github: GitHubRequest,
+    private readonly github: GitHubClient,
     private readonly repo: Repo,
     private readonly now: () => number = Date.now,
   ) {}
@@ -96,14 +100,14 @@ export class EnvironmentLock {
         since: new Date(this.now()).toISOString(),
         until: new Date(this.now() + ttlMs).toISOString(),
       };
-      const sha = await this.commit(info, []);
+      const { sha, tree } = await this.commit(info, []);
       try {
         await this.github.request('POST /repos/{owner}/{repo}/git/refs', {
           ...this.repo,
           ref: `refs/heads/${lockBranch(environment)}`,
           sha,
         });
-        return { claimed: true, lock: { sha, info } };
+        return { claimed: true, lock: { sha, info, tree } };
       } catch (err) {
         if (statusOf(err) !== 422) throw err;
         // Any other 422 (a ref name GitHub will not take) is final: retrying cannot change it.
@@ -118,8 +122,8 @@ export class EnvironmentLock {
       if (!current) continue; // released in between: try again, a bounded number of times
       if (Date.parse(current.info.until) > this.now()) return { claimed: false, heldBy: current.info };
       const next = await this.commit(info, [current.sha]);
-      if (await this.fastForward(environment, next))
-        return { claimed: true, lock: { sha: next, info }, tookOverFrom: current.info };
+      if (await this.fastForward(environment, next.sha))
+        return { claimed: true, lock: { ...next, info }, tookOverFrom: current.info };
       return { claimed: false, heldBy: (await this.read(environment))?.info };
     }
     throw new SyncError(
@@ -153,10 +157,23 @@ export class EnvironmentLock {
 
   /** Extends our lease from our latest commit; undefined when the lock is no longer ours. */
   async renew(lock: HeldLock, ttlMs = LOCK_TTL_MS): Promise<HeldLock | undefined> {
+    return this.advance(await this.renewal(lock, ttlMs));
+  }
+
+  /**
+   * The commit of a renewal, not yet on the lock branch: our latest commit's child with a new
+   * lease, on the same tree. `advance` puts it on the branch; a caller whose `advance` failed on
+   * a rate limit sends the same commit again rather than writing another.
+   */
+  async renewal(lock: HeldLock, ttlMs = LOCK_TTL_MS): Promise<HeldLock> {
     assertLockableEnvironment(lock.info.environment);
     const info = { ...lock.info, until: new Date(this.now() + ttlMs).toISOString() };
-    const next = await this.commit(info, [lock.sha]);
-    return (await this.fastForward(info.environment, next)) ? { sha: next, info } : undefined;
+    return { ...(await this.commit(info, [lock.sha], lock.tree)), info };
+  }
+
+  /** Moves the lock branch to `next` if that is a fast forward; undefined when it is not ours. */
+  async advance(next: HeldLock): Promise<HeldLock | undefined> {
+    return (await this.fastForward(next.info.environment, next.sha)) ? next : undefined;
   }
 
   /** Deletes the lock branch if it still points at our latest commit; never someone else's. */
@@ -187,7 +204,7 @@ export class EnvironmentLock {
       ...this.repo,
       commit_sha: sha,
     });
-    return { sha, info: parseLockMessage(String(data.message ?? ''), environment) };
+    return { sha, info: parseLockMessage(data.message, environment), tree: data.tree.sha };
   }
 
   private async deleteRef(environment: string): Promise<boolean> {
@@ -209,7 +226,7 @@ export class EnvironmentLock {
         ...this.repo,
         ref: `heads/${lockBranch(environment)}`,
       });
-      return data.object?.sha as string | undefined;
+      return data.object.sha;
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw err;
@@ -231,19 +248,26 @@ export class EnvironmentLock {
     }
   }
 
-  private async commit(info: LockInfo, parents: string[]): Promise<string> {
+  /** A lock commit: on `tree` when given (a renewal), else on a new tree recording the claim. */
+  private async commit(
+    info: LockInfo,
+    parents: string[],
+    tree?: string,
+  ): Promise<{ sha: string; tree: string }> {
     const json = JSON.stringify(info, null, 2);
-    const tree = await this.github.request('POST /repos/{owner}/{repo}/git/trees', {
-      ...this.repo,
-      tree: [{ path: 'lock.json', mode: '100644', type: 'blob', content: json + '\n' }],
-    });
+    tree ??= (
+      await this.github.request('POST /repos/{owner}/{repo}/git/trees', {
+        ...this.repo,
+        tree: [{ path: 'lock.json', mode: '100644', type: 'blob', content: json + '\n' }],
+      })
+    ).data.sha;
     const commit = await this.github.request('POST /repos/{owner}/{repo}/git/commits', {
       ...this.repo,
       message: `api7-sync lock: ${info.environment}\n\n${json}\n`,
-      tree: tree.data.sha,
+      tree,
       parents,
     });
-    return commit.data.sha as string;
+    return { sha: commit.data.sha, tree };
   }
 }
 

@@ -7,11 +7,15 @@
  * It never swallows an error: a failed renewal or heartbeat is logged and retried at the next
  * beat, and `end()` logs and returns what it had to leave behind (a lock still held, a deployment
  * still `in_progress`) instead of throwing.
+ *
+ * A lock is never lost silently (lease.ts): when its lease cannot be confirmed in time, or another
+ * run took it over, the session's `signal` tells the promotion to stop.
  */
 import { SyncError } from '../engine/errors.js';
-import type { GitHubRequest, Repo } from './api.js';
+import type { GitHubClient, Repo } from './api.js';
 import { createDeployment, setDeploymentStatus } from './deployment.js';
 import { lockTtl } from './heartbeat.js';
+import { Lease, sameClaim } from './lease.js';
 import {
   assertLockableEnvironment,
   describeHolder,
@@ -37,7 +41,7 @@ export interface DeploymentRequest {
 }
 
 export interface SessionOptions {
-  github: GitHubRequest;
+  github: GitHubClient;
   repo: Repo;
   environment: string;
   /**
@@ -75,6 +79,13 @@ export interface PromotionSession {
   /** The lock's current head, which moves with every renewal ('' when no lock is held). */
   readonly lockSha: string;
   readonly deploymentId: number | undefined;
+  /**
+   * Aborted when the session can no longer vouch for its lock: the lease could not be confirmed
+   * before its deadline, or another run took the lock over. Its `reason` is a `SyncError`
+   * (`lock-backend`) saying which; the promotion gives it to the engine's apply as its `signal`,
+   * so that no new API7 write starts. Never aborted for a session without a lock.
+   */
+  readonly signal: AbortSignal;
   /** Creates the deployment after the claim (when the caller plans again under the lock first). */
   recordDeployment(req: DeploymentRequest): Promise<number>;
   /**
@@ -96,10 +107,6 @@ export interface SessionEnd {
 }
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
-
-/** The same claim, whatever its lease: renewals keep holder, request and since. */
-const sameClaim = (a: LockInfo, b: LockInfo) =>
-  a.holder === b.holder && a.request === b.request && a.since === b.since;
 
 /** Claims the environment lock (waiting up to `waitMs`), then records the deployment if asked. */
 export async function startSession(options: SessionOptions): Promise<SessionStart> {
@@ -155,29 +162,31 @@ export async function startSession(options: SessionOptions): Promise<SessionStar
 
 class Session implements PromotionSession {
   readonly environment: string;
-  private lockLost = false;
   private deployment: { id: number; environmentUrl?: string; logUrl?: string } | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** Every GitHub write of the session, in order: a late heartbeat never follows the outcome. */
   private queue: Promise<unknown> = Promise.resolve();
   private ending: Promise<SessionEnd> | undefined;
   private readonly log: SessionLog;
-  private readonly ttlMs: number;
+  /** The held lock's lease; undefined without a lock, or once it is released. */
+  private lease: Lease | undefined;
+  readonly signal: AbortSignal;
 
   constructor(
     private readonly options: SessionOptions,
     private readonly lock: EnvironmentLock,
-    private held: HeldLock | undefined,
+    held: HeldLock | undefined,
     private readonly now: () => number,
   ) {
     this.environment = options.environment;
     this.log = options.log;
-    this.ttlMs = lockTtl(options.heartbeatMs);
+    this.lease = held && new Lease(lock, held, { heartbeatMs: options.heartbeatMs, log: this.log, now });
+    this.signal = this.lease?.signal ?? new AbortController().signal;
     this.schedule();
   }
 
   get lockSha(): string {
-    return this.held?.sha ?? '';
+    return this.lease?.held.sha ?? '';
   }
 
   get deploymentId(): number | undefined {
@@ -226,6 +235,9 @@ class Session implements PromotionSession {
 
   private async finish(outcome: SessionOutcome): Promise<SessionEnd> {
     clearTimeout(this.timer);
+    this.lease?.stop();
+    // A renewal in flight lands (or fails) before the release reads the lock's head.
+    await this.lease?.settled();
     const problems: string[] = [];
     let deploymentClosed = true;
     let lockReleased = true;
@@ -241,21 +253,21 @@ class Session implements PromotionSession {
             );
           }
         }
-        if (this.held) lockReleased = await this.releaseLock(problems);
+        if (this.lease) lockReleased = await this.releaseLock(this.lease, problems);
       });
     } catch (err) {
       // serially() only rethrows what the steps above did not catch: report it all the same.
       problems.push(`ending the promotion session failed: ${messageOf(err)}`);
-      lockReleased = !this.held;
+      lockReleased = !this.lease;
     }
     for (const p of problems) this.log.error(p);
     return { lockReleased, deploymentClosed, problems };
   }
 
   /** False, with the reason in `problems`, when the lock could not be given back. */
-  private async releaseLock(problems: string[]): Promise<boolean> {
-    const held = this.held!;
-    if (this.lockLost) {
+  private async releaseLock(lease: Lease, problems: string[]): Promise<boolean> {
+    const held = lease.held;
+    if (lease.takenOver) {
       problems.push(
         `the lock on "${this.environment}" was taken over while this job ran; it was left to its new holder`,
       );
@@ -285,58 +297,33 @@ class Session implements PromotionSession {
 
   private released(): true {
     this.log.info(`released the lock on "${this.environment}"`);
-    this.held = undefined;
+    this.lease = undefined;
     return true;
   }
 
-  /** The next beat comes a heartbeat after the previous one finished, so beats never overlap. */
-  private schedule(): void {
+  /**
+   * The next beat comes a heartbeat after the previous one started (or when it finished, if
+   * later), so that slow answers do not let the lease drift towards its end. The renewal does not
+   * wait behind the deployment's writes: only the lease decides whether the promotion may go on.
+   */
+  private schedule(delayMs = this.options.heartbeatMs): void {
     this.timer = setTimeout(() => {
-      void this.serially(() => this.beat())
-        // beat() handles its own failures; anything else is a bug worth seeing, not a crash.
+      const started = this.now();
+      const renewal = this.lease && !this.lease.takenOver && !this.ending ? this.lease.renew() : undefined;
+      const heartbeat = this.serially(async () => {
+        if (this.deployment && !this.ending) await this.postHeartbeat();
+      });
+      void Promise.all([renewal, heartbeat])
+        // Both handle their own failures; anything else is a bug worth seeing, not a crash.
         .catch((err: unknown) =>
           this.log.error(`the heartbeat of "${this.environment}" failed: ${messageOf(err)}`),
         )
         .finally(() => {
-          if (!this.ending) this.schedule();
+          if (!this.ending) this.schedule(Math.max(0, this.options.heartbeatMs - (this.now() - started)));
         });
-    }, this.options.heartbeatMs);
+    }, delayMs);
     // A session must not keep a process alive on its own: the promotion's own work does that.
     this.timer.unref();
-  }
-
-  private async beat(): Promise<void> {
-    if (this.ending) return;
-    if (this.held && !this.lockLost) await this.renewLock();
-    if (this.deployment) await this.postHeartbeat();
-  }
-
-  private async renewLock(): Promise<void> {
-    const held = this.held!;
-    try {
-      let renewed = await this.lock.renew(held, this.ttlMs);
-      let current: HeldLock | undefined;
-      if (!renewed) {
-        // Not a fast forward of our head: either our previous renewal landed with its answer lost
-        // (the head is still our claim) or someone took the lock over.
-        current = await this.lock.read(this.environment);
-        if (current && sameClaim(current.info, held.info))
-          renewed = await this.lock.renew(current, this.ttlMs);
-      }
-      if (!renewed) {
-        this.lockLost = true;
-        this.log.error(
-          `the lock on "${this.environment}" is no longer this job's: it is ${describeHolder(current?.info)}; the job goes on, but the lock no longer keeps other promotions out`,
-        );
-        return;
-      }
-      this.held = renewed;
-      this.log.debug?.(`renewed the lock on "${this.environment}" until ${renewed.info.until}`);
-    } catch (err) {
-      this.log.warn(
-        `renewing the lock on "${this.environment}" failed; it stays held until ${held.info.until} and is renewed again at the next heartbeat: ${messageOf(err)}`,
-      );
-    }
   }
 
   /** `heartbeat <ISO time>`: what a recovery reads to tell a live job from a dead one. */

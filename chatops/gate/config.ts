@@ -4,7 +4,7 @@
  * that is missing or invalid stops the gate with a rejection that says what to fix.
  */
 import { ConfigError, parseConfig, type Config } from '../../engine/index.js';
-import { statusOf, type GitHubRequest } from '../../github/api.js';
+import { statusOf, type GitHubClient } from '../../github/api.js';
 import { inert } from '../inert.js';
 import type { GateEvent } from './event.js';
 import { failed, GateStop } from './verdict.js';
@@ -12,7 +12,7 @@ import { failed, GateStop } from './verdict.js';
 /** Config problems shown in a rejection; the rest are counted. */
 const MAX_PROBLEMS = 10;
 
-export async function readGateConfig(github: GitHubRequest, event: GateEvent, path: string): Promise<Config> {
+export async function readGateConfig(github: GitHubClient, event: GateEvent, path: string): Promise<Config> {
   const text = await fileAt(github, event, path);
   if (text === undefined)
     throw new GateStop(
@@ -37,14 +37,14 @@ export async function readGateConfig(github: GitHubRequest, event: GateEvent, pa
   }
 }
 
-async function fileAt(github: GitHubRequest, event: GateEvent, path: string): Promise<string | undefined> {
+async function fileAt(github: GitHubClient, event: GateEvent, path: string): Promise<string | undefined> {
   try {
     const { data } = await github.request('GET /repos/{owner}/{repo}/contents/{path}', {
       ...event.repo,
       path,
       ref: event.defaultBranch,
     });
-    return Buffer.from(String(data.content ?? ''), 'base64').toString('utf8');
+    return Buffer.from('content' in data ? String(data.content ?? '') : '', 'base64').toString('utf8');
   } catch (err) {
     if (statusOf(err) === 404) return undefined;
     throw err;

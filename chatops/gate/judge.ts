@@ -5,7 +5,7 @@
  * says). Reads only: GitHub's contents and lock ref, and an API7 plan.
  */
 import type { Config } from '../../engine/config/types.js';
-import type { GitHubRequest } from '../../github/api.js';
+import type { GitHubClient } from '../../github/api.js';
 import type { EngineSource } from '../context.js';
 import { inert } from '../inert.js';
 import { readGateConfig } from './config.js';
@@ -18,7 +18,7 @@ import { windowRule } from './window-rule.js';
 
 export interface GateDeps {
   /** The installation's client for this repository. */
-  github: GitHubRequest;
+  github: GitHubClient;
   /** The door's only way to an engine (the operator policy). */
   engines: EngineSource;
   configPath: string;

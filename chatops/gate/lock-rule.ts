@@ -3,14 +3,14 @@
  * joined by a deployment the gate lets through. Who holds it is read from the lock commit, which
  * anyone with write access can author, so it is quoted inert.
  */
-import type { GitHubRequest, Repo } from '../../github/api.js';
+import type { GitHubClient, Repo } from '../../github/api.js';
 import { EnvironmentLock } from '../../github/lock.js';
 import { inert } from '../inert.js';
 import { describeFailure } from './failure.js';
 import { failed, passed, unknown, type RuleOutcome } from './verdict.js';
 
 export async function lockRule(
-  github: GitHubRequest,
+  github: GitHubClient,
   repo: Repo,
   environment: string,
   now: () => number,

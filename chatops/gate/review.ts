@@ -3,11 +3,11 @@
  * (`POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule`), the route the
  * event's `deployment_callback_url` names.
  */
-import type { GitHubRequest } from '../../github/api.js';
+import type { GitHubClient } from '../../github/api.js';
 import type { GateEvent } from './event.js';
 
 export async function sendReview(
-  github: GitHubRequest,
+  github: GitHubClient,
   event: GateEvent,
   state: 'approved' | 'rejected',
   comment: string,

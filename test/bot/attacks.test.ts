@@ -9,7 +9,7 @@ import { origin, type RepositoryPolicy } from '../../bot/policy.js';
 import { lockRequestId } from '../../chatops/lock-holder.js';
 import { decodeState, encodeState, stateKey } from '../../chatops/state.js';
 import { sweepInstallations } from '../../bot/sweep.js';
-import type { GitHubRequest } from '../../github/api.js';
+import type { GitHubClient } from '../../github/api.js';
 import { EnvironmentLock } from '../../github/lock.js';
 import type { Sandbox } from '../../sandbox/server.js';
 import { botConfig, commentPayload, harness, STATE_SECRET, type Harness } from '../helpers/bot.js';
@@ -428,7 +428,7 @@ describe('recovery', () => {
     const h = start({ configText: botConfig(sb, 0), heartbeatMs: 1_000 });
     await h.say('alice', '/sync production');
     // Probot's own client, as the server sweeps: a 304 must reach recovery as "unchanged".
-    const octokit = (await h.probot.auth(1)) as unknown as GitHubRequest;
+    const octokit = (await h.probot.auth(1)) as unknown as GitHubClient;
     const sweep = async () => {
       const before = h.github.requests.length;
       await h.bot.recover(octokit, shop);
@@ -464,7 +464,7 @@ describe('the sweep over an installation', () => {
     h.github.installationRepositories = [...others.slice(0, 119), 'acme/shop', ...others.slice(119)];
     const logs: string[] = [];
     await sweepInstallations({
-      auth: async (id) => (await h.probot.auth(id)) as unknown as GitHubRequest,
+      auth: async (id) => (await h.probot.auth(id)) as unknown as GitHubClient,
       recover: (github, repo) => h.bot.recover(github, repo),
       intervalMs: 0,
       log: (line) => logs.push(line),

@@ -257,12 +257,13 @@ describe('the Action bundle', () => {
     const renewals = () => gh!.refEvents.filter((e) => e.ref === lockRef && e.event === 'moved').length;
     // Every control-plane answer is slow until the test has seen the lock renewed several times:
     // the job lasts as long as it takes, with no clock in the test.
-    expect((await api(sb, 'PUT', '/sandbox/faults', { latencyMs: 300 })).status).toBe(200);
+    // A heartbeat of a second: a lease (three beats) must outlast a few GitHub round trips.
+    expect((await api(sb, 'PUT', '/sandbox/faults', { latencyMs: 1000 })).status).toBe(200);
     let done = false;
     const running = step(
       workspace(sb),
       { from: 'test', to: 'production', version: '1.0.0' },
-      { API7_SYNC_HEARTBEAT_MS: '30' },
+      { API7_SYNC_HEARTBEAT_MS: '1000' },
     ).finally(() => (done = true));
     await until(() => renewals() >= 3 || done, 'three renewals of the lock');
     expect((await api(sb, 'DELETE', '/sandbox/faults')).status).toBe(200);

@@ -53,7 +53,8 @@ describe('api7-sync --lock with a heartbeat', () => {
     gh = await fakeGitHub();
     const renewals = () => gh!.refEvents.filter((e) => e.ref === LOCK_REF && e.event === 'moved').length;
     // Slow control-plane answers until the lock has been renewed several times: no clock in the test.
-    expect((await api(sb, 'PUT', '/sandbox/faults', { latencyMs: 300 })).status).toBe(200);
+    // A heartbeat of a second: a lease (three beats) must outlast a few GitHub round trips.
+    expect((await api(sb, 'PUT', '/sandbox/faults', { latencyMs: 1000 })).status).toBe(200);
     let done = false;
     const running = runCli(
       ['sync', '--from', 'test', '--to', 'production', '--lock', 'acme/shop', '--no-verify', '--json'],
@@ -61,7 +62,7 @@ describe('api7-sync --lock with a heartbeat', () => {
         API7_TOKEN: sb.token,
         GITHUB_TOKEN: 'ghs_cli-lock',
         GITHUB_API_URL: gh.url,
-        API7_SYNC_HEARTBEAT_MS: '30',
+        API7_SYNC_HEARTBEAT_MS: '1000',
       },
       repo(sb),
     ).finally(() => (done = true));

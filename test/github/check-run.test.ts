@@ -2,7 +2,7 @@ import { getOctokit } from '@actions/github';
 import { ProbotOctokit } from 'probot';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../engine/index.js';
-import type { GitHubRequest } from '../../github/api.js';
+import type { GitHubClient } from '../../github/api.js';
 import {
   CheckRun,
   checkRunName,
@@ -33,7 +33,7 @@ afterEach(async () => {
 });
 
 /** The two Octokits the doors hold: the Action's (undici) and the App's (Probot, global fetch). */
-const OCTOKITS: [string, (url: string) => GitHubRequest][] = [
+const OCTOKITS: [string, (url: string) => GitHubClient][] = [
   ['the Action', (url) => getOctokit('ghs_action-token', { baseUrl: url })],
   [
     'the App',
@@ -57,7 +57,7 @@ function logger() {
 }
 
 function context(
-  github: GitHubRequest,
+  github: GitHubClient,
   log = logger(),
   extra: Partial<CheckRunContext> = {},
 ): CheckRunContext {

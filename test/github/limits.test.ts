@@ -7,7 +7,7 @@ import { getOctokit } from '@actions/github';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PullRequest } from '../../chatops/pull-request.js';
 import { promotionMarkdown } from '../../chatops/render.js';
-import type { GitHubRequest } from '../../github/api.js';
+import type { GitHubClient } from '../../github/api.js';
 import { createCheckRun } from '../../github/check-run.js';
 import { fitText, MAX_CHECK_OUTPUT_CHARS, MAX_COMMENT_CHARS } from '../../github/limits.js';
 import { fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
@@ -38,7 +38,7 @@ const sixHundred = (action: 'planned' | 'synced') =>
 describe("GitHub's size limits", () => {
   it('a 600-service status comment is posted under 65,536 characters with its state marker whole', async () => {
     gh = await fakeGitHub();
-    const pr = new PullRequest(getOctokit('t', { baseUrl: gh.url }) as unknown as GitHubRequest, repo, 7);
+    const pr = new PullRequest(getOctokit('t', { baseUrl: gh.url }) as unknown as GitHubClient, repo, 7);
     const table = promotionMarkdown(sixHundred('planned'));
     expect(table.length).toBeGreaterThan(MAX_COMMENT_CHARS);
     const marker = '<!-- api7-sync:state eyJ2IjoyfQ.c2lnbmF0dXJl -->';
@@ -58,7 +58,7 @@ describe("GitHub's size limits", () => {
     gh = await fakeGitHub();
     const check = await createCheckRun(
       {
-        github: getOctokit('t', { baseUrl: gh.url }) as unknown as GitHubRequest,
+        github: getOctokit('t', { baseUrl: gh.url }) as unknown as GitHubClient,
         repo,
         headSha: HEAD,
         environment: 'production',

@@ -10,7 +10,11 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Octokit } from '@octokit/core';
+import { paginateRest } from '@octokit/plugin-paginate-rest';
 import nock from 'nock';
+import type { GitHubClient } from '../../github/api.js';
+import { checkGitHubRequest, standIns } from './github-openapi.js';
 
 export interface RecordedRequest {
   method: string;
@@ -42,10 +46,16 @@ export interface PullRequest {
 
 export class GitHubModel {
   readonly requests: RecordedRequest[] = [];
+  /**
+   * Requests GitHub's REST API description does not allow (github-openapi.ts), answered as GitHub
+   * would (404 or 422): every test that uses the stand-in checks what the project sends.
+   */
+  readonly violations: string[] = [];
   readonly refs = new Map<string, string>();
   /** Ref creations and deletions, in order: locks must never overlap. */
   readonly refEvents: { ref: string; event: 'created' | 'deleted' | 'moved' }[] = [];
   readonly commits = new Map<string, { message: string; parents: string[]; tree: string }>();
+  readonly trees = new Set<string>();
   readonly deployments: { id: number; body: any; statuses: any[]; created_at: string; creator?: string }[] =
     [];
   /** Files on the default branch (`main`) and on other refs: `${ref}:${path}` → text. */
@@ -65,7 +75,13 @@ export class GitHubModel {
   /** Answers to deployment protection rules, as posted to a run's `deployment_protection_rule`. */
   readonly gateReviews: { runId: number; body: any }[] = [];
   readonly repository: string;
-  private failures: { method: string; pattern: RegExp; status: number; message: string }[] = [];
+  private failures: {
+    method: string;
+    pattern: RegExp;
+    status: number;
+    message: string;
+    headers?: Record<string, string>;
+  }[] = [];
   private awaited: { matches: (r: RecordedRequest) => boolean; seen: (r: RecordedRequest) => void }[] = [];
   private counter = 0;
   /** The account comments posted through the API are written by (the App's, or a workflow's). */
@@ -81,9 +97,9 @@ export class GitHubModel {
 
   constructor(repository = 'acme/shop') {
     this.repository = repository;
+    standIns.add(this);
   }
 
-  /** The next matching request fails with `status` and GitHub's `message` (once per call). */
   /**
    * Resolves on the next request that `matches`. Its answer is decided in the same turn, before
    * the waiting test runs on: what the test changes then, the caller sees only from its next call.
@@ -92,8 +108,18 @@ export class GitHubModel {
     return new Promise((seen) => this.awaited.push({ matches, seen }));
   }
 
-  failNext(method: string, pattern: RegExp, status: number, message = 'injected failure'): void {
-    this.failures.push({ method, pattern, status, message });
+  /**
+   * The next matching request fails with `status`, GitHub's `message` and `headers` (such as a
+   * rate limit's `retry-after`), once per call.
+   */
+  failNext(
+    method: string,
+    pattern: RegExp,
+    status: number,
+    message = 'injected failure',
+    headers?: Record<string, string>,
+  ): void {
+    this.failures.push({ method, pattern, status, message, headers });
   }
 
   addComment(issue: number, login: string, body: string, type: 'User' | 'Bot' = 'User'): Comment {
@@ -132,7 +158,8 @@ export class GitHubModel {
   }
 
   /**
-   * One request. A GET answered 200 carries an ETag; asked again with it (`If-None-Match`) and
+   * One request, checked against GitHub's REST description and paged as GitHub pages (a `Link`
+   * header). A GET answered 200 carries an ETag; asked again with it (`If-None-Match`) and
    * unchanged, the answer is 304 with no body, as GitHub does.
    */
   handle(
@@ -141,36 +168,50 @@ export class GitHubModel {
     body: any,
     authorization?: string,
     ifNoneMatch?: string,
-  ): { status: number; body?: unknown; etag?: string } {
+    origin?: string,
+  ): Answer & { etag?: string } {
     const recorded: RecordedRequest = { method, path: rawPath, body, authorization };
     this.requests.push(recorded);
-    const answer = this.answer(method, rawPath, body, recorded);
+    const url = new URL(rawPath, origin ?? 'http://github');
+    let answer = this.route(method, url, body, recorded);
+    if (answer.status === 200 && answer.list)
+      answer = paged(
+        url,
+        answer.list.items,
+        answer.list.key,
+        answer.body,
+        origin ?? 'https://api.github.com',
+      );
     recorded.status = answer.status;
     if (method !== 'GET' || answer.status !== 200) return answer;
     const etag = `"${createHash('sha1')
-      .update(JSON.stringify(answer.body ?? null))
+      .update(JSON.stringify(answer.body ?? null) + (answer.headers?.link ?? ''))
       .digest('hex')}"`;
     recorded.status = ifNoneMatch === etag ? 304 : 200;
     return ifNoneMatch === etag ? { status: 304, etag } : { ...answer, etag };
   }
 
-  private answer(
-    method: string,
-    rawPath: string,
-    body: any,
-    recorded: RecordedRequest,
-  ): { status: number; body?: unknown } {
-    const url = new URL(rawPath, 'http://github');
+  private route(method: string, url: URL, body: any, recorded: RecordedRequest): Answer {
     const path = decodeURIComponent(url.pathname).replace(/^\/api\/v3/, '');
     recorded.path = path + url.search;
     for (const waiter of this.awaited.filter((w) => w.matches(recorded))) {
       this.awaited.splice(this.awaited.indexOf(waiter), 1);
       waiter.seen(recorded);
     }
+    const violation = checkGitHubRequest(
+      method,
+      url.pathname.replace(/^\/api\/v3/, ''),
+      url.searchParams,
+      body,
+    );
+    if (violation) {
+      this.violations.push(violation.message);
+      return { status: violation.status, body: { message: violation.message } };
+    }
     const failure = this.failures.findIndex((f) => f.method === method && f.pattern.test(path));
     if (failure >= 0) {
       const [f] = this.failures.splice(failure, 1);
-      return { status: f!.status, body: { message: f!.message } };
+      return { status: f!.status, body: { message: f!.message }, headers: f!.headers };
     }
     const notFound = { status: 404, body: { message: 'Not Found' } };
     const repoPrefix = /^\/repos\/([^/]+)\/([^/]+)/.exec(path);
@@ -197,21 +238,14 @@ export class GitHubModel {
     if (method === 'GET' && path === '/app')
       return { status: 200, body: { id: 1, slug: 'api7-sync', name: 'api7-sync' } };
     if (method === 'GET' && path === '/app/installations')
-      return { status: 200, body: [{ id: 1, account: { login: this.repository.split('/')[0] } }] };
+      return ok([{ id: 1, account: { login: this.repository.split('/')[0] } }]);
     if (method === 'GET' && path === '/installation/repositories') {
       const all = this.installationRepositories.length ? this.installationRepositories : [this.repository];
-      const perPage = Number(url.searchParams.get('per_page') ?? 30);
-      const page = Number(url.searchParams.get('page') ?? 1);
-      return {
-        status: 200,
-        body: {
-          total_count: all.length,
-          repositories: all.slice((page - 1) * perPage, page * perPage).map((full) => {
-            const [owner, name] = full.split('/');
-            return { name, full_name: full, owner: { login: owner }, default_branch: 'main' };
-          }),
-        },
-      };
+      const repositories = all.map((full) => {
+        const [owner, name] = full.split('/');
+        return { name, full_name: full, owner: { login: owner }, default_branch: 'main' };
+      });
+      return ok(repositories, 'repositories', { total_count: repositories.length });
     }
     if (method === 'GET' && (m = /^\/orgs\/([^/]+)\/teams\/([^/]+)\/memberships\/([^/]+)$/.exec(path))) {
       return (this.teams.get(`${m[1]}/${m[2]}`) ?? []).includes(m[3]!)
@@ -246,9 +280,7 @@ export class GitHubModel {
       return pr ? { status: 200, body: { state: 'open', merged: false, ...pr } } : notFound;
     }
     if (method === 'GET' && (m = /^\/issues\/(\d+)\/comments$/.exec(rest))) {
-      const perPage = Number(url.searchParams.get('per_page') ?? 30);
-      const page = Number(url.searchParams.get('page') ?? 1);
-      return { status: 200, body: this.commentsOn(Number(m[1])).slice((page - 1) * perPage, page * perPage) };
+      return ok(this.commentsOn(Number(m[1])));
     }
     // GitHub's size limits: a comment body of 65,536 characters, a check run output part of 65,535.
     if (/\/comments(\/\d+)?$/.test(rest) && String(body?.body ?? '').length > 65_536)
@@ -292,9 +324,13 @@ export class GitHubModel {
       this.reactions.push({ comment: Number(m[1]), content: body.content, user });
       return { status: 201, body: { id: this.reactions.length, content: body.content } };
     }
-    if (method === 'POST' && rest === '/git/trees')
-      return { status: 201, body: { sha: this.sha(JSON.stringify(body)) } };
+    if (method === 'POST' && rest === '/git/trees') {
+      const s = this.sha(JSON.stringify(body));
+      this.trees.add(s);
+      return { status: 201, body: { sha: s } };
+    }
     if (method === 'POST' && rest === '/git/commits') {
+      if (!this.trees.has(body.tree)) return { status: 422, body: { message: 'Tree SHA does not exist' } };
       const s = this.sha(JSON.stringify(body));
       this.commits.set(s, { message: body.message, parents: body.parents ?? [], tree: body.tree });
       return {
@@ -302,6 +338,7 @@ export class GitHubModel {
         body: {
           sha: s,
           message: body.message,
+          tree: { sha: body.tree },
           parents: (body.parents ?? []).map((p: string) => ({ sha: p })),
         },
       };
@@ -311,7 +348,12 @@ export class GitHubModel {
       return c
         ? {
             status: 200,
-            body: { sha: m[1], message: c.message, parents: c.parents.map((p) => ({ sha: p })) },
+            body: {
+              sha: m[1],
+              message: c.message,
+              tree: { sha: c.tree },
+              parents: c.parents.map((p) => ({ sha: p })),
+            },
           }
         : notFound;
     }
@@ -378,15 +420,10 @@ export class GitHubModel {
     }
     if (method === 'GET' && (m = /^\/commits\/([^/]+)\/check-runs$/.exec(rest))) {
       const name = url.searchParams.get('check_name');
-      const perPage = Number(url.searchParams.get('per_page') ?? 30);
-      const page = Number(url.searchParams.get('page') ?? 1);
       const runs = this.checkRuns
         .map((c) => c.run)
         .filter((r) => r.head_sha === m![1] && (!name || r.name === name));
-      return {
-        status: 200,
-        body: { total_count: runs.length, check_runs: runs.slice((page - 1) * perPage, page * perPage) },
-      };
+      return ok(runs, 'check_runs', { total_count: runs.length });
     }
     if (method === 'POST' && (m = /^\/actions\/runs\/(\d+)\/deployment_protection_rule$/.exec(rest))) {
       // GitHub's "review custom deployment protection rules for a workflow run".
@@ -416,29 +453,23 @@ export class GitHubModel {
       };
     }
     if (method === 'GET' && rest === '/deployments') {
-      const perPage = Number(url.searchParams.get('per_page') ?? 30);
-      const page = Number(url.searchParams.get('page') ?? 1);
-      return {
-        status: 200,
-        body: [...this.deployments]
-          .reverse()
-          .slice((page - 1) * perPage, page * perPage)
-          .map((d) => ({
-            id: d.id,
-            environment: d.body.environment,
-            payload: d.body.payload,
-            created_at: d.created_at,
-            creator: {
-              login: d.creator ?? 'api7-sync[bot]',
-              type: (d.creator ?? '[bot]').endsWith('[bot]') ? 'Bot' : 'User',
-            },
-          })),
-      };
+      return ok(
+        [...this.deployments].reverse().map((d) => ({
+          id: d.id,
+          environment: d.body.environment,
+          payload: d.body.payload,
+          created_at: d.created_at,
+          creator: {
+            login: d.creator ?? 'api7-sync[bot]',
+            type: (d.creator ?? '[bot]').endsWith('[bot]') ? 'Bot' : 'User',
+          },
+        })),
+      );
     }
     if ((m = /^\/deployments\/(\d+)\/statuses$/.exec(rest))) {
       const d = this.deployments.find((x) => x.id === Number(m![1]));
       if (!d) return notFound;
-      if (method === 'GET') return { status: 200, body: [...d.statuses].reverse() };
+      if (method === 'GET') return ok([...d.statuses].reverse());
       if (method === 'POST') {
         d.statuses.push({ ...body, created_at: this.now().toISOString() });
         return { status: 201, body: { id: d.statuses.length, state: body.state } };
@@ -446,6 +477,52 @@ export class GitHubModel {
     }
     return { status: 404, body: { message: `fake GitHub has no ${method} ${path}` } };
   }
+}
+
+/** An answer of the model; a list answer is paged by `handle`. */
+export interface Answer {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** The whole list, paged as GitHub does (in `body[key]` when the answer is an object). */
+  list?: { items: unknown[]; key?: string };
+}
+
+function ok(items: unknown[], key?: string, body?: Record<string, unknown>): Answer {
+  return { status: 200, body, list: { items, key } };
+}
+
+/** GitHub's maximum, and its default, page size. */
+export const MAX_PER_PAGE = 100;
+export const DEFAULT_PER_PAGE = 30;
+
+/**
+ * One page of a list as GitHub answers it: `per_page` (default 30, at most 100) and `page` (from
+ * 1), with a `Link` header naming the next and last pages (and first and prev past the first).
+ */
+function paged(url: URL, items: unknown[], key: string | undefined, body: unknown, origin: string): Answer {
+  const perPage = Math.min(
+    MAX_PER_PAGE,
+    Math.max(1, Number(url.searchParams.get('per_page')) || DEFAULT_PER_PAGE),
+  );
+  const page = Math.max(1, Number(url.searchParams.get('page')) || 1);
+  const slice = items.slice((page - 1) * perPage, page * perPage);
+  const last = Math.max(1, Math.ceil(items.length / perPage));
+  const link = (n: number, rel: string) => {
+    const target = new URL(url.pathname + url.search, origin);
+    target.searchParams.set('per_page', String(perPage));
+    target.searchParams.set('page', String(n));
+    return `<${target.href}>; rel="${rel}"`;
+  };
+  const links = [
+    ...(page < last ? [link(page + 1, 'next'), link(last, 'last')] : []),
+    ...(page > 1 ? [link(1, 'first'), link(Math.min(page - 1, last), 'prev')] : []),
+  ];
+  return {
+    status: 200,
+    body: key ? { ...(body as object), [key]: slice } : slice,
+    ...(links.length ? { headers: { link: links.join(', ') } } : {}),
+  };
 }
 
 export interface FakeGitHub extends GitHubModel {
@@ -465,9 +542,11 @@ export async function fakeGitHub(model = new GitHubModel()): Promise<FakeGitHub>
         raw ? JSON.parse(raw) : undefined,
         req.headers.authorization,
         req.headers['if-none-match'],
+        `http://${req.headers.host}`,
       );
       res.writeHead(answer.status, {
         'content-type': 'application/json',
+        ...answer.headers,
         ...(answer.etag ? { etag: answer.etag } : {}),
       });
       res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
@@ -496,9 +575,10 @@ export function interceptGitHub(model: GitHubModel, origin = 'https://api.github
         parsed,
         String(this.req.headers.authorization ?? ''),
         this.req.headers['if-none-match'] as string | undefined,
+        origin,
       );
-      const reply = () =>
-        answered(null, [answer.status, answer.body ?? '', answer.etag ? { etag: answer.etag } : {}]);
+      const headers = { ...answer.headers, ...(answer.etag ? { etag: answer.etag } : {}) };
+      const reply = () => answered(null, [answer.status, answer.body ?? '', headers]);
       if (model.latencyMs > 0) setTimeout(reply, model.latencyMs);
       else reply();
     });
@@ -506,40 +586,36 @@ export function interceptGitHub(model: GitHubModel, origin = 'https://api.github
   return scope;
 }
 
+const ModelOctokit = Octokit.plugin(paginateRest);
+const MODEL_ORIGIN = 'https://api.github.com';
+
 /**
- * The model as a `GitHubRequest` in this process (what Octokit's `request` looks like), for a test
- * that must set up GitHub-side state the way another program would have left it.
+ * A real Octokit (`request` and `paginate`) answered by the model in this process, without HTTP,
+ * for a test that must set up GitHub-side state the way another program would have left it.
  */
-export function modelClient(model: GitHubModel): {
-  request(
-    route: string,
-    params?: Record<string, unknown>,
-  ): Promise<{ status: number; data: any; headers: Record<string, string> }>;
-} {
-  return {
-    async request(route, allParams = {}) {
-      const { headers, ...params } = allParams as Record<string, unknown> & {
-        headers?: Record<string, string>;
-      };
-      const [method, template] = route.split(' ') as [string, string];
-      const used = new Set<string>();
-      const path = template.replace(/\{(\w+)\}/g, (_, k: string) => {
-        used.add(k);
-        return k === 'ref' ? String(params[k]) : encodeURIComponent(String(params[k]));
-      });
-      const rest = Object.fromEntries(Object.entries(params).filter(([k]) => !used.has(k)));
-      const query = method === 'GET' ? new URLSearchParams(rest as Record<string, string>).toString() : '';
-      const answer = model.handle(
-        method,
-        query ? `${path}?${query}` : path,
-        method === 'GET' ? undefined : rest,
-        undefined,
-        headers?.['if-none-match'],
-      );
-      if (answer.status >= 300)
-        throw Object.assign(new Error(`HTTP ${answer.status}`), { status: answer.status });
-      const answered: Record<string, string> = answer.etag ? { etag: answer.etag } : {};
-      return { status: answer.status, data: answer.body, headers: answered };
+export function modelClient(model: GitHubModel): GitHubClient {
+  return new ModelOctokit({
+    baseUrl: MODEL_ORIGIN,
+    request: {
+      fetch: async (url: string, init: RequestInit) => {
+        const answer = model.handle(
+          init.method ?? 'GET',
+          url,
+          typeof init.body === 'string' && init.body ? JSON.parse(init.body) : undefined,
+          new Headers(init.headers).get('authorization') ?? undefined,
+          new Headers(init.headers).get('if-none-match') ?? undefined,
+          MODEL_ORIGIN,
+        );
+        const empty = answer.status === 204 || answer.status === 304 || answer.body === undefined;
+        return new Response(empty ? null : JSON.stringify(answer.body), {
+          status: answer.status,
+          headers: {
+            'content-type': 'application/json',
+            ...answer.headers,
+            ...(answer.etag ? { etag: answer.etag } : {}),
+          },
+        });
+      },
     },
-  };
+  });
 }
