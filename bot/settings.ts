@@ -6,7 +6,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { SyncError } from '../engine/errors.js';
+import { SyncError } from '../engine/index.js';
 import { stateSecretProblem } from '../chatops/state-secret.js';
 import { parseHeartbeatMs } from '../github/heartbeat.js';
 import { loadPolicy, type Policy } from './policy.js';

@@ -6,7 +6,7 @@
  */
 import { getOctokit } from '@actions/github';
 import { userInfo } from 'node:os';
-import { SyncError } from '../engine/errors.js';
+import { SyncError } from '../engine/index.js';
 import { parseHeartbeatMs } from '../github/heartbeat.js';
 import { describeHolder, isLockableEnvironment } from '../github/lock.js';
 import { startSession, type SessionLog, type SessionOutcome } from '../github/session.js';

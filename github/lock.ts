@@ -8,7 +8,7 @@
  * contenders exactly one wins. Release = delete the ref only while it still points at our latest
  * commit. Only the promotion session (session.ts) holds a lock; this module is its storage.
  */
-import { SyncError } from '../engine/errors.js';
+import { SyncError } from '../engine/index.js';
 import { statusOf, type GitHubRequest, type Repo } from './api.js';
 import { DEFAULT_HEARTBEAT_MS, lockTtl } from './heartbeat.js';
 

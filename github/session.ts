@@ -8,7 +8,7 @@
  * beat, and `end()` logs and returns what it had to leave behind (a lock still held, a deployment
  * still `in_progress`) instead of throwing.
  */
-import { SyncError } from '../engine/errors.js';
+import { SyncError } from '../engine/index.js';
 import type { GitHubRequest, Repo } from './api.js';
 import { createDeployment, setDeploymentStatus } from './deployment.js';
 import { lockTtl } from './heartbeat.js';

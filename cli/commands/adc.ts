@@ -1,7 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Api7Client, type ServiceRegistry } from '../../engine/api7/client.js';
-import { renderAdcFile } from '../../engine/adc/render.js';
-import type { Config } from '../../engine/index.js';
+import { Api7Client, type ServiceRegistry, renderAdcFile, type Config } from '../../engine/index.js';
 import { loadConfig, readToken, usage, type Values } from '../context.js';
 import type { Io } from '../io.js';
 
