@@ -12,6 +12,37 @@ export default tseslint.config(
     },
   },
   {
+    // The engine's face (engine/index.ts) is the only door into it: the doors and the GitHub side
+    // must not reach past it, so the engine's insides can move without breaking them. Tests and
+    // bench drive internals on purpose.
+    files: ['**/*.ts'],
+    ignores: ['engine/**', 'test/**', 'bench/**', 'sandbox/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)engine/(?!index\\.js$)',
+              message:
+                "Import from engine/index.js, the engine's public face; re-export there what is missing.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The sandbox imitates API7 on its own: sharing engine code would let a bug hide on both sides.
+    files: ['sandbox/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '(^|/)engine/', message: 'The sandbox shares no code with the engine.' }] },
+      ],
+    },
+  },
+  {
     // Tests read JSON answers of the API under test; typing every one adds nothing.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

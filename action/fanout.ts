@@ -15,8 +15,8 @@ import {
   summaryMarkdown,
   type Config,
   type FanoutResult,
+  SyncError,
 } from '../engine/index.js';
-import { SyncError } from '../engine/errors.js';
 import { describeHolder } from '../github/lock.js';
 import { sessionOutcome, type Cancellation } from '../github/promotion.js';
 import { startSession, type PromotionSession, type SessionLog } from '../github/session.js';

@@ -2,7 +2,7 @@
  * Every input and output of the Action, typed, in one place (action.yml mirrors it).
  */
 import * as core from '@actions/core';
-import { SyncError } from '../engine/errors.js';
+import { SyncError } from '../engine/index.js';
 import { parseHeartbeatMs } from '../github/heartbeat.js';
 
 export interface Inputs {

@@ -14,6 +14,7 @@ import {
   summaryMarkdown,
   type Config,
   type SyncResult,
+  messageOf,
 } from '../engine/index.js';
 import { countActions, sessionOutcome, type Cancellation } from '../github/promotion.js';
 import { startSession, type PromotionSession, type SessionLog } from '../github/session.js';
@@ -221,5 +222,5 @@ function report(err: unknown): void {
     core.setFailed(`${err.problems.length} problem(s) in ${err.problems[0]?.file ?? 'the config'}`);
     return;
   }
-  core.setFailed(err instanceof Error ? err.message : String(err));
+  core.setFailed(messageOf(err));
 }

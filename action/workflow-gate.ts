@@ -19,8 +19,7 @@ import { loadRepositoryConfig } from '../chatops/repository-config.js';
 import { moveRequest, type TrackedRequest } from '../chatops/requests.js';
 import { targetsOf } from '../chatops/state.js';
 import { endedFields } from '../github/check-run.js';
-import type { Config } from '../engine/index.js';
-import { inert } from '../engine/markdown.js';
+import { type Config, inert } from '../engine/index.js';
 import type { GitHubClient, Repo } from '../github/api.js';
 import { InputError } from './io.js';
 

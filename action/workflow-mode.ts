@@ -23,7 +23,7 @@ import { lapseOnPush } from '../chatops/push.js';
 import { readRequests } from '../chatops/requests.js';
 import { recoverStaleRuns } from '../chatops/recovery.js';
 import { runRequest } from '../chatops/run.js';
-import { createEngine, parseConfig } from '../engine/index.js';
+import { createEngine, parseConfig, messageOf } from '../engine/index.js';
 import type { GitHubClient } from '../github/api.js';
 import { parseHeartbeatMs } from '../github/heartbeat.js';
 import { stateSecretProblem } from '../chatops/state-secret.js';
@@ -224,7 +224,7 @@ async function recoverInterrupted(client: GitHubClient, settings: ChatopsSetting
     const recovered = await recoverStaleRuns(client, github.context.repo, settings);
     if (recovered.length) core.warning(`recovered interrupted request(s) ${recovered.join(', ')}`);
   } catch (err) {
-    core.warning(`could not look for interrupted runs: ${err instanceof Error ? err.message : String(err)}`);
+    core.warning(`could not look for interrupted runs: ${messageOf(err)}`);
   }
 }
 

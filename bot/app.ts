@@ -15,6 +15,7 @@ import { answerDeploymentGate } from '../chatops/gate/index.js';
 import type { GitHubClient, Repo } from '../github/api.js';
 import { policyEngines, ruleFor, type Policy } from './policy.js';
 import { JobQueue } from './queue.js';
+import { messageOf } from '../engine/index.js';
 
 export interface BotOptions {
   policy: Policy;
@@ -49,9 +50,7 @@ export function createBot(options: BotOptions): Bot {
     warn: (m) => probotLog?.warn(m),
     error: (m) => probotLog?.error(m),
   };
-  const queue = new JobQueue((err) =>
-    log.error(`api7-sync job failed: ${(err as Error)?.message ?? String(err)}`),
-  );
+  const queue = new JobQueue((err) => log.error(`api7-sync job failed: ${messageOf(err)}`));
   let appLogin: Promise<string> | undefined = options.appLogin
     ? Promise.resolve(options.appLogin)
     : undefined;

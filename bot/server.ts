@@ -12,6 +12,7 @@ import { createBot } from './app.js';
 import { DEFAULT_BODY_LIMITS, InFlightBudget, readBoundedBody, type BodyLimits } from './body-limit.js';
 import { sweepInstallations } from './sweep.js';
 import type { BotSettings } from './settings.js';
+import { messageOf } from '../engine/index.js';
 
 export { BotConfigError, readBotSettings, type BotSettings } from './settings.js';
 
@@ -95,7 +96,7 @@ export async function startBot(
       return;
     }
     void handleWebhook(req, res).catch((err: unknown) => {
-      log(`api7-sync bot: a request failed: ${(err as Error).message}`);
+      log(`api7-sync bot: a request failed: ${messageOf(err)}`);
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
@@ -160,7 +161,7 @@ function sweepEveryHeartbeat(
   const sweep = () => {
     sweeping ??= recover(stopping.signal)
       .catch((err: unknown) =>
-        log(`api7-sync bot: recovery sweep failed (will try again): ${(err as Error).message}`),
+        log(`api7-sync bot: recovery sweep failed (will try again): ${messageOf(err)}`),
       )
       .finally(() => (sweeping = undefined));
   };

@@ -6,7 +6,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { SyncError } from '../engine/errors.js';
+import { SyncError, messageOf } from '../engine/index.js';
 import { stateSecretProblem } from '../chatops/state-secret.js';
 import { parseHeartbeatMs } from '../github/heartbeat.js';
 import { loadPolicy, type Policy } from './policy.js';
@@ -78,7 +78,7 @@ export function readBotSettings(env: Env): BotSettings {
   try {
     policy = loadPolicy(env.API7_CONTROL_PLANES);
   } catch (err) {
-    throw new BotConfigError((err as Error).message);
+    throw new BotConfigError(messageOf(err));
   }
   const stateSecret = required(
     env,
@@ -98,7 +98,7 @@ export function readBotSettings(env: Env): BotSettings {
       MIN_BOT_HEARTBEAT_MS,
     );
   } catch (err) {
-    throw new BotConfigError((err as Error).message);
+    throw new BotConfigError(messageOf(err));
   }
   return {
     appId,
@@ -137,7 +137,7 @@ function readPrivateKey(env: Env): string {
       text = readFileSync(path!, 'utf8');
     } catch (err) {
       throw new BotConfigError(
-        `PRIVATE_KEY_PATH: cannot read "${path}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        `PRIVATE_KEY_PATH: cannot read "${path}": ${(err as NodeJS.ErrnoException).code ?? messageOf(err)}`,
       );
     }
   }

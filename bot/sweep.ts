@@ -6,6 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GitHubClient, Repo } from '../github/api.js';
+import { messageOf } from '../engine/index.js';
 
 export interface SweepOptions {
   /** The app's own client (no ID), or an installation's. */
@@ -43,7 +44,7 @@ export async function sweepInstallations(options: SweepOptions): Promise<void> {
       if (recovered.length)
         options.log(`api7-sync bot: recovered interrupted request(s) ${recovered.join(', ')} of ${name}`);
     } catch (err) {
-      options.log(`api7-sync bot: recovery of ${name} failed (will try again): ${(err as Error).message}`);
+      options.log(`api7-sync bot: recovery of ${name} failed (will try again): ${messageOf(err)}`);
     }
   }
 }

@@ -14,7 +14,7 @@ import { requireOpenPullRequest, requireWrite } from './guards.js';
 import { helpText, usageList } from './render.js';
 import { Refusal } from './refusal.js';
 import { StaleRequest } from './requests.js';
-import { messageOf } from './run.js';
+import { messageOf } from '../engine/index.js';
 
 export type Outcome = 'done' | 'refused' | 'ignored';
 

@@ -4,7 +4,7 @@
  * operator policy → the environment lock is free. A guard that runs on one path and not another
  * is not a guard, so every handler goes through `authorise`.
  */
-import type { Config, EnvironmentConfig } from '../engine/config/types.js';
+import type { Config, EnvironmentConfig } from '../engine/index.js';
 import { describeHolder, EnvironmentLock } from '../github/lock.js';
 import type { CommandContext } from './context.js';
 import { inert } from './inert.js';

@@ -3,4 +3,4 @@
  * for untrusted Markdown (engine/markdown.ts): it must not mention a person or a team, link an
  * issue, render an image or a link, or smuggle markup.
  */
-export { inert } from '../engine/markdown.js';
+export { inert } from '../engine/index.js';

@@ -5,7 +5,7 @@
  * marks itself `running` before the first write to API7, and plans again with the approved
  * versions as the expectation, so what runs is what was approved.
  */
-import type { Config, SyncResult } from '../engine/index.js';
+import { messageOf, type Config, type SyncResult } from '../engine/index.js';
 import { completedFields, endedFields } from '../github/check-run.js';
 import { notify } from '../github/notify.js';
 import { startSession, type PromotionSession } from '../github/session.js';
@@ -195,8 +195,4 @@ async function moveIfStill(
 
 function lockHeldText(environment: string, heldBy: { holder: string; since: string } | undefined): string {
   return `Not started: the lock on \`${environment}\` is held${heldBy ? ` by ${heldBy.holder} since ${heldBy.since}` : ''}. Ask again when it is free.`;
-}
-
-export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

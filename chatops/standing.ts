@@ -2,7 +2,7 @@
  * What an environment runs now, read from API7 through the door's engine source (so the operator
  * policy applies), for a status comment that must say where things stand after a run stopped.
  */
-import { statusMarkdown } from '../engine/index.js';
+import { statusMarkdown, messageOf } from '../engine/index.js';
 import type { CommandContext } from './context.js';
 import { loadRepositoryConfig } from './repository-config.js';
 
@@ -24,6 +24,6 @@ export async function whatRunsNow(ctx: CommandContext, environment: string): Pro
       await engine.close();
     }
   } catch (err) {
-    return `(could not be read: ${err instanceof Error ? err.message : String(err)})`;
+    return `(could not be read: ${messageOf(err)})`;
   }
 }

@@ -1,9 +1,7 @@
 /** What every API7 command needs before it can talk to the control plane: a config and a token. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfigFile } from '../engine/config/load.js';
-import type { Config } from '../engine/config/types.js';
-import { SyncError } from '../engine/errors.js';
+import { loadConfigFile, type Config, SyncError } from '../engine/index.js';
 import type { Io } from './io.js';
 
 export type Values = Record<string, string | boolean | string[] | undefined>;

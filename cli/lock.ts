@@ -5,7 +5,7 @@
  * at the end.
  */
 import { userInfo } from 'node:os';
-import { SyncError } from '../engine/errors.js';
+import { SyncError, messageOf } from '../engine/index.js';
 import { gitHubClient } from '../github/client.js';
 import { parseHeartbeatMs } from '../github/heartbeat.js';
 import { describeHolder, isLockableEnvironment } from '../github/lock.js';
@@ -51,7 +51,7 @@ export async function withEnvironmentLock<T>(
   try {
     heartbeatMs = parseHeartbeatMs(io.env.API7_SYNC_HEARTBEAT_MS, 'API7_SYNC_HEARTBEAT_MS', MIN_HEARTBEAT_MS);
   } catch (err) {
-    throw new LockUsageError((err as Error).message);
+    throw new LockUsageError(messageOf(err));
   }
   const log: SessionLog = {
     info: (m) => io.stderr(m),

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { codeOf, SyncError } from '../engine/errors.js';
+import { codeOf, SyncError, messageOf } from '../engine/index.js';
 import type { Values } from './context.js';
 import { EXIT, exitForError } from './exit.js';
 import { commandHelp, overview } from './help.js';
@@ -120,7 +120,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     positionals = parsed.positionals;
   } catch (err) {
     io.stderr(
-      `api7-sync ${command}: ${(err as Error).message}\nusage: ${spec.usage}\n(api7-sync help ${command} explains every flag)`,
+      `api7-sync ${command}: ${messageOf(err)}\nusage: ${spec.usage}\n(api7-sync help ${command} explains every flag)`,
     );
     return EXIT.usage;
   }
@@ -160,7 +160,7 @@ function globalFlagError(flag: string, rest: string[]): string {
 function reportError(err: unknown, spec: CommandSpec, json: boolean, io: Io): number {
   const code = codeOf(err);
   const exit = exitForError(code);
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   if (code === 'config') io.stderr(message);
   else if (code === 'usage') io.stderr(`api7-sync ${spec.name}: ${message}\nusage: ${spec.usage}`);
   else if (code === 'unauthorized')

@@ -1,6 +1,5 @@
 /** What goes to stdout: the result, as text or as the one `--json` document. */
-import type { ErrorCode } from '../engine/errors.js';
-import { isFailure, type SyncResult } from '../engine/model.js';
+import { type ErrorCode, isFailure, type SyncResult } from '../engine/index.js';
 import type { Io } from './io.js';
 
 /** The `--json` document when nothing could be planned. */

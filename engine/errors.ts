@@ -37,6 +37,36 @@ export function codeOf(err: unknown): ErrorCode {
   return err instanceof SyncError ? err.code : 'internal';
 }
 
+/** The longest rendering of a thrown non-Error that goes into a message. */
+const MAX_THROWN_CHARS = 300;
+
+/**
+ * The text of any thrown value, for a message a person reads. `String(err)` would print
+ * `[object Object]` for a plain object and `(err as Error).message` prints `undefined` for
+ * anything that is not an Error; neither tells the reader what went wrong.
+ */
+export function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message || `${err.name} (without a message)`;
+  if (typeof err === 'string') return err || 'an empty error message';
+  if (err === undefined || err === null) return `an error without any detail (${String(err)} was thrown)`;
+  if (typeof err !== 'object') return String(err);
+  const message = (err as { message?: unknown }).message;
+  if (typeof message === 'string' && message) return message;
+  return shortJson(err) ?? 'an error object that cannot be shown as text';
+}
+
+function shortJson(value: object): string | undefined {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    // Circular or holding a BigInt: the caller says so in words instead.
+    return undefined;
+  }
+  if (json === undefined || json === '{}') return undefined;
+  return json.length > MAX_THROWN_CHARS ? `${json.slice(0, MAX_THROWN_CHARS)}…` : json;
+}
+
 /** What stands where a secret was. */
 export const REDACTED = '***';
 

@@ -7,7 +7,7 @@
  * default is not atomic: a region that went well stays.
  */
 import type { Config } from './config/types.js';
-import { SyncError } from './errors.js';
+import { SyncError, messageOf } from './errors.js';
 import type { BreakGlass, Plan, Reason, SyncResult } from './model.js';
 import type { ApplyOptions } from './apply/index.js';
 import type { PlanRequest } from './plan.js';
@@ -197,7 +197,7 @@ export async function fanOut(
           results.set(target, await engine.apply(plan, options));
         } catch (err) {
           // Apply never throws once it has written: this target is unchanged, and the rollout stops here.
-          const why = err instanceof Error ? err.message : String(err);
+          const why = messageOf(err);
           const failed = notRun(
             config,
             req,

@@ -126,11 +126,16 @@ function levelled(logger: EngineOptions['logger']): Logger {
 export { ConfigError, loadConfigFile, parseConfig } from './config/load.js';
 export type { Config, EnvironmentConfig } from './config/types.js';
 export { Api7Error } from './api7/transport.js';
-export { SyncError, codeOf, type ErrorCode } from './errors.js';
+export { SyncError, codeOf, messageOf, type ErrorCode } from './errors.js';
+export { Api7Client, type ServiceRegistry } from './api7/client.js';
+export { renderAdcFile } from './adc/render.js';
+export { baseResult } from './apply/index.js';
+export { checkWindows } from './policy/windows.js';
 export type {
   BreakGlass,
   Drift,
   Plan,
+  PlanEntry,
   RouteDiff,
   ServiceResult,
   ServiceResultWithRoutes,
@@ -145,6 +150,8 @@ export type { RollbackRequest } from './rollback.js';
 export type { StatusMatrix } from './status.js';
 
 export {
+  ACTION_LABEL,
+  buildResult,
   describeDrift,
   refusedResult,
   resultMarkdown,

@@ -9,7 +9,7 @@ import {
   type PublishedService,
   type VersionHistoryItem,
 } from './api7/client.js';
-import { converge, describeError } from './apply/converge.js';
+import { converge } from './apply/converge.js';
 import { baseResult } from './apply/decide.js';
 import type { ApplyOptions } from './apply/work.js';
 import type { Config } from './config/types.js';
@@ -18,6 +18,7 @@ import { rollbackItem } from './publish-items.js';
 import { buildResult } from './report.js';
 import { didYouMean, unknownGroupMessage } from './suggest.js';
 import { verifyFailure, verifyProbes } from './verify.js';
+import { messageOf } from './errors.js';
 
 export interface RollbackRequest {
   environment: string;
@@ -167,7 +168,7 @@ export async function rollback(
   if (landed !== true) {
     return done('failed', {
       reason: 'publish-failed',
-      message: `the rollback to ${candidate.version} did not land: ${describeError(landed)}; "${req.service}" still runs ${current.version || 'No Version'}`,
+      message: `the rollback to ${candidate.version} did not land: ${messageOf(landed)}; "${req.service}" still runs ${current.version || 'No Version'}`,
     });
   }
   const verify =
@@ -215,7 +216,7 @@ async function publishRollback(
           ? items
           : [];
       } catch (err) {
-        log(`reading back failed: ${describeError(err)}`);
+        log(`reading back failed: ${messageOf(err)}`);
         return undefined;
       }
     },

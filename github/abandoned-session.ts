@@ -7,8 +7,7 @@ import type { GitHubClient, Repo } from './api.js';
 import { setDeploymentStatus } from './deployment.js';
 import { EnvironmentLock } from './lock.js';
 import type { SessionEnd, SessionLog, SessionOutcome } from './session.js';
-
-const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+import { messageOf } from '../engine/index.js';
 
 /**
  * Ends what a session left behind when its own process could not: the Action's post step after

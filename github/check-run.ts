@@ -7,8 +7,7 @@
  * A check run is a report, not part of the promotion: every call logs its failure and returns
  * false, never throws, so a GitHub hiccup cannot change what the promotion did or says it did.
  */
-import { isFailure } from '../engine/model.js';
-import type { SyncResult } from '../engine/index.js';
+import { isFailure, type SyncResult } from '../engine/index.js';
 import type { GitHubClient, Repo } from './api.js';
 import { countActions, planSummary, resultSummary } from './check-run-summary.js';
 import { fitText, MAX_CHECK_OUTPUT_CHARS } from './limits.js';

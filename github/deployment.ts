@@ -4,7 +4,7 @@
  * Created with `auto_merge: false` and `required_contexts: []`: the promotion moves a version
  * that is already running elsewhere, not the ref being deployed.
  */
-import { SyncError } from '../engine/errors.js';
+import { SyncError } from '../engine/index.js';
 import type { GitHubClient, Repo } from './api.js';
 
 export interface DeploymentRecord {

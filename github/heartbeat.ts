@@ -3,7 +3,7 @@
  * says it is alive. One reading of `API7_SYNC_HEARTBEAT_MS` for every door, so that a value which
  * is not a number is an error naming the variable rather than a timer firing every millisecond.
  */
-import { SyncError } from '../engine/errors.js';
+import { SyncError } from '../engine/index.js';
 
 export const DEFAULT_HEARTBEAT_MS = 60_000;
 

@@ -9,7 +9,7 @@
  * lock over, `signal` is aborted: the promotion must start no new API7 write and undo what it
  * wrote while the lease still keeps other runs out.
  */
-import { SyncError } from '../engine/errors.js';
+import { SyncError } from '../engine/index.js';
 import { rateLimitWaitMs } from './api.js';
 import { leaseMargin, lockTtl } from './heartbeat.js';
 import { describeHolder, type EnvironmentLock, type HeldLock, type LockInfo } from './lock.js';

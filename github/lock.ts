@@ -10,7 +10,7 @@
  * contenders exactly one wins. Release = delete the ref only while it still points at our latest
  * commit. Only the promotion session (session.ts) holds a lock; this module is its storage.
  */
-import { SyncError } from '../engine/errors.js';
+import { messageOf, SyncError } from '../engine/index.js';
 import { statusOf, type GitHubClient, type Repo } from './api.js';
 import { DEFAULT_HEARTBEAT_MS, lockTtl } from './heartbeat.js';
 
@@ -76,7 +76,7 @@ export function lockBranch(environment: string): string {
 /** GitHub's own words for a refused request, without Octokit's documentation link. */
 function githubMessage(err: unknown): string {
   const data = (err as { response?: { data?: { message?: unknown } } }).response?.data;
-  return typeof data?.message === 'string' ? data.message : (err as Error).message;
+  return typeof data?.message === 'string' ? data.message : messageOf(err);
 }
 
 export class EnvironmentLock {

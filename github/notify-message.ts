@@ -8,8 +8,7 @@
  * as markup, and wherever Slack does read markup (`text`, links) `&`, `<`, `>` are escaped so a
  * name cannot become a link or a `<!channel>` mention.
  */
-import { ACTION_LABEL } from '../engine/report.js';
-import type { ServiceResult, SyncResult } from '../engine/index.js';
+import { ACTION_LABEL, type ServiceResult, type SyncResult } from '../engine/index.js';
 
 export interface NotifyLinks {
   /** The workflow run, or whatever ran the promotion. */

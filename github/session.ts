@@ -11,7 +11,7 @@
  * A lock is never lost silently (lease.ts): when its lease cannot be confirmed in time, or another
  * run took it over, the session's `signal` tells the promotion to stop.
  */
-import { SyncError } from '../engine/errors.js';
+import { messageOf, SyncError } from '../engine/index.js';
 import type { GitHubClient, Repo } from './api.js';
 import { createDeployment, setDeploymentStatus } from './deployment.js';
 import { lockTtl } from './heartbeat.js';
@@ -105,8 +105,6 @@ export interface SessionEnd {
   /** What was left behind and why, each already logged as an error. */
   problems: string[];
 }
-
-const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** Claims the environment lock (waiting up to `waitMs`), then records the deployment if asked. */
 export async function startSession(options: SessionOptions): Promise<SessionStart> {

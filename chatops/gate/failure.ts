@@ -4,7 +4,7 @@
  * errors carry a code and a sentence meant for people; anything else is a fault of the App, whose
  * text stays in the log.
  */
-import { SyncError } from '../../engine/errors.js';
+import { SyncError } from '../../engine/index.js';
 import { inert } from '../inert.js';
 
 const READABLE = new Set(['unreachable', 'tls', 'unauthorized', 'bad-answer', 'config', 'lock-backend']);

@@ -4,7 +4,7 @@
  * (`promoteFrom`), the operator policy, then the rules (lock, window, and what a plan from API7
  * says). Reads only: GitHub's contents and lock ref, and an API7 plan.
  */
-import type { Config } from '../../engine/config/types.js';
+import type { Config } from '../../engine/index.js';
 import type { GitHubClient } from '../../github/api.js';
 import type { EngineSource } from '../context.js';
 import { inert } from '../inert.js';

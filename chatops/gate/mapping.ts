@@ -4,7 +4,7 @@
  * environment names without regard to case; so does this (the config loader refuses two
  * environments answering for one).
  */
-import type { Config } from '../../engine/config/types.js';
+import type { Config } from '../../engine/index.js';
 
 export function environmentFor(config: Config, githubEnvironment: string): string | undefined {
   const wanted = githubEnvironment.toLowerCase();

@@ -5,11 +5,14 @@
  * nothing is written to API7. The window is checked apart (window-rule.ts), so the plan is made
  * without it and a closed window hides none of these.
  */
-import { baseResult } from '../../engine/apply/index.js';
-import type { Config } from '../../engine/config/types.js';
-import { resultMarkdown, type Plan } from '../../engine/index.js';
-import type { PlanEntry } from '../../engine/model.js';
-import { buildResult } from '../../engine/report.js';
+import {
+  baseResult,
+  type Config,
+  resultMarkdown,
+  type Plan,
+  type PlanEntry,
+  buildResult,
+} from '../../engine/index.js';
 import type { EngineSource } from '../context.js';
 import { inert } from '../inert.js';
 import { describeFailure } from './failure.js';

@@ -2,8 +2,7 @@
  * Promotion window: checked by the gate itself, on the clock the engine uses, so that a closed
  * window does not hide the other rules (the engine's plan stops at a closed window).
  */
-import type { EnvironmentConfig } from '../../engine/config/types.js';
-import { checkWindows } from '../../engine/policy/windows.js';
+import { type EnvironmentConfig, checkWindows } from '../../engine/index.js';
 import { failed, passed, type RuleOutcome } from './verdict.js';
 
 export function windowRule(environment: string, env: EnvironmentConfig, now: number): RuleOutcome {

@@ -1,7 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Api7Client, type ServiceRegistry } from '../../engine/api7/client.js';
-import { renderAdcFile } from '../../engine/adc/render.js';
-import type { Config } from '../../engine/index.js';
+import {
+  Api7Client,
+  type ServiceRegistry,
+  renderAdcFile,
+  type Config,
+  messageOf,
+} from '../../engine/index.js';
 import { loadConfig, readToken, usage, type Values } from '../context.js';
 import type { Io } from '../io.js';
 
@@ -36,7 +40,7 @@ export async function adcRenderCommand(
     text = readFileSync(values.file, 'utf8');
   } catch (err) {
     io.stderr(
-      `${values.file}:1:1: cannot read the ADC file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      `${values.file}:1:1: cannot read the ADC file: ${(err as NodeJS.ErrnoException).code ?? messageOf(err)}`,
     );
     return 64;
   }

@@ -17,8 +17,8 @@ import {
   type FanoutResult,
   type SyncResult,
   type ApplyProgress,
+  SyncError,
 } from '../../engine/index.js';
-import { SyncError } from '../../engine/errors.js';
 import { EXIT_INTERRUPTED, sessionOutcome, type Cancellation } from '../../github/promotion.js';
 import type { Io } from '../io.js';
 import type { LockOutcome, RecordOutcome } from '../lock.js';

@@ -1,6 +1,5 @@
 /** The promotion-policy flags of `plan` and `sync`: --force, --break-glass REASON, --no-route-diff. */
-import { SyncError } from '../../engine/errors.js';
-import type { PolicyOptions } from '../../engine/index.js';
+import { SyncError, type PolicyOptions } from '../../engine/index.js';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 

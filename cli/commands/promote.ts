@@ -1,6 +1,12 @@
 /** `api7-sync plan` and `api7-sync sync`: promote the running version from one group to another. */
-import { createEngine, isFanout, policyText, type ApplyProgress } from '../../engine/index.js';
-import { refusedResult, resultText } from '../../engine/report.js';
+import {
+  createEngine,
+  isFanout,
+  policyText,
+  type ApplyProgress,
+  refusedResult,
+  resultText,
+} from '../../engine/index.js';
 import { loadConfig, readToken, usage, type Values } from '../context.js';
 import { exitForResult } from '../exit.js';
 import type { Io } from '../io.js';

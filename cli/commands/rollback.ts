@@ -1,6 +1,5 @@
 /** `api7-sync rollback`: a service back on a version that ran before in the same group. */
-import { createEngine } from '../../engine/index.js';
-import { refusedResult, resultText } from '../../engine/report.js';
+import { createEngine, refusedResult, resultText } from '../../engine/index.js';
 import { loadConfig, readToken, usage, type Values } from '../context.js';
 import { exitForResult } from '../exit.js';
 import type { Io } from '../io.js';

@@ -1,6 +1,5 @@
 /** `api7-sync status`: the service × environment version matrix, with drift. */
-import { createEngine } from '../../engine/index.js';
-import { statusText } from '../../engine/report.js';
+import { createEngine, statusText } from '../../engine/index.js';
 import { loadConfig, readToken, type Values } from '../context.js';
 import { EXIT } from '../exit.js';
 import type { Io } from '../io.js';

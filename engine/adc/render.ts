@@ -20,6 +20,7 @@ import type { ServiceRegistry } from '../api7/client.js';
 import { ConfigError, type ConfigProblem } from '../config/load.js';
 import type { Config, RuntimeConfig } from '../config/types.js';
 import { discoveryUpstream } from '../runtime.js';
+import { messageOf } from '../errors.js';
 
 export interface RenderResult {
   text: string;
@@ -127,7 +128,7 @@ export function renderAdcFile(
     try {
       upstreamKeysToSet = runtime.upstream ? upstreamKeys(runtime, registries, where) : undefined;
     } catch (err) {
-      throw new ConfigError([{ file: config.file, line: 1, col: 1, message: (err as Error).message }]);
+      throw new ConfigError([{ file: config.file, line: 1, col: 1, message: messageOf(err) }]);
     }
     const set: Record<string, unknown> = {};
     if (runtime.hosts) set.hosts = runtime.hosts;

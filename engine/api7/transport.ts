@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { Agent, request, type Dispatcher } from 'undici';
 import { caFileTrouble } from '../config/ca-file.js';
-import { SyncError, withoutSecret, type RunFailure } from '../errors.js';
+import { SyncError, withoutSecret, type RunFailure, messageOf } from '../errors.js';
 import {
   explainNetworkError,
   gatewayNotControlPlane,
@@ -261,7 +261,7 @@ export class Transport {
         code === 'UND_ERR_CONNECT_TIMEOUT' ||
         code === 'ENOTFOUND' ||
         TLS_CODES.has(code);
-      const message = explainNetworkError(code, (err as Error).message, this.origin);
+      const message = explainNetworkError(code, messageOf(err), this.origin);
       // For a write, anything but "never connected" may have reached the server.
       throw new Api7Error(method, path, undefined, message, method !== 'GET' && !refused, code);
     }
@@ -274,7 +274,7 @@ export class Transport {
         method,
         path,
         res.statusCode,
-        `the answer broke off: ${(err as Error).message}`,
+        `the answer broke off: ${messageOf(err)}`,
         method !== 'GET',
         code,
       );

@@ -4,6 +4,7 @@
  * twice is harmless (`resendBlind`); minting a version twice must never happen.
  */
 import { Api7Error } from '../api7/client.js';
+import { messageOf } from '../errors.js';
 
 export interface Converge<T> {
   /** What is being written, for log lines ("sync of 3 services into 生产网关组"). */
@@ -25,8 +26,6 @@ export interface Converged<T> {
   /** The last error, when some did not land. */
   error?: unknown;
 }
-
-export const describeError = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /** A 4xx answer (other than 408/429) means the server refused: sending it again will not help. */
 export function refusedByServer(err: unknown): boolean {
@@ -55,7 +54,7 @@ export async function converge<T>(c: Converge<T>): Promise<Converged<T>> {
     } catch (err) {
       error = err;
       if (refusedByServer(err)) return { failed: remaining, error };
-      c.log(`${c.what}: the write failed (${describeError(err)}); reading back what landed`);
+      c.log(`${c.what}: the write failed (${messageOf(err)}); reading back what landed`);
     }
     let done = await c.landed(remaining);
     // Unknown outcome, and a re-send could do it twice: keep reading until we know.

@@ -11,7 +11,6 @@
 import { Agent } from 'undici';
 import { hasVersion } from '../api7/client.js';
 import type { Plan, PlanEntry, ServiceResult } from '../model.js';
-import { describeError } from './converge.js';
 import { atomicLateRefusals, atomicRefusals, baseResult, outcome } from './decide.js';
 import { asInterrupted, interruptedAfter, isInterrupted, report, stopBefore } from './interrupt.js';
 import { labelSources, refuseLabelledConflicts } from './label.js';
@@ -19,6 +18,7 @@ import { observeGroup, type GroupView } from './observe.js';
 import { promote } from './promote.js';
 import { rollBack } from './undo.js';
 import type { ApplyContext, ApplyOptions, Failure, Run, Work } from './work.js';
+import { messageOf } from '../errors.js';
 
 export type { ApplyContext, ApplyOptions, ApplyProgress } from './work.js';
 export { baseResult } from './decide.js';
@@ -119,9 +119,9 @@ async function write(run: Run, works: Work[], atomic: boolean): Promise<void> {
     await promote(run, works);
   } catch (err) {
     // Not expected: every step handles its own failures. Whatever it was, fail what is unfinished.
-    log(`unexpected failure: ${describeError(err)}`);
+    log(`unexpected failure: ${messageOf(err)}`);
     for (const w of works)
-      w.failed ??= { reason: 'publish-failed', message: `unexpected failure: ${describeError(err)}` };
+      w.failed ??= { reason: 'publish-failed', message: `unexpected failure: ${messageOf(err)}` };
   } finally {
     await run.probes?.close();
   }

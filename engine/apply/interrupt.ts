@@ -5,6 +5,7 @@
  */
 import type { PlanEntry, ServiceResult } from '../model.js';
 import type { ApplyStep, Run, Work } from './work.js';
+import { messageOf } from '../errors.js';
 
 export const isInterrupted = (run: Run): boolean => run.options.signal?.aborted === true;
 
@@ -49,6 +50,6 @@ export function report(run: Run, event: ApplyStep): void {
   try {
     run.options.onProgress?.({ ...event, targetEnvironment: run.plan.to.environment });
   } catch (err) {
-    run.ctx.log(`progress listener failed: ${err instanceof Error ? err.message : String(err)}`);
+    run.ctx.log(`progress listener failed: ${messageOf(err)}`);
   }
 }

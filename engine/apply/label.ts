@@ -5,11 +5,12 @@
 import type { PublishItem } from '../api7/client.js';
 import { labelItem, syncItem } from '../publish-items.js';
 import { conflictMessage, routeConflicts } from '../routes.js';
-import { converge, describeError } from './converge.js';
+import { converge } from './converge.js';
 import { chunks } from './decide.js';
 import { observeGroup } from './observe.js';
 import { someOf } from './words.js';
 import type { Run, Work } from './work.js';
+import { messageOf } from '../errors.js';
 
 export async function labelSources(run: Run, works: Work[]): Promise<void> {
   const toLabel = works.filter((w) => !w.failed && w.entry.newVersionLabel);
@@ -51,7 +52,7 @@ async function labelBatch(run: Run, batch: Work[]): Promise<void> {
   for (const w of failed)
     w.failed = {
       reason: 'publish-failed',
-      message: `could not label "${w.entry.name}" as ${w.entry.newVersionLabel} in the source group: ${describeError(error)}`,
+      message: `could not label "${w.entry.name}" as ${w.entry.newVersionLabel} in the source group: ${messageOf(error)}`,
     };
   for (const w of batch)
     if (!w.failed && !w.versionId)

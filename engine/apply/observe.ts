@@ -1,6 +1,7 @@
 /** Reading a gateway group back: what each service runs, by template ID. */
 import type { Api7Client, PublishedService } from '../api7/client.js';
-import { describeError, pause } from './converge.js';
+import { pause } from './converge.js';
+import { messageOf } from '../errors.js';
 
 export interface Observed {
   service: PublishedService;
@@ -27,7 +28,7 @@ export async function observeGroup(
       );
       return out;
     } catch (err) {
-      log(`reading the gateway group back failed: ${describeError(err)}`);
+      log(`reading the gateway group back failed: ${messageOf(err)}`);
       await pause(attempt);
     }
   }

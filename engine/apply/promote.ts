@@ -6,12 +6,13 @@
 import { setMaxListeners } from 'node:events';
 import { targetRuntime, syncItem } from '../publish-items.js';
 import { verifyFailure, verifyProbes } from '../verify.js';
-import { converge, describeError } from './converge.js';
+import { converge } from './converge.js';
 import { chunks, matchesRuntime, runtimeBody } from './decide.js';
 import { isInterrupted, report, stopBefore } from './interrupt.js';
 import { someOf } from './words.js';
 import { observeGroup } from './observe.js';
 import type { Run, Work } from './work.js';
+import { messageOf } from '../errors.js';
 
 export async function promote(run: Run, works: Work[]): Promise<void> {
   const live = works.filter((w) => !w.failed && w.versionId);
@@ -52,7 +53,7 @@ async function publishBatch(run: Run, batch: Work[]): Promise<void> {
   for (const w of failed) {
     w.failed = {
       reason: 'publish-failed',
-      message: `sync of "${w.entry.name}" failed: ${describeError(error)}`,
+      message: `sync of "${w.entry.name}" failed: ${messageOf(error)}`,
     };
     report(run, { step: 'failed', service: w.entry.name, reason: w.failed.reason });
   }
@@ -82,7 +83,7 @@ async function finish(run: Run, w: Work): Promise<void> {
     if (failed.length) {
       w.failed = {
         reason: 'runtime-failed',
-        message: `setting the runtime configuration of "${w.entry.name}" failed: ${describeError(error)}`,
+        message: `setting the runtime configuration of "${w.entry.name}" failed: ${messageOf(error)}`,
       };
       report(run, { step: 'failed', service: w.entry.name, reason: w.failed.reason });
       return;

@@ -9,6 +9,7 @@ import { describe, keyNode, relevantErrors } from './messages.js';
 import { ConfigError, type ConfigProblem, type PathProblem } from './problems.js';
 import type { Config } from './types.js';
 import { schemaErrors } from './validate.js';
+import { messageOf } from '../errors.js';
 
 export interface ReadOptions extends CrossCheckOptions {
   /** Variables for `${NAME}`; `false` forbids interpolation (the bot reads configs it does not trust). */
@@ -45,7 +46,7 @@ export function readWithPositions(text: string, file: string, options: ReadOptio
   try {
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    at(0, `${(err as Error).message}; expand the aliases by hand`);
+    at(0, `${messageOf(err)}; expand the aliases by hand`);
     throw fail();
   }
   if (data === null || data === undefined) {

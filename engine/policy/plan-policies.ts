@@ -10,6 +10,7 @@ import type { Plan, PlanEntry, Reason } from '../model.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { describeRouteDiff, diffRoutes, isEmptyDiff } from './route-diff.js';
 import { checkWindows } from './windows.js';
+import { messageOf } from '../errors.js';
 
 /** What a caller may add to a plan request for the policies. */
 export interface PolicyOptions {
@@ -35,8 +36,6 @@ export interface PolicyContext {
 
 const refuse = (entry: PlanEntry, reason: Reason, message: string) =>
   Object.assign(entry, { decision: 'refused', reason, message });
-
-const describeError = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export async function applyPolicies(plan: Plan, options: PolicyOptions, ctx: PolicyContext): Promise<Plan> {
   const target = ctx.config.environments[plan.to.environment];
@@ -120,7 +119,7 @@ async function guardEdited(entry: PlanEntry, plan: Plan, options: PolicyOptions,
     lost =
       isEmptyDiff(diff) && parts.length === 0 ? 'its routes match the incoming version' : parts.join('; ');
   } catch (err) {
-    lost = `what differs could not be read (${describeError(err)})`;
+    lost = `what differs could not be read (${messageOf(err)})`;
   }
   refuse(
     entry,
@@ -195,7 +194,7 @@ async function addRouteDiffs(entries: PlanEntry[], plan: Plan, ctx: PolicyContex
         : Promise.resolve(new Map<string, Api7Route[]>()),
     ]);
   } catch (err) {
-    ctx.log(`the route diff could not be read: ${describeError(err)}`);
+    ctx.log(`the route diff could not be read: ${messageOf(err)}`);
     return;
   }
   for (const e of moving) {
@@ -215,7 +214,7 @@ async function addRouteDiff(entry: PlanEntry, plan: Plan, ctx: PolicyContext) {
     entry.routes = diffRoutes(before, after);
     ctx.log(`routes of "${entry.name}": ${describeRouteDiff(entry.routes)}`);
   } catch (err) {
-    ctx.log(`the route diff of "${entry.name}" could not be read: ${describeError(err)}`);
+    ctx.log(`the route diff of "${entry.name}" could not be read: ${messageOf(err)}`);
   }
 }
 
