@@ -4,7 +4,7 @@
  * was refused; 64 usage or config error; 69 a long-running command (sandbox, bot) cannot start
  * because a service it needs is unavailable, such as a port another process holds.
  */
-import type { ErrorCode } from '../engine/index.js';
+import type { ErrorCode } from '../engine/errors.js';
 
 export const EXIT = { ok: 0, failed: 1, refused: 2, usage: 64, unavailable: 69 } as const;
 

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { codeOf, SyncError, messageOf } from '../engine/index.js';
+import { codeOf, messageOf, SyncError } from '../engine/errors.js';
 import type { Values } from './context.js';
 import { EXIT, exitForError } from './exit.js';
 import { commandHelp, overview } from './help.js';

@@ -1,5 +1,6 @@
 /** What goes to stdout: the result, as text or as the one `--json` document. */
-import { type ErrorCode, isFailure, type SyncResult } from '../engine/index.js';
+import type { ErrorCode } from '../engine/errors.js';
+import { isFailure, type SyncResult } from '../engine/model.js';
 import type { Io } from './io.js';
 
 /** The `--json` document when nothing could be planned. */
