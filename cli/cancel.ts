@@ -3,7 +3,7 @@
  * SIGINT and SIGTERM, says on stderr what happens, and on a hard stop says what is left and
  * exits 130 at once. Plans and dry runs write nothing and keep the default (the process ends).
  */
-import { cancelOnSignals, type Cancellation } from '../github/promotion.js';
+import { cancelOnSignals, EXIT_INTERRUPTED, type Cancellation } from '../github/promotion.js';
 import type { Io } from './io.js';
 
 /** Milliseconds the undo may take after the first signal (tests lower it). */
@@ -23,7 +23,7 @@ export function cliCancellation(io: Io, command: string, before: () => void): Ca
     onHardStop: (message) => {
       before();
       io.stderr(`api7-sync ${command}: ${message}`);
-      io.exit?.(130);
+      io.exit?.(EXIT_INTERRUPTED);
     },
   });
 }
