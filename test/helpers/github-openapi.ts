@@ -6,7 +6,7 @@
  * GitHub stand-in runs every request it receives through this, so every test that drives the
  * Action, the CLI or the bot checks the requests they make.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 
 interface Param {
@@ -21,9 +21,19 @@ interface Operation {
   bodyRequired?: boolean;
 }
 
-export const GITHUB_OPENAPI = JSON.parse(
-  readFileSync(new URL('../contract/github-openapi.json', import.meta.url), 'utf8'),
-) as { source: string; used: string[]; operations: Record<string, Operation> };
+// Read from the source tree whether this module runs from test/ (vitest) or from its build in
+// lib/test/ (the benchmarks): the compiler does not copy JSON files into lib/.
+const extract = ['../contract/github-openapi.json', '../../../test/contract/github-openapi.json']
+  .map((relative) => new URL(relative, import.meta.url))
+  .find((url) => existsSync(url));
+if (!extract)
+  throw new Error('test/contract/github-openapi.json is missing: run scripts/extract-github-openapi.mjs');
+
+export const GITHUB_OPENAPI = JSON.parse(readFileSync(extract, 'utf8')) as {
+  source: string;
+  used: string[];
+  operations: Record<string, Operation>;
+};
 
 const ajv = new Ajv({ strict: false, allErrors: true });
 // Path and query values are text on the wire: coerced to the declared type, as GitHub reads them.
