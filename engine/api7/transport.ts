@@ -11,13 +11,11 @@ import pLimit from 'p-limit';
 import { Agent, request, type Dispatcher } from 'undici';
 import { caFileTrouble } from '../config/ca-file.js';
 import { SyncError, withoutSecret, type RunFailure, messageOf } from '../errors.js';
-import {
-  explainNetworkError,
-  gatewayNotControlPlane,
-  looksLikeGateway,
-  notJson,
-  oneLine,
-} from './explain.js';
+import { Api7Error, TLS_CODES, networkCodeOf } from './api7-error.js';
+import { readAnswer } from './answer.js';
+import { explainNetworkError } from './explain.js';
+
+export { Api7Error } from './api7-error.js';
 
 export interface Budgets {
   connectTimeoutMs: number;
@@ -47,57 +45,6 @@ export interface TransportOptions {
   warn?: (message: string) => void;
   signal?: AbortSignal;
 }
-
-/**
- * A failed control-plane call. It names method, path, status and API7's `error_msg`, never
- * the token. `ambiguous` is true when a write may have been applied although no answer came.
- * Its `code` says what kind of failure it is (`unreachable`, `unauthorized`, `tls`,
- * `bad-answer`); `networkCode` keeps the socket's own code (ECONNREFUSED, ...) for retries.
- */
-export class Api7Error extends SyncError {
-  /** From a `Retry-After` header, when the server sent one. */
-  retryAfterMs?: number;
-
-  constructor(
-    readonly method: string,
-    readonly path: string,
-    readonly status: number | undefined,
-    readonly errorMsg: string,
-    readonly ambiguous: boolean,
-    readonly networkCode?: string,
-    code?: RunFailure,
-  ) {
-    super(
-      code ?? failureKind(status, networkCode),
-      `${method} ${path}: ${status !== undefined ? `HTTP ${status}: ` : ''}${errorMsg}`,
-    );
-    this.name = 'Api7Error';
-  }
-
-  /** The token was missing, wrong or lacks permission: retrying will not help. */
-  get isAuth(): boolean {
-    return this.status === 401 || this.status === 403;
-  }
-}
-
-function failureKind(status: number | undefined, networkCode: string | undefined): RunFailure {
-  if (status === 401 || status === 403) return 'unauthorized';
-  if (networkCode !== undefined && TLS_CODES.has(networkCode)) return 'tls';
-  if (status === undefined || status === 502 || status === 503 || status === 504) return 'unreachable';
-  return 'bad-answer';
-}
-
-const TLS_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'ERR_SSL_WRONG_VERSION_NUMBER',
-  'EPROTO',
-]);
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 const RETRYABLE_CODES = new Set([
@@ -265,78 +212,8 @@ export class Transport {
       // For a write, anything but "never connected" may have reached the server.
       throw new Api7Error(method, path, undefined, message, method !== 'GET' && !refused, code);
     }
-    let text: string;
-    try {
-      text = await res.body.text();
-    } catch (err) {
-      const code = (err as { code?: string }).code ?? 'UND_ERR_BODY';
-      throw new Api7Error(
-        method,
-        path,
-        res.statusCode,
-        `the answer broke off: ${messageOf(err)}`,
-        method !== 'GET',
-        code,
-      );
-    }
-    let parsed: unknown = undefined;
-    let isJson = false;
-    if (text.length > 0) {
-      try {
-        parsed = JSON.parse(text);
-        isJson = true;
-      } catch {
-        parsed = undefined;
-      }
-    }
-    const contentType = String(res.headers['content-type'] ?? '')
-      .split(';')[0]!
-      .trim();
-    if (res.statusCode >= 200 && res.statusCode < 300) {
-      // An empty answer is what some DELETEs give; anything else must be JSON, or we are not
-      // talking to API7's Admin API at all (a login page, a proxy, the dashboard's web app).
-      if (text.length === 0 || isJson) return parsed as T;
-      throw new Api7Error(
-        method,
-        path,
-        res.statusCode,
-        notJson(text, contentType, this.origin),
-        false,
-        undefined,
-        'bad-answer',
-      );
-    }
-    const errorMsg =
-      (parsed as { error_msg?: unknown } | undefined)?.error_msg !== undefined
-        ? String((parsed as { error_msg: unknown }).error_msg)
-        : res.statusCode === 401
-          ? 'the control plane rejected the token'
-          : text.length === 0
-            ? 'no error message'
-            : isJson
-              ? oneLine(text)
-              : notJson(text, contentType, this.origin);
-    const gateway = res.statusCode === 404 && looksLikeGateway(errorMsg);
-    const error = gateway
-      ? new Api7Error(method, path, 404, gatewayNotControlPlane(this.origin), false, undefined, 'bad-answer')
-      : new Api7Error(method, path, res.statusCode, errorMsg, false);
-    const retryAfter = res.headers['retry-after'];
-    if (typeof retryAfter === 'string') {
-      const seconds = Number(retryAfter);
-      error.retryAfterMs = Number.isFinite(seconds)
-        ? seconds * 1000
-        : Math.max(0, Date.parse(retryAfter) - Date.now());
-    }
-    throw error;
+    return readAnswer<T>(res, { method, path, origin: this.origin });
   }
-}
-
-/** The code of a network error: undici and Node put it on the error or on its cause. */
-function networkCodeOf(err: unknown): string {
-  const e = err as { code?: string; name?: string; cause?: { code?: string } };
-  return e.cause?.code && TLS_CODES.has(e.cause.code)
-    ? e.cause.code
-    : (e.code ?? e.cause?.code ?? e.name ?? 'error');
 }
 
 /** Read only once it is known to be a CA bundle: never a device, a directory or a huge file. */
