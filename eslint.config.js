@@ -70,7 +70,6 @@ export default tseslint.config(
       'engine/adc/render.ts',
       'engine/config/messages.ts',
       'engine/fanout.ts',
-      'engine/rollback.ts',
       'sandbox/control-plane-http.ts',
       'sandbox/gateway.ts',
       'sandbox/store.ts',

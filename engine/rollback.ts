@@ -5,6 +5,7 @@
 import {
   groupNamed,
   type Api7Client,
+  type GatewayGroup,
   type Generation,
   type PublishedService,
   type VersionHistoryItem,
@@ -19,46 +20,15 @@ import { buildResult } from './report.js';
 import { didYouMean, unknownGroupMessage } from './suggest.js';
 import { verifyFailure, verifyProbes } from './verify.js';
 import { messageOf } from './errors.js';
+import { defaultRollbackTarget, describeHistory } from './version-history.js';
+
+export { defaultRollbackTarget, describeHistory, oldestFirst } from './version-history.js';
 
 export interface RollbackRequest {
   environment: string;
   service: string;
   /** Default: the version that ran before the current one first came into the group. */
   toVersion?: string;
-}
-
-const time = (h: VersionHistoryItem) => {
-  const t = Date.parse(h.publish_time ?? '');
-  return Number.isNaN(t) ? 0 : t;
-};
-
-/** The group's history oldest first (the API lists newest first; equal times keep its order). */
-export function oldestFirst(history: VersionHistoryItem[]): VersionHistoryItem[] {
-  return [...history].reverse().sort((a, b) => time(a) - time(b));
-}
-
-/**
- * The default rollback target: the version that was running before the running version **first**
- * came into the group. Versions published after that (a failed sync that was rolled back, say)
- * are never the default. A "No Version" service goes back to the last version published.
- */
-export function defaultRollbackTarget(
-  history: VersionHistoryItem[],
-  runningId: string | undefined,
-): VersionHistoryItem | undefined {
-  const ordered = oldestFirst(history);
-  if (runningId === undefined) return ordered.at(-1);
-  const firstArrival = ordered.findIndex((h) => h.id === runningId);
-  return firstArrival > 0 ? ordered[firstArrival - 1] : undefined;
-}
-
-/** "1.0.0 (2026-11-27 10:00), 0.9.0 (…)": the history as a user reads it, newest first. */
-export function describeHistory(history: VersionHistoryItem[]): string {
-  if (history.length === 0) return 'no versions';
-  return oldestFirst(history)
-    .reverse()
-    .map((h) => `${h.version}${h.publish_time ? ` (published ${h.publish_time})` : ''}`)
-    .join(', ');
 }
 
 interface Deps {
@@ -68,6 +38,9 @@ interface Deps {
   log: (line: string) => void;
   signal?: AbortSignal;
 }
+
+/** A refusal or failure: the action taken and the fields that explain it. */
+type Outcome = { action: ServiceResult['action'] } & Partial<ServiceResult>;
 
 export async function rollback(
   deps: Deps,
@@ -95,68 +68,28 @@ export async function rollback(
     probes: config.services[req.service]?.verify ?? [],
   };
   plan.entries.push(entry);
-  const done = (action: ServiceResult['action'], extra: Partial<ServiceResult> = {}) =>
+  const done = ({ action, ...extra }: Outcome) =>
     buildResult(plan, [{ ...baseResult(entry, action), ...extra }], false, started, 'rollback');
   if (!env) {
-    return done('refused', {
+    return done({
+      action: 'refused',
       reason: 'unknown-environment',
       message: `environment "${req.environment}" is not in ${config.file}${didYouMean(req.environment, Object.keys(config.environments))}; declared: ${Object.keys(config.environments).join(', ')}`,
     });
   }
-  const groups = await client.listGatewayGroups();
-  const group = groupNamed(groups, env.gatewayGroup);
-  if (!group) {
-    const names = groups.map((g) => g.name);
-    return done('refused', {
-      reason: 'unknown-environment',
-      message: unknownGroupMessage(env.gatewayGroup, req.environment, names, config.file),
-    });
-  }
+  const found = await findService(deps, req, env.gatewayGroup);
+  if ('action' in found) return done(found);
+  const { group, current } = found;
   plan.from.group = plan.to.group = group;
-  const published = await client.publishedServices(group.id);
-  const matches = published.filter((s) => s.name === req.service);
-  if (matches.length !== 1) {
-    return done(
-      'refused',
-      matches.length
-        ? {
-            reason: 'ambiguous-service',
-            message: `several services are named "${req.service}" in "${group.name}"; rename one in API7`,
-          }
-        : {
-            reason: 'unknown-service',
-            message: `"${req.service}" is not published in "${group.name}"${didYouMean(req.service, [
-              ...published.map((s) => s.name),
-              ...Object.keys(config.services),
-            ])}`,
-          },
-    );
-  }
-  const current = matches[0]!;
   entry.target = current;
   entry.templateId = current.service_id;
   const runningId = await client.runningVersionId(group.id, current);
-  const history = await client.versionHistory(group.id, current.service_id);
-  const candidate = req.toVersion
-    ? history.find((h) => h.version === req.toVersion)
-    : defaultRollbackTarget(history, runningId);
-  if (!candidate) {
-    return done(
-      'refused',
-      req.toVersion
-        ? {
-            reason: 'version-not-in-group',
-            message: `version ${req.toVersion} was never published in "${group.name}"; versions there: ${[...new Set(history.map((h) => h.version))].join(', ') || 'none'}`,
-          }
-        : {
-            reason: 'no-earlier-version',
-            message: `"${req.service}" ran no other version in "${group.name}" before ${current.version || 'its current configuration'} first came in, so there is nothing to roll back to; history: ${describeHistory(history)}. Name a version to roll back to explicitly if you mean one of these`,
-          },
-    );
-  }
+  const candidate = await rollbackTarget(deps, req, group, current, runningId);
+  if ('action' in candidate) return done(candidate);
   entry.version = candidate.version;
   if (candidate.id === runningId) {
-    return done('unchanged', {
+    return done({
+      action: 'unchanged',
       serviceVersionId: runningId ?? null,
       message: `"${req.service}" already runs ${candidate.version} in "${group.name}"`,
     });
@@ -166,15 +99,96 @@ export async function rollback(
   );
   const landed = await publishRollback(deps, group.id, current, candidate);
   if (landed !== true) {
-    return done('failed', {
+    return done({
+      action: 'failed',
       reason: 'publish-failed',
       message: `the rollback to ${candidate.version} did not land: ${messageOf(landed)}; "${req.service}" still runs ${current.version || 'No Version'}`,
     });
   }
+  return done(
+    await verifyRollback(deps, req, options, { entry, gatewayUrl: env.gatewayUrl, current, candidate }),
+  );
+}
+
+/** The environment's gateway group and the one service published there under the name. */
+async function findService(
+  deps: Deps,
+  req: RollbackRequest,
+  gatewayGroup: string,
+): Promise<{ group: GatewayGroup; current: PublishedService } | Outcome> {
+  const { client, config } = deps;
+  const groups = await client.listGatewayGroups();
+  const group = groupNamed(groups, gatewayGroup);
+  if (!group) {
+    const names = groups.map((g) => g.name);
+    return {
+      action: 'refused',
+      reason: 'unknown-environment',
+      message: unknownGroupMessage(gatewayGroup, req.environment, names, config.file),
+    };
+  }
+  const published = await client.publishedServices(group.id);
+  const matches = published.filter((s) => s.name === req.service);
+  if (matches.length === 1) return { group, current: matches[0]! };
+  return matches.length
+    ? {
+        action: 'refused',
+        reason: 'ambiguous-service',
+        message: `several services are named "${req.service}" in "${group.name}"; rename one in API7`,
+      }
+    : {
+        action: 'refused',
+        reason: 'unknown-service',
+        message: `"${req.service}" is not published in "${group.name}"${didYouMean(req.service, [
+          ...published.map((s) => s.name),
+          ...Object.keys(config.services),
+        ])}`,
+      };
+}
+
+/** The version to go back to: the one asked for, or the default from the group's history. */
+async function rollbackTarget(
+  deps: Deps,
+  req: RollbackRequest,
+  group: GatewayGroup,
+  current: PublishedService,
+  runningId: string | undefined,
+): Promise<VersionHistoryItem | Outcome> {
+  const history = await deps.client.versionHistory(group.id, current.service_id);
+  const candidate = req.toVersion
+    ? history.find((h) => h.version === req.toVersion)
+    : defaultRollbackTarget(history, runningId);
+  if (candidate) return candidate;
+  return req.toVersion
+    ? {
+        action: 'refused',
+        reason: 'version-not-in-group',
+        message: `version ${req.toVersion} was never published in "${group.name}"; versions there: ${[...new Set(history.map((h) => h.version))].join(', ') || 'none'}`,
+      }
+    : {
+        action: 'refused',
+        reason: 'no-earlier-version',
+        message: `"${req.service}" ran no other version in "${group.name}" before ${current.version || 'its current configuration'} first came in, so there is nothing to roll back to; history: ${describeHistory(history)}. Name a version to roll back to explicitly if you mean one of these`,
+      };
+}
+
+/** After the version landed: rolled back if the gateway answers as the probes expect. */
+async function verifyRollback(
+  deps: Deps,
+  req: RollbackRequest,
+  options: ApplyOptions,
+  landed: {
+    entry: PlanEntry;
+    gatewayUrl: string | undefined;
+    current: PublishedService;
+    candidate: VersionHistoryItem;
+  },
+): Promise<Outcome> {
+  const { entry, gatewayUrl, current, candidate } = landed;
   const verify =
-    options.verify !== false && env.gatewayUrl && entry.probes.length
+    options.verify !== false && gatewayUrl && entry.probes.length
       ? await verifyProbes(entry.probes, {
-          gatewayUrl: env.gatewayUrl,
+          gatewayUrl,
           host: current.hosts?.[0],
           timeoutMs: options.verifyTimeoutMs ?? 10_000,
           confirmMs: options.confirmMs,
@@ -182,14 +196,15 @@ export async function rollback(
         })
       : [];
   if (verify.some((p) => !p.ok)) {
-    return done('failed', {
+    return {
+      action: 'failed',
       serviceVersionId: candidate.id,
       verify,
       reason: 'verify-failed',
-      message: `"${req.service}" now runs ${candidate.version}, but it does not answer as expected: ${verifyFailure(verify, env.gatewayUrl!, current.path_prefix)}`,
-    });
+      message: `"${req.service}" now runs ${candidate.version}, but it does not answer as expected: ${verifyFailure(verify, gatewayUrl!, current.path_prefix)}`,
+    };
   }
-  return done('rolled-back', { serviceVersionId: candidate.id, verify, reason: null, message: null });
+  return { action: 'rolled-back', serviceVersionId: candidate.id, verify, reason: null, message: null };
 }
 
 /** The rollback publish, read back when its answer is lost; true once it landed, else the error. */
