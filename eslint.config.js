@@ -69,7 +69,6 @@ export default tseslint.config(
       'chatops/handlers/decide.ts',
       'engine/adc/render.ts',
       'engine/config/messages.ts',
-      'engine/fanout.ts',
       'sandbox/control-plane-http.ts',
       'sandbox/gateway.ts',
       'sandbox/store.ts',

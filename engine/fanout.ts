@@ -134,6 +134,18 @@ function markInterrupted(result: SyncResult): SyncResult {
   return { ...result, services, ok: false };
 }
 
+/** Where a rollout stands: what each target got, the plans to undo, the waves that went well. */
+interface Rollout {
+  engine: FanoutEngine;
+  config: Config;
+  req: FanoutRequest;
+  options: ApplyOptions & WatchOptions;
+  results: Map<string, SyncResult>;
+  plans: Map<string, Plan>;
+  done: string[][];
+  stopped?: { wave: number; targets: string[]; interrupted?: boolean };
+}
+
 export async function fanOut(
   engine: FanoutEngine,
   config: Config,
@@ -143,92 +155,39 @@ export async function fanOut(
 ): Promise<FanoutResult> {
   const started = Date.now();
   const waves = resolveWaves(config, req.to);
-  const results = new Map<string, SyncResult>();
-  const plans = new Map<string, Plan>();
-  const done: string[][] = [];
-  let stopped: { wave: number; targets: string[]; interrupted?: boolean } | undefined;
-  const undoWaves = async (
-    targets: string[],
-    reason: 'atomic-rollback' | 'interrupted',
-    failed: string[] = [],
-  ) =>
-    Promise.all(
-      targets
-        .filter((t) => results.get(t)!.ok)
-        .map(async (target) => {
-          const message =
-            reason === 'interrupted'
-              ? `rolled back because the fan-out was interrupted${options.atomic ? ' (atomic fan-out)' : ''}`
-              : `rolled back because ${failed.map((f) => `"${f}"`).join(', ')} failed in wave ${stopped!.wave + 1}${options.atomic ? ' (atomic fan-out)' : ''}`;
-          const undone = await engine.undo(plans.get(target)!, results.get(target)!, reason, message);
-          results.set(target, reason === 'interrupted' ? markInterrupted(undone) : undone);
-        }),
-    );
+  const r: Rollout = { engine, config, req, options, results: new Map(), plans: new Map(), done: [] };
 
   for (const [index, wave] of waves.entries()) {
     // Cancelled between waves: no wave starts after the interrupt; with atomic the done ones are undone.
-    if (!stopped && options.signal?.aborted && !options.dryRun) {
-      stopped = { wave: index, targets: [], interrupted: true };
-      if (options.atomic && options.rollbackOnFailure !== false) await undoWaves(done.flat(), 'interrupted');
+    if (!r.stopped && options.signal?.aborted && !options.dryRun) {
+      r.stopped = { wave: index, targets: [], interrupted: true };
+      if (options.atomic && options.rollbackOnFailure !== false)
+        await undoTargets(r, r.done.flat(), 'interrupted');
     }
-    if (stopped?.interrupted) {
-      for (const target of wave) results.set(target, interruptedBeforeStart(config, req, target));
-      continue;
-    }
-    if (stopped) {
-      const message = `not started: wave ${stopped.wave + 1} (${stopped.targets.join(', ')}) did not succeed`;
-      for (const target of wave) results.set(target, notRun(config, req, target, 'not-started', message));
+    if (r.stopped) {
+      skipWave(r, wave);
       continue;
     }
     log(`wave ${index + 1} of ${waves.length}: ${wave.join(', ')}`);
-    await Promise.all(
-      wave.map(async (target) => {
-        const from = sourceFor(config, target, req.from);
-        if (!from) {
-          results.set(
-            target,
-            notRun(config, req, target, 'promote-from', `say where "${target}" is promoted from: --from ENV`),
-          );
-          return;
-        }
-        try {
-          const plan = await engine.plan({ ...req, from, to: target });
-          plans.set(target, plan);
-          results.set(target, await engine.apply(plan, options));
-        } catch (err) {
-          // Apply never throws once it has written: this target is unchanged, and the rollout stops here.
-          const why = messageOf(err);
-          const failed = notRun(
-            config,
-            req,
-            target,
-            'publish-failed',
-            `"${target}" could not be promoted: ${why}`,
-          );
-          results.set(target, {
-            ...failed,
-            services: failed.services.map((s) => ({ ...s, action: 'failed', reason: null })),
-          });
-        }
-      }),
-    );
-    const failed = wave.filter((t) => !results.get(t)!.ok);
+    await Promise.all(wave.map(async (target) => r.results.set(target, await promoteTarget(r, target))));
+    const failed = wave.filter((t) => !r.results.get(t)!.ok);
     if (failed.length === 0 || options.dryRun) {
-      done.push(wave);
+      r.done.push(wave);
       continue;
     }
     const interrupted = options.signal?.aborted === true;
-    stopped = { wave: index, targets: failed, interrupted };
+    r.stopped = { wave: index, targets: failed, interrupted };
     if (options.rollbackOnFailure === false) continue;
     // The failing wave is rolled back whole; with atomic, every wave before it too.
-    await undoWaves(
-      [wave, ...(options.atomic ? done : [])].flat(),
+    await undoTargets(
+      r,
+      [wave, ...(options.atomic ? r.done : [])].flat(),
       interrupted ? 'interrupted' : 'atomic-rollback',
       failed,
     );
   }
 
-  const targets = waves.flat().map((t) => results.get(t)!);
+  const targets = waves.flat().map((t) => r.results.get(t)!);
   const breakGlass = targets.find((t) => t.breakGlass)?.breakGlass;
   return {
     schemaVersion: 1,
@@ -237,4 +196,60 @@ export async function fanOut(
     durationMs: Date.now() - started,
     ...(breakGlass ? { breakGlass } : {}),
   };
+}
+
+/** One target of a wave: planned and applied, or a result that says why it was not. */
+async function promoteTarget(r: Rollout, target: string): Promise<SyncResult> {
+  const { engine, config, req } = r;
+  const from = sourceFor(config, target, req.from);
+  if (!from)
+    return notRun(config, req, target, 'promote-from', `say where "${target}" is promoted from: --from ENV`);
+  try {
+    const plan = await engine.plan({ ...req, from, to: target });
+    r.plans.set(target, plan);
+    return await engine.apply(plan, r.options);
+  } catch (err) {
+    // Apply never throws once it has written: this target is unchanged, and the rollout stops here.
+    const failed = notRun(
+      config,
+      req,
+      target,
+      'publish-failed',
+      `"${target}" could not be promoted: ${messageOf(err)}`,
+    );
+    return { ...failed, services: failed.services.map((s) => ({ ...s, action: 'failed', reason: null })) };
+  }
+}
+
+/** A wave after the rollout stopped: none of its targets is touched. */
+function skipWave(r: Rollout, wave: string[]): void {
+  const { config, req, stopped } = r;
+  if (stopped?.interrupted) {
+    for (const target of wave) r.results.set(target, interruptedBeforeStart(config, req, target));
+    return;
+  }
+  const message = `not started: wave ${stopped!.wave + 1} (${stopped!.targets.join(', ')}) did not succeed`;
+  for (const target of wave) r.results.set(target, notRun(config, req, target, 'not-started', message));
+}
+
+/** Rolls back the targets that went well, saying why: a failed wave, or an interrupt. */
+async function undoTargets(
+  r: Rollout,
+  targets: string[],
+  reason: 'atomic-rollback' | 'interrupted',
+  failed: string[] = [],
+): Promise<void> {
+  const atomic = r.options.atomic ? ' (atomic fan-out)' : '';
+  const message =
+    reason === 'interrupted'
+      ? `rolled back because the fan-out was interrupted${atomic}`
+      : `rolled back because ${failed.map((f) => `"${f}"`).join(', ')} failed in wave ${r.stopped!.wave + 1}${atomic}`;
+  await Promise.all(
+    targets
+      .filter((t) => r.results.get(t)!.ok)
+      .map(async (target) => {
+        const undone = await r.engine.undo(r.plans.get(target)!, r.results.get(target)!, reason, message);
+        r.results.set(target, reason === 'interrupted' ? markInterrupted(undone) : undone);
+      }),
+  );
 }
