@@ -68,7 +68,6 @@ export default tseslint.config(
       'chatops/grammar.ts',
       'chatops/handlers/decide.ts',
       'engine/adc/render.ts',
-      'engine/config/messages.ts',
       'sandbox/control-plane-http.ts',
       'sandbox/gateway.ts',
       'sandbox/store.ts',

@@ -105,80 +105,70 @@ export function describe(doc: Document, e: ErrorObject): { node: Node | undefine
     const what = segs.at(-1) === 'environments' ? 'environment name' : `name in ${field}`;
     return { node: keyNode(doc, segs, name) ?? node, message: `${what} "${name}" cannot be used: ${rule}` };
   }
+  // An unknown key: point at the key and list the ones allowed there.
+  if (e.keyword === 'additionalProperties') {
+    const extra = String(e.params.additionalProperty);
+    const parent = schemaAt(e.schemaPath.replace(/\/additionalProperties$/, ''));
+    const allowed = Object.keys((parent?.properties as object | undefined) ?? {});
+    return {
+      node: keyNode(doc, segs, extra) ?? node,
+      message: `unknown key "${extra}" in ${field}; allowed: ${allowed.join(', ')}`,
+    };
+  }
+  return { node, message: valueSentence(e, segs, field, node, value) };
+}
+
+/** What is wrong with a value, for every keyword that is about the value rather than a key. */
+function valueSentence(
+  e: ErrorObject,
+  segs: string[],
+  field: string,
+  node: Node | undefined,
+  value: unknown,
+): string {
   switch (e.keyword) {
-    case 'additionalProperties': {
-      const extra = String(e.params.additionalProperty);
-      const parent = schemaAt(e.schemaPath.replace(/\/additionalProperties$/, ''));
-      const allowed = Object.keys((parent?.properties as object | undefined) ?? {});
-      return {
-        node: keyNode(doc, segs, extra) ?? node,
-        message: `unknown key "${extra}" in ${field}; allowed: ${allowed.join(', ')}`,
-      };
-    }
     case 'required':
-      return { node, message: `${field} is missing "${String(e.params.missingProperty)}"; add it` };
-    case 'type': {
-      const want = String(e.params.type);
-      const shown = isScalar(node) ? node.value : value;
-      let hint = '';
-      if (want === 'string' && shown !== null && typeof shown !== 'object')
-        hint = `; quote it: "${String(isScalar(node) ? (node.source ?? shown) : shown)}"`;
-      else if (
-        want === 'string' &&
-        Array.isArray(shown) &&
-        shown.length === 1 &&
-        typeof shown[0] === 'string'
-      )
-        hint = `; [...] makes a list in YAML: to write an IPv6 address in brackets, quote it: "[${shown[0]}]"`;
-      return {
-        node,
-        message: `${field} must be ${TYPE_NAMES[want] ?? want}, not ${describeValue(shown, want)}${hint}`,
-      };
-    }
+      return `${field} is missing "${String(e.params.missingProperty)}"; add it`;
+    case 'type':
+      return typeSentence(String(e.params.type), field, node, value);
     case 'enum':
-      return {
-        node,
-        message: `${field} must be one of ${(e.params.allowedValues as unknown[]).join(', ')}, not ${JSON.stringify(value)}`,
-      };
-    case 'pattern': {
-      const pattern = String(e.params.pattern);
-      if (pattern === NODE_HOST_PATTERN && typeof value === 'string' && value.includes('*')) {
-        return {
-          node,
-          message: `${field} "${value}" is a wildcard, but an upstream node is one machine: list each host as its own node (wildcards belong in hosts)`,
-        };
-      }
-      return {
-        node,
-        message: `${field} "${String(value)}" is not valid: ${PATTERN_HINTS[pattern] ?? `it must match ${pattern}`}`,
-      };
-    }
+      return `${field} must be one of ${(e.params.allowedValues as unknown[]).join(', ')}, not ${JSON.stringify(value)}`;
+    case 'pattern':
+      return patternSentence(String(e.params.pattern), field, value);
     case 'oneOf':
-      if (segs.at(-1) === 'upstream') {
-        return { node, message: `${field} must set exactly one of nodes or discovery` };
-      }
-      return { node, message: `${field} matches none or several of the allowed forms` };
+      if (segs.at(-1) === 'upstream') return `${field} must set exactly one of nodes or discovery`;
+      return `${field} matches none or several of the allowed forms`;
     case 'anyOf':
       if (segs.at(-1) === 'promoteFrom' && typeof value === 'string')
-        return {
-          node,
-          message: `${field} "${value}" is not a valid environment name: ${ENVIRONMENT_NAME_RULE}`,
-        };
-      return {
-        node,
-        message: `${field} must be an environment name, {environment: NAME, soak: 1h}, or a list of them`,
-      };
+        return `${field} "${value}" is not a valid environment name: ${ENVIRONMENT_NAME_RULE}`;
+      return `${field} must be an environment name, {environment: NAME, soak: 1h}, or a list of them`;
     case 'minimum':
     case 'maximum':
-      return {
-        node,
-        message: `${field} must be ${e.keyword === 'minimum' ? 'at least' : 'at most'} ${String(e.params.limit)}, not ${describeValue(value)}`,
-      };
+      return `${field} must be ${e.keyword === 'minimum' ? 'at least' : 'at most'} ${String(e.params.limit)}, not ${describeValue(value)}`;
     case 'minItems':
-      return { node, message: `${field} must not be empty; list at least ${String(e.params.limit)}` };
+      return `${field} must not be empty; list at least ${String(e.params.limit)}`;
     case 'minProperties':
-      return { node, message: `${field} must not be empty; declare at least one` };
+      return `${field} must not be empty; declare at least one`;
     default:
-      return { node, message: `${field} ${e.message ?? 'is not valid'}` };
+      return `${field} ${e.message ?? 'is not valid'}`;
   }
+}
+
+/** A value of the wrong type, with a hint where YAML read something other than what was meant. */
+function typeSentence(want: string, field: string, node: Node | undefined, value: unknown): string {
+  const shown = isScalar(node) ? node.value : value;
+  let hint = '';
+  if (want === 'string' && shown !== null && typeof shown !== 'object')
+    hint = `; quote it: "${String(isScalar(node) ? (node.source ?? shown) : shown)}"`;
+  else if (want === 'string' && Array.isArray(shown) && shown.length === 1 && typeof shown[0] === 'string')
+    hint = `; [...] makes a list in YAML: to write an IPv6 address in brackets, quote it: "[${shown[0]}]"`;
+  return `${field} must be ${TYPE_NAMES[want] ?? want}, not ${describeValue(shown, want)}${hint}`;
+}
+
+/** A string that does not match its pattern, with the rule in words. */
+function patternSentence(pattern: string, field: string, value: unknown): string {
+  if (pattern === NODE_HOST_PATTERN && typeof value === 'string' && value.includes('*')) {
+    return `${field} "${value}" is a wildcard, but an upstream node is one machine: list each host as its own node (wildcards belong in hosts)`;
+  }
+  return `${field} "${String(value)}" is not valid: ${PATTERN_HINTS[pattern] ?? `it must match ${pattern}`}`;
 }
