@@ -67,7 +67,6 @@ export default tseslint.config(
       'bot/server.ts',
       'chatops/grammar.ts',
       'chatops/handlers/decide.ts',
-      'engine/adc/render.ts',
       'sandbox/control-plane-http.ts',
       'sandbox/gateway.ts',
       'sandbox/store.ts',

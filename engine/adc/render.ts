@@ -123,41 +123,48 @@ export function renderAdcFile(
           `service "${name}" is written in flow style ({...}); write it as a block mapping so it can be edited in place`,
         ),
       ]);
-    const where = `services."${name}".runtime.${environment}`;
-    let upstreamKeysToSet: Record<string, unknown> | undefined;
-    try {
-      upstreamKeysToSet = runtime.upstream ? upstreamKeys(runtime, registries, where) : undefined;
-    } catch (err) {
-      throw new ConfigError([{ file: config.file, line: 1, col: 1, message: messageOf(err) }]);
-    }
-    const set: Record<string, unknown> = {};
-    if (runtime.hosts) set.hosts = runtime.hosts;
-    if (runtime.pathPrefix) set.path_prefix = runtime.pathPrefix;
-    if (runtime.stripPathPrefix !== undefined) set.strip_path_prefix = runtime.stripPathPrefix;
-    editMap(text, item, set, edits);
-    if (upstreamKeysToSet) {
-      const upstream = item.get('upstream', true);
-      if (isMap(upstream) && !upstream.flow) {
-        // The other kind of upstream goes: nodes replace discovery, and the other way round.
-        const drop = upstreamKeysToSet.nodes
-          ? ['discovery_type', 'service_name', 'discovery_args']
-          : ['nodes'];
-        editMap(text, upstream, upstreamKeysToSet, edits, drop);
-      } else {
-        const base = isMap(upstream) ? (upstream.toJSON() as Record<string, unknown>) : {};
-        for (const k of upstreamKeysToSet.nodes
-          ? ['discovery_type', 'service_name', 'discovery_args']
-          : ['nodes'])
-          delete base[k];
-        editMap(text, item, { upstream: { ...base, ...upstreamKeysToSet } }, edits);
-      }
-    }
+    editService(text, config, item, runtime, `services."${name}".runtime.${environment}`, registries, edits);
     rendered.push(name);
   }
   edits.sort((a, b) => b.start - a.start);
   let out = text;
   for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
   return { text: out, rendered, untouched };
+}
+
+/** The edits that give one ADC service the environment's hosts, path prefix and upstream. */
+function editService(
+  text: string,
+  config: Config,
+  item: YAMLMap,
+  runtime: RuntimeConfig,
+  where: string,
+  registries: ServiceRegistry[] | undefined,
+  edits: Edit[],
+): void {
+  let upstreamKeysToSet: Record<string, unknown> | undefined;
+  try {
+    upstreamKeysToSet = runtime.upstream ? upstreamKeys(runtime, registries, where) : undefined;
+  } catch (err) {
+    throw new ConfigError([{ file: config.file, line: 1, col: 1, message: messageOf(err) }]);
+  }
+  const set: Record<string, unknown> = {};
+  if (runtime.hosts) set.hosts = runtime.hosts;
+  if (runtime.pathPrefix) set.path_prefix = runtime.pathPrefix;
+  if (runtime.stripPathPrefix !== undefined) set.strip_path_prefix = runtime.stripPathPrefix;
+  editMap(text, item, set, edits);
+  if (!upstreamKeysToSet) return;
+  // The other kind of upstream goes: nodes replace discovery, and the other way round.
+  const drop = upstreamKeysToSet.nodes ? ['discovery_type', 'service_name', 'discovery_args'] : ['nodes'];
+  const upstream = item.get('upstream', true);
+  if (isMap(upstream) && !upstream.flow) {
+    editMap(text, upstream, upstreamKeysToSet, edits, drop);
+    return;
+  }
+  // A flow-style or missing upstream is written anew as one flow mapping.
+  const base = isMap(upstream) ? (upstream.toJSON() as Record<string, unknown>) : {};
+  for (const k of drop) delete base[k];
+  editMap(text, item, { upstream: { ...base, ...upstreamKeysToSet } }, edits);
 }
 
 /** Sets keys of a block mapping in the source text; removes `drop` keys. Unchanged values are left alone. */
