@@ -4,10 +4,10 @@
  * `promoteFrom: {environment, soak}` into the source's name and `soak`, so that everything that
  * only needs the names keeps reading `promoteFrom` as a list of names.
  */
-import { parseDuration } from '../policy/duration.js';
-import { isTimeZone, windowProblem } from '../policy/windows.js';
+import { parseDuration } from './duration.js';
 import type { PathProblem } from './problems.js';
 import type { Config } from './types.js';
+import { isTimeZone, windowProblem } from './windows.js';
 
 const DURATION_HINT = 'write a duration such as 30s, 5m, 1h or 1h30m';
 

@@ -1,4 +1,4 @@
-import type { WindowsConfig } from '../policy/windows.js';
+import type { WindowsConfig } from './windows.js';
 
 /** The repository config (`.github/api7-sync.yml`) after loading and validation. */
 
