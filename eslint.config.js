@@ -67,9 +67,6 @@ export default tseslint.config(
       'bot/server.ts',
       'chatops/grammar.ts',
       'chatops/handlers/decide.ts',
-      'sandbox/control-plane-http.ts',
-      'sandbox/gateway.ts',
-      'sandbox/store.ts',
     ],
     rules: {
       'max-lines': ['error', { max: 300 }],

@@ -160,18 +160,18 @@ export class Gateway {
     const hostHeader = req.headers.host ?? '';
     const host = hostHeader.replace(/:\d+$/, '');
     const method = req.method ?? 'GET';
-    const send = (status: number, body: Record<string, unknown>) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body) + '\n');
-    };
     const serverPort = (this.server.address() as { port: number }).port;
     const facts: RequestFacts = { req, url, host, serverPort };
     const { hit, note } = this.match(facts, method);
     // APISIX's own body, plus (sandbox only) which rule came nearest.
-    if (!hit) return send(404, { error_msg: '404 Route Not Found', ...(note ? { sandbox_note: note } : {}) });
+    if (!hit)
+      return sendJson(res, 404, {
+        error_msg: '404 Route Not Found',
+        ...(note ? { sandbox_note: note } : {}),
+      });
     const upstream = hit.service.upstream!;
     const targets = this.targets(upstream).filter((t) => t.weight > 0);
-    if (targets.length === 0) return send(503, { error_msg: 'no valid upstream node' });
+    if (targets.length === 0) return sendJson(res, 503, { error_msg: 'no valid upstream node' });
     let pick = Math.random() * targets.reduce((s, t) => s + t.weight, 0);
     const target = targets.find((t) => (pick -= t.weight) < 0) ?? targets[0]!;
 
@@ -192,8 +192,18 @@ export class Gateway {
       out,
       this.opts.store.resources(this.opts.groupId),
     );
-    if (refused) return send(refused.status, refused.body);
+    if (refused) return sendJson(res, refused.status, refused.body);
+    this.proxy(req, res, upstream, target, out);
+  }
 
+  /** Sends the request on to the chosen node, with the Host header `pass_host` asks for. */
+  private proxy(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    upstream: Upstream,
+    target: Target,
+    out: Outgoing,
+  ): void {
     // `httpbin` is the sandbox's own upstream, the way a compose network names a container.
     const builtIn = target.host === 'httpbin';
     // An IPv6 node is written `::1` or `[::1]` (APISIX takes both): connect to the bare address,
@@ -210,7 +220,7 @@ export class Gateway {
         ? nodeHost
         : passHost === 'rewrite'
           ? (upstream.upstream_host ?? nodeHost)
-          : hostHeader);
+          : (req.headers.host ?? ''));
     const secure = upstream.scheme === 'https' && !builtIn;
     const transport = secure ? https : http;
     const proxied = transport.request(
@@ -233,9 +243,16 @@ export class Gateway {
       this.opts.log(
         `gateway ${this.opts.groupId}: upstream ${connectHost}:${connectPort} failed: ${err.message}`,
       );
-      if (!res.headersSent) send(502, { error_msg: `upstream ${target.host}:${target.port} is unreachable` });
+      if (!res.headersSent)
+        sendJson(res, 502, { error_msg: `upstream ${target.host}:${target.port} is unreachable` });
       else res.destroy();
     });
     req.pipe(proxied);
   }
+}
+
+/** A gateway's own answer (not the upstream's): JSON, one line, as APISIX writes it. */
+function sendJson(res: http.ServerResponse, status: number, body: Record<string, unknown>): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body) + '\n');
 }

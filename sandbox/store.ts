@@ -1,133 +1,38 @@
 /**
  * The sandbox's in-memory model of an API7 EE control plane: gateway groups, service templates,
  * immutable service versions, published services per group (with their history), and service
- * registries. It knows nothing of HTTP; `control-plane.ts` maps requests onto it.
+ * registries (their shapes are in `records.ts`). It knows nothing of HTTP; `control-plane.ts` maps
+ * requests onto it.
  *
  * Written from our reading of the API7 contract (docs/api7-contract.md) on its own: it must share no code with the engine, so
  * that two independent readings of the contract catch each other's mistakes.
  */
 import { randomBytes } from 'node:crypto';
+import type {
+  GatewayGroup,
+  GroupResources,
+  PublishedService,
+  Route,
+  ServiceRegistry,
+  ServiceTemplate,
+  ServiceVersion,
+} from './records.js';
 import type { Api7Version, Generation } from './version.js';
 
 export type { Generation } from './version.js';
 
-export interface UpstreamNode {
-  host: string;
-  port: number;
-  weight: number;
-  priority?: number;
-}
-
-export interface Upstream {
-  name?: string;
-  scheme?: string;
-  type?: string;
-  pass_host?: 'pass' | 'node' | 'rewrite';
-  upstream_host?: string;
-  nodes?: UpstreamNode[];
-  discovery_type?: string;
-  service_name?: string;
-  discovery_args?: { metadata?: Record<string, string> };
-  [key: string]: unknown;
-}
-
-export interface Route {
-  id: string;
-  name: string;
-  paths: string[];
-  methods?: string[];
-  [key: string]: unknown;
-}
-
-export interface GatewayGroup {
-  id: string;
-  name: string;
-  description: string;
-  labels: Record<string, string>;
-  type: string;
-  enforce_service_publishing: boolean;
-  created_at: number;
-  updated_at: number;
-}
-
-export interface ServiceTemplate {
-  id: string;
-  name: string;
-  desc?: string;
-  labels?: Record<string, string>;
-  routes: Route[];
-  created_at: number;
-  updated_at: number;
-}
-
-/** An immutable snapshot: what a version label stands for, wherever it runs. */
-export interface ServiceVersion {
-  id: string;
-  service_id: string;
-  version: string;
-  name: string;
-  routes: Route[];
-  /** Service-level plugins travel with the version, as in API7. */
-  plugins?: Record<string, unknown>;
-  created_at: number;
-}
-
-/** A service as it runs in one gateway group. */
-export interface PublishedService {
-  id: string;
-  gateway_group_id: string;
-  service_id: string;
-  name: string;
-  /** '' = the "No Version" state (created or edited directly in the group). */
-  version: string;
-  service_version_id?: string;
-  status: 0 | 1;
-  hosts?: string[];
-  path_prefix?: string;
-  strip_path_prefix?: boolean;
-  upstream?: Upstream;
-  plugins?: Record<string, unknown>;
-  /** Live routes: the snapshot's for a versioned service, edited in place for "No Version". */
-  routes: Route[];
-  created_at: number;
-  updated_at: number;
-  /** Every version that has run in this group, in the order it started running. */
-  history: { service_version_id: string; publish_time: string; seq: number }[];
-  /** As written through `/apisix/admin` (ADC), read back verbatim. */
-  adminBody?: Record<string, unknown>;
-  kind?: 'http' | 'stream';
-  extraUpstreams?: Record<string, Record<string, unknown>>;
-  streamRoutes?: Route[];
-}
-
-export interface RegistryService {
-  namespace: string;
-  group: string;
-  name: string;
-  instances: { host: string; port?: number; weight?: number }[];
-}
-
-export interface ServiceRegistry {
-  id: string;
-  gateway_group_id: string;
-  name: string;
-  type: 'nacos' | 'kubernetes' | 'consul';
-  created_at: number;
-  updated_at: number;
-  services: RegistryService[];
-}
-
-type Body = Record<string, unknown>;
-
-/** What a gateway group holds besides services: consumers, SSLs, global rules, plugin metadata. */
-export interface GroupResources {
-  /** Keyed by username; the map is kept in update order (the last updated last). */
-  consumers: Map<string, { body: Body; credentials: Map<string, Body> }>;
-  /** Kept in update order, like consumers. */
-  ssls: Map<string, Body>;
-  globalRules: Map<string, Body>;
-  pluginMetadata: Map<string, Body>;
-}
+export type {
+  GatewayGroup,
+  GroupResources,
+  PublishedService,
+  RegistryService,
+  Route,
+  ServiceRegistry,
+  ServiceTemplate,
+  ServiceVersion,
+  Upstream,
+  UpstreamNode,
+} from './records.js';
 
 /** A 4xx answer with API7's `error_msg`; nothing in the store has changed when it is thrown. */
 export class ApiError extends Error {
