@@ -65,8 +65,6 @@ export default tseslint.config(
       'action/workflow-mode.ts',
       'bot/app.ts',
       'bot/server.ts',
-      'chatops/grammar.ts',
-      'chatops/handlers/decide.ts',
     ],
     rules: {
       'max-lines': ['error', { max: 300 }],

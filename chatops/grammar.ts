@@ -71,6 +71,8 @@ function tokenize(line: string): string[] | { error: string } {
   return tokens;
 }
 
+const fail = (error: string): Parsed => ({ ok: false, error });
+
 export function parseCommand(body: string): Parsed {
   const firstLine = body.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0] ?? '';
   if (!firstLine.startsWith('/')) return null;
@@ -79,54 +81,9 @@ export function parseCommand(body: string): Parsed {
   if (!Array.isArray(tokens)) return { ok: false, error: tokens.error };
   const [head, ...args] = tokens;
   const word = head!.slice(1).toLowerCase();
-  const fail = (error: string): Parsed => ({ ok: false, error });
   switch (word) {
-    case 'sync': {
-      const services: string[] = [];
-      let version: string | undefined;
-      let from: string | undefined;
-      let dryRun = false;
-      let environment: string | undefined;
-      let breakGlass: string | undefined;
-      for (let i = 0; i < args.length; i++) {
-        const a = args[i]!;
-        if (a === '--dry-run') dryRun = true;
-        else if (a === '--break-glass') {
-          const reason = args[++i]?.trim();
-          if (!reason || reason.startsWith('--'))
-            return fail('--break-glass needs a reason: --break-glass "hotfix for INC-123"');
-          breakGlass = reason.slice(0, 200);
-        } else if (a === '--version' || a === '--from') {
-          const value = args[++i];
-          if (value === undefined || value.startsWith('--')) return fail(`${a} needs a value`);
-          if (a === '--from' ? !isEnvironmentName(value) : !VERSION.test(value))
-            return fail(`${a} ${inert(value)} is not a valid ${a === '--from' ? 'environment' : 'version'}`);
-          if (a === '--version') version = value;
-          else from = value;
-        } else if (a.startsWith('--')) return fail(`unknown option ${inert(a)}`);
-        else if (environment === undefined) environment = a;
-        else services.push(a);
-      }
-      if (!environment) return fail('say which environment: /sync production');
-      const targets = environment.split(',');
-      for (const t of targets)
-        if (!isEnvironmentName(t)) return fail(`${inert(t)} is not an environment name`);
-      if (new Set(targets).size !== targets.length) return fail('an environment is named twice');
-      for (const s of services) if (!NAME.test(s)) return fail(`${inert(s)} is not a service name`);
-      return {
-        ok: true,
-        command: {
-          kind: 'sync',
-          environment: targets[0]!,
-          targets,
-          services,
-          version,
-          from,
-          dryRun,
-          ...(breakGlass ? { breakGlass } : {}),
-        },
-      };
-    }
+    case 'sync':
+      return parseSync(args);
     case 'approve':
     case 'deny': {
       if (args.length > 1) return fail(`/${word} takes at most one request number`);
@@ -135,30 +92,8 @@ export function parseCommand(body: string): Parsed {
         return fail(`${inert(request)} is not a request number`);
       return { ok: true, command: { kind: word, request: request?.replace(/^#/, '') } };
     }
-    case 'rollback': {
-      const words: string[] = [];
-      let toVersion: string | undefined;
-      for (let i = 0; i < args.length; i++) {
-        const a = args[i]!;
-        if (a === '--to-version') {
-          const value = args[++i];
-          if (value === undefined || !VERSION.test(value))
-            return fail(`--to-version needs a version${value === undefined ? '' : `, not ${inert(value)}`}`);
-          toVersion = value;
-        } else if (a.startsWith('--')) return fail(`unknown option ${inert(a)}`);
-        else words.push(a);
-      }
-      const [environment, ...rest] = words;
-      const service = rest.join(' ');
-      if (!environment || !service)
-        return fail('say which environment and service: /rollback production "httpbin API"');
-      if (!isEnvironmentName(environment)) return fail(`${inert(environment)} is not an environment name`);
-      if (!NAME.test(service)) return fail(`${inert(service)} is not a service name`);
-      return {
-        ok: true,
-        command: { kind: 'rollback', environment, service, ...(toVersion ? { toVersion } : {}) },
-      };
-    }
+    case 'rollback':
+      return parseRollback(args);
     case 'lock':
     case 'unlock': {
       const [environment, ...rest] = args;
@@ -177,4 +112,77 @@ export function parseCommand(body: string): Parsed {
       // "/something" that is not ours: another bot's command, or prose. Not for us.
       return null;
   }
+}
+
+/** `/sync <environment>[,<environment>...] [service ...] [--version V] [--from ENV] [--dry-run] [--break-glass REASON]` */
+function parseSync(args: string[]): Parsed {
+  const services: string[] = [];
+  let version: string | undefined;
+  let from: string | undefined;
+  let dryRun = false;
+  let environment: string | undefined;
+  let breakGlass: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--dry-run') dryRun = true;
+    else if (a === '--break-glass') {
+      const reason = args[++i]?.trim();
+      if (!reason || reason.startsWith('--'))
+        return fail('--break-glass needs a reason: --break-glass "hotfix for INC-123"');
+      breakGlass = reason.slice(0, 200);
+    } else if (a === '--version' || a === '--from') {
+      const value = args[++i];
+      if (value === undefined || value.startsWith('--')) return fail(`${a} needs a value`);
+      if (a === '--from' ? !isEnvironmentName(value) : !VERSION.test(value))
+        return fail(`${a} ${inert(value)} is not a valid ${a === '--from' ? 'environment' : 'version'}`);
+      if (a === '--version') version = value;
+      else from = value;
+    } else if (a.startsWith('--')) return fail(`unknown option ${inert(a)}`);
+    else if (environment === undefined) environment = a;
+    else services.push(a);
+  }
+  if (!environment) return fail('say which environment: /sync production');
+  const targets = environment.split(',');
+  for (const t of targets) if (!isEnvironmentName(t)) return fail(`${inert(t)} is not an environment name`);
+  if (new Set(targets).size !== targets.length) return fail('an environment is named twice');
+  for (const s of services) if (!NAME.test(s)) return fail(`${inert(s)} is not a service name`);
+  return {
+    ok: true,
+    command: {
+      kind: 'sync',
+      environment: targets[0]!,
+      targets,
+      services,
+      version,
+      from,
+      dryRun,
+      ...(breakGlass ? { breakGlass } : {}),
+    },
+  };
+}
+
+/** `/rollback <environment> <service> [--to-version V]`; the service's words may be unquoted. */
+function parseRollback(args: string[]): Parsed {
+  const words: string[] = [];
+  let toVersion: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--to-version') {
+      const value = args[++i];
+      if (value === undefined || !VERSION.test(value))
+        return fail(`--to-version needs a version${value === undefined ? '' : `, not ${inert(value)}`}`);
+      toVersion = value;
+    } else if (a.startsWith('--')) return fail(`unknown option ${inert(a)}`);
+    else words.push(a);
+  }
+  const [environment, ...rest] = words;
+  const service = rest.join(' ');
+  if (!environment || !service)
+    return fail('say which environment and service: /rollback production "httpbin API"');
+  if (!isEnvironmentName(environment)) return fail(`${inert(environment)} is not an environment name`);
+  if (!NAME.test(service)) return fail(`${inert(service)} is not a service name`);
+  return {
+    ok: true,
+    command: { kind: 'rollback', environment, service, ...(toVersion ? { toVersion } : {}) },
+  };
 }

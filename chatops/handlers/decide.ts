@@ -2,6 +2,7 @@
  * `/approve [request]` and `/deny [request]`: recorded in the request's state as the comment
  * arrives (the caller has taken the comment, so each acts once), never rebuilt from comments.
  */
+import type { EnvironmentConfig } from '../../engine/index.js';
 import { endedFields } from '../../github/check-run.js';
 import { bareApprovalTarget, standingApprovals, whyNotCounted } from '../approvals.js';
 import type { CommandContext } from '../context.js';
@@ -15,6 +16,18 @@ import { lapse } from '../run-steps.js';
 import { isWaiting, targetsOf, type Approval } from '../state.js';
 
 type Decide = Extract<Command, { kind: 'approve' | 'deny' }>;
+
+/** What a decision on one request is weighed against: its targets' people, and the comments it counted. */
+interface Decision {
+  tracked: TrackedRequest;
+  envs: (EnvironmentConfig | undefined)[];
+  /** One approver list per target: an approval counts only from someone on every list. */
+  approverLists: string[][];
+  approvers: string[];
+  /** The targets, for messages: `eu`, `us`. */
+  where: string;
+  handled: number[];
+}
 
 export async function decideCommand(ctx: CommandContext, command: Decide): Promise<void> {
   const requests = await readRequests(ctx);
@@ -39,29 +52,47 @@ export async function decideCommand(ctx: CommandContext, command: Decide): Promi
   const envs = targetsOf(state).map((t) => config.environments[t]);
   // An approval counts for a fan-out only from someone who may approve every target.
   const approverLists = envs.map((e) => e?.protection?.approvers ?? []);
-  const approvers = [...new Set(approverLists.flat())];
-  const where = targetsOf(state)
-    .map((t) => `\`${t}\``)
-    .join(', ');
-  const handled = [...state.handled, ctx.commandId];
-  if (command.kind === 'deny') {
-    const role = state.kind === 'rollback' ? 'rollbackers' : 'deployers';
-    const deployers = envs.flatMap((e) => (e ? peopleFor(e, role) : []));
-    const may =
-      ctx.commenter.toLowerCase() === state.requester.toLowerCase() ||
-      (await ctx.pr.isAny(ctx.commenter, [...approvers, ...deployers]));
-    if (!may) throw new Refusal(`you are neither the requester nor an approver or deployer of ${where}`);
-    await moveRequest(
-      ctx,
-      tracked,
-      'denied',
-      `Denied by @${ctx.commenter}. Nothing was changed.`,
-      { settledAfter: ctx.commandId, handled },
-      endedFields('denied', `denied by @${ctx.commenter}`),
-    );
-    await ctx.pr.react(ctx.commandId, '+1');
-    return;
-  }
+  const decision: Decision = {
+    tracked,
+    envs,
+    approverLists,
+    approvers: [...new Set(approverLists.flat())],
+    where: targetsOf(state)
+      .map((t) => `\`${t}\``)
+      .join(', '),
+    handled: [...state.handled, ctx.commandId],
+  };
+  if (command.kind === 'deny') await deny(ctx, decision);
+  else await approve(ctx, decision);
+}
+
+/** A denial ends the request; only its requester, an approver or a deployer may deny it. */
+async function deny(
+  ctx: CommandContext,
+  { tracked, envs, approvers, where, handled }: Decision,
+): Promise<void> {
+  const { state } = tracked;
+  const role = state.kind === 'rollback' ? 'rollbackers' : 'deployers';
+  const deployers = envs.flatMap((e) => (e ? peopleFor(e, role) : []));
+  const may =
+    ctx.commenter.toLowerCase() === state.requester.toLowerCase() ||
+    (await ctx.pr.isAny(ctx.commenter, [...approvers, ...deployers]));
+  if (!may) throw new Refusal(`you are neither the requester nor an approver or deployer of ${where}`);
+  await moveRequest(
+    ctx,
+    tracked,
+    'denied',
+    `Denied by @${ctx.commenter}. Nothing was changed.`,
+    { settledAfter: ctx.commandId, handled },
+    endedFields('denied', `denied by @${ctx.commenter}`),
+  );
+  await ctx.pr.react(ctx.commandId, '+1');
+}
+
+/** An approval counts only from an approver of every target who neither asked nor wrote the change. */
+async function approve(ctx: CommandContext, decision: Decision): Promise<void> {
+  const { tracked, envs, approverLists, approvers, where, handled } = decision;
+  const { state } = tracked;
   const facts = await ctx.pr.facts();
   const hours = Math.min(...envs.map((e) => e?.protection?.approvalHours ?? Infinity));
   const ttlMs = Number.isFinite(hours) ? hours * 3_600_000 : ctx.settings.approvalTtlMs;
