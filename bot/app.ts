@@ -80,59 +80,10 @@ export function createBot(options: BotOptions): Bot {
   const app = (probot: Probot) => {
     probotLog = probot.log;
     probotRef = probot;
-    probot.on('issue_comment.created', async (context) => {
-      const { comment, issue, repository, sender } = context.payload;
-      if (!issue.pull_request) return;
-      const author = comment.user;
-      if (author?.type !== 'User' || sender.type !== 'User') return; // people only
-      const parsed = parseCommand(comment.body ?? '');
-      if (!parsed) return;
-      const repo = { owner: repository.owner.login, repo: repository.name };
-      const lane =
-        parsed.ok && 'environment' in parsed.command
-          ? `${repository.full_name}#${parsed.command.environment}`
-          : `${repository.full_name}#pr${issue.number}`;
-      queue.enqueue(lane, async () => {
-        const ctx: CommandContext = {
-          settings: await settingsFor(probot),
-          pr: new PullRequest(context.octokit, repo, issue.number),
-          defaultBranch: repository.default_branch,
-          commandId: comment.id,
-          commenter: author.login,
-          commentUrl: comment.html_url,
-          commentCreatedAt: comment.created_at,
-        };
-        await handleCommand(ctx, parsed);
-      });
-    });
-    // The App as a custom deployment protection rule: reads only, answers through the callback.
-    probot.on('deployment_protection_rule.requested', async (context) => {
-      const github = context.octokit;
-      const deps = {
-        github,
-        engines: policyEngines(options.policy, options.api7Token, options.now),
-        configPath: options.configPath ?? DEFAULT_CONFIG_PATH,
-        now: options.now ?? Date.now,
-      };
-      queue.enqueue(`${context.payload.repository.full_name}#gate`, () =>
-        answerDeploymentGate(context.payload, deps, log),
-      );
-    });
-    probot.on('pull_request.synchronize', async (context) => {
-      const { pull_request: pr, repository } = context.payload;
-      const repo = { owner: repository.owner.login, repo: repository.name };
-      queue.enqueue(`${repository.full_name}#pr${pr.number}`, async () => {
-        const ctx: CommandContext = {
-          settings: await settingsFor(probot),
-          pr: new PullRequest(context.octokit, repo, pr.number),
-          defaultBranch: repository.default_branch,
-          commandId: 0,
-          commenter: '',
-          commentUrl: '',
-        };
-        await lapseOnPush(ctx, context.payload.before, pr.head.sha);
-      });
-    });
+    const wiring: Wiring = { options, queue, log, settings: () => settingsFor(probot) };
+    onCommandComment(probot, wiring);
+    onDeploymentGate(probot, wiring);
+    onPush(probot, wiring);
   };
 
   return {
@@ -143,6 +94,78 @@ export function createBot(options: BotOptions): Bot {
       return recoverStaleRuns(github, repo, await settingsFor(probotRef), memory);
     },
   };
+}
+
+/** What the webhook handlers share: the options, the job queue, the log and the chat-ops settings. */
+interface Wiring {
+  options: BotOptions;
+  queue: JobQueue;
+  log: ChatopsLog;
+  settings: () => Promise<ChatopsSettings>;
+}
+
+/** A pull-request comment that starts with a command: queued per environment (or per pull request). */
+function onCommandComment(probot: Probot, { queue, settings }: Wiring): void {
+  probot.on('issue_comment.created', async (context) => {
+    const { comment, issue, repository, sender } = context.payload;
+    if (!issue.pull_request) return;
+    const author = comment.user;
+    if (author?.type !== 'User' || sender.type !== 'User') return; // people only
+    const parsed = parseCommand(comment.body ?? '');
+    if (!parsed) return;
+    const repo = { owner: repository.owner.login, repo: repository.name };
+    const lane =
+      parsed.ok && 'environment' in parsed.command
+        ? `${repository.full_name}#${parsed.command.environment}`
+        : `${repository.full_name}#pr${issue.number}`;
+    queue.enqueue(lane, async () => {
+      const ctx: CommandContext = {
+        settings: await settings(),
+        pr: new PullRequest(context.octokit, repo, issue.number),
+        defaultBranch: repository.default_branch,
+        commandId: comment.id,
+        commenter: author.login,
+        commentUrl: comment.html_url,
+        commentCreatedAt: comment.created_at,
+      };
+      await handleCommand(ctx, parsed);
+    });
+  });
+}
+
+/** The App as a custom deployment protection rule: reads only, answers through the callback. */
+function onDeploymentGate(probot: Probot, { options, queue, log }: Wiring): void {
+  probot.on('deployment_protection_rule.requested', async (context) => {
+    const github = context.octokit;
+    const deps = {
+      github,
+      engines: policyEngines(options.policy, options.api7Token, options.now),
+      configPath: options.configPath ?? DEFAULT_CONFIG_PATH,
+      now: options.now ?? Date.now,
+    };
+    queue.enqueue(`${context.payload.repository.full_name}#gate`, () =>
+      answerDeploymentGate(context.payload, deps, log),
+    );
+  });
+}
+
+/** New commits on a pull request: its waiting requests lapse. */
+function onPush(probot: Probot, { queue, settings }: Wiring): void {
+  probot.on('pull_request.synchronize', async (context) => {
+    const { pull_request: pr, repository } = context.payload;
+    const repo = { owner: repository.owner.login, repo: repository.name };
+    queue.enqueue(`${repository.full_name}#pr${pr.number}`, async () => {
+      const ctx: CommandContext = {
+        settings: await settings(),
+        pr: new PullRequest(context.octokit, repo, pr.number),
+        defaultBranch: repository.default_branch,
+        commandId: 0,
+        commenter: '',
+        commentUrl: '',
+      };
+      await lapseOnPush(ctx, context.payload.before, pr.head.sha);
+    });
+  });
 }
 
 /** `<slug>[bot]`: the account the app's comments are written by. */

@@ -7,7 +7,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createNodeMiddleware, createProbot, ProbotOctokit } from 'probot';
+import { createNodeMiddleware, createProbot, ProbotOctokit, type Probot } from 'probot';
 import { createBot } from './app.js';
 import { DEFAULT_BODY_LIMITS, InFlightBudget, readBoundedBody, type BodyLimits } from './body-limit.js';
 import { sweepInstallations } from './sweep.js';
@@ -17,6 +17,8 @@ import { messageOf } from '../engine/index.js';
 export { BotConfigError, readBotSettings, type BotSettings } from './settings.js';
 
 const WEBHOOK_PATH = '/api/github/webhooks';
+
+type Middleware = Awaited<ReturnType<typeof createNodeMiddleware>>;
 
 /** The bot cannot listen where HOST and PORT say: the port is taken, or not ours to take. */
 export class BotListenError extends Error {
@@ -61,7 +63,39 @@ export async function startBot(
     log(
       'api7-sync bot: GitHub write pacing is OFF (API7_SYNC_GITHUB_THROTTLE=off): use this only with a local stand-in for GitHub',
     );
-  const probot = createProbot({
+  const probot = probotFor(settings);
+  const bot = createBot(settings);
+  const middleware = await createNodeMiddleware(bot.app, { probot });
+  const server = webhookServer(middleware, limits, log);
+  await listenOn(server, settings.host, settings.port);
+  const url = `http://${settings.host}:${(server.address() as AddressInfo).port}`;
+  log(`api7-sync bot: listening on ${url}${WEBHOOK_PATH}`);
+  const sweeps = sweepEveryHeartbeat(
+    (signal) =>
+      sweepInstallations({
+        auth: (id) => probot.auth(id),
+        recover: (github, repo) => bot.recover(github, repo),
+        intervalMs: settings.heartbeatMs,
+        log,
+        signal,
+      }),
+    settings.heartbeatMs,
+    log,
+  );
+
+  return {
+    url,
+    async close() {
+      await sweeps.stop();
+      await bot.queue.idle();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** The Probot instance, with GitHub's write pacing unless the settings turn it off. */
+function probotFor(settings: BotSettings): Probot {
+  return createProbot({
     // Only what settings.ts checked reaches Probot: it must not look for keys or secrets itself.
     env: {
       LOG_LEVEL: settings.logLevel,
@@ -84,8 +118,10 @@ export async function startBot(
           }),
     },
   });
-  const bot = createBot(settings);
-  const middleware = await createNodeMiddleware(bot.app, { probot });
+}
+
+/** Webhooks go through the bounded body reader to Probot; `GET /healthz` answers on its own. */
+function webhookServer(middleware: Middleware, limits: BodyLimits, log: (line: string) => void): http.Server {
   // One budget for the whole server: bodies on every connection share it.
   const budget = new InFlightBudget(limits.maxInFlightBytes);
   const server = http.createServer((req, res) => {
@@ -120,30 +156,7 @@ export async function startBot(
 
   // Headers too must arrive in time: a sender that trickles them holds a socket like a slow body.
   server.headersTimeout = Math.min(server.headersTimeout, limits.bodyTimeoutMs);
-  await listenOn(server, settings.host, settings.port);
-  const url = `http://${settings.host}:${(server.address() as AddressInfo).port}`;
-  log(`api7-sync bot: listening on ${url}${WEBHOOK_PATH}`);
-  const sweeps = sweepEveryHeartbeat(
-    (signal) =>
-      sweepInstallations({
-        auth: (id) => probot.auth(id),
-        recover: (github, repo) => bot.recover(github, repo),
-        intervalMs: settings.heartbeatMs,
-        log,
-        signal,
-      }),
-    settings.heartbeatMs,
-    log,
-  );
-
-  return {
-    url,
-    async close() {
-      await sweeps.stop();
-      await bot.queue.idle();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
+  return server;
 }
 
 /**
