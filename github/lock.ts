@@ -1,9 +1,10 @@
 /**
- * Environment locks: a branch `api7-sync-lock/<environment>` pointing at a commit
- * whose message says who holds it, for which request, since when, why and until when. The message
- * is `api7-sync lock: <environment>`, a blank line, then that JSON. Its tree (`lock.json`) records
- * the claim as first made; renewals reuse that tree, so that a renewal creates one commit and
- * moves the ref (two writes) rather than also writing a tree.
+ * The writes of an environment lock: a branch `api7-sync-lock/<environment>` pointing at a
+ * commit whose message says who holds it (lock-info.ts). The data is all in the message, so the
+ * commit's tree is git's empty tree, which git treats as present in every repository: a claim is
+ * one commit and one ref (two writes), a renewal one commit and a ref update (two writes). That
+ * GitHub accepts the empty tree without it having been written is inferred from git's behaviour,
+ * not documented by GitHub; should it answer 422, a tree is written once and used from then on.
  *
  * Claim = create the ref (422 when it exists). Renew and take over = a fast-forward update of the
  * ref to a new commit whose parent is the current lock commit, with `force: false`, so that of two
@@ -13,22 +14,29 @@
 import { messageOf, SyncError } from '../engine/index.js';
 import { statusOf, type GitHubClient, type Repo } from './api.js';
 import { DEFAULT_HEARTBEAT_MS, lockTtl } from './heartbeat.js';
+import {
+  assertLockableEnvironment,
+  lockBranch,
+  lockMessage,
+  parseLockMessage,
+  type LockInfo,
+} from './lock-info.js';
+
+export {
+  assertLockableEnvironment,
+  describeHolder,
+  isLockableEnvironment,
+  lockBranch,
+  lockMessage,
+  parseLockMessage,
+  type LockInfo,
+} from './lock-info.js';
+
+/** Git's empty tree: its SHA-1 is fixed, and git resolves it in every repository. */
+export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
 /** The lease of a lock taken without a session's own heartbeat. */
 export const LOCK_TTL_MS = lockTtl(DEFAULT_HEARTBEAT_MS);
-
-export interface LockInfo {
-  environment: string;
-  /** Who holds it: a workflow run, a bot request, a CLI user. */
-  holder: string;
-  /** A link to the run or the pull-request comment. */
-  url?: string;
-  /** An id a recoverer can match (a bot request, a workflow run attempt). */
-  request?: string;
-  reason: string;
-  since: string;
-  until: string;
-}
 
 export interface HeldLock {
   sha: string;
@@ -49,29 +57,6 @@ export type Claimant = Omit<LockInfo, 'environment' | 'since' | 'until'>;
  * with itself, and retrying for ever would not help.
  */
 export const CLAIM_ATTEMPTS = 5;
-
-const REF_SAFE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-/**
- * Whether an environment name can be a lock branch: letters, digits, `.`, `_`, `-`, not starting
- * with a punctuation mark, no `..`, not ending in `.lock` (git refuses those ref names).
- */
-export function isLockableEnvironment(name: string): boolean {
-  return REF_SAFE.test(name) && !name.includes('..') && !name.endsWith('.lock');
-}
-
-/** Refuses a name that cannot be a lock branch, before anything is written to GitHub. */
-export function assertLockableEnvironment(name: string): void {
-  if (!isLockableEnvironment(name))
-    throw new SyncError(
-      'usage',
-      `"${name}" cannot name an environment lock: use letters, digits, ".", "_" or "-", starting with a letter or digit, without ".." and not ending in ".lock"`,
-    );
-}
-
-export function lockBranch(environment: string): string {
-  return `api7-sync-lock/${environment}`;
-}
 
 /** GitHub's own words for a refused request, without Octokit's documentation link. */
 function githubMessage(err: unknown): string {
@@ -248,58 +233,42 @@ export class EnvironmentLock {
     }
   }
 
-  /** A lock commit: on `tree` when given (a renewal), else on a new tree recording the claim. */
+  /**
+   * A tree for lock commits, written only if GitHub refused a commit on the empty tree; kept for
+   * the life of this lock object (renewals reuse their claim's tree anyway).
+   */
+  private fallbackTree: string | undefined;
+
+  /** A lock commit: on `tree` when given (a renewal), else on the empty tree (see above). */
   private async commit(
     info: LockInfo,
     parents: string[],
-    tree?: string,
+    tree: string = this.fallbackTree ?? EMPTY_TREE,
   ): Promise<{ sha: string; tree: string }> {
-    const json = JSON.stringify(info, null, 2);
-    tree ??= (
-      await this.github.request('POST /repos/{owner}/{repo}/git/trees', {
+    const create = (on: string) =>
+      this.github.request('POST /repos/{owner}/{repo}/git/commits', {
         ...this.repo,
-        tree: [{ path: 'lock.json', mode: '100644', type: 'blob', content: json + '\n' }],
-      })
-    ).data.sha;
-    const commit = await this.github.request('POST /repos/{owner}/{repo}/git/commits', {
+        message: lockMessage(info),
+        tree: on,
+        parents,
+      });
+    try {
+      return { sha: (await create(tree)).data.sha, tree };
+    } catch (err) {
+      if (tree !== EMPTY_TREE || statusOf(err) !== 422) throw err;
+      this.fallbackTree = await this.writeTree(info);
+      return { sha: (await create(this.fallbackTree)).data.sha, tree: this.fallbackTree };
+    }
+  }
+
+  /** The fallback tree: one file recording the claim as first made. */
+  private async writeTree(info: LockInfo): Promise<string> {
+    const { data } = await this.github.request('POST /repos/{owner}/{repo}/git/trees', {
       ...this.repo,
-      message: `api7-sync lock: ${info.environment}\n\n${json}\n`,
-      tree,
-      parents,
+      tree: [
+        { path: 'lock.json', mode: '100644', type: 'blob', content: `${JSON.stringify(info, null, 2)}\n` },
+      ],
     });
-    return { sha: commit.data.sha, tree };
+    return data.sha;
   }
-}
-
-/** The lock's JSON from its commit message; a hand-made lock still reads as "held by someone". */
-export function parseLockMessage(message: string, environment: string): LockInfo {
-  const start = message.indexOf('{');
-  try {
-    const parsed = JSON.parse(message.slice(start)) as Partial<LockInfo>;
-    return {
-      environment,
-      holder: String(parsed.holder ?? 'unknown'),
-      ...(parsed.url ? { url: String(parsed.url) } : {}),
-      ...(parsed.request ? { request: String(parsed.request) } : {}),
-      reason: String(parsed.reason ?? ''),
-      since: String(parsed.since ?? ''),
-      until: String(parsed.until ?? new Date(8.64e15).toISOString()),
-    };
-  } catch {
-    return {
-      environment,
-      holder: 'unknown (the lock commit is not an api7-sync lock)',
-      reason: '',
-      since: '',
-      until: new Date(8.64e15).toISOString(),
-    };
-  }
-}
-
-/** "held by octo/repo run 42 since 2026-11-27T12:00:00Z (promote test → production)". */
-export function describeHolder(info: LockInfo | undefined, quote: (text: string) => string = String): string {
-  if (!info) return 'held by someone who just released or changed it; try again';
-  // Anyone who may push can write a lock ref by hand: in Markdown every field is quoted inertly.
-  const q = (text: unknown) => quote(String(text));
-  return `held by ${q(info.holder)} since ${q(info.since)}${info.reason ? ` (${q(info.reason)})` : ''}${info.url ? `: ${q(info.url)}` : ''}; it expires at ${q(info.until)}`;
 }

@@ -74,7 +74,7 @@ describe('a lock lease', () => {
     expect(session.signal.aborted).toBe(false);
     // One renewal commit, sent twice: waiting costs no extra content-creating write.
     expect(count(gh, 'POST', /\/git\/commits$/)).toBe(2); // the claim's and the renewal's
-    expect(count(gh, 'POST', /\/git\/trees$/)).toBe(1); // the claim's only: renewals reuse it
+    expect(count(gh, 'POST', /\/git\/trees$/)).toBe(0); // lock commits are on git's empty tree
     expect(count(gh, 'PATCH', LOCK_REF)).toBe(2);
     const head = gh.commits.get(gh.refs.get(REF)!)!;
     expect(Date.parse(JSON.parse(head.message.slice(head.message.indexOf('{'))).until)).toBeGreaterThan(

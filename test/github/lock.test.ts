@@ -1,6 +1,6 @@
 import { getOctokit } from '@actions/github';
 import { afterEach, describe, expect, it } from 'vitest';
-import { describeHolder, EnvironmentLock, lockBranch } from '../../github/lock.js';
+import { describeHolder, EMPTY_TREE, EnvironmentLock, lockBranch } from '../../github/lock.js';
 import { fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
 
 let gh: FakeGitHub;
@@ -75,5 +75,60 @@ describe('the environment lock', () => {
     expect((await lock.claim('production', who('run-2'))).claimed).toBe(false);
     const patch = gh.requests.find((r) => r.method === 'PATCH');
     expect(patch?.body).toMatchObject({ force: false });
+  });
+
+  it("is claimed and renewed with two writes each: commits on git's empty tree, no tree written", async () => {
+    gh = await fakeGitHub();
+    const time = { now: Date.parse('2026-11-27T12:00:00Z') };
+    const lock = lockAt(time);
+    const held = await lock.claim('production', who('run-1'), 60_000);
+    if (!held.claimed) throw new Error('not claimed');
+    time.now += 20_000;
+    await lock.renew(held.lock, 60_000);
+    const writes = gh.requests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path}`);
+    expect(writes).toEqual([
+      'POST /repos/acme/shop/git/commits',
+      'POST /repos/acme/shop/git/refs',
+      'POST /repos/acme/shop/git/commits',
+      'PATCH /repos/acme/shop/git/refs/heads/api7-sync-lock/production',
+    ]);
+    const head = gh.commits.get(gh.refs.get(`refs/heads/${lockBranch('production')}`)!)!;
+    expect(head.tree).toBe(EMPTY_TREE);
+    expect(head.message).toMatch(/^api7-sync lock: production\n\n\{/);
+    expect(JSON.parse(head.message.slice(head.message.indexOf('{')))).toMatchObject({
+      environment: 'production',
+      holder: 'run-1',
+      until: '2026-11-27T12:01:20.000Z',
+    });
+  });
+
+  it('writes a tree once and keeps using it when GitHub refuses a commit on the empty tree', async () => {
+    gh = await fakeGitHub();
+    gh.trees.delete(EMPTY_TREE); // a GitHub that does not resolve the empty tree unwritten
+    const time = { now: Date.parse('2026-11-27T12:00:00Z') };
+    const lock = lockAt(time);
+    const held = await lock.claim('production', who('run-1'), 60_000);
+    if (!held.claimed) throw new Error('not claimed');
+    time.now += 20_000;
+    const renewed = await lock.renew(held.lock, 60_000);
+    expect(renewed?.info.until).toBe('2026-11-27T12:01:20.000Z');
+    expect(await lock.release('production', renewed!.sha)).toBe(true);
+    // A second claim by the same lock object goes to the written tree at once.
+    expect((await lock.claim('production', who('run-2'), 60_000)).claimed).toBe(true);
+    const writes = gh.requests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path}`);
+    expect(writes).toEqual([
+      'POST /repos/acme/shop/git/commits', // refused: 422, the empty tree is unknown
+      'POST /repos/acme/shop/git/trees',
+      'POST /repos/acme/shop/git/commits',
+      'POST /repos/acme/shop/git/refs',
+      'POST /repos/acme/shop/git/commits',
+      'PATCH /repos/acme/shop/git/refs/heads/api7-sync-lock/production',
+      'DELETE /repos/acme/shop/git/refs/heads/api7-sync-lock/production',
+      'POST /repos/acme/shop/git/commits',
+      'POST /repos/acme/shop/git/refs',
+    ]);
+    expect(
+      gh.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/commits')).map((r) => r.status),
+    ).toEqual([422, 201, 201, 201]);
   });
 });

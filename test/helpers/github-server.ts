@@ -97,6 +97,8 @@ export class GitHubModel {
 
   constructor(repository = 'acme/shop') {
     this.repository = repository;
+    // Git's empty tree, which git resolves in every repository without it being written.
+    this.trees.add('4b825dc642cb6eb9a060e54bf8d69288fbee4904');
     standIns.add(this);
   }
 
