@@ -11,49 +11,39 @@
  * target runs now, its lock released if still held for it, its check run completed.
  */
 import type { GitHubClient, Repo } from '../github/api.js';
-import { statusOf } from '../github/api.js';
 import { endedFields } from '../github/check-run.js';
 import { setDeploymentStatus } from '../github/deployment.js';
-import { EnvironmentLock, parseLockMessage, type LockInfo } from '../github/lock.js';
+import { EnvironmentLock } from '../github/lock.js';
 import type { ChatopsSettings, CommandContext } from './context.js';
 import { lockRequestId } from './lock-holder.js';
 import { PullRequest } from './pull-request.js';
-import { moveRequest, readRequest, readRequests, StaleRequest, type TrackedRequest } from './requests.js';
+import {
+  ownRecentDeployments,
+  readLocks,
+  recoveryMemory,
+  type Deployment,
+  type RecoveryMemory,
+} from './recovery-reads.js';
+import {
+  moveRequest,
+  readRequest,
+  readRequests,
+  StaleRequest,
+  unsavedRequest,
+  type TrackedRequest,
+} from './requests.js';
 import { whatRunsNow } from './standing.js';
-import { targetsOf } from './state.js';
+import { decodeState, stateKey, targetsOf } from './state.js';
 
-const LOCK_PREFIX = 'refs/heads/api7-sync-lock/';
-/** Older deployments are finished or already recovered: the list is not read past this age. */
-export const RECOVERY_CUTOFF_MS = 7 * 24 * 60 * 60_000;
-/** A run's own deployment is among the newest few; a lock whose lease ran out finds the rest. */
-const DEPLOYMENTS_PER_SWEEP = 10;
-
-/** What one process remembers between sweeps, so that an idle repository costs two 304s. */
-export interface RecoveryMemory {
-  /** ETag and answer of each list already read. */
-  lists: Map<string, { etag: string; data: unknown }>;
-  /** Lock commits by SHA: a commit never changes. */
-  lockCommits: Map<string, LockInfo>;
-  /** Deployments already looked at that need no second look (finished, or not the app's). */
-  settled: Set<string>;
-}
-
-export function recoveryMemory(): RecoveryMemory {
-  return { lists: new Map(), lockCommits: new Map(), settled: new Set() };
-}
+export { recoveryMemory, type RecoveryMemory } from './recovery-reads.js';
 
 interface Marker {
   pr?: number;
   request?: number;
   environment?: string;
   checkRun?: number;
-}
-
-interface Deployment {
-  id: number;
-  created_at: string;
-  creator?: { login?: string } | null;
-  payload?: unknown;
+  /** The signed state of a request not written yet (see `unsavedRequest`). */
+  state?: string;
 }
 
 /** Recovers the stale runs of one repository; returns the requests it marked interrupted. */
@@ -75,16 +65,18 @@ export async function recoverStaleRuns(
   for (const d of await ownRecentDeployments(github, repo, settings, memory)) {
     const marker = (d.payload as { api7Sync?: Marker } | null)?.api7Sync;
     const key = `${repository}#${d.id}`;
-    if (!marker?.pr || !marker.request || !marker.environment || !marker.checkRun) {
+    if (!marker?.pr || !marker.request || !marker.environment || !(marker.checkRun || marker.state)) {
       memory.settled.add(key);
       continue;
     }
     const holder = lockRequestId(repository, marker.pr, marker.request);
     looked.add(holder);
     // A live lease with a current heartbeat is a run in progress: not looked at further.
-    if (live(marker.environment, holder) && !(await heartbeatStopped(github, repo, settings, d.id))) continue;
+    if (live(marker.environment, holder) && !(await heartbeatStopped(github, repo, settings, d))) continue;
     const ctx = contextFor(github, repo, settings, marker.pr, marker.request);
-    const tracked = await readRequest(ctx, marker.checkRun);
+    const tracked = marker.checkRun
+      ? await readRequest(ctx, marker.checkRun)
+      : await unwrittenRun(ctx, marker.state ?? '');
     if (tracked?.state.request !== marker.request || tracked.state.status !== 'running') {
       if (tracked?.state.status !== 'approved') memory.settled.add(key);
       continue;
@@ -109,102 +101,44 @@ export async function recoverStaleRuns(
 }
 
 /**
+ * The request of a run that started without writing it (see `unsavedRequest`), from the signed
+ * state its deployment carries: as GitHub holds it if the run wrote it before dying, else as the
+ * run held it. Undefined when the state is not ours, not this request's, or not running.
+ */
+async function unwrittenRun(ctx: CommandContext, signed: string): Promise<TrackedRequest | undefined> {
+  const state = decodeState(stateKey(ctx.settings.stateSecret), signed);
+  if (!state || state.status !== 'running' || state.request !== ctx.commandId) return undefined;
+  if (state.pr !== ctx.pr.number || state.repository.toLowerCase() !== ctx.pr.repository.toLowerCase())
+    return undefined;
+  const written = (await readRequests(ctx, state.headSha)).get(state.request);
+  if (written) return written;
+  const tracked = unsavedRequest(state, { title: 'Interrupted', summary: '' });
+  return { ...tracked, state: { ...state, seq: 0 } };
+}
+
+/**
  * Whether a deployment's run stopped sending heartbeats: its latest status is not a recent
- * `in_progress` (two intervals). Asked only of the app's own deployments whose lock is held.
+ * `in_progress` (two intervals). A deployment with no status yet is one its run created less than
+ * a beat ago or one whose run died before its first beat: its creation is its first heartbeat.
+ * Asked only of the app's own deployments whose lock is held.
  */
 async function heartbeatStopped(
   github: GitHubClient,
   repo: Repo,
   settings: ChatopsSettings,
-  deploymentId: number,
+  deployment: Deployment,
 ): Promise<boolean> {
   const { data } = await github.request('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
     ...repo,
-    deployment_id: deploymentId,
+    deployment_id: deployment.id,
     per_page: 1,
   });
-  const latest = (data as { state: string; created_at: string }[])[0];
-  if (latest?.state !== 'in_progress') return true;
+  const latest = (data as { state: string; created_at: string }[])[0] ?? {
+    state: 'in_progress',
+    created_at: deployment.created_at,
+  };
+  if (latest.state !== 'in_progress') return true;
   return settings.now() - Date.parse(latest.created_at) > 2 * settings.heartbeatMs;
-}
-
-/** The lock refs and who holds each (one conditional list; each lock commit read once ever). */
-async function readLocks(
-  github: GitHubClient,
-  repo: Repo,
-  memory: RecoveryMemory,
-): Promise<Map<string, LockInfo>> {
-  const refs = (await conditional(github, memory, 'GET /repos/{owner}/{repo}/git/matching-refs/{ref}', {
-    ...repo,
-    ref: 'heads/api7-sync-lock/',
-  })) as { ref: string; object: { sha: string } }[];
-  const locks = new Map<string, LockInfo>();
-  for (const r of refs) {
-    if (!r.ref.startsWith(LOCK_PREFIX)) continue;
-    const environment = r.ref.slice(LOCK_PREFIX.length);
-    let info = memory.lockCommits.get(r.object.sha);
-    if (!info) {
-      const { data } = await github.request('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', {
-        ...repo,
-        commit_sha: r.object.sha,
-      });
-      info = parseLockMessage(String(data.message ?? ''), environment);
-      memory.lockCommits.set(r.object.sha, info);
-    }
-    locks.set(environment, info);
-  }
-  return locks;
-}
-
-/** The app's own deployments younger than the cut-off that still need a look. */
-async function ownRecentDeployments(
-  github: GitHubClient,
-  repo: Repo,
-  settings: ChatopsSettings,
-  memory: RecoveryMemory,
-): Promise<Deployment[]> {
-  const list = (await conditional(github, memory, 'GET /repos/{owner}/{repo}/deployments', {
-    ...repo,
-    per_page: DEPLOYMENTS_PER_SWEEP,
-  })) as Deployment[];
-  const app = settings.appLogin.toLowerCase();
-  const now = settings.now();
-  return list.filter((d) => {
-    const key = `${repo.owner}/${repo.repo}#${d.id}`;
-    if (memory.settled.has(key)) return false;
-    // Anyone with write access can create a deployment naming any request: only the app's count.
-    const ours = d.creator?.login?.toLowerCase() === app;
-    if (!ours || now - Date.parse(d.created_at) > RECOVERY_CUTOFF_MS) {
-      memory.settled.add(key);
-      return false;
-    }
-    return true;
-  });
-}
-
-/** A list read with `If-None-Match`: when GitHub answers 304 the remembered answer stands. */
-async function conditional(
-  github: GitHubClient,
-  memory: RecoveryMemory,
-  route: string,
-  params: Record<string, unknown>,
-): Promise<unknown> {
-  const key = `${route} ${JSON.stringify(params)}`;
-  const known = memory.lists.get(key);
-  try {
-    const answer = await github.request(route, {
-      ...params,
-      ...(known ? { headers: { 'if-none-match': known.etag } } : {}),
-    });
-    if (answer.status === 304 && known) return known.data;
-    const etag = (answer as { headers?: Record<string, string | undefined> }).headers?.etag;
-    if (etag) memory.lists.set(key, { etag, data: answer.data });
-    return answer.data;
-  } catch (err) {
-    if (statusOf(err) === 304 && known) return known.data;
-    // A repository with no lock branch at all answers an empty list, not 404; an error is real.
-    throw err;
-  }
 }
 
 /** A context for reading the request's state; the default branch is asked only when recovering. */

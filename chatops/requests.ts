@@ -21,91 +21,10 @@ import {
 } from '../github/check-run.js';
 import type { CommandContext } from './context.js';
 import { inert } from './inert.js';
-import {
-  canMove,
-  decodeState,
-  encodeState,
-  stateKey,
-  targetsOf,
-  type RequestState,
-  type RequestStatus,
-} from './state.js';
+import { readRequest, StaleRequest, type TrackedRequest } from './request-read.js';
+import { canMove, encodeState, stateKey, targetsOf, type RequestState, type RequestStatus } from './state.js';
 
-export interface TrackedRequest {
-  /** The check run that holds the state. */
-  checkRun: number;
-  state: RequestState;
-  /** What the check run shows now, kept by a move that changes only the state. */
-  output: { title: string; summary: string };
-}
-
-interface CheckRunData {
-  id: number;
-  head_sha: string;
-  external_id?: string | null;
-  app?: { slug?: string } | null;
-  output?: { title?: string | null; summary?: string | null; text?: string | null };
-}
-
-export class StaleRequest extends Error {}
-
-/** The state in a check run, if the app wrote it for this pull request; undefined otherwise. */
-function trusted(ctx: CommandContext, run: CheckRunData): TrackedRequest | undefined {
-  if (`${run.app?.slug ?? ''}[bot]`.toLowerCase() !== ctx.settings.appLogin.toLowerCase()) return undefined;
-  const state = decodeState(stateKey(ctx.settings.stateSecret), run.output?.text ?? '');
-  if (!state || state.pr !== ctx.pr.number || state.carriedTo !== undefined) return undefined;
-  if (state.repository.toLowerCase() !== ctx.pr.repository.toLowerCase()) return undefined;
-  if (String(state.request) !== run.external_id || state.headSha !== run.head_sha) return undefined;
-  return {
-    checkRun: run.id,
-    state: { ...state, checkRun: run.id },
-    output: { title: run.output?.title ?? '', summary: run.output?.summary ?? '' },
-  };
-}
-
-/**
- * The requests whose state lives on a head (the pull request's current head by default): one paged
- * read of that commit's check runs, whatever the number of comments.
- */
-export async function readRequests(
-  ctx: CommandContext,
-  headSha?: string,
-): Promise<Map<number, TrackedRequest>> {
-  const sha = headSha ?? (await ctx.pr.facts()).headSha;
-  const requests = new Map<number, TrackedRequest>();
-  for (let page = 1; ; page++) {
-    const { data } = await ctx.pr.github.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
-      ...ctx.pr.repo,
-      ref: sha,
-      filter: 'all',
-      per_page: 100,
-      page,
-    });
-    const runs = (data.check_runs ?? []) as CheckRunData[];
-    for (const run of runs) {
-      const tracked = trusted(ctx, run);
-      if (tracked) requests.set(tracked.state.request, tracked);
-    }
-    if (runs.length < 100) return requests;
-  }
-}
-
-/** One request's state, read from its check run; undefined when it holds none of ours. */
-export async function readRequest(
-  ctx: CommandContext,
-  checkRun: number,
-): Promise<TrackedRequest | undefined> {
-  try {
-    const { data } = await ctx.pr.github.request('GET /repos/{owner}/{repo}/check-runs/{check_run_id}', {
-      ...ctx.pr.repo,
-      check_run_id: checkRun,
-    });
-    return trusted(ctx, data as CheckRunData);
-  } catch (err) {
-    if (statusOf(err) === 404) return undefined;
-    throw err;
-  }
-}
+export { readRequest, readRequests, StaleRequest, type TrackedRequest } from './request-read.js';
 
 /**
  * What the check run shows (the summary fitted under GitHub's limit) and, as the last line of its
@@ -139,8 +58,10 @@ export function statusBody(ctx: CommandContext, state: RequestState, body: strin
 const UNSAVED = 0;
 
 /**
- * A request decided and started within one command (no approvals needed): nothing is written until
- * its first move, which writes it once in the state it has reached then (`running`, or why not).
+ * A request decided and started within one command (no approvals needed): nothing is written
+ * while it runs, and it is written once, in the state it ends in (`done`, `failed`, or why it did
+ * not run). Its 👀 reaction is its once-only claim, its lock and its deployment (the app's own,
+ * carrying the signed state) say it runs, and recovery finds it there if its process dies.
  */
 export function unsavedRequest(
   draft: Omit<RequestState, 'seq' | 'approvals' | 'handled'>,
@@ -208,6 +129,9 @@ export async function moveRequest(
   const { request, status } = from.state;
   if (!canMove(status, to)) throw new StaleRequest(`request ${request} is ${status}; it cannot become ${to}`);
   const next: RequestState = { ...from.state, ...changes, status: to };
+  // Not written yet and only starting: stays unwritten until it ends (see `unsavedRequest`).
+  if (from.checkRun === UNSAVED && to === 'running')
+    return { ...from, state: next, output: { ...from.output, ...fields.output } };
   // A request not written yet is written once, in the state it has reached (one comment, one check run).
   if (from.checkRun === UNSAVED)
     return createRequest(ctx, next, body, {
@@ -218,7 +142,9 @@ export async function moveRequest(
   const after = await readRequest(ctx, from.checkRun);
   if (!after || after.state.writer !== written.state.writer || after.state.seq !== written.state.seq)
     throw new StaleRequest(`request ${request} was moved by another writer meanwhile`);
-  return render(ctx, after, body);
+  // Running shows in the check run (in progress) and the 👀: the status comment keeps what it said
+  // until the result, one write less per run.
+  return to === 'running' ? after : render(ctx, after, body);
 }
 
 /** Writes `next` with the next sequence number into the check run that holds `from`. */

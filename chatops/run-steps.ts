@@ -11,8 +11,8 @@ import { peopleFor } from './guards.js';
 import { lockRequestId } from './lock-holder.js';
 import { Refusal } from './refusal.js';
 import { promotionMarkdown, summaryLine } from './render.js';
-import { moveRequest, type TrackedRequest } from './requests.js';
-import { targetsOf, type RequestState } from './state.js';
+import { isSaved, moveRequest, type TrackedRequest } from './requests.js';
+import { encodeState, stateKey, targetsOf, type RequestState } from './state.js';
 
 export interface Outcome {
   ok: boolean;
@@ -147,7 +147,10 @@ async function record(
   });
 }
 
-/** What recovery needs to find the request's state again (its check run); never anything secret. */
+/**
+ * What recovery needs to find the request's state again: its check run, or for a request not
+ * written yet (see `unsavedRequest`) its signed state itself. Never anything secret.
+ */
 function deploymentPayload(
   ctx: CommandContext,
   tracked: TrackedRequest,
@@ -161,6 +164,7 @@ function deploymentPayload(
       pr: state.pr,
       request: state.request,
       checkRun: tracked.checkRun,
+      ...(isSaved(tracked) ? {} : { state: encodeState(stateKey(ctx.settings.stateSecret), state) }),
       kind: state.kind,
       environment,
       services: state.services,

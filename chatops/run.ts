@@ -18,6 +18,7 @@ import {
   isSaved,
   moveRequest,
   readRequest,
+  renderRequest,
   StaleRequest,
   type TrackedRequest,
 } from './requests.js';
@@ -44,7 +45,6 @@ export async function runRequest(ctx: CommandContext, due: TrackedRequest): Prom
     if (claimed.heldBy?.request === ours) return;
     const why = lockHeldText(claimed.environment, claimed.heldBy);
     await moveIfStill(ctx, holder, 'failed', why, endedFields('refused', why));
-    await ctx.pr.react(state.request, 'confused');
     return;
   }
   const { sessions } = claimed;
@@ -59,6 +59,52 @@ export async function runRequest(ctx: CommandContext, due: TrackedRequest): Prom
       standing.push(`What \`${env}\` runs now:\n\n${await whatRunsNow(ctx, env)}`);
     outcome = { ok: false, body: `The ${state.kind} failed: ${messageOf(err)}\n\n${standing.join('\n\n')}` };
   }
+  await finish(ctx, holder, sessions, outcome);
+}
+
+/**
+ * What is written after the run, in this order: the user-visible result first (the status comment
+ * and the check run, from the request's state), then each session's end (its deployment's final
+ * status, its lock released), then the notifications. What a session left behind is added to the
+ * status comment afterwards, which costs a write only when something was left behind. No final
+ * reaction: the 👀 said the command was taken, and the status comment says how it ended.
+ */
+async function finish(
+  ctx: CommandContext,
+  holder: { tracked: TrackedRequest },
+  sessions: Map<string, PromotionSession>,
+  outcome: Outcome | undefined,
+): Promise<void> {
+  let problems: string[] = [];
+  try {
+    if (outcome) {
+      const fields = outcome.results?.length
+        ? completedFields(combined(outcome.results))
+        : endedFields('cancelled', outcome.body);
+      await moveIfStill(ctx, holder, outcome.ok ? 'done' : 'failed', outcome.body, fields);
+    }
+  } finally {
+    // Whatever became of the result's writes, the sessions end: deployments closed, locks freed.
+    problems = await endSessions(ctx, sessions, outcome);
+  }
+  if (!outcome) return;
+  if (problems.length && holder.tracked.state.status !== 'running')
+    holder.tracked = await renderRequest(
+      ctx,
+      holder.tracked,
+      `${outcome.body}\n\n**Left behind:** ${problems.join('; ')}`,
+    );
+  if (outcome.config)
+    for (const result of outcome.results ?? [])
+      await announce(ctx, outcome.config, result, sessions.get(result.to.environment)?.deploymentId);
+}
+
+/** Ends each environment's session with its target's outcome; returns what they left behind. */
+async function endSessions(
+  ctx: CommandContext,
+  sessions: Map<string, PromotionSession>,
+  outcome: Outcome | undefined,
+): Promise<string[]> {
   const problems: string[] = [];
   for (const [env, session] of sessions) {
     const result = outcome?.results?.find((r) => r.to.environment === env);
@@ -70,16 +116,7 @@ export async function runRequest(ctx: CommandContext, due: TrackedRequest): Prom
     });
     problems.push(...ended.problems);
   }
-  if (!outcome) return;
-  const leftovers = problems.length ? `\n\n**Left behind:** ${problems.join('; ')}` : '';
-  const fields = outcome.results?.length
-    ? completedFields(combined(outcome.results))
-    : endedFields('cancelled', outcome.body);
-  await moveIfStill(ctx, holder, outcome.ok ? 'done' : 'failed', outcome.body + leftovers, fields);
-  await ctx.pr.react(state.request, outcome.ok ? 'rocket' : 'confused');
-  if (outcome.config)
-    for (const result of outcome.results ?? [])
-      await announce(ctx, outcome.config, result, sessions.get(result.to.environment)?.deploymentId);
+  return problems;
 }
 
 /**

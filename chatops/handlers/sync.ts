@@ -111,7 +111,8 @@ async function announcePlan(
       : refused
         ? 'Refused: nothing was changed.'
         : 'Already in place: nothing to do.';
-    const tracked = await createRequest(
+    // No 🚀/😕 besides the 👀: the status comment says how it ended.
+    return createRequest(
       ctx,
       { ...state, status: refused ? 'failed' : 'done' },
       `${table}\n${note}`,
@@ -119,8 +120,6 @@ async function announcePlan(
         ? endedFields('refused', 'refused at plan time: nothing was changed', plan)
         : completedFields(plan),
     );
-    await ctx.pr.react(ctx.commandId, refused ? 'confused' : 'rocket');
-    return tracked;
   }
   if (approvals > 0) {
     const approvers =

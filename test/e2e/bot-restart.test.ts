@@ -66,7 +66,8 @@ describe('api7-sync bot, killed and restarted', () => {
     expect(await deliverTo(first.url, 'issue_comment', commentPayload(approve), delivery)).toBe(200);
     await until(() => upstream.held() > 0, 'verification to reach the upstream');
     expect(gh!.refs.size).toBe(1);
-    expect(gh!.deployments[0]!.statuses.at(-1)!.state).toBe('in_progress');
+    // Open: no status yet or heartbeats only (its creation is its first heartbeat).
+    expect(gh!.deployments[0]!.statuses.every((s) => s.state === 'in_progress')).toBe(true);
     await first.kill();
 
     // The restarted bot finds the run by itself, from its heartbeat sweeps: no webhook is sent.
@@ -74,7 +75,7 @@ describe('api7-sync bot, killed and restarted', () => {
     const second = await bot();
     await until(
       () =>
-        gh!.deployments[0]!.statuses.at(-1)!.state === 'failure' &&
+        gh!.deployments[0]!.statuses.at(-1)?.state === 'failure' &&
         /\*\*interrupted\*\*/.test(statusComment()?.body ?? '') &&
         gh!.refs.size === 0,
       'the restarted bot to recover the interrupted run',
@@ -98,6 +99,61 @@ describe('api7-sync bot, killed and restarted', () => {
     expect(gh!.deployments).toHaveLength(1);
     expect((await writes(sb!)).length).toBe(writesBefore);
     expect(statusComment()!.body).toMatch(/\*\*interrupted\*\*/);
+    expect(second.output()).not.toContain(sb!.token);
+  });
+
+  it('kill -9 mid-run of a /sync that needed no approval (its request not yet written): the restarted bot writes it interrupted; the redelivery runs nothing', async () => {
+    const upstream = await gatedUpstream(() => false);
+    cleanups.push(upstream.close);
+    await setUp((s) =>
+      botConfig(s, 0).replace(
+        'upstream: {nodes: [{host: httpbin, port: 80}]}',
+        `upstream: {nodes: [{host: 127.0.0.1, port: ${upstream.port}}]}`,
+      ),
+    );
+    const first = await bot();
+    const request = gh!.addComment(7, 'alice', '/sync production');
+    const delivery = 'delivery-of-the-sync';
+    expect(await deliverTo(first.url, 'issue_comment', commentPayload(request), delivery)).toBe(200);
+    await until(() => upstream.held() > 0, 'verification to reach the upstream');
+    // Mid-run: the lock and the app's deployment say it runs; no status comment, no check run yet.
+    expect(gh!.refs.size).toBe(1);
+    expect(gh!.deployments).toHaveLength(1);
+    expect(statusComment()).toBeUndefined();
+    expect(gh!.checkRuns).toEqual([]);
+    await first.kill();
+
+    const second = await bot();
+    await until(
+      () =>
+        gh!.deployments[0]!.statuses.at(-1)?.state === 'failure' &&
+        /\*\*interrupted\*\*/.test(statusComment()?.body ?? '') &&
+        gh!.refs.size === 0,
+      'the restarted bot to recover the interrupted run',
+    );
+    expect(statusComment()!.body).toMatch(
+      new RegExp(`^\\*\\*api7-sync\\*\\* · request ${request.id} by @alice · \\*\\*interrupted\\*\\*`),
+    );
+    expect(statusComment()!.body).toMatch(/What `production` runs now:[\s\S]*\| httpbin API \|/);
+    expect(gh!.checkRuns.map((c) => [c.run.external_id, c.run.status, c.run.conclusion])).toEqual([
+      [String(request.id), 'completed', 'neutral'],
+    ]);
+
+    const writesBefore = (await writes(sb!)).length;
+    const requestsBefore = gh!.requests.length;
+    expect(await deliverTo(second.url, 'issue_comment', commentPayload(request), delivery)).toBe(200);
+    await until(
+      () =>
+        gh!.requests
+          .slice(requestsBefore)
+          .some((r) => r.path.includes(`/issues/comments/${request.id}/reactions`) && r.status === 200),
+      'the redelivered command to be handled',
+    );
+    await second.stop();
+    bots = bots.filter((b) => b !== second);
+    expect(gh!.deployments).toHaveLength(1);
+    expect(gh!.checkRuns).toHaveLength(1);
+    expect((await writes(sb!)).length).toBe(writesBefore);
     expect(second.output()).not.toContain(sb!.token);
   });
 

@@ -57,7 +57,8 @@ describe('npx api7-sync bot', () => {
     const probe = gh.addComment(7, 'alice', '/sync production --dry-run');
     expect(await deliverTo(bot.url, 'issue_comment', commentPayload(probe))).toBe(200);
     await until(
-      () => gh!.reactions.some((r) => r.comment === probe.id && r.content === 'rocket'),
+      () =>
+        gh!.comments.some((c) => c.body.includes(`request ${probe.id} by`) && /\*\*done\*\*/.test(c.body)),
       'the signed dry run to be answered',
     );
     expect(gh.requests.filter((r) => r.path.includes(String(forged.id)))).toEqual([]);
@@ -77,16 +78,19 @@ describe('npx api7-sync bot', () => {
       () =>
         gh!.comments.some(
           (c) => c.body.includes(`request ${comment.id} by`) && /\*\*done\*\*/.test(c.body),
-        ) && gh!.reactions.some((r) => r.comment === comment.id && r.content === 'rocket'),
-      'the status comment to say done and the 🚀 reaction',
+        ) &&
+        gh!.deployments[0]?.statuses.at(-1)?.state === 'success' &&
+        gh!.refs.size === 0,
+      'the status comment to say done, then the deployment to say so and the lock to be released',
     );
     await api(sb, 'DELETE', '/sandbox/faults', undefined, null);
     expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('1.0.0');
-    expect(gh.reactions.filter((r) => r.comment === comment.id).map((r) => r.content)).toEqual([
-      'eyes',
-      'rocket',
-    ]);
-    expect(gh.deployments[0]!.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
+    // 👀 took the command; the status comment says how it ended, no second reaction.
+    expect(gh.reactions.filter((r) => r.comment === comment.id).map((r) => r.content)).toEqual(['eyes']);
+    // Heartbeats while it ran (as many as beats passed), then the result.
+    const states = gh.deployments[0]!.statuses.map((s) => s.state);
+    expect(states.at(-1)).toBe('success');
+    expect(states.slice(0, -1).every((s) => s === 'in_progress')).toBe(true);
     expect(bot.output()).not.toContain(sb.token);
   });
 

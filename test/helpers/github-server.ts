@@ -621,3 +621,14 @@ export function modelClient(model: GitHubModel): GitHubClient {
     },
   });
 }
+
+/**
+ * How a deployment ended, when its statuses are what a promotion session leaves: heartbeats
+ * (`in_progress`, one per beat that passed, none for a run shorter than a beat) then one result.
+ * Anything else comes back as the whole list, so that an assertion on it fails showing it.
+ */
+export function deploymentOutcome(deployment: { statuses: { state: string }[] }): string {
+  const states = deployment.statuses.map((s) => s.state);
+  const heartbeatsOnly = states.slice(0, -1).every((s) => s === 'in_progress');
+  return heartbeatsOnly && states.length ? states.at(-1)! : `[${states.join(', ')}]`;
+}
