@@ -4,6 +4,7 @@
  * requests are limited to 80 a minute per installation.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { finalStatusIndex, pacedAnswers } from '../../bench/github-budget.js';
 import type { Sandbox } from '../../sandbox/server.js';
 import { botConfig, harness, type Harness } from '../helpers/bot.js';
 import type { RecordedRequest } from '../helpers/github-server.js';
@@ -62,6 +63,9 @@ describe('GitHub writes of a command', () => {
     ]);
     expect(h.github.deployments.map((d) => d.statuses.map((s) => s.state))).toEqual([['success']]);
     expect(h.github.refs.size).toBe(0);
+    // With Probot's pacing, counted from this order (100 ms per answer): the result within 6 s.
+    const made = h.github.requests.slice(before);
+    expect(pacedAnswers(made)[finalStatusIndex(made)]).toBeLessThanOrEqual(6_000);
   });
 
   it('/approve that starts the run: 11 writes, the status comment not rewritten while it runs', async () => {
@@ -84,5 +88,20 @@ describe('GitHub writes of a command', () => {
       'DELETE /git/refs/heads/{lock}',
     ]);
     expect(h.comments().at(-1)).toMatch(/· \*\*done\*\*/);
+  });
+
+  it("counts Probot's pacing from the order of requests: writes 1 s apart, new comments 3 s apart", () => {
+    const r = (method: string, path: string) => ({ method, path, body: undefined });
+    const times = pacedAnswers([
+      r('GET', '/repos/acme/shop/pulls/7'),
+      r('POST', '/repos/acme/shop/issues/comments/1/reactions'),
+      r('POST', '/repos/acme/shop/issues/7/comments'),
+      r('PATCH', '/repos/acme/shop/issues/comments/2'),
+      r('POST', '/repos/acme/shop/issues/7/comments'),
+      r('GET', '/repos/acme/shop/check-runs/3'),
+    ]);
+    // The reaction at once; the comment a second after it; the edit a second after that; the next
+    // comment three seconds after the first.
+    expect(times).toEqual([100, 200, 1_200, 2_200, 4_200, 4_300]);
   });
 });
