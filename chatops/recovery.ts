@@ -169,7 +169,10 @@ async function recoverOne(
   const { data } = await reading.pr.github.request('GET /repos/{owner}/{repo}', { ...reading.pr.repo });
   const ctx: CommandContext = { ...reading, defaultBranch: String(data.default_branch ?? 'main') };
   const { log } = ctx.settings;
-  if (deploymentId !== undefined)
+  // A run that closed its deployment and then failed to write its result: the deployment's
+  // word stands (it was written by the run that knew the outcome).
+  const closed = deploymentId !== undefined && (await deploymentClosed(ctx, deploymentId));
+  if (deploymentId !== undefined && !closed)
     await setDeploymentStatus(ctx.pr.github, ctx.pr.repo, { id: deploymentId }, 'failure', {
       description: 'interrupted: the process running it stopped',
     });
@@ -188,7 +191,12 @@ async function recoverOne(
     );
     standing.push(`What \`${environment}\` runs now:\n\n${await whatRunsNow(ctx, environment)}`);
   }
-  const deployment = deploymentId === undefined ? '' : `deployment #${deploymentId} is marked failed, `;
+  const deployment =
+    deploymentId === undefined
+      ? ''
+      : closed
+        ? `deployment #${deploymentId} was already closed by the run, `
+        : `deployment #${deploymentId} is marked failed, `;
   try {
     await moveRequest(
       ctx,
@@ -203,4 +211,14 @@ async function recoverOne(
     log.warn(`recovery of request ${state.request}: ${err.message}`);
   }
   log.warn(`recovered interrupted request ${state.request} of ${ctx.pr.repository} (${notes.join(', ')})`);
+}
+
+/** Whether the deployment's latest status is a final one (the run closed it). */
+async function deploymentClosed(ctx: CommandContext, deploymentId: number): Promise<boolean> {
+  const { data } = await ctx.pr.github.request(
+    'GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
+    { ...ctx.pr.repo, deployment_id: deploymentId, per_page: 1 },
+  );
+  const latest = (data as { state: string }[])[0]?.state;
+  return latest !== undefined && latest !== 'in_progress';
 }

@@ -166,4 +166,22 @@ describe('recovery of a run whose request was not written yet', () => {
     expect(h.github.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
     expect(h.comments().at(-1)).toMatch(/\*\*done\*\*/);
   });
+
+  it('a run whose result could not be written: the next sweep writes it with what production runs, the deployment keeps the run’s word', async () => {
+    const h = await start();
+    // GitHub fails the status comment with the result: the request cannot be written.
+    h.github.failNext('POST', /\/issues\/7\/comments$/, 502, 'Server Error');
+    const request = await h.say('alice', '/sync production');
+    expect(h.github.checkRuns).toEqual([]);
+    expect(h.github.deployments[0]!.statuses.map((s) => s.state)).toEqual(['success']);
+    expect(h.github.refs.size).toBe(0);
+    expect(await h.bot.recover(modelClient(h.github), shop)).toEqual([request]);
+    expect(statusComment(h, request)).toMatch(/· \*\*interrupted\*\*/);
+    expect(statusComment(h, request)).toMatch(/already closed by the run/);
+    expect(statusComment(h, request)).toMatch(
+      /What `production` runs now:[\s\S]*\| httpbin API \| 1\.0\.0 \|/,
+    );
+    expect(h.github.deployments[0]!.statuses.map((s) => s.state)).toEqual(['success']);
+    expect(h.github.checkRuns.map((c) => c.run.status)).toEqual(['completed']);
+  });
 });
