@@ -184,4 +184,21 @@ describe('recovery of a run whose request was not written yet', () => {
     expect(h.github.deployments[0]!.statuses.map((s) => s.state)).toEqual(['success']);
     expect(h.github.checkRuns.map((c) => c.run.status)).toEqual(['completed']);
   });
+
+  it('two replicas given the same /sync delivery run it once: one request, one deployment, one publish', async () => {
+    const a = await start();
+    const b = harness(sb!, { configText: botConfig(sb!, 0), heartbeatMs: 1_000, github: a.github });
+    const command = a.github.addComment(7, 'alice', '/sync production');
+    await Promise.all([
+      a.deliver('issue_comment', commentPayload(command)),
+      b.deliver('issue_comment', commentPayload(command)),
+    ]);
+    expect(a.github.deployments).toHaveLength(1);
+    expect(a.github.checkRuns).toHaveLength(1);
+    expect(a.comments().filter((c) => c.includes(`request ${command.id} by`))).toEqual([
+      expect.stringMatching(/· \*\*done\*\*/),
+    ]);
+    expect((await writes(sb!)).filter((w) => w.path === '/api/services/publish')).toHaveLength(1);
+    expect(a.github.refs.size).toBe(0);
+  });
 });
