@@ -61,8 +61,6 @@ export default tseslint.config(
       'github/session.ts',
       'github/lock.ts',
       'chatops/requests.ts',
-      // PENDING-HSPLIT: being split on this branch
-      'action/workflow-mode.ts',
     ],
     rules: {
       'max-lines': ['error', { max: 300 }],

@@ -17,13 +17,13 @@ import {
   type EngineSource,
 } from '../chatops/context.js';
 import { handleCommand } from '../chatops/dispatch.js';
-import { parseCommand } from '../chatops/grammar.js';
+import { parseCommand, type Parsed } from '../chatops/grammar.js';
 import { PullRequest } from '../chatops/pull-request.js';
 import { lapseOnPush } from '../chatops/push.js';
 import { readRequests } from '../chatops/requests.js';
 import { recoverStaleRuns } from '../chatops/recovery.js';
 import { runRequest } from '../chatops/run.js';
-import { createEngine, parseConfig, messageOf } from '../engine/index.js';
+import { createEngine, messageOf } from '../engine/index.js';
 import type { GitHubClient } from '../github/api.js';
 import { parseHeartbeatMs } from '../github/heartbeat.js';
 import { stateSecretProblem } from '../chatops/state-secret.js';
@@ -31,6 +31,7 @@ import { InputError, MIN_HEARTBEAT_MS, STATE } from './io.js';
 import { isReRun } from './rerun.js';
 import { environmentGated, readChatopsJob, workflowGate } from './workflow-gate.js';
 import { maskNotifyUrls } from './notify.js';
+import { commentApprovalsCount, requireSecretForApprovals } from './workflow-approvals.js';
 
 /** Whether this run is a chat-ops event rather than a promotion step. */
 export function isChatopsEvent(): boolean {
@@ -47,39 +48,10 @@ export async function runWorkflowMode(): Promise<void> {
   const stateSecret = core.getInput('state-secret');
   for (const secret of [token, githubToken, stateSecret]) if (secret) core.setSecret(secret);
   if (await isReRun()) return;
-  const pr = eventName === 'issue_comment' ? payload.issue : payload.pull_request;
-  if (!pr || (eventName === 'issue_comment' && !payload.issue?.pull_request)) {
-    core.info('api7-sync: this comment is not on a pull request; nothing to do');
-    return;
-  }
-  if (eventName === 'issue_comment' && payload.action !== 'created') {
-    core.info(`api7-sync: comment ${String(payload.action)}; only new comments are commands`);
-    return;
-  }
-  const comment = payload.comment as
-    | {
-        id: number;
-        body?: string;
-        html_url: string;
-        created_at?: string;
-        user?: { login: string; type: string };
-      }
-    | undefined;
-  const parsed = comment ? parseCommand(comment.body ?? '') : null;
-  if (eventName === 'issue_comment' && (!parsed || comment?.user?.type !== 'User')) {
-    core.info('api7-sync: not a command for api7-sync; nothing to do');
-    return;
-  }
-  if (!token) throw new InputError('input token is empty: pass the API7 token from an environment secret');
-  if (!githubToken)
-    throw new InputError('input github-token is empty; keep its default (${{ github.token }})');
-  const weakSecret =
-    stateSecret &&
-    stateSecretProblem('input state-secret', stateSecret, [
-      { name: 'input token', value: token },
-      { name: 'input github-token', value: githubToken },
-    ]);
-  if (weakSecret) throw new InputError(weakSecret);
+  const event = commandEvent();
+  if (!event) return;
+  const { pr, comment, parsed } = event;
+  requireInputs(token, githubToken, stateSecret);
   const octokit = gitHubClient(githubToken, { warn: (m) => core.warning(m) });
   const job = readChatopsJob();
   const needed = new Map<string, number>();
@@ -132,6 +104,54 @@ export async function runWorkflowMode(): Promise<void> {
   const outcome = await handleCommand(ctx, parsed!);
   core.info(`api7-sync: command ${outcome}`);
   await summarise(ctx, outcome === 'done');
+}
+
+/** A new comment on a pull request, as the event carries it. */
+interface EventComment {
+  id: number;
+  body?: string;
+  html_url: string;
+  created_at?: string;
+  user?: { login: string; type: string };
+}
+
+/**
+ * The pull request, comment and command this run is for, or undefined (and a line saying why)
+ * when the event is not one for api7-sync: a plain issue, an edited comment, prose, a bot.
+ */
+function commandEvent():
+  { pr: { number: number }; comment: EventComment | undefined; parsed: Parsed } | undefined {
+  const { eventName, payload } = github.context;
+  const pr = eventName === 'issue_comment' ? payload.issue : payload.pull_request;
+  if (!pr || (eventName === 'issue_comment' && !payload.issue?.pull_request)) {
+    core.info('api7-sync: this comment is not on a pull request; nothing to do');
+    return undefined;
+  }
+  if (eventName === 'issue_comment' && payload.action !== 'created') {
+    core.info(`api7-sync: comment ${String(payload.action)}; only new comments are commands`);
+    return undefined;
+  }
+  const comment = payload.comment as EventComment | undefined;
+  const parsed = comment ? parseCommand(comment.body ?? '') : null;
+  if (eventName === 'issue_comment' && (!parsed || comment?.user?.type !== 'User')) {
+    core.info('api7-sync: not a command for api7-sync; nothing to do');
+    return undefined;
+  }
+  return { pr: pr as { number: number }, comment, parsed };
+}
+
+/** The tokens the run needs, and a state secret (when given) that is not one of them. */
+function requireInputs(token: string, githubToken: string, stateSecret: string): void {
+  if (!token) throw new InputError('input token is empty: pass the API7 token from an environment secret');
+  if (!githubToken)
+    throw new InputError('input github-token is empty; keep its default (${{ github.token }})');
+  const weakSecret =
+    stateSecret &&
+    stateSecretProblem('input state-secret', stateSecret, [
+      { name: 'input token', value: token },
+      { name: 'input github-token', value: githubToken },
+    ]);
+  if (weakSecret) throw new InputError(weakSecret);
 }
 
 /** Everything but the gate: the same for every job of a chat-ops workflow. */
@@ -202,18 +222,6 @@ async function promoteJob(ctx: CommandContext, senderMayWrite: boolean): Promise
   await summarise(ctx, true);
 }
 
-/** Whether any environment takes `/approve` comments in a workflow (protection.workflowApprovals). */
-async function commentApprovalsCount(ctx: CommandContext): Promise<boolean> {
-  const text = await ctx.pr.file(ctx.settings.configPath, ctx.defaultBranch);
-  if (text === undefined) return true; // the handler says that the config is missing
-  try {
-    const config = parseConfig(text, ctx.settings.configPath, { env: ctx.settings.configEnv });
-    return Object.values(config.environments).some((e) => e.protection?.workflowApprovals === 'comments');
-  } catch {
-    return true; // the handler reports config problems in the pull request
-  }
-}
-
 /**
  * No process outlives a workflow run, so no one sweeps in the background as the App's replicas
  * do: each chat-ops run first recovers the runs a killed runner left behind (deployment failed,
@@ -239,25 +247,6 @@ function repositoryEngines(token: string, caFile: string): EngineSource {
         logger: (line) => core.info(line),
       }),
   };
-}
-
-/** Approvals signed with a key derived from the API7 token would outlive a token rotation badly. */
-async function requireSecretForApprovals(ctx: CommandContext): Promise<void> {
-  const text = await ctx.pr.file(ctx.settings.configPath, ctx.defaultBranch);
-  if (text === undefined) return; // the handler says that the config is missing
-  let needs = false;
-  try {
-    const config = parseConfig(text, ctx.settings.configPath, { env: ctx.settings.configEnv });
-    needs = Object.values(config.environments).some(
-      (e) => (e.protection?.approvals ?? 0) > 0 || (e.protection?.rollbackApprovals ?? 0) > 0,
-    );
-  } catch {
-    return; // the handler reports config problems in the pull request
-  }
-  if (needs)
-    throw new InputError(
-      'input state-secret is empty, and an environment needs approvals: pass a secret (e.g. secrets.API7_SYNC_STATE_SECRET) so that request state cannot be forged',
-    );
 }
 
 /** The job summary: the state of the request this comment made or decided, as its check run has it. */
