@@ -58,9 +58,6 @@ export default tseslint.config(
       // TEMPORARY: being split on another branch (remove once those branches are merged).
       'action/fanout.ts',
       'cli/commands/fanout.ts',
-      'github/session.ts',
-      'github/lock.ts',
-      'chatops/requests.ts',
     ],
     rules: {
       'max-lines': ['error', { max: 300 }],
