@@ -46,7 +46,8 @@ const isRouteRead = (r: SandboxRequest) => r.method === 'GET' && /\/routes$/.tes
 
 const BIN = () => path.join(root, 'bin/api7-sync.js');
 
-export async function promoteOnce(n: number, dir: string): Promise<ScaleSample> {
+/** `nodeArgs` go to node before the CLI (e.g. `--heap-prof` when looking for where memory goes). */
+export async function promoteOnce(n: number, dir: string, nodeArgs: string[] = []): Promise<ScaleSample> {
   const token = `a7ee-bench-${n}`;
   const sandbox = await startSandboxProcess(seedFor(n, token), dir);
   try {
@@ -59,6 +60,7 @@ export async function promoteOnce(n: number, dir: string): Promise<ScaleSample> 
     const child = await runProcess(
       process.execPath,
       [
+        ...nodeArgs,
         '--import',
         path.join(root, 'lib/bench/support/usage.js'),
         BIN(),

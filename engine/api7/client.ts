@@ -149,7 +149,10 @@ export class Api7Client {
       page_size: PAGE_SIZE,
     });
     const items = [...(first.list ?? [])];
-    const pages = Math.ceil((first.total ?? items.length) / PAGE_SIZE);
+    const total = first.total ?? items.length;
+    // A server that ignores the paging answers everything at once: asking for more pages would
+    // fetch the whole list again per page (a quadratic read that once cost 2000 services 100 MiB).
+    const pages = items.length >= total ? 1 : Math.ceil(total / PAGE_SIZE);
     const rest = await Promise.all(
       Array.from({ length: Math.max(0, pages - 1) }, (_, i) =>
         this.transport.get<{ list: T[] }>(path, { ...query, page: i + 2, page_size: PAGE_SIZE }),

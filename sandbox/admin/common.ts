@@ -1,5 +1,5 @@
 /** What every admin resource family shares: the request and answer shapes, label filters. */
-import type { Context } from '../api/common.js';
+import { pageOf, type Context } from '../api/common.js';
 import { isObject } from '../validate.js';
 
 export type Body = Record<string, unknown>;
@@ -22,9 +22,13 @@ export interface AdminResponse {
 export const ok = (value: unknown): AdminResponse => ({ status: 200, body: { value } });
 export const deleted: AdminResponse = { status: 200, body: { value: {} } };
 
-export const list = (items: unknown[]): AdminResponse => ({
+/**
+ * A list as the admin API answers it: everything when no page is asked for, else the page asked
+ * for (`page` from 1, `page_size`), with `total` counting every item either way.
+ */
+export const list = (items: unknown[], query?: URLSearchParams): AdminResponse => ({
   status: 200,
-  body: { list: items, total: items.length },
+  body: { list: query ? pageOf(items, query) : items, total: items.length },
 });
 
 /**

@@ -21,7 +21,7 @@ export function consumers(req: AdminRequest): AdminResponse | undefined {
   if (!id) {
     if (method !== 'GET') return undefined;
     const newestFirst = [...map.values()].reverse().map((c) => ({ ...c.body, id: c.body.username }));
-    return list(byLabels(newestFirst, query));
+    return list(byLabels(newestFirst, query), query);
   }
   const existing = map.get(id);
   if (method === 'GET') {

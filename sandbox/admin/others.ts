@@ -31,7 +31,7 @@ function keyed(req: AdminRequest, kind: Kind): AdminResponse | undefined {
     const entries = [...map.entries()];
     if (kind.newestFirst) entries.reverse();
     const items = entries.map(([k, b]) => shown(b, k));
-    return list(kind.labelled ? byLabels(items, query) : items);
+    return list(kind.labelled ? byLabels(items, query) : items, query);
   }
   if (method === 'GET') {
     const b = map.get(id);

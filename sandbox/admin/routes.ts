@@ -32,6 +32,7 @@ export function routes(req: AdminRequest, stream: boolean): AdminResponse | unde
           .map((x) => view(x.route, x.service)),
         query,
       ),
+      query,
     );
   }
   const found = all().find((x) => x.route.id === id);

@@ -35,7 +35,7 @@ export function services(req: AdminRequest): AdminResponse | undefined {
   const id = req.seg[1];
   if (!id) {
     if (method !== 'GET') return undefined;
-    return list(byLabels(store.servicesOf(groupId).map(serviceView), query));
+    return list(byLabels(store.servicesOf(groupId).map(serviceView), query), query);
   }
   if (method === 'GET') {
     const p = serviceOr404(req, id);

@@ -49,12 +49,21 @@ export function paged<T extends { name?: string }>(items: T[], query: URLSearchP
   if (search) found = found.filter((i) => (i.name ?? '').toLowerCase().includes(search.toLowerCase()));
   const name = query.get('name');
   if (name !== null) found = found.filter((i) => i.name === name);
-  const page = positiveInt(query.get('page'), 'page', 1);
   // API7's default page size is not documented; a small default makes clients that forget to
   // page explicitly fail loudly in tests instead of in production.
-  const size = positiveInt(query.get('page_size'), 'page_size', 10);
+  return { status: 200, body: { list: pageOf(found, query, 10), total: found.length } };
+}
+
+/**
+ * The page a query asks for (`page` from 1, `page_size` at most 500). Without either, `fallback`
+ * items per page, or every item when there is no fallback (the admin API's lists).
+ */
+export function pageOf<T>(items: T[], query: URLSearchParams, fallback?: number): T[] {
+  if (fallback === undefined && !query.has('page') && !query.has('page_size')) return items;
+  const page = positiveInt(query.get('page'), 'page', 1);
+  const size = positiveInt(query.get('page_size'), 'page_size', fallback ?? 10);
   if (size > 500) bad('page_size', 'number must be at most 500');
-  return { status: 200, body: { list: found.slice((page - 1) * size, page * size), total: found.length } };
+  return items.slice((page - 1) * size, page * size);
 }
 
 /** `order_by` (`updated_at` by default) and `direction` (`desc` by default). */
