@@ -3,7 +3,7 @@
  * Planning sends no write; a refused service changes nothing. This file reads the two groups
  * once; `plan-request.ts` checks the request first, `plan-service.ts` decides each service.
  */
-import { groupNamed, type Api7Client, type Generation } from './api7/client.js';
+import { groupNamed, type Api7Client, type Generation, type PublishedService } from './api7/client.js';
 import type { Config } from './config/types.js';
 import type { Plan } from './model.js';
 import { environmentRefusal, requireLabels, type PlanRequest, type Refusal } from './plan-request.js';
@@ -66,6 +66,11 @@ export async function plan(
     needsRegistries ? client.serviceRegistries(targetGroup!.id) : Promise.resolve(undefined),
   ]);
 
+  // Indexed once: a filter per service, and a name list per service, are quadratic in memory
+  // and time (2000 services held 2000 lists of 2000 names at once).
+  const sourceByName = byName(sourceServices);
+  const targetByName = byName(targetServices);
+  const sourceNames = sourceServices.map((s) => s.name);
   result.entries = await Promise.all(
     names.map((name) =>
       planService(client, config, generation, req, {
@@ -73,9 +78,9 @@ export async function plan(
         sourceGroupId: sourceGroup!.id,
         targetGroupId: targetGroup!.id,
         targetGroupName: targetGroup!.name,
-        source: sourceServices.filter((s) => s.name === name),
-        target: targetServices.filter((s) => s.name === name),
-        sourceNames: sourceServices.map((s) => s.name),
+        source: sourceByName.get(name) ?? [],
+        target: targetByName.get(name) ?? [],
+        sourceNames,
         registries,
         gatewayUrl: toEnv.gatewayUrl,
       }),
@@ -83,4 +88,11 @@ export async function plan(
   );
   await refuseRouteConflicts(client, generation, result);
   return result;
+}
+
+/** A group's published services by name (two of one name are refused per service). */
+function byName(services: PublishedService[]): Map<string, PublishedService[]> {
+  const out = new Map<string, PublishedService[]>();
+  for (const s of services) out.set(s.name, [...(out.get(s.name) ?? []), s]);
+  return out;
 }
