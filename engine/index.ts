@@ -88,11 +88,16 @@ export function createEngine(options: EngineOptions): Engine {
         signal: options.signal,
       });
       const result = withPolicies(plan, buildResult(plan, services, applyOptions.dryRun ?? false, started));
-      // An interrupted promotion is not watched: it stops as soon as its undo is done.
-      if (applyOptions.dryRun || applyOptions.verify === false || applyOptions.signal?.aborted) return result;
+      if (applyOptions.dryRun || applyOptions.verify === false) return result;
       const atomic = applyOptions.atomic ?? plan.entries.length > 1;
       const ctx = { client, generation: await detect(), log, config: options.config, now, atomic };
-      const watched = await watchAfterVerify(plan, result, applyOptions, { ...ctx, signal: options.signal });
+      // Interrupted before or during its watch, a service is undone as if interrupted before its
+      // verification (DESIGN §15); one without a watch keeps what apply decided.
+      const watched = await watchAfterVerify(plan, result, applyOptions, {
+        ...ctx,
+        signal: options.signal,
+        cancel: applyOptions.signal,
+      });
       return watched === result ? result : { ...watched, durationMs: Date.now() - started };
     },
     status: () => status(client, options.config),

@@ -4,8 +4,14 @@
  * inside the window rolls the service back (`watch-failed`); an atomic promotion rolls back every
  * service it synced. The window is measured on the engine's clock; between rounds the watch sleeps
  * `intervalMs`, or less when the window ends sooner, and probes a last time when it ends.
+ *
+ * Interrupted while watching (`cancel`, DESIGN §15): a service whose window had not ended is not
+ * yet known to work, so it is undone like one interrupted before its verification (every synced
+ * service, when atomic), and the result says `interrupted` with what the target runs now.
  */
+import { setMaxListeners } from 'node:events';
 import { request, type Dispatcher } from 'undici';
+import { asInterrupted } from '../apply/interrupt.js';
 import type { Config, Probe } from '../config/types.js';
 import type { Plan, SyncResult } from '../model.js';
 import { targetRuntime } from '../publish-items.js';
@@ -24,7 +30,10 @@ export interface WatchOptions {
 export interface WatchContext extends RestoreContext {
   config: Config;
   now: () => number;
+  /** A hard stop: requests and probes in flight end at once. */
   signal?: AbortSignal;
+  /** The promotion was interrupted (a first SIGINT or SIGTERM): stop watching, undo, say so. */
+  cancel?: AbortSignal;
   /** Whether a failure of one service rolls back every service of the promotion. */
   atomic: boolean;
 }
@@ -89,10 +98,24 @@ export async function watchAfterVerify(
   if (options.watch === false || !gatewayUrl || targets.length === 0) return result;
   const interval = options.watchIntervalMs ?? 5_000;
   const start = ctx.now();
+  // Probes and sleeps end at once on either signal; only `cancel` calls for the undo.
+  const stop = anyOf(ctx.signal, ctx.cancel);
   // A service is probed until its window ends, the last time at (or just after) its end: the
   // sleeps between rounds are never longer than the time left, so a short window is watched too.
   const finished = new Set<Watched>();
+  /** Services whose last probe, at the end of their window, passed. */
+  const done = new Set<Watched>();
+  const interrupted = () =>
+    interruptWatch(
+      plan,
+      result,
+      targets.filter((t) => !done.has(t)),
+      ctx.now() - start,
+      options,
+      ctx,
+    );
   for (;;) {
+    if (ctx.cancel?.aborted) return interrupted();
     const elapsed = ctx.now() - start;
     const active = targets.filter((t) => !finished.has(t));
     if (active.length === 0 || ctx.signal?.aborted) break;
@@ -101,14 +124,67 @@ export async function watchAfterVerify(
     ctx.log(
       `watching ${active.map((t) => `"${t.name}"`).join(', ')}: ${left > 0 ? `${formatDuration(left)} left` : 'last probe'}`,
     );
-    const failures = await probeRound(active, gatewayUrl, ctx.signal);
+    const failures = await probeRound(active, gatewayUrl, stop);
+    // A probe cut short by the interrupt is no failure of the service.
+    if (ctx.cancel?.aborted) return interrupted();
     if (failures.length > 0) return failWatch(plan, result, failures, elapsed, options, ctx);
+    for (const t of active) if (finished.has(t)) done.add(t);
     const after = ctx.now() - start;
     const next = targets.filter((t) => !finished.has(t)).map((t) => t.windowMs - after);
     if (next.length === 0) break;
-    await sleep(Math.max(0, Math.min(interval, ...next)), ctx.signal);
+    await sleep(Math.max(0, Math.min(interval, ...next)), stop);
   }
   return result;
+}
+
+/** Aborted when any of `signals` is; shared by every probe of a round, so it takes any number of listeners. */
+function anyOf(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const given = signals.filter((s) => s !== undefined);
+  if (given.length < 2) return given[0];
+  const any = AbortSignal.any(given);
+  setMaxListeners(0, any);
+  return any;
+}
+
+/**
+ * Interrupted while watching: the services still watched are undone (all synced ones when
+ * atomic), unless rollback on failure is off; every one of them reads `interrupted`.
+ */
+async function interruptWatch(
+  plan: Plan,
+  result: SyncResult,
+  unfinished: Watched[],
+  elapsed: number,
+  options: WatchOptions,
+  ctx: WatchContext,
+): Promise<SyncResult> {
+  const windows = new Map(unfinished.map((t) => [t.name, t.windowMs]));
+  const why = (name: string) =>
+    windows.has(name)
+      ? `the promotion was interrupted ${formatDuration(elapsed)} into the ${formatDuration(windows.get(name)!)} watch of "${name}"`
+      : `the promotion was interrupted while ${[...windows.keys()].map((n) => `"${n}"`).join(', ')} ${windows.size > 1 ? 'were' : 'was'} watched, and it is all-or-none (atomic)`;
+  const names = new Set(
+    result.services
+      .filter((s) => s.action === 'synced' && (ctx.atomic || windows.has(s.name)))
+      .map((s) => s.name),
+  );
+  ctx.log(`interrupted while watching: ${names.size} service${names.size === 1 ? '' : 's'} to undo`);
+  if (options.rollbackOnFailure === false) {
+    const services = result.services.map((s) =>
+      names.has(s.name)
+        ? {
+            ...s,
+            action: 'interrupted' as const,
+            reason: 'interrupted' as const,
+            message: `${why(s.name)}; not rolled back (rollback on failure is off): it runs ${s.version ?? 'the synced version'}`,
+          }
+        : s,
+    );
+    return { ...result, services, ok: false };
+  }
+  const out = await undoSynced(plan, result, names, 'interrupted', why, ctx);
+  const services = out.services.map(asInterrupted);
+  return { ...out, services, ok: false };
 }
 
 interface WatchFailure {

@@ -9,7 +9,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/server.js';
 import { BIN, writeRepo } from '../helpers/cli.js';
-import { firstChangeIn, manyServicesConfig, manyServicesSeed, runningIn } from '../helpers/many-services.js';
+import {
+  firstChangeIn,
+  manyServicesConfig,
+  manyServicesSeed,
+  runningIn,
+  serviceName,
+} from '../helpers/many-services.js';
 import { api, PROD, sandbox } from '../helpers/sandbox.js';
 
 const N = 300;
@@ -109,5 +115,76 @@ describe('api7-sync sync, interrupted', () => {
     expect(stderr).toContain('stopped at once on a second signal (SIGTERM)');
     expect(stderr).toMatch(/services written by this promotion and not undone: \d+ in "production"/);
     expect(stderr).toContain('api7-sync status');
+  });
+});
+
+/**
+ * Interrupted during the watch after verification (`verify.watch`): every service has been
+ * written and verified, but a service whose window has not ended is not known to work yet, so it
+ * is undone as one interrupted before its verification; the signal is sent once stderr says the
+ * watch has started.
+ */
+describe('api7-sync sync, interrupted while watching', () => {
+  const WATCHED = 5;
+
+  async function watching(config: string, extraArgs: string[] = []) {
+    sb = await sandbox(manyServicesSeed(WATCHED));
+    const dir = writeRepo(config);
+    const run = start(
+      ['sync', '--from', 'test', '--to', 'production', '--json', '--no-route-diff', ...extraArgs],
+      { API7_TOKEN: sb.token, CP: sb.controlPlane, PROD_GW: sb.gateways[PROD]! },
+      dir,
+    );
+    await run.saw('watching "');
+    return run;
+  }
+
+  it('SIGINT during an atomic watch: every service back on 0.9.0, interrupted, exit 130', async () => {
+    const config = manyServicesConfig(WATCHED).replace(
+      'promoteFrom: test}',
+      'promoteFrom: test, verify: {watch: 10m}}',
+    );
+    const run = await watching(config);
+    expect(await runningIn(sb!, PROD)).toEqual(
+      new Map(Array.from({ length: WATCHED }, (_, i) => [serviceName(i), '1.0.0'])),
+    );
+    run.child.kill('SIGINT');
+    const { code, stdout, stderr } = await run.done;
+    expect(code, stderr).toBe(130);
+    expect(stderr).not.toMatch(/did not finish within|stopped at once/);
+    const result = JSON.parse(stdout);
+    expect(result.ok).toBe(false);
+    expect(result.services).toHaveLength(WATCHED);
+    for (const s of result.services) {
+      expect(s.action, `${s.name}: ${s.message}`).toBe('interrupted');
+      expect(s.reason).toBe('interrupted');
+      expect(s.message).toMatch(/interrupted .* into the 10m watch of .*; back on 0\.9\.0/);
+    }
+    const running = await runningIn(sb!, PROD);
+    expect(new Set(running.values())).toEqual(new Set(['0.9.0']));
+  });
+
+  it('SIGTERM during the watch of one service (not atomic): only it is undone; the others stay', async () => {
+    const watched = serviceName(0);
+    const config = manyServicesConfig(WATCHED).replace(
+      `    verify: [{path: /anything/${watched}, status: 200}]\n`,
+      `    verify: [{path: /anything/${watched}, status: 200}]\n    watch: 10m\n`,
+    );
+    const run = await watching(config, ['--no-atomic']);
+    run.child.kill('SIGTERM');
+    const { code, stdout, stderr } = await run.done;
+    expect(code, stderr).toBe(130);
+    const result = JSON.parse(stdout);
+    const byName = new Map<string, { action: string; message: string }>(
+      result.services.map((s: { name: string }) => [s.name, s]),
+    );
+    expect(byName.get(watched)?.action).toBe('interrupted');
+    expect(byName.get(watched)?.message).toMatch(/back on 0\.9\.0/);
+    const running = await runningIn(sb!, PROD);
+    expect(running.get(watched)).toBe('0.9.0');
+    for (let i = 1; i < WATCHED; i++) {
+      expect(byName.get(serviceName(i))?.action).toBe('synced');
+      expect(running.get(serviceName(i))).toBe('1.0.0');
+    }
   });
 });

@@ -152,4 +152,38 @@ describe.each([
     // Two answers for verification, one per watch round.
     expect(upstream.served()).toBe(2 + 3);
   });
+
+  it.each([
+    [
+      'rolls it back',
+      true,
+      '0.9.0',
+      /^the promotion was interrupted .* into the 2m watch of "httpbin API"; back on 0\.9\.0/,
+    ],
+    [
+      'with rollback on failure off, leaves it and says so',
+      false,
+      '1.0.0',
+      /^the promotion was interrupted .* into the 2m watch of "httpbin API"; not rolled back \(rollback on failure is off\): it runs 1\.0\.0$/,
+    ],
+  ])('an interrupt while watching %s; the result says interrupted', async (_, rollback, runs, message) => {
+    const upstream = await breaksAfter(1_000);
+    sb = await sandbox(withProductionAt090(), api7Version);
+    const cancel = new AbortController();
+    engine = createEngine({
+      config: configFor(sb, services(upstream.port, '2m')),
+      token: sb.token,
+      // The interrupt comes as the watch starts, as a person's Ctrl-C would while it waits.
+      logger: (l) => void (l.startsWith('watching') && cancel.abort()),
+    });
+    const result = await engine.apply(await engine.plan({ from: 'test', to: 'production' }), {
+      ...QUICK,
+      signal: cancel.signal,
+      rollbackOnFailure: rollback,
+    });
+    expect(result.ok).toBe(false);
+    expect(result.services[0]).toMatchObject({ action: 'interrupted', reason: 'interrupted' });
+    expect(result.services[0]!.message).toMatch(message);
+    expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe(runs);
+  });
 });
