@@ -23,9 +23,9 @@ const dir = mkdtempSync(path.join(tmpdir(), 'api7-sync-bench-memory-'));
 
 try {
   console.log(
-    '| services | run | peak RSS | our CPU | wall (spawn to exit) | outcome | load before → after |',
+    '| services | run | peak RSS | our CPU | sandbox CPU | requests / service | wall (spawn to exit) | outcome | load before → after |',
   );
-  console.log('| ---: | ---: | ---: | ---: | ---: | --- | --- |');
+  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |');
   for (let run = 1; run <= runs; run++) {
     for (const n of sizes) {
       const before = load();
@@ -34,7 +34,7 @@ try {
         .map(([k, v]) => `${v} ${k}`)
         .join(', ');
       console.log(
-        `| ${n} | ${run} | ${s.peakRssMiB.toFixed(0)} MiB | ${s.cpuMs.toFixed(0)} ms | ${(s.durationMs / 1000).toFixed(1)} s | ${outcome} | ${before} → ${load()} |`,
+        `| ${n} | ${run} | ${s.peakRssMiB.toFixed(0)} MiB | ${s.cpuMs.toFixed(0)} ms | ${s.sandboxCpuMs ?? '?'} ms | ${(s.requests / n).toFixed(2)} | ${(s.durationMs / 1000).toFixed(1)} s | ${outcome} | ${before} → ${load()} |`,
       );
     }
   }
