@@ -7,6 +7,7 @@ import * as core from '@actions/core';
 import * as github from '@actions/github';
 import type { Config, SyncResult } from '../engine/index.js';
 import { notify, type NotifyLinks, type NotifyOutcome } from '../github/notify.js';
+import { actionsRunUrl } from '../github/run-url.js';
 
 /** Shortest path still worth masking on its own: shorter ones would mask ordinary words. */
 const MIN_MASKED_PATH = 8;
@@ -31,7 +32,7 @@ function links(result: SyncResult, deploymentRecorded: boolean): NotifyLinks {
   if (!repository) return {};
   const pr = (payload.pull_request?.html_url ?? payload.issue?.pull_request?.html_url) as string | undefined;
   return {
-    run: runId ? `${serverUrl}/${repository}/actions/runs/${runId}` : undefined,
+    run: actionsRunUrl(serverUrl, repository, runId),
     pullRequest: pr,
     deployment: deploymentRecorded
       ? `${serverUrl}/${repository}/deployments/${encodeURIComponent(result.to.environment)}`

@@ -1,8 +1,8 @@
 /**
- * `--lock` and `--lock-wait` for the commands that write. The lock code (and `@actions/github`
+ * `--lock` and `--lock-wait` for the commands that write. The lock code (and the GitHub client
  * under it) is loaded only when `--lock` is given: most runs never need it.
  */
-import type { LockOutcome, RecordOutcome } from './lock.js';
+import type { SessionFactory } from '../github/promotion.js';
 import { usage, type Values } from './context.js';
 import type { Io } from './io.js';
 
@@ -16,20 +16,19 @@ export function lockWait(values: Values): number {
   return seconds;
 }
 
-export async function withLock<T>(
+/** The session of each environment to lock, or undefined without `--lock`. */
+export async function lockSessionsFor(
   values: Values,
-  environment: string,
+  environments: string[],
   reason: string,
   io: Io,
-  fn: () => Promise<T>,
   waitSeconds: number,
-  outcome?: RecordOutcome<T>,
-): Promise<LockOutcome<T>> {
+): Promise<SessionFactory | undefined> {
   const slug = values.lock as string | undefined;
-  if (!slug) return { ran: true, value: await fn() };
-  const { LockUsageError, withEnvironmentLock } = await import('./lock.js');
+  if (!slug) return undefined;
+  const { LockUsageError, lockSessions } = await import('./lock.js');
   try {
-    return await withEnvironmentLock(slug, environment, reason, io, fn, waitSeconds, outcome);
+    return lockSessions(slug, environments, reason, io, waitSeconds);
   } catch (err) {
     if (err instanceof LockUsageError) throw usage(err.message);
     throw err;

@@ -5,6 +5,7 @@
  */
 import type { Config, SyncResult } from '../engine/index.js';
 import { notify, NOTIFY_TIMEOUT_MS, type NotifyLinks } from '../github/notify.js';
+import { actionsRunUrl } from '../github/run-url.js';
 import type { Io } from './io.js';
 
 /** Lowers the notification timeout (milliseconds), for tests and for impatient terminals. */
@@ -23,10 +24,8 @@ function timeoutMs(io: Io): number {
 
 /** Inside a GitHub Actions job, the message links to the run. */
 function links(io: Io): NotifyLinks {
-  const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = io.env;
-  return GITHUB_SERVER_URL && GITHUB_REPOSITORY && GITHUB_RUN_ID
-    ? { run: `${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}` }
-    : {};
+  const run = actionsRunUrl(io.env.GITHUB_SERVER_URL, io.env.GITHUB_REPOSITORY, io.env.GITHUB_RUN_ID);
+  return run ? { run } : {};
 }
 
 /** Sends the result to every `notify` webhook that wants it; never throws. */

@@ -1,95 +1,82 @@
-/** `api7-sync plan` and `api7-sync sync`: promote the running version from one group to another. */
+/**
+ * `api7-sync plan` and `api7-sync sync`: promote the running version from one group to another,
+ * or to several (`--to eu,us,ap`, `--to @production`), through the one promotion run
+ * (github/promotion.ts). This file only translates flags into it and its result into text or JSON
+ * and an exit code.
+ */
 import {
   createEngine,
   isFanout,
   policyText,
-  type ApplyProgress,
-  refusedResult,
+  resolveWaves,
   resultText,
+  type SyncResult,
 } from '../../engine/index.js';
+import { runPromotion, type PromotionRun } from '../../github/promotion.js';
+import { cliCancellation } from '../cancel.js';
 import { loadConfig, readToken, usage, type Values } from '../context.js';
 import { exitForResult } from '../exit.js';
 import type { Io } from '../io.js';
-import { lockWait, withLock } from '../locking.js';
+import { lockSessionsFor, lockWait } from '../locking.js';
 import { notifyFromCli } from '../notify.js';
 import { failuresFirst, printResult } from '../output.js';
 import { progressLogger } from '../progress.js';
-import { cliCancellation } from '../cancel.js';
-import { EXIT_INTERRUPTED, sessionOutcome } from '../../github/promotion.js';
 import { policyOptions } from './policy-flags.js';
 
 export async function promoteCommand(command: 'plan' | 'sync', values: Values, io: Io): Promise<number> {
-  if (typeof values.to === 'string' && isFanout(values.to)) return fanoutFromCli(command, values, io);
-  if (!values.from || !values.to) throw usage('--from and --to are required');
+  const to = typeof values.to === 'string' ? values.to : undefined;
+  // A fan-out may leave the source to each target's only `promoteFrom`.
+  if (!to || (!values.from && !isFanout(to))) throw usage('--from and --to are required');
   // performance.now() counts from the process's start: the whole run, as a user waits for it.
   const commandStart = performance.now();
-  const verifyTimeout = checkedVerifyTimeout(values);
+  const verifyTimeoutMs = checkedVerifyTimeout(values);
   const waitSeconds = lockWait(values);
   const config = loadConfig(values, io);
   const token = readToken(values, io);
   const dryRun = command === 'plan' || Boolean(values['dry-run']);
+  const targets = resolveWaves(config, to).flat();
+  const from = values.from as string | undefined;
+  const reason = `promote ${from ? `${from} → ` : 'to '}${targets.join(', ')}`;
+  // Plans and dry runs change nothing, so they need no lock.
+  const sessions = dryRun ? undefined : await lockSessionsFor(values, targets, reason, io, waitSeconds);
   const log = progressLogger(io);
   // Only a promotion that writes has something to undo when it is interrupted.
   const cancellation = dryRun ? undefined : cliCancellation(io, command, () => log.stop());
   const engine = createEngine({ config, token, logger: log, signal: cancellation?.hardStop });
   try {
-    const makePlan = () =>
-      engine.plan({
-        from: values.from as string,
-        to: values.to as string,
+    const verify = !values['no-verify'];
+    const run = await runPromotion({
+      to,
+      engine,
+      config,
+      request: {
+        from,
         services: values.service as string[] | undefined,
         expectVersion: values.version as string | undefined,
         newVersion: values['new-version'] as string | undefined,
-        verify: !values['no-verify'],
+        verify,
         ...policyOptions(values),
-      });
-    const plan = await makePlan();
-    const planned = performance.now();
-    const started = Date.now();
-    // Under a lock the plan is made again: the target may have changed while we waited.
-    const apply = async () =>
-      engine.apply(values.lock && !dryRun ? await makePlan() : plan, {
-        dryRun,
-        verify: !values['no-verify'],
-        rollbackOnFailure: !values['no-rollback'],
-        atomic: values.atomic ? true : values['no-atomic'] ? false : undefined,
-        verifyTimeoutMs: verifyTimeout,
-        signal: cancellation?.signal,
-        onProgress: (e) => {
-          cancellation?.track(e);
-          log.track(e);
-        },
-      });
-    // Plans and dry runs change nothing, so they need no lock.
-    const locked = dryRun
-      ? { ran: true as const, value: await apply() }
-      : await withLock(
-          values,
-          plan.to.environment,
-          `promote ${plan.from.environment} → ${plan.to.environment}`,
-          io,
-          apply,
-          waitSeconds,
-          (result) => sessionOutcome(result, cancellation?.interruptedBy),
-        );
-    const applied = locked.ran ? locked.value : refusedResult(plan, 'lock-held', locked.message, started);
-    const now = performance.now();
-    const result = {
-      ...applied,
-      durationMs: Math.round(now),
-      phases: {
-        startupMs: Math.round(commandStart),
-        planMs: Math.round(planned - commandStart),
-        applyMs: Math.round(now - planned),
       },
-    };
+      apply: {
+        dryRun,
+        verify,
+        rollbackOnFailure: !values['no-rollback'],
+        atomic: atomicFlag(values, isFanout(to)),
+        verifyTimeoutMs,
+      },
+      sessions,
+      cancellation,
+      onProgress: (event) => log.track(event),
+      log: (line) => io.stderr(line),
+      notify: (target) => notifyFromCli(config, target, io),
+    });
     log.stop();
-    printResult(io, Boolean(values.json), result, () =>
-      [...failuresFirst([result]), resultText(result), ...policyText(result)].join('\n'),
-    );
+    for (const [environment, why] of run.lostLocks)
+      io.stderr(`error: the promotion into "${environment}" stopped before its next write: ${why}`);
+    printRun(io, Boolean(values.json), run, commandStart);
     // After the result is out: a slow webhook never delays or changes what the user sees.
-    await notifyFromCli(config, result, io);
-    return cancellation?.interruptedBy ? EXIT_INTERRUPTED : exitForResult(result);
+    await run.announce();
+    return exitForResult(run.result, run.interruptedBy);
   } finally {
     cancellation?.dispose();
     log.stop();
@@ -97,39 +84,39 @@ export async function promoteCommand(command: 'plan' | 'sync', values: Values, i
   }
 }
 
-/** Several targets (`--to eu,us` or `--to @tag`): see fanout.ts. */
-async function fanoutFromCli(command: 'plan' | 'sync', values: Values, io: Io): Promise<number> {
-  const verifyTimeout = checkedVerifyTimeout(values);
-  const config = loadConfig(values, io);
-  const log = progressLogger(io);
-  const dryRun = command === 'plan' || Boolean(values['dry-run']);
-  const cancellation = dryRun ? undefined : cliCancellation(io, command, () => log.stop());
-  const engine = createEngine({
-    config,
-    token: readToken(values, io),
-    logger: log,
-    signal: cancellation?.hardStop,
-  });
-  try {
-    const deps = {
-      config,
-      engine,
-      verifyTimeoutMs: verifyTimeout,
-      lockWaitSeconds: lockWait(values),
-      cancellation,
-      onProgress: (e: ApplyProgress) => {
-        cancellation?.track(e);
-        log.track(e);
-      },
-    };
-    // Loaded only for a fan-out: a single promotion does not pay for it at start-up.
-    const { fanoutCommand } = await import('./fanout.js');
-    return await fanoutCommand(command, values, io, deps, () => log.stop());
-  } finally {
-    cancellation?.dispose();
-    log.stop();
-    await engine.close();
-  }
+/**
+ * One target prints a single promotion's document, with the phases of the whole command;
+ * several print the multi-target document. Results on stdout: `plan --to eu,us > plan.txt` holds
+ * the plan.
+ */
+function printRun(io: Io, json: boolean, run: PromotionRun, commandStart: number): void {
+  const now = performance.now();
+  const single: SyncResult | undefined = run.single
+    ? {
+        ...run.result.targets[0]!,
+        durationMs: Math.round(now),
+        phases: {
+          startupMs: Math.round(commandStart),
+          planMs: Math.round(run.plannedAt - commandStart),
+          applyMs: Math.round(now - run.plannedAt),
+        },
+      }
+    : undefined;
+  const targets = single ? [single] : run.result.targets;
+  printResult(io, json, single ?? run.result, () =>
+    [...failuresFirst(targets), ...targets.map((t) => [resultText(t), ...policyText(t)].join('\n'))].join(
+      '\n',
+    ),
+  );
+}
+
+/**
+ * `--atomic` / `--no-atomic`. Across targets the default is not atomic, whatever the number of
+ * services; for one target the engine decides (all-or-none when more than one service is named).
+ */
+function atomicFlag(values: Values, fanout: boolean): boolean | undefined {
+  if (fanout) return values.atomic === true;
+  return values.atomic ? true : values['no-atomic'] ? false : undefined;
 }
 
 /** The flags both a single promotion and a fan-out check the same way; the verify timeout. */

@@ -1,9 +1,10 @@
 /** `api7-sync rollback`: a service back on a version that ran before in the same group. */
-import { createEngine, refusedResult, resultText } from '../../engine/index.js';
+import { createEngine, refusedResult, resultText, type SyncResult } from '../../engine/index.js';
+import { claimSessions, endSessions, stopSignal, type SessionFactory } from '../../github/promotion.js';
 import { loadConfig, readToken, usage, type Values } from '../context.js';
 import { exitForResult } from '../exit.js';
 import type { Io } from '../io.js';
-import { lockWait, withLock } from '../locking.js';
+import { lockSessionsFor, lockWait } from '../locking.js';
 import { notifyFromCli } from '../notify.js';
 import { printResult } from '../output.js';
 import { progressLogger } from '../progress.js';
@@ -18,17 +19,13 @@ export async function rollbackCommand(values: Values, io: Io): Promise<number> {
     const started = Date.now();
     const environment = values.env as string;
     const service = values.service as string;
-    const locked = await withLock(
-      values,
-      environment,
-      `roll back "${service}"`,
-      io,
-      () =>
-        engine.rollback(
-          { environment, service, toVersion: values['to-version'] as string | undefined },
-          { verify: !values['no-verify'] },
-        ),
-      waitSeconds,
+    const reason = `roll back "${service}"`;
+    const sessions = await lockSessionsFor(values, [environment], reason, io, waitSeconds);
+    const locked = await underLock(sessions, environment, (signal) =>
+      engine.rollback(
+        { environment, service, toVersion: values['to-version'] as string | undefined },
+        { verify: !values['no-verify'], signal },
+      ),
     );
     const result = locked.ran
       ? locked.value
@@ -63,5 +60,32 @@ export async function rollbackCommand(values: Values, io: Io): Promise<number> {
   } finally {
     log.stop();
     await engine.close();
+  }
+}
+
+/**
+ * Runs the rollback holding the environment's session (when `--lock` is given), stopped before its
+ * next write should the lock's lease be lost, and ends the session with the rollback's outcome.
+ */
+async function underLock(
+  start: SessionFactory | undefined,
+  environment: string,
+  fn: (signal: AbortSignal | undefined) => Promise<SyncResult>,
+): Promise<{ ran: true; value: SyncResult } | { ran: false; message: string }> {
+  if (!start) return { ran: true, value: await fn(undefined) };
+  const claim = await claimSessions([environment], start);
+  if (!claim.ok) return { ran: false, message: claim.message };
+  let value: SyncResult | undefined;
+  try {
+    value = await fn(stopSignal(claim.sessions));
+    return { ran: true, value };
+  } finally {
+    const result = value && {
+      schemaVersion: 1 as const,
+      targets: [value],
+      ok: value.ok,
+      durationMs: value.durationMs,
+    };
+    await endSessions(claim.sessions, result, undefined);
   }
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { promoteFanout } from '../../action/fanout.js';
+import { promote } from '../../action/promote.js';
 import type { Inputs } from '../../action/io.js';
 import type { Sandbox } from '../../sandbox/server.js';
 import { regionsConfig, regionsSeed } from '../helpers/regions.js';
@@ -16,8 +16,6 @@ afterEach(async () => {
   if (saved === undefined) delete process.env.GITHUB_OUTPUT;
   else process.env.GITHUB_OUTPUT = saved;
 });
-
-const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 function inputs(sb: Sandbox, extra: Partial<Inputs>): Inputs {
   return {
@@ -48,7 +46,7 @@ describe('the Action with several targets', () => {
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'fanout-out-')), 'output');
     writeFileSync(out, '');
     process.env.GITHUB_OUTPUT = out;
-    const result = await promoteFanout(inputs(sb, { atomic: true, breakGlass: 'INC-7' }), config, quiet, '');
+    const { result } = await promote(inputs(sb, { atomic: true, breakGlass: 'INC-7' }), config);
     expect(result.ok).toBe(false);
     const written = readFileSync(out, 'utf8');
     const doc = JSON.parse(/^result<<(.+)\n([\s\S]*?)\n\1$/m.exec(written)![2]!);
@@ -64,7 +62,7 @@ describe('the Action with several targets', () => {
   it('an unknown tag in to is an input error', async () => {
     sb = await sandbox(regionsSeed());
     const config = regionsConfig(sb, '{host: httpbin, port: 80}');
-    await expect(promoteFanout(inputs(sb, { to: '@nowhere' }), config, quiet, '')).rejects.toThrow(
+    await expect(promote(inputs(sb, { to: '@nowhere' }), config)).rejects.toThrow(
       'input to: no environment in .github/api7-sync.yml is tagged "nowhere"',
     );
   });
