@@ -3,8 +3,9 @@
  * order (a fan-out), or a rollback; and the checks and lapses around them.
  */
 import { BREAK_GLASS_HOW } from './grammar.js';
-import { fanOut, type Config, type Engine, type Plan, type SyncResult } from '../engine/index.js';
+import type { Config, Engine, Plan, SyncResult } from '../engine/index.js';
 import { inProgressFields } from '../github/check-run.js';
+import { promoteUnder, stopSignal, type PlannedTarget } from '../github/promotion.js';
 import type { PromotionSession } from '../github/session.js';
 import type { CommandContext } from './context.js';
 import { peopleFor } from './guards.js';
@@ -34,15 +35,57 @@ export interface Step {
 export async function syncStep(step: Step): Promise<Outcome | undefined> {
   const { ctx, holder, engine, config } = step;
   const { state } = holder.tracked;
-  const targets = targetsOf(state);
-  const request = {
-    from: state.from,
-    services: state.services,
-    expectVersion: state.version,
-    ...(state.breakGlass ? { breakGlass: state.breakGlass } : {}),
-    breakGlassHow: BREAK_GLASS_HOW,
+  const lockRequest = lockRequestId(ctx.pr.repository, state.pr, state.request);
+  // Several targets run in order, each verified before the next; a failure stops the rollout and
+  // rolls back the target that failed. Each stops before its next write should any lock be lost.
+  const promoted = await promoteUnder(step.sessions, {
+    to: targetsOf(state).join(','),
+    engine,
+    config,
+    request: {
+      from: state.from,
+      services: state.services,
+      expectVersion: state.version,
+      ...(state.breakGlass ? { breakGlass: state.breakGlass } : {}),
+      breakGlassHow: BREAK_GLASS_HOW,
+    },
+    apply: { verifyTimeoutMs: ctx.settings.verifyTimeoutMs },
+    beforeWrite: (planned) => startRunning(step, planned),
+    deployment: ({ environment, preview }) => {
+      const gatewayUrl = config.environments[environment]?.gatewayUrl;
+      return {
+        ref: state.headSha,
+        description: `api7-sync ${state.from} → ${environment} (PR #${state.pr})`,
+        payload: deploymentPayload(ctx, holder.tracked, environment, preview),
+        production: /^prod(uction)?$/i.test(environment),
+        ...(gatewayUrl ? { environmentUrl: gatewayUrl } : {}),
+        logUrl: ctx.commentUrl,
+      };
+    },
+    onRecorded: (environment, deploymentId) =>
+      ctx.settings.holding?.({ environment, lockRequest, deploymentId }),
+    log: (line) => ctx.settings.log.info(line),
+  });
+  if (!promoted) return undefined;
+  const results = promoted.result.targets;
+  const lost = [...promoted.lostLocks].map(
+    ([environment, why]) => `The promotion into \`${environment}\` stopped before its next write: ${why}`,
+  );
+  return {
+    ok: results.every((r) => r.ok),
+    body: [...results.map(promotionMarkdown), ...lost].join('\n'),
+    results,
   };
-  const plans = await Promise.all(targets.map((to) => engine.plan({ ...request, to })));
+}
+
+/**
+ * Under the locks, with every target planned again: approvals lapse when a new version runs in the
+ * source since they were given; otherwise the request says `running` before the first write.
+ */
+async function startRunning(step: Step, planned: PlannedTarget[]): Promise<boolean> {
+  const { ctx, holder } = step;
+  const { state } = holder.tracked;
+  const plans = planned.flatMap((t) => (t.plan ? [t.plan] : []));
   const moved = plans
     .flatMap((p) => p.entries)
     .filter(
@@ -59,44 +102,18 @@ export async function syncStep(step: Step): Promise<Outcome | undefined> {
       `a new version runs in \`${state.from}\` since this was planned (${names.join(', ')})`,
       { sourceVersions: sourceVersions(plans) },
     );
-    return undefined;
+    return false;
   }
-  const planned = await Promise.all(plans.map((p) => engine.apply(p, { dryRun: true })));
+  const previews = planned.flatMap((t) => (t.preview ? [t.preview] : []));
   holder.tracked = await moveRequest(
     ctx,
     holder.tracked,
     'running',
-    `${planned.map(promotionMarkdown).join('\n')}\nRunning…`,
+    `${previews.map(promotionMarkdown).join('\n')}\nRunning…`,
     {},
     inProgressFields(),
   );
-  for (const [i, to] of targets.entries()) {
-    const gatewayUrl = config.environments[to]?.gatewayUrl;
-    await record(step, to, {
-      ref: state.headSha,
-      description: `api7-sync ${state.from} → ${to} (PR #${state.pr})`,
-      payload: deploymentPayload(ctx, holder.tracked, to, planned[i]),
-      production: /^prod(uction)?$/i.test(to),
-      ...(gatewayUrl ? { environmentUrl: gatewayUrl } : {}),
-      logUrl: ctx.commentUrl,
-    });
-  }
-  const verifyTimeoutMs = ctx.settings.verifyTimeoutMs;
-  // One target: apply the plan just checked. Several: in order, each verified before the next;
-  // a failure stops the rollout and rolls back the target that failed.
-  const results =
-    targets.length === 1
-      ? [await engine.apply(plans[0]!, { verifyTimeoutMs })]
-      : (
-          await fanOut(engine, config, { ...request, to: targets.join(',') }, { verifyTimeoutMs }, (line) =>
-            ctx.settings.log.info(line),
-          )
-        ).targets;
-  return {
-    ok: results.every((r) => r.ok),
-    body: results.map(promotionMarkdown).join('\n'),
-    results,
-  };
+  return true;
 }
 
 export async function rollbackStep(step: Step): Promise<Outcome> {
@@ -120,7 +137,8 @@ export async function rollbackStep(step: Step): Promise<Outcome> {
   });
   const result = await engine.rollback(
     { environment: state.environment, service, ...(state.toVersion ? { toVersion: state.toVersion } : {}) },
-    { verifyTimeoutMs: ctx.settings.verifyTimeoutMs },
+    // A lost lock stops the rollback before its next write, as it stops a sync.
+    { verifyTimeoutMs: ctx.settings.verifyTimeoutMs, signal: stopSignal(step.sessions) },
   );
   return { ok: result.ok, body: promotionMarkdown(result), results: [result] };
 }

@@ -5,11 +5,11 @@
  * marks itself `running` before the first write to API7, and plans again with the approved
  * versions as the expectation, so what runs is what was approved.
  */
-import { messageOf, type Config, type SyncResult } from '../engine/index.js';
+import { lockOrder, messageOf, type Config, type SyncResult } from '../engine/index.js';
 import { completedFields, endedFields } from '../github/check-run.js';
 import { notify } from '../github/notify.js';
 import { startSession, type PromotionSession } from '../github/session.js';
-import type { LockInfo } from '../github/lock.js';
+import { claimSessions, type Claim } from '../github/promotion.js';
 import { combined } from './check-runs.js';
 import type { CommandContext } from './context.js';
 import { lockRequestId } from './lock-holder.js';
@@ -120,19 +120,13 @@ async function endSessions(
 }
 
 /**
- * One session (lock, deployment, heartbeat) per environment, claimed in sorted order so that two
- * fan-outs over overlapping environments never each hold one lock and wait for the other.
+ * One session (lock, deployment, heartbeat) per environment, claimed by the promotion run's
+ * `claimSessions` in the engine's lock order, so that two fan-outs over overlapping environments
+ * never each hold one lock and wait for the other.
  */
-async function claimAll(
-  ctx: CommandContext,
-  state: RequestState,
-  ours: string,
-): Promise<
-  | { ok: true; sessions: Map<string, PromotionSession> }
-  | { ok: false; environment: string; heldBy: LockInfo | undefined }
-> {
-  const sessions = new Map<string, PromotionSession>();
-  for (const environment of [...targetsOf(state)].sort()) {
+function claimAll(ctx: CommandContext, state: RequestState, ours: string): Promise<Claim> {
+  const targets = targetsOf(state);
+  return claimSessions(lockOrder(targets.map((t) => [t])), async (environment) => {
     const start = await startSession({
       github: ctx.pr.github,
       repo: ctx.pr.repo,
@@ -147,14 +141,9 @@ async function claimAll(
       log: ctx.settings.log,
       now: ctx.settings.now,
     });
-    if (!start.started) {
-      for (const s of sessions.values()) await s.end({ state: 'inactive', description: 'not started' });
-      return { ok: false, environment, heldBy: start.heldBy };
-    }
-    sessions.set(environment, start.session);
-    ctx.settings.holding?.({ environment, lockRequest: ours });
-  }
-  return { ok: true, sessions };
+    if (start.started) ctx.settings.holding?.({ environment, lockRequest: ours });
+    return start;
+  });
 }
 
 /** The run itself; undefined when the request turned out not to be due. */
