@@ -30,10 +30,11 @@ export async function post(): Promise<void> {
   });
 }
 
-/** A cancelled fan-out: every session it started, one by one (action/fanout.ts saved them). */
+/** Every session a cancelled promotion started, one by one (action/promote.ts saved them). */
 async function endFanout(token: string, request: string, saved: string): Promise<void> {
   if (!token) return;
   const sessions = JSON.parse(saved) as { environment: string; deploymentId?: number }[];
+  const what = sessions.length > 1 ? 'the fan-out' : 'the promotion';
   for (const { environment, deploymentId } of sessions) {
     await endAbandonedSession({
       github: gitHubClient(token, { warn: (m) => core.warning(m) }),
@@ -41,7 +42,7 @@ async function endFanout(token: string, request: string, saved: string): Promise
       environment,
       ...(request ? { request } : {}),
       deploymentId,
-      outcome: { state: 'failure', description: 'the fan-out was cancelled' },
+      outcome: { state: 'failure', description: `${what} was cancelled` },
       log: { info: (m) => core.info(m), warn: (m) => core.warning(m), error: (m) => core.error(m) },
     });
   }
