@@ -96,13 +96,14 @@ describe('the Action, promoting to several regions, when its lock lease cannot b
       lock: true,
       lockWaitSeconds: 0,
       recordDeployment: true,
-      heartbeatMs: 1_000,
+      heartbeatMs: 2_000,
       force: false,
       routeDiff: true,
       atomic: false,
     };
-    const running = promote(inputs, config);
-    await until(() => upstream.held() > 0, 'the first probe of eu');
+    let done = false;
+    const running = promote(inputs, config).finally(() => (done = true));
+    await until(() => upstream.held() > 0 || done, 'the first probe of eu');
     // From now on GitHub refuses every renewal of eu's lock and asks to wait an hour.
     for (let i = 0; i < 30; i++)
       gh.failNext('PATCH', /\/git\/refs\/heads\/api7-sync-lock\/eu$/, 403, SECONDARY, {
