@@ -39,6 +39,11 @@ export interface Bot {
    * returns the requests it marked interrupted.
    */
   recover(github: GitHubClient, repo: Repo): Promise<number[]>;
+  /**
+   * Shutting down (SIGTERM): the runs in flight stop before their next API7 write, undo what their
+   * rules say and record the interruption; resolves once every queued job has ended.
+   */
+  stop(): Promise<void>;
 }
 
 const DAY = 24 * 60 * 60_000;
@@ -51,6 +56,7 @@ export function createBot(options: BotOptions): Bot {
     error: (m) => probotLog?.error(m),
   };
   const queue = new JobQueue((err) => log.error(`api7-sync job failed: ${messageOf(err)}`));
+  const stopping = new AbortController();
   let appLogin: Promise<string> | undefined = options.appLogin
     ? Promise.resolve(options.appLogin)
     : undefined;
@@ -72,6 +78,7 @@ export function createBot(options: BotOptions): Bot {
     ...(options.verifyTimeoutMs ? { verifyTimeoutMs: options.verifyTimeoutMs } : {}),
     checkRuns: true,
     now: options.now ?? Date.now,
+    stopping: stopping.signal,
   });
   let probotRef: Probot | undefined;
   // What sweeps remember (ETags, lock commits, finished deployments): an idle repository costs 304s.
@@ -92,6 +99,10 @@ export function createBot(options: BotOptions): Bot {
     async recover(github, repo) {
       if (!probotRef) throw new Error('the app is not loaded yet');
       return recoverStaleRuns(github, repo, await settingsFor(probotRef), memory);
+    },
+    async stop() {
+      stopping.abort(new Error('api7-sync is shutting down'));
+      await queue.idle();
     },
   };
 }

@@ -87,7 +87,8 @@ export async function startBot(
     url,
     async close() {
       await sweeps.stop();
-      await bot.queue.idle();
+      // Runs in flight stop before their next write and undo, rather than die at the SIGKILL.
+      await bot.stop();
       await new Promise<void>((r) => server.close(() => r()));
     },
   };

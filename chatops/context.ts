@@ -55,6 +55,11 @@ export interface ChatopsSettings {
    * repository, workflow mode to the config's `notify`.
    */
   notifyTargets(repository: string, config: Config): NotifyTarget[];
+  /**
+   * Aborted when the process shuts down (the App's SIGTERM): a run in flight stops before its next
+   * API7 write and undoes what its rules say, as a cancelled job does, and records why.
+   */
+  stopping?: AbortSignal;
   /** Whether to keep a Check Run per request (needs `checks: write`). */
   checkRuns: boolean;
   now: () => number;

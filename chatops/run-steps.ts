@@ -50,6 +50,7 @@ export async function syncStep(step: Step): Promise<Outcome | undefined> {
       breakGlassHow: BREAK_GLASS_HOW,
     },
     apply: { verifyTimeoutMs: ctx.settings.verifyTimeoutMs },
+    signal: ctx.settings.stopping,
     beforeWrite: (planned) => startRunning(step, planned),
     deployment: ({ environment, preview }) => {
       const gatewayUrl = config.environments[environment]?.gatewayUrl;
@@ -71,9 +72,14 @@ export async function syncStep(step: Step): Promise<Outcome | undefined> {
   const lost = [...promoted.lostLocks].map(
     ([environment, why]) => `The promotion into \`${environment}\` stopped before its next write: ${why}`,
   );
+  const shutDown = ctx.settings.stopping?.aborted
+    ? [
+        'api7-sync was shut down during the promotion: it stopped before its next write and undid what its rules say.',
+      ]
+    : [];
   return {
     ok: results.every((r) => r.ok),
-    body: [...results.map(promotionMarkdown), ...lost].join('\n'),
+    body: [...results.map(promotionMarkdown), ...lost, ...shutDown].join('\n'),
     results,
   };
 }
@@ -138,7 +144,10 @@ export async function rollbackStep(step: Step): Promise<Outcome> {
   const result = await engine.rollback(
     { environment: state.environment, service, ...(state.toVersion ? { toVersion: state.toVersion } : {}) },
     // A lost lock stops the rollback before its next write, as it stops a sync.
-    { verifyTimeoutMs: ctx.settings.verifyTimeoutMs, signal: stopSignal(step.sessions) },
+    {
+      verifyTimeoutMs: ctx.settings.verifyTimeoutMs,
+      signal: stopSignal(step.sessions, ctx.settings.stopping),
+    },
   );
   return { ok: result.ok, body: promotionMarkdown(result), results: [result] };
 }

@@ -37,6 +37,8 @@ export interface PromoteOptions {
   request: Omit<FanoutRequest, 'to'>;
   apply: ApplyOptions & WatchOptions;
   cancellation?: Cancellation;
+  /** One more reason to stop before the next write: the bot shutting down (chat-ops). */
+  signal?: AbortSignal;
   /**
    * Told the plans before anything is recorded or written; false stops the run there (chat-ops:
    * the approvals lapsed). The door logs them or moves its request to `running`.
@@ -82,7 +84,7 @@ export async function promoteUnder(
     { ...options.request, to: options.to },
     {
       ...options.apply,
-      signal: stopSignal(sessions, cancellation?.signal),
+      signal: stopSignal(sessions, cancellation?.signal, options.signal),
       onProgress: (event) => {
         cancellation?.track(event);
         options.onProgress?.(event);

@@ -49,12 +49,16 @@ export async function claimSessions(environments: string[], start: SessionFactor
 }
 
 /**
- * The signal the engine's apply and fan-out take: aborted at the first SIGINT/SIGTERM, or as soon
- * as any session can no longer vouch for its lock (its lease was lost or taken over), so that no
- * new API7 write starts without every lock held.
+ * The signal the engine's apply and fan-out take: aborted at the first SIGINT/SIGTERM (or when the
+ * process shuts down: `stops`), or as soon as any session can no longer vouch for its lock (its
+ * lease was lost or taken over), so that no new API7 write starts without every lock held.
  */
-export function stopSignal(sessions: Sessions, cancellation?: AbortSignal): AbortSignal | undefined {
-  const signals = [...(cancellation ? [cancellation] : []), ...[...sessions.values()].map((s) => s.signal)];
+export function stopSignal(
+  sessions: Sessions,
+  ...stops: (AbortSignal | undefined)[]
+): AbortSignal | undefined {
+  const given = stops.filter((s): s is AbortSignal => s !== undefined);
+  const signals = [...given, ...[...sessions.values()].map((s) => s.signal)];
   if (signals.length === 0) return undefined;
   const joined = AbortSignal.any(signals);
   // Every request and probe of a promotion may listen to it: hundreds at once.
