@@ -50,7 +50,7 @@ describe('a /sync whose lock lease cannot be confirmed', () => {
     // From now on GitHub refuses every renewal and asks to wait an hour: past the lease.
     for (let i = 0; i < 30; i++)
       h.github.failNext('PATCH', LOCK_REF, 403, SECONDARY, { 'retry-after': '3600' });
-    const request = await said;
+    await said;
 
     const status = h.comments().at(-1) ?? '';
     expect(status).toMatch(/\*\*failed\*\*/);
@@ -59,9 +59,6 @@ describe('a /sync whose lock lease cannot be confirmed', () => {
       /The promotion into `production` stopped before its next write: the lease on the lock on \\?"production\\?" could not be confirmed/,
     );
     expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('0.9.0');
-    expect(h.github.reactions.filter((r) => r.comment === request).map((r) => r.content)).toContain(
-      'confused',
-    );
     const [deployment] = h.github.deployments;
     expect(deployment!.statuses.at(-1)).toMatchObject({ state: 'failure' });
     // The lock was still this run's: it is given back at the end.
