@@ -55,9 +55,6 @@ export default tseslint.config(
       'scripts/**',
       'schema/**',
       '**/*.generated.ts',
-      // TEMPORARY: being split on another branch (remove once those branches are merged).
-      'action/fanout.ts',
-      'cli/commands/fanout.ts',
     ],
     rules: {
       'max-lines': ['error', { max: 300 }],
