@@ -49,13 +49,7 @@ export default tseslint.config(
     // function over 80 lines more than one step, and both hide bugs from review. Tests, bench,
     // build scripts and generated code are exempt: they are long lists of cases or machine output.
     files: ['**/*.{ts,js,mjs}'],
-    ignores: [
-      'test/**',
-      'bench/**',
-      'scripts/**',
-      'schema/**',
-      '**/*.generated.ts',
-    ],
+    ignores: ['test/**', 'bench/**', 'scripts/**', 'schema/**', '**/*.generated.ts'],
     rules: {
       'max-lines': ['error', { max: 300 }],
       'max-lines-per-function': ['error', { max: 80 }],
