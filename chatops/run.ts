@@ -9,7 +9,7 @@ import { lockOrder, messageOf, type Config, type SyncResult } from '../engine/in
 import { completedFields, endedFields } from '../github/check-run.js';
 import { notify } from '../github/notify.js';
 import { startSession, type PromotionSession } from '../github/session.js';
-import { claimSessions, type Claim } from '../github/promotion.js';
+import { claimSessions, endSessions as endEachSession, type Claim } from '../github/promotion.js';
 import { combined } from './check-runs.js';
 import type { CommandContext } from './context.js';
 import { lockRequestId } from './lock-holder.js';
@@ -99,24 +99,19 @@ async function finish(
       await announce(ctx, outcome.config, result, sessions.get(result.to.environment)?.deploymentId);
 }
 
-/** Ends each environment's session with its target's outcome; returns what they left behind. */
-async function endSessions(
+/**
+ * Ends each environment's session with its own target's outcome, as every door does (a lost lock
+ * included); returns what they left behind.
+ */
+function endSessions(
   ctx: CommandContext,
   sessions: Map<string, PromotionSession>,
   outcome: Outcome | undefined,
 ): Promise<string[]> {
-  const problems: string[] = [];
-  for (const [env, session] of sessions) {
-    const result = outcome?.results?.find((r) => r.to.environment === env);
-    const ok = result ? result.ok : (outcome?.ok ?? false);
-    const ended = await session.end({
-      state: session.deploymentId === undefined ? 'inactive' : ok ? 'success' : 'failure',
-      description: ok ? 'done' : 'failed',
-      logUrl: ctx.commentUrl,
-    });
-    problems.push(...ended.problems);
-  }
-  return problems;
+  const results = outcome?.results;
+  return endEachSession(sessions, results && { targets: results }, undefined, () => ({
+    logUrl: ctx.commentUrl,
+  }));
 }
 
 /**

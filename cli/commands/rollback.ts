@@ -80,12 +80,6 @@ async function underLock(
     value = await fn(stopSignal(claim.sessions));
     return { ran: true, value };
   } finally {
-    const result = value && {
-      schemaVersion: 1 as const,
-      targets: [value],
-      ok: value.ok,
-      durationMs: value.durationMs,
-    };
-    await endSessions(claim.sessions, result, undefined);
+    await endSessions(claim.sessions, value && { targets: [value] }, undefined);
   }
 }

@@ -5,7 +5,7 @@
  * one signal that stops the promotion before its next API7 write.
  */
 import { setMaxListeners } from 'node:events';
-import { messageOf, type FanoutResult } from '../../engine/index.js';
+import { messageOf, type SyncResult } from '../../engine/index.js';
 import { describeHolder, type LockInfo } from '../lock.js';
 import type { PromotionSession, SessionOutcome, SessionStart } from '../session.js';
 import type { Signal } from './cancellation.js';
@@ -80,7 +80,8 @@ export function lostLocks(sessions: Sessions): Map<string, string> {
  */
 export async function endSessions(
   sessions: Sessions,
-  result: FanoutResult | undefined,
+  /** Each target's result (a fan-out's document fits), or undefined when none came. */
+  result: { targets: SyncResult[] } | undefined,
   interruptedBy: Signal | undefined,
   details: (environment: string) => Pick<SessionOutcome, 'environmentUrl' | 'logUrl'> = () => ({}),
 ): Promise<string[]> {
