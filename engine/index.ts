@@ -175,3 +175,4 @@ export {
   type FanoutRequest,
   type FanoutResult,
 } from './fanout.js';
+export { retryAfterMs } from './retry-after.js';

@@ -5,7 +5,7 @@
  */
 import type { Octokit } from '@octokit/core';
 import type { PaginateInterface } from '@octokit/plugin-paginate-rest';
-
+import { retryAfterMs } from '../engine/index.js';
 export type GitHubClient = Pick<Octokit, 'request'> & { paginate: PaginateInterface };
 
 export interface Repo {
@@ -29,9 +29,8 @@ export function rateLimitWaitMs(err: unknown, now = Date.now()): number | undefi
   if (status !== 403 && status !== 429) return undefined;
   const headers = (err as { response?: { headers?: Record<string, string | number | undefined> } }).response
     ?.headers;
-  const retryAfter = Number(headers?.['retry-after']);
-  if (headers?.['retry-after'] !== undefined && Number.isFinite(retryAfter))
-    return Math.max(0, retryAfter * 1000);
+  const retryAfter = retryAfterMs(headers?.['retry-after'], now);
+  if (retryAfter !== undefined) return retryAfter;
   if (String(headers?.['x-ratelimit-remaining']) === '0') {
     const reset = Number(headers?.['x-ratelimit-reset']) * 1000;
     if (Number.isFinite(reset)) return Math.max(0, reset - now);

@@ -9,7 +9,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
-import type { SyncResult } from '../engine/index.js';
+import { retryAfterMs, type SyncResult } from '../engine/index.js';
 import { errorMessage, type Logger } from './log.js';
 import { chatMessage, type NotifyLinks } from './notify-message.js';
 
@@ -93,11 +93,8 @@ function retryable(status: number): boolean {
 
 /** The pause before the retry: the receiver's Retry-After when it gives one, else ours. */
 function pauseFor(retryAfter: string | string[] | undefined, fallbackMs: number): number {
-  const value = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter;
-  if (!value) return fallbackMs;
-  const seconds = Number(value);
-  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - Date.now();
-  return Number.isFinite(ms) && ms > 0 ? ms : fallbackMs;
+  const ms = retryAfterMs(retryAfter);
+  return ms !== undefined && ms > 0 ? ms : fallbackMs;
 }
 
 interface Answer {

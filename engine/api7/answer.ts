@@ -5,6 +5,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { messageOf } from '../errors.js';
+import { retryAfterMs } from '../retry-after.js';
 import { Api7Error } from './api7-error.js';
 import { gatewayNotControlPlane, looksLikeGateway, notJson, oneLine } from './explain.js';
 
@@ -65,8 +66,8 @@ export async function readAnswer<T>(res: Dispatcher.ResponseData<unknown>, at: E
   const error = gateway
     ? new Api7Error(method, path, 404, gatewayNotControlPlane(origin), false, undefined, 'bad-answer')
     : new Api7Error(method, path, res.statusCode, errorMsg, false);
-  const retryAfter = res.headers['retry-after'];
-  if (typeof retryAfter === 'string') error.retryAfterMs = retryAfterMs(retryAfter);
+  const wait = retryAfterMs(res.headers['retry-after']);
+  if (wait !== undefined) error.retryAfterMs = wait;
   throw error;
 }
 
@@ -78,10 +79,4 @@ function parseJson(text: string): { parsed: unknown; isJson: boolean } {
   } catch {
     return { parsed: undefined, isJson: false };
   }
-}
-
-/** `Retry-After` in seconds or as an HTTP date, as milliseconds from now. */
-function retryAfterMs(header: string): number {
-  const seconds = Number(header);
-  return Number.isFinite(seconds) ? seconds * 1000 : Math.max(0, Date.parse(header) - Date.now());
 }
