@@ -4,6 +4,7 @@
  * `/sync production "httpbin API" --version 1.0.0`. Error messages quote the comment's text only
  * through `inert`.
  */
+import { isEnvironmentName } from '../engine/index.js';
 import { inert } from './inert.js';
 
 export type Command =
@@ -44,13 +45,10 @@ export const USAGE = [
 /** Comments longer than this on their first line are not commands (and are not parsed). */
 const MAX_LINE = 2000;
 const NAME = /^[\p{L}\p{N}][\p{L}\p{N} _.\-/]{0,127}$/u;
-const ENV = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/;
 
-/** An environment name must be usable in a lock's branch name, or it could never be locked. */
-export function isEnvironmentName(name: string): boolean {
-  return ENV.test(name) && !name.includes('..') && !name.endsWith('.lock');
-}
+/** The engine's rule: exactly the names the config accepts, each usable in a lock's branch name. */
+export { isEnvironmentName };
 
 /** Splits on whitespace, keeping "double" or 'single' quoted runs together. */
 function tokenize(line: string): string[] | { error: string } {

@@ -176,3 +176,4 @@ export {
   type FanoutResult,
 } from './fanout.js';
 export { retryAfterMs } from './retry-after.js';
+export { ENVIRONMENT_NAME_MAX_LENGTH, ENVIRONMENT_NAME_RULE, isEnvironmentName } from './environment-name.js';

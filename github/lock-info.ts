@@ -4,7 +4,7 @@
  * `reason`, `since`, `until` and, for a recoverer, `request`), and the holder described for people.
  * The writes that claim, renew and release a lock are in lock.ts.
  */
-import { SyncError } from '../engine/index.js';
+import { ENVIRONMENT_NAME_RULE, isEnvironmentName, SyncError } from '../engine/index.js';
 
 export interface LockInfo {
   environment: string;
@@ -19,23 +19,13 @@ export interface LockInfo {
   until: string;
 }
 
-const REF_SAFE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-/**
- * Whether an environment name can be a lock branch: letters, digits, `.`, `_`, `-`, not starting
- * with a punctuation mark, no `..`, not ending in `.lock` (git refuses those ref names).
- */
-export function isLockableEnvironment(name: string): boolean {
-  return REF_SAFE.test(name) && !name.includes('..') && !name.endsWith('.lock');
-}
+/** Whether an environment name can be a lock branch: the engine's one environment-name rule. */
+export { isEnvironmentName as isLockableEnvironment };
 
 /** Refuses a name that cannot be a lock branch, before anything is written to GitHub. */
 export function assertLockableEnvironment(name: string): void {
-  if (!isLockableEnvironment(name))
-    throw new SyncError(
-      'usage',
-      `"${name}" cannot name an environment lock: use letters, digits, ".", "_" or "-", starting with a letter or digit, without ".." and not ending in ".lock"`,
-    );
+  if (!isEnvironmentName(name))
+    throw new SyncError('usage', `"${name}" cannot name an environment lock: ${ENVIRONMENT_NAME_RULE}`);
 }
 
 export function lockBranch(environment: string): string {

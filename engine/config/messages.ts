@@ -4,10 +4,10 @@
  */
 import type { ErrorObject } from 'ajv';
 import { isMap, isNode, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
-import { configSchema, ENVIRONMENT_NAME_PATTERN, NODE_HOST_PATTERN } from './schema.js';
+import { ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE as RULE } from '../environment-name.js';
+import { configSchema, NODE_HOST_PATTERN } from './schema.js';
 
-const ENVIRONMENT_NAME_RULE =
-  'it becomes part of a git branch name (api7-sync-lock/<environment>), so use letters, digits, ".", "_" or "-", start with a letter or digit, no "..", and do not end in ".lock" (for example: production)';
+const ENVIRONMENT_NAME_RULE = `it becomes part of a git branch name (api7-sync-lock/<environment>) and of /sync commands, so ${RULE} (for example: production)`;
 
 const PATTERN_HINTS: Record<string, string> = {
   '^(@[A-Za-z0-9-]+/[A-Za-z0-9_.-]+|[A-Za-z0-9-]+)$':

@@ -3,6 +3,8 @@
  * `npm run schema` writes it to `schema/api7-sync.schema.json` for editors.
  */
 
+import { ENVIRONMENT_NAME_PATTERN } from '../environment-name.js';
+
 const hostName = { type: 'string', pattern: '^\\*?[0-9a-zA-Z-._]+$', minLength: 1 } as const;
 
 /**
@@ -13,11 +15,7 @@ export const NODE_HOST_PATTERN =
   '^([0-9A-Za-z_][0-9A-Za-z_.-]*|\\[[0-9A-Fa-f:.]+\\]|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*)$';
 const nodeHost = { type: 'string', pattern: NODE_HOST_PATTERN, minLength: 1 } as const;
 
-/**
- * Environment names end up in git refs (the lock branch `api7-sync-lock/<environment>`), so
- * they follow git's rules: no "..", and not ending in ".lock".
- */
-export const ENVIRONMENT_NAME_PATTERN = '^(?!.*\\.\\.)(?!.*\\.lock$)[A-Za-z0-9][A-Za-z0-9_.-]*$';
+/** The engine's one environment-name rule: the same names `/sync` and the lock accept. */
 const environmentName = { type: 'string', pattern: ENVIRONMENT_NAME_PATTERN } as const;
 
 const node = {

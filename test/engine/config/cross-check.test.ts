@@ -175,7 +175,7 @@ describe('config cross-checks', () => {
         ),
       );
       expect(out[0]).toBe(
-        `${F}:6:3: environment name "${bad}" cannot be used: it becomes part of a git branch name (api7-sync-lock/<environment>), so use letters, digits, ".", "_" or "-", start with a letter or digit, no "..", and do not end in ".lock" (for example: production)`,
+        `${F}:6:3: environment name "${bad}" cannot be used: it becomes part of a git branch name (api7-sync-lock/<environment>) and of /sync commands, so use letters, digits, ".", "_" or "-", start with a letter or digit, no "..", do not end in ".lock", at most 64 characters (for example: production)`,
       );
       expect(out.join('\n')).not.toMatch(/object Object|undefined/);
     }
