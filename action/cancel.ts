@@ -5,13 +5,15 @@
  * what is left (the post step then releases the lock and closes the deployment).
  */
 import * as core from '@actions/core';
+import { SyncError } from '../engine/index.js';
 import { cancelOnSignals, EXIT_INTERRUPTED, type Cancellation } from '../github/promotion.js';
+import { present } from './present.js';
 
 export function actionCancellation(): Cancellation {
   return cancelOnSignals({
     onInterrupt: (message) => core.warning(`api7-sync: ${message}`),
     onHardStop: (message) => {
-      core.setFailed(`api7-sync: ${message}`);
+      present(new SyncError('interrupted', `api7-sync: ${message}`));
       process.exit(EXIT_INTERRUPTED);
     },
   });
@@ -21,7 +23,7 @@ export function actionCancellation(): Cancellation {
 export function reportInterruption(cancellation: Cancellation | undefined, summary: string): boolean {
   const by = cancellation?.interruptedBy;
   if (!by) return false;
-  core.setFailed(`api7-sync: the promotion was interrupted by ${by}: ${summary}`);
+  present(new SyncError('interrupted', `api7-sync: the promotion was interrupted by ${by}: ${summary}`));
   process.exitCode = EXIT_INTERRUPTED;
   return true;
 }

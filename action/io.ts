@@ -41,14 +41,12 @@ export interface Inputs {
  */
 export const MIN_HEARTBEAT_MS = 10;
 
-export class InputError extends Error {}
-
 function bool(name: string, fallback: boolean): boolean {
   const raw = core.getInput(name).trim().toLowerCase();
   if (raw === '') return fallback;
   if (['true', 'yes', '1'].includes(raw)) return true;
   if (['false', 'no', '0'].includes(raw)) return false;
-  throw new InputError(`input ${name} must be true or false, not "${raw}"`);
+  throw new SyncError('usage', `input ${name} must be true or false, not "${raw}"`);
 }
 
 /** A whole number of milliseconds (at least 1) or seconds (0 allowed). */
@@ -57,7 +55,8 @@ function duration(name: string, fallback: number, unit: 'ms' | 's'): number {
   if (raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < (unit === 's' ? 0 : 1)) {
-    throw new InputError(
+    throw new SyncError(
+      'usage',
       `input ${name} takes ${unit === 's' ? 'seconds, such as 300' : 'milliseconds, such as 10000'}, not "${raw}"`,
     );
   }
@@ -66,12 +65,7 @@ function duration(name: string, fallback: number, unit: 'ms' | 's'): number {
 
 /** Not an input: the same environment variable as the CLI and the bot read. */
 function heartbeat(): number {
-  try {
-    return parseHeartbeatMs(process.env.API7_SYNC_HEARTBEAT_MS, 'API7_SYNC_HEARTBEAT_MS', MIN_HEARTBEAT_MS);
-  } catch (err) {
-    if (err instanceof SyncError) throw new InputError(err.message);
-    throw err;
-  }
+  return parseHeartbeatMs(process.env.API7_SYNC_HEARTBEAT_MS, 'API7_SYNC_HEARTBEAT_MS', MIN_HEARTBEAT_MS);
 }
 
 function optional(name: string): string | undefined {
@@ -88,8 +82,8 @@ export function readInputs(): Inputs {
   const from = optional('from');
   const to = optional('to');
   if (!from || !to)
-    throw new InputError('inputs from and to are required (environment names from the config)');
-  if (!token) throw new InputError('input token is required: pass ${{ secrets.API7_TOKEN }}');
+    throw new SyncError('usage', 'inputs from and to are required (environment names from the config)');
+  if (!token) throw new SyncError('usage', 'input token is required: pass ${{ secrets.API7_TOKEN }}');
   return {
     from,
     to,

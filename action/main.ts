@@ -4,15 +4,14 @@
  * (and again by the post step, should this step be cancelled).
  */
 import * as core from '@actions/core';
-import { ConfigError, loadConfigFile, messageOf, type Config, type SyncResult } from '../engine/index.js';
+import { loadConfigFile, SyncError, type Config } from '../engine/index.js';
 import { countActions, type Cancellation } from '../github/promotion.js';
 import { actionCancellation, reportInterruption } from './cancel.js';
 import { readInputs, STATE, type Inputs } from './io.js';
 import { maskNotifyUrls } from './notify.js';
+import { present, promotionFailed } from './present.js';
 import { promote } from './promote.js';
 import { isChatopsEvent, runWorkflowMode } from './workflow-mode.js';
-
-class PromotionFailed extends Error {}
 
 export async function run(): Promise<void> {
   core.saveState(STATE.isPost, 'true');
@@ -20,7 +19,7 @@ export async function run(): Promise<void> {
     try {
       await runWorkflowMode();
     } catch (err) {
-      report(err);
+      present(err);
     } finally {
       core.saveState(STATE.finished, 'true');
     }
@@ -38,16 +37,10 @@ export async function run(): Promise<void> {
       core.error(`the promotion into "${environment}" stopped before its next write: ${why}`);
     await promotion.announce();
     if (reportInterruption(cancellation, countActions(promotion.result))) return;
-    if (promotion.lockHeld) throw new PromotionFailed(promotion.lockHeld);
-    if (!promotion.result.ok)
-      throw new PromotionFailed(
-        promotion.result.targets
-          .filter((t) => !t.ok)
-          .map(failureMessage)
-          .join('\n'),
-      );
+    if (promotion.lockHeld) throw new SyncError('lock-held', promotion.lockHeld);
+    if (!promotion.result.ok) throw promotionFailed(promotion.result.targets);
   } catch (err) {
-    report(err);
+    present(err);
   } finally {
     cancellation?.dispose();
     core.saveState(STATE.finished, 'true');
@@ -61,30 +54,4 @@ function loadConfig(inputs: Inputs): Config {
   // Before anything can log them: notification URLs carry their own credentials.
   maskNotifyUrls(config);
   return config;
-}
-
-function failureMessage(result: SyncResult): string {
-  const bad = result.services.filter(
-    (s) => s.action === 'refused' || s.action === 'failed' || s.action === 'rolled-back',
-  );
-  return `promotion ${result.from.environment} → ${result.to.environment} did not succeed: ${bad
-    .map((s) => `"${s.name}" ${s.action}${s.reason ? ` (${s.reason})` : ''}: ${s.message ?? ''}`)
-    .join('; ')}`;
-}
-
-/** The one place where failure is reported. */
-function report(err: unknown): void {
-  if (err instanceof ConfigError) {
-    for (const p of err.problems) {
-      core.error(p.message, {
-        title: 'api7-sync config',
-        file: p.file,
-        startLine: p.line,
-        startColumn: p.col,
-      });
-    }
-    core.setFailed(`${err.problems.length} problem(s) in ${err.problems[0]?.file ?? 'the config'}`);
-    return;
-  }
-  core.setFailed(messageOf(err));
 }

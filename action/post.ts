@@ -6,9 +6,20 @@ import * as core from '@actions/core';
 import * as github from '@actions/github';
 import { gitHubClient } from '../github/client.js';
 import { endAbandonedSession } from '../github/abandoned-session.js';
+import { SyncError } from '../engine/index.js';
 import { STATE } from './io.js';
+import { present } from './present.js';
 
 export async function post(): Promise<void> {
+  try {
+    await endAbandoned();
+  } catch (err) {
+    // The lock or the deployment may be left behind: fail the step saying why, never a stack.
+    present(err, 'post');
+  }
+}
+
+async function endAbandoned(): Promise<void> {
   if (core.getState(STATE.finished) === 'true') return;
   const token = core.getInput('github-token');
   if (token) core.setSecret(token);
@@ -33,7 +44,7 @@ export async function post(): Promise<void> {
 /** Every session a cancelled promotion started, one by one (action/promote.ts saved them). */
 async function endFanout(token: string, request: string, saved: string): Promise<void> {
   if (!token) return;
-  const sessions = JSON.parse(saved) as { environment: string; deploymentId?: number }[];
+  const sessions = savedSessions(saved);
   const what = sessions.length > 1 ? 'the fan-out' : 'the promotion';
   for (const { environment, deploymentId } of sessions) {
     await endAbandonedSession({
@@ -46,4 +57,23 @@ async function endFanout(token: string, request: string, saved: string): Promise
       log: { info: (m) => core.info(m), warn: (m) => core.warning(m), error: (m) => core.error(m) },
     });
   }
+}
+
+/** The sessions as the main step saved them; anything else is not ours to act on. */
+function savedSessions(saved: string): { environment: string; deploymentId?: number }[] {
+  let sessions: unknown;
+  try {
+    sessions = JSON.parse(saved);
+  } catch {
+    sessions = undefined; // said below, with what to do
+  }
+  const valid =
+    Array.isArray(sessions) &&
+    sessions.every((s) => typeof (s as { environment?: unknown } | null)?.environment === 'string');
+  if (!valid)
+    throw new SyncError(
+      'internal',
+      'the promotion sessions the main step saved for this step cannot be read, so no lock was released and no deployment closed: the locks expire on their own after three heartbeats (or delete their api7-sync-lock/<environment> branches), and the deployments stay in progress until the next promotion',
+    );
+  return sessions as { environment: string; deploymentId?: number }[];
 }

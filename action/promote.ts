@@ -25,7 +25,7 @@ import {
 } from '../github/promotion.js';
 import { actionsRunUrl } from '../github/run-url.js';
 import { startSession, type DeploymentRequest, type SessionLog } from '../github/session.js';
-import { InputError, planRequest, STATE, writeOutputs, type Inputs } from './io.js';
+import { planRequest, STATE, writeOutputs, type Inputs } from './io.js';
 import { notifyFromAction } from './notify.js';
 import { githubTokenFor, runLockRequest } from './run-identity.js';
 
@@ -53,7 +53,7 @@ export async function promote(
   try {
     targets = resolveWaves(config, inputs.to).flat();
   } catch (err) {
-    if (err instanceof SyncError) throw new InputError(`input to: ${err.message}`);
+    if (err instanceof SyncError) throw new SyncError(err.code, `input to: ${err.message}`, { cause: err });
     throw err;
   }
   const engine = createEngine({

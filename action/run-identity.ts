@@ -1,11 +1,13 @@
 /** Who this run is, for the lock and the deployment: the same for a promotion and a fan-out. */
 import * as github from '@actions/github';
-import { InputError, type Inputs } from './io.js';
+import { SyncError } from '../engine/index.js';
+import type { Inputs } from './io.js';
 
 /** The token the lock and the deployment record need, or a clear error when it is empty. */
 export function githubTokenFor(inputs: Inputs): string {
   if (!inputs.githubToken)
-    throw new InputError(
+    throw new SyncError(
+      'usage',
       'input github-token is empty; keep its default (${{ github.token }}) or set lock: false and record-deployment: false',
     );
   return inputs.githubToken;

@@ -5,8 +5,7 @@
  * which reports it in the pull request.
  */
 import type { CommandContext } from '../chatops/context.js';
-import { parseConfig } from '../engine/index.js';
-import { InputError } from './io.js';
+import { parseConfig, SyncError } from '../engine/index.js';
 
 /** Whether any environment takes `/approve` comments in a workflow (protection.workflowApprovals). */
 export async function commentApprovalsCount(ctx: CommandContext): Promise<boolean> {
@@ -34,7 +33,8 @@ export async function requireSecretForApprovals(ctx: CommandContext): Promise<vo
     return; // the handler reports config problems in the pull request
   }
   if (needs)
-    throw new InputError(
+    throw new SyncError(
+      'usage',
       'input state-secret is empty, and an environment needs approvals: pass a secret (e.g. secrets.API7_SYNC_STATE_SECRET) so that request state cannot be forged',
     );
 }

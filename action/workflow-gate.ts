@@ -19,16 +19,15 @@ import { loadRepositoryConfig } from '../chatops/repository-config.js';
 import { moveRequest, type TrackedRequest } from '../chatops/requests.js';
 import { targetsOf } from '../chatops/state.js';
 import { endedFields } from '../github/check-run.js';
-import { type Config, inert } from '../engine/index.js';
+import { type Config, inert, SyncError } from '../engine/index.js';
 import type { GitHubClient, Repo } from '../github/api.js';
-import { InputError } from './io.js';
 
 export type ChatopsJob = 'single' | 'plan' | 'promote';
 
 export function readChatopsJob(): ChatopsJob {
   const job = core.getInput('chatops-job') || 'single';
   if (job !== 'single' && job !== 'plan' && job !== 'promote')
-    throw new InputError(`input chatops-job is "${job}"; it takes single, plan or promote`);
+    throw new SyncError('usage', `input chatops-job is "${job}"; it takes single, plan or promote`);
   return job;
 }
 

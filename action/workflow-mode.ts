@@ -23,11 +23,11 @@ import { lapseOnPush } from '../chatops/push.js';
 import { readRequests } from '../chatops/requests.js';
 import { recoverStaleRuns } from '../chatops/recovery.js';
 import { runRequest } from '../chatops/run.js';
-import { createEngine, messageOf } from '../engine/index.js';
+import { createEngine, messageOf, SyncError } from '../engine/index.js';
 import type { GitHubClient } from '../github/api.js';
 import { parseHeartbeatMs } from '../github/heartbeat.js';
 import { stateSecretProblem } from '../chatops/state-secret.js';
-import { InputError, MIN_HEARTBEAT_MS, STATE } from './io.js';
+import { MIN_HEARTBEAT_MS, STATE } from './io.js';
 import { isReRun } from './rerun.js';
 import { environmentGated, readChatopsJob, workflowGate } from './workflow-gate.js';
 import { maskNotifyUrls } from './notify.js';
@@ -142,16 +142,17 @@ function commandEvent():
 
 /** The tokens the run needs, and a state secret (when given) that is not one of them. */
 function requireInputs(token: string, githubToken: string, stateSecret: string): void {
-  if (!token) throw new InputError('input token is empty: pass the API7 token from an environment secret');
+  if (!token)
+    throw new SyncError('usage', 'input token is empty: pass the API7 token from an environment secret');
   if (!githubToken)
-    throw new InputError('input github-token is empty; keep its default (${{ github.token }})');
+    throw new SyncError('usage', 'input github-token is empty; keep its default (${{ github.token }})');
   const weakSecret =
     stateSecret &&
     stateSecretProblem('input state-secret', stateSecret, [
       { name: 'input token', value: token },
       { name: 'input github-token', value: githubToken },
     ]);
-  if (weakSecret) throw new InputError(weakSecret);
+  if (weakSecret) throw new SyncError('usage', weakSecret);
 }
 
 /** Everything but the gate: the same for every job of a chat-ops workflow. */
@@ -207,7 +208,7 @@ async function promoteJob(ctx: CommandContext, senderMayWrite: boolean): Promise
     return;
   }
   if (!/^[1-9]\d*$/.test(request))
-    throw new InputError(`input request is "${request}"; it takes the plan job's request output`);
+    throw new SyncError('usage', `input request is "${request}"; it takes the plan job's request output`);
   if (!senderMayWrite) {
     core.info(`api7-sync: @${ctx.commenter} may not write to this repository; nothing promoted`);
     return;

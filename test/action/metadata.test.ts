@@ -3,8 +3,9 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 
 const metadata = parse(readFileSync('action.yml', 'utf8'));
-// The push-triggered step reads its inputs in io.ts; chat-ops runs read theirs in workflow-mode.ts and workflow-gate.ts.
-const io = ['action/io.ts', 'action/workflow-mode.ts', 'action/workflow-gate.ts']
+// The push-triggered step reads its inputs in io.ts; chat-ops runs read theirs in workflow-mode.ts and
+// workflow-gate.ts; the error funnel (present.ts) writes error-code.
+const io = ['action/io.ts', 'action/workflow-mode.ts', 'action/workflow-gate.ts', 'action/present.ts']
   .map((f) => readFileSync(f, 'utf8'))
   .join('\n');
 
