@@ -20,7 +20,7 @@ import type { ServiceRegistry } from '../api7/client.js';
 import { ConfigError, type ConfigProblem } from '../config/load.js';
 import type { Config, RuntimeConfig } from '../config/types.js';
 import { discoveryUpstream } from '../runtime.js';
-import { messageOf } from '../errors.js';
+import { SyncError } from '../errors.js';
 
 export interface RenderResult {
   text: string;
@@ -56,7 +56,8 @@ function upstreamKeys(
     const d = up.discovery;
     const registry = registries?.find((r) => r.name === d.registry);
     if (!registry)
-      throw new Error(
+      throw new SyncError(
+        'registry-not-found',
         `${where}: service registry "${d.registry}" does not exist in the environment's gateway group`,
       );
     Object.assign(
@@ -123,7 +124,7 @@ export function renderAdcFile(
           `service "${name}" is written in flow style ({...}); write it as a block mapping so it can be edited in place`,
         ),
       ]);
-    editService(text, config, item, runtime, `services."${name}".runtime.${environment}`, registries, edits);
+    editService(text, item, runtime, `services."${name}".runtime.${environment}`, registries, edits);
     rendered.push(name);
   }
   edits.sort((a, b) => b.start - a.start);
@@ -135,19 +136,14 @@ export function renderAdcFile(
 /** The edits that give one ADC service the environment's hosts, path prefix and upstream. */
 function editService(
   text: string,
-  config: Config,
   item: YAMLMap,
   runtime: RuntimeConfig,
   where: string,
   registries: ServiceRegistry[] | undefined,
   edits: Edit[],
 ): void {
-  let upstreamKeysToSet: Record<string, unknown> | undefined;
-  try {
-    upstreamKeysToSet = runtime.upstream ? upstreamKeys(runtime, registries, where) : undefined;
-  } catch (err) {
-    throw new ConfigError([{ file: config.file, line: 1, col: 1, message: messageOf(err) }]);
-  }
+  // A SyncError with its own code (registry-not-found, ...): not a config problem at 1:1.
+  const upstreamKeysToSet = runtime.upstream ? upstreamKeys(runtime, registries, where) : undefined;
   const set: Record<string, unknown> = {};
   if (runtime.hosts) set.hosts = runtime.hosts;
   if (runtime.pathPrefix) set.path_prefix = runtime.pathPrefix;

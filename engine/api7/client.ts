@@ -109,7 +109,10 @@ export function generationOf(raw: string): Generation {
 export function groupNamed(groups: GatewayGroup[], name: string): GatewayGroup | undefined {
   const matches = groups.filter((g) => g.name === name);
   if (matches.length > 1)
-    throw new Error(`${matches.length} gateway groups are named "${name}"; rename one in API7`);
+    throw new SyncError(
+      'bad-answer',
+      `${matches.length} gateway groups are named "${name}" in API7, so api7-sync cannot tell which one is meant; rename all but one in API7`,
+    );
   return matches[0];
 }
 

@@ -10,7 +10,7 @@ import type { Plan, PlanEntry, Reason } from '../model.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { describeRouteDiff, diffRoutes, isEmptyDiff } from './route-diff.js';
 import { checkWindows } from './windows.js';
-import { messageOf } from '../errors.js';
+import { messageOf, SyncError } from '../errors.js';
 
 /** What a caller may add to a plan request for the policies. */
 export interface PolicyOptions {
@@ -131,7 +131,12 @@ async function guardEdited(entry: PlanEntry, plan: Plan, options: PolicyOptions,
 /** Soak: the source version must have run in the source group for `soak` before it moves on. */
 async function checkSoak(entry: PlanEntry, plan: Plan, soak: string, ctx: PolicyContext) {
   const soakMs = parseDuration(soak);
-  if (soakMs === undefined) throw new Error(`soak "${soak}" is not a duration`);
+  // The schema checks soak; a config built in code (the bot's, a test's) may skip it.
+  if (soakMs === undefined)
+    throw new SyncError(
+      'config',
+      `environments.${plan.to.environment}.promoteFrom: soak "${soak}" is not a duration; write a duration such as 30s, 5m, 1h or 1h30m`,
+    );
   const from = `"${plan.from.environment}"`;
   if (!entry.sourceVersionId) {
     refuse(
