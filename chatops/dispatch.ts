@@ -14,7 +14,7 @@ import { requireOpenPullRequest, requireWrite } from './guards.js';
 import { helpText, usageList } from './render.js';
 import { Refusal } from './refusal.js';
 import { StaleRequest } from './requests.js';
-import { messageOf } from '../engine/index.js';
+import { describeFailure, logLine } from './failure.js';
 
 export type Outcome = 'done' | 'refused' | 'ignored';
 
@@ -44,13 +44,13 @@ export async function handleCommand(ctx: CommandContext, parsed: Exclude<Parsed,
       return 'ignored';
     }
     ctx.settings.log.error(
-      `comment ${ctx.commandId} on ${ctx.pr.repository}#${ctx.pr.number} failed: ${messageOf(err)}`,
+      `comment ${ctx.commandId} on ${ctx.pr.repository}#${ctx.pr.number} failed: ${logLine(err)}`,
     );
     try {
-      await ctx.pr.comment(`@${ctx.commenter} api7-sync could not do that: ${messageOf(err)}`);
+      await ctx.pr.comment(`@${ctx.commenter} api7-sync could not do that: ${describeFailure(err)}`);
       await ctx.pr.react(ctx.commandId, 'confused');
     } catch (reply) {
-      ctx.settings.log.error(`and the reply could not be posted: ${messageOf(reply)}`);
+      ctx.settings.log.error(`and the reply could not be posted: ${logLine(reply)}`);
     }
     throw err;
   }

@@ -5,7 +5,8 @@
  * marks itself `running` before the first write to API7, and plans again with the approved
  * versions as the expectation, so what runs is what was approved.
  */
-import { lockOrder, messageOf, type Config, type SyncResult } from '../engine/index.js';
+import { lockOrder, type Config, type SyncResult } from '../engine/index.js';
+import { describeFailure, logLine } from './failure.js';
 import { completedFields, endedFields } from '../github/check-run.js';
 import { notify } from '../github/notify.js';
 import { startSession, type PromotionSession } from '../github/session.js';
@@ -52,12 +53,15 @@ export async function runRequest(ctx: CommandContext, due: TrackedRequest): Prom
   try {
     outcome = await underLock(ctx, holder, sessions);
   } catch (err) {
-    log.error(`request ${state.request} on ${ctx.pr.repository}#${ctx.pr.number} failed: ${messageOf(err)}`);
+    log.error(`request ${state.request} on ${ctx.pr.repository}#${ctx.pr.number} failed: ${logLine(err)}`);
     // The run may have stopped after writing: say where each environment stands, as read now.
     const standing: string[] = [];
     for (const env of targetsOf(state))
       standing.push(`What \`${env}\` runs now:\n\n${await whatRunsNow(ctx, env)}`);
-    outcome = { ok: false, body: `The ${state.kind} failed: ${messageOf(err)}\n\n${standing.join('\n\n')}` };
+    outcome = {
+      ok: false,
+      body: `The ${state.kind} failed: ${describeFailure(err)}\n\n${standing.join('\n\n')}`,
+    };
   }
   await finish(ctx, holder, sessions, outcome);
 }

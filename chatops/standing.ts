@@ -2,7 +2,8 @@
  * What an environment runs now, read from API7 through the door's engine source (so the operator
  * policy applies), for a status comment that must say where things stand after a run stopped.
  */
-import { statusMarkdown, messageOf } from '../engine/index.js';
+import { statusMarkdown } from '../engine/index.js';
+import { describeFailure, logLine } from './failure.js';
 import type { CommandContext } from './context.js';
 import { loadRepositoryConfig } from './repository-config.js';
 
@@ -24,6 +25,7 @@ export async function whatRunsNow(ctx: CommandContext, environment: string): Pro
       await engine.close();
     }
   } catch (err) {
-    return `(could not be read: ${messageOf(err)})`;
+    ctx.settings.log.warn(`what ${environment} runs now could not be read: ${logLine(err)}`);
+    return `(could not be read: ${describeFailure(err)})`;
   }
 }

@@ -8,7 +8,7 @@
 import type { ChatopsLog } from '../context.js';
 import { readGateEvent, UnanswerableEvent } from './event.js';
 import { gateComment } from './comment.js';
-import { describeFailure, logLine } from './failure.js';
+import { describeFailure, logLine } from '../failure.js';
 import { judge, type GateDeps } from './judge.js';
 import { sendReview } from './review.js';
 import { isApproved, unknown, type Verdict } from './verdict.js';

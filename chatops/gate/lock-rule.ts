@@ -6,7 +6,7 @@
 import type { GitHubClient, Repo } from '../../github/api.js';
 import { EnvironmentLock } from '../../github/lock.js';
 import { inert } from '../inert.js';
-import { describeFailure } from './failure.js';
+import { describeFailure } from '../failure.js';
 import { failed, passed, unknown, type RuleOutcome } from './verdict.js';
 
 export async function lockRule(

@@ -15,7 +15,7 @@ import {
 } from '../../engine/index.js';
 import type { EngineSource } from '../context.js';
 import { inert } from '../inert.js';
-import { describeFailure } from './failure.js';
+import { describeFailure } from '../failure.js';
 import { failed, passed, unknown, type RuleOutcome } from './verdict.js';
 
 export interface PlanRules {
