@@ -8,6 +8,7 @@ import { gitHubClient } from '../github/client.js';
 import { endAbandonedSession } from '../github/abandoned-session.js';
 import { SyncError } from '../engine/index.js';
 import { STATE } from './io.js';
+import { actionLog } from './log.js';
 import { present } from './present.js';
 
 export async function post(): Promise<void> {
@@ -31,13 +32,13 @@ async function endAbandoned(): Promise<void> {
   if (!token || (!request && !deploymentId)) return;
   // Whatever could not be undone is logged as an error annotation by endAbandonedSession.
   await endAbandonedSession({
-    github: gitHubClient(token, { warn: (m) => core.warning(m) }),
+    github: gitHubClient(token, actionLog),
     repo: github.context.repo,
     environment,
     ...(environment && request ? { request } : {}),
     deploymentId,
     outcome: { state: 'failure', description: 'the promotion was cancelled' },
-    log: { info: (m) => core.info(m), warn: (m) => core.warning(m), error: (m) => core.error(m) },
+    log: actionLog,
   });
 }
 
@@ -48,13 +49,13 @@ async function endFanout(token: string, request: string, saved: string): Promise
   const what = sessions.length > 1 ? 'the fan-out' : 'the promotion';
   for (const { environment, deploymentId } of sessions) {
     await endAbandonedSession({
-      github: gitHubClient(token, { warn: (m) => core.warning(m) }),
+      github: gitHubClient(token, actionLog),
       repo: github.context.repo,
       environment,
       ...(request ? { request } : {}),
       deploymentId,
       outcome: { state: 'failure', description: `${what} was cancelled` },
-      log: { info: (m) => core.info(m), warn: (m) => core.warning(m), error: (m) => core.error(m) },
+      log: actionLog,
     });
   }
 }

@@ -24,18 +24,11 @@ import {
   type SessionFactory,
 } from '../github/promotion.js';
 import { actionsRunUrl } from '../github/run-url.js';
-import { startSession, type DeploymentRequest, type SessionLog } from '../github/session.js';
+import { startSession, type DeploymentRequest } from '../github/session.js';
 import { planRequest, STATE, writeOutputs, type Inputs } from './io.js';
+import { actionLog } from './log.js';
 import { notifyFromAction } from './notify.js';
 import { githubTokenFor, runLockRequest } from './run-identity.js';
-
-/** The session's log, as annotations where a person should see it. */
-export const sessionLog: SessionLog = {
-  debug: (m) => core.debug(m),
-  info: (m) => core.info(m),
-  warn: (m) => core.warning(m),
-  error: (m) => core.error(m),
-};
 
 /** This workflow run's page ('' outside a runner). */
 export function runUrl(): string {
@@ -59,7 +52,7 @@ export async function promote(
   const engine = createEngine({
     config,
     token: inputs.token,
-    logger: (line) => core.info(line),
+    logger: actionLog,
     signal: cancellation?.hardStop,
   });
   try {
@@ -107,7 +100,7 @@ function sessions(inputs: Inputs, targets: string[], saveSession: SaveSession): 
   const repo = github.context.repo;
   const request = runLockRequest();
   if (inputs.lock) core.saveState(STATE.lockRequest, request);
-  const client = gitHubClient(githubToken, { warn: (m) => core.warning(m) });
+  const client = gitHubClient(githubToken, actionLog);
   return (environment) => {
     // Saved before the claim: a step cancelled mid-claim still leaves the post step this lock.
     saveSession(environment);
@@ -127,7 +120,7 @@ function sessions(inputs: Inputs, targets: string[], saveSession: SaveSession): 
         core.info(
           `waiting up to ${inputs.lockWaitSeconds} s: the lock on "${environment}" is ${describeHolder(heldBy)}`,
         ),
-      log: sessionLog,
+      log: actionLog,
     });
   };
 }

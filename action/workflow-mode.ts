@@ -28,6 +28,7 @@ import type { GitHubClient } from '../github/api.js';
 import { parseHeartbeatMs } from '../github/heartbeat.js';
 import { stateSecretProblem } from '../chatops/state-secret.js';
 import { MIN_HEARTBEAT_MS, STATE } from './io.js';
+import { actionLog } from './log.js';
 import { isReRun } from './rerun.js';
 import { environmentGated, readChatopsJob, workflowGate } from './workflow-gate.js';
 import { maskNotifyUrls } from './notify.js';
@@ -52,7 +53,7 @@ export async function runWorkflowMode(): Promise<void> {
   if (!event) return;
   const { pr, comment, parsed } = event;
   requireInputs(token, githubToken, stateSecret);
-  const octokit = gitHubClient(githubToken, { warn: (m) => core.warning(m) });
+  const octokit = gitHubClient(githubToken, actionLog);
   const job = readChatopsJob();
   const needed = new Map<string, number>();
   const settings: ChatopsSettings = {
@@ -170,7 +171,7 @@ function workflowSettings(token: string, stateSecret: string): ChatopsSettings {
       maskNotifyUrls(config);
       return config.notify ?? [];
     },
-    log: { info: (m) => core.info(m), warn: (m) => core.warning(m), error: (m) => core.error(m) },
+    log: actionLog,
     configPath: core.getInput('config') || DEFAULT_CONFIG_PATH,
     heartbeatMs: parseHeartbeatMs(
       process.env.API7_SYNC_HEARTBEAT_MS,
@@ -245,7 +246,7 @@ function repositoryEngines(token: string, caFile: string): EngineSource {
       createEngine({
         config: caFile ? { ...config, controlPlane: { ...config.controlPlane, caFile } } : config,
         token,
-        logger: (line) => core.info(line),
+        logger: actionLog,
       }),
   };
 }

@@ -4,7 +4,7 @@
  * in `chatops/`, shared with the Action's workflow mode.
  */
 import type { Probot } from 'probot';
-import type { ChatopsLog, ChatopsSettings, CommandContext } from '../chatops/context.js';
+import type { ChatopsSettings, CommandContext } from '../chatops/context.js';
 import { DEFAULT_CONFIG_PATH } from '../chatops/context.js';
 import { handleCommand } from '../chatops/dispatch.js';
 import { parseCommand } from '../chatops/grammar.js';
@@ -15,7 +15,7 @@ import { answerDeploymentGate } from '../chatops/gate/index.js';
 import type { GitHubClient, Repo } from '../github/api.js';
 import { policyEngines, ruleFor, type Policy } from './policy.js';
 import { JobQueue } from './queue.js';
-import { messageOf } from '../engine/index.js';
+import { messageOf, type Logger } from '../engine/index.js';
 
 export interface BotOptions {
   policy: Policy;
@@ -50,7 +50,9 @@ const DAY = 24 * 60 * 60_000;
 
 export function createBot(options: BotOptions): Bot {
   let probotLog: Probot['log'] | undefined;
-  const log: ChatopsLog = {
+  // Probot's logger once the app is loaded; the engines and the GitHub side log through it too.
+  const log: Logger = {
+    debug: (m) => probotLog?.debug(m),
     info: (m) => probotLog?.info(m),
     warn: (m) => probotLog?.warn(m),
     error: (m) => probotLog?.error(m),
@@ -66,7 +68,7 @@ export function createBot(options: BotOptions): Bot {
       appLogin = undefined; // ask again next time rather than remember a failure
       throw err;
     })),
-    engines: policyEngines(options.policy, options.api7Token, options.now),
+    engines: policyEngines(options.policy, options.api7Token, options.now, log),
     configEnv: false,
     // Only the operator's webhooks: a repository config cannot send results anywhere.
     notifyTargets: (repository) =>
@@ -111,7 +113,7 @@ export function createBot(options: BotOptions): Bot {
 interface Wiring {
   options: BotOptions;
   queue: JobQueue;
-  log: ChatopsLog;
+  log: Logger;
   settings: () => Promise<ChatopsSettings>;
 }
 
@@ -150,7 +152,7 @@ function onDeploymentGate(probot: Probot, { options, queue, log }: Wiring): void
     const github = context.octokit;
     const deps = {
       github,
-      engines: policyEngines(options.policy, options.api7Token, options.now),
+      engines: policyEngines(options.policy, options.api7Token, options.now, log),
       configPath: options.configPath ?? DEFAULT_CONFIG_PATH,
       now: options.now ?? Date.now,
     };

@@ -14,7 +14,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { EngineScope, EngineSource } from '../chatops/context.js';
 import { Refusal } from '../chatops/refusal.js';
-import { createEngine, type Config } from '../engine/index.js';
+import { createEngine, type Config, type Logger } from '../engine/index.js';
 
 export interface RepositoryPolicy {
   controlPlane: string;
@@ -129,7 +129,12 @@ export function checkPolicy(
  * and a config changed on the default branch between a request and its approval is checked again.
  * `now` is the bot's clock: the engine measures soak and windows on the same clock as approvals.
  */
-export function policyEngines(policy: Policy, api7Token: string, now?: () => number): EngineSource {
+export function policyEngines(
+  policy: Policy,
+  api7Token: string,
+  now?: () => number,
+  logger?: Logger,
+): EngineSource {
   const check = (repository: string, config: Config, scope: EngineScope) =>
     checkPolicy(policy, repository, config, scope.environments, scope.services);
   return {
@@ -146,6 +151,8 @@ export function policyEngines(policy: Policy, api7Token: string, now?: () => num
         config: withOperatorTls(config, rule),
         token: api7Token,
         ...(now ? { now } : {}),
+        // The engine's warnings (TLS verification off, ...) reach the operator's log.
+        ...(logger ? { logger } : {}),
       });
     },
   };

@@ -3,16 +3,10 @@
  * settings. The bot and the Action's workflow mode each build one per event; nothing else is
  * shared between events (state lives on GitHub, so restarts and replicas agree).
  */
-import type { Config, Engine } from '../engine/index.js';
+import type { Config, Engine, Logger } from '../engine/index.js';
 import type { NotifyTarget } from '../github/notify.js';
 import type { PullRequest } from './pull-request.js';
 import type { TrackedRequest } from './requests.js';
-
-export interface ChatopsLog {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
 
 /** What a request touches, for the operator policy. */
 export interface EngineScope {
@@ -38,7 +32,7 @@ export interface ChatopsSettings {
   /** The account whose comments carry request state (the App's bot login, or github-actions[bot]). */
   appLogin: string;
   engines: EngineSource;
-  log: ChatopsLog;
+  log: Logger;
   configPath: string;
   /** Interval of lock renewals, deployment heartbeats and recovery sweeps. */
   heartbeatMs: number;

@@ -6,12 +6,12 @@
  * and ends them.
  */
 import { userInfo } from 'node:os';
-import { SyncError, messageOf } from '../engine/index.js';
+import { SyncError, messageOf, type Logger } from '../engine/index.js';
 import { gitHubClient } from '../github/client.js';
 import { parseHeartbeatMs } from '../github/heartbeat.js';
 import { describeHolder, isLockableEnvironment } from '../github/lock.js';
 import type { SessionFactory } from '../github/promotion.js';
-import { startSession, type SessionLog } from '../github/session.js';
+import { startSession } from '../github/session.js';
 import type { Io } from './io.js';
 
 /** Below this a heartbeat only makes sense against a local stand-in for GitHub (tests). */
@@ -52,7 +52,8 @@ export function lockSessions(
   } catch (err) {
     throw new LockUsageError(messageOf(err));
   }
-  const log: SessionLog = {
+  const log: Logger = {
+    debug: () => undefined,
     info: (m) => io.stderr(m),
     warn: (m) => io.stderr(`warning: ${m}`),
     error: (m) => io.stderr(`error: ${m}`),

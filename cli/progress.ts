@@ -6,7 +6,7 @@
  * few seconds of silence, without control characters. A service that fails gets its own short
  * line at once, whatever the mode.
  */
-import type { ApplyProgress } from '../engine/index.js';
+import type { ApplyProgress, Logger } from '../engine/index.js';
 import type { Io } from './io.js';
 
 export interface Clock {
@@ -25,15 +25,12 @@ export const realClock: Clock = {
 };
 
 /** A logger the engine can call as a function or through levels, and that can be stopped. */
-export type ProgressLogger = ((line: string) => void) & {
-  debug(line: string): void;
-  info(line: string): void;
-  warn(line: string): void;
-  error(line: string): void;
-  /** Counts a service's step (apply's `onProgress`). */
-  track(event: ApplyProgress): void;
-  stop(): void;
-};
+export type ProgressLogger = ((line: string) => void) &
+  Logger & {
+    /** Counts a service's step (apply's `onProgress`). */
+    track(event: ApplyProgress): void;
+    stop(): void;
+  };
 
 const TICK_MS = 250;
 const QUIET_MS = 5_000;

@@ -6,7 +6,8 @@
 import type { GitHubClient, Repo } from './api.js';
 import { setDeploymentStatus } from './deployment.js';
 import { EnvironmentLock } from './lock.js';
-import type { SessionEnd, SessionLog, SessionOutcome } from './session.js';
+import type { Logger } from '../engine/index.js';
+import type { SessionEnd, SessionOutcome } from './session.js';
 import { messageOf } from '../engine/index.js';
 
 /**
@@ -21,7 +22,7 @@ export async function endAbandonedSession(options: {
   request?: string;
   deploymentId?: number;
   outcome: SessionOutcome;
-  log: SessionLog;
+  log: Logger;
 }): Promise<SessionEnd> {
   const { environment, log } = options;
   const problems: string[] = [];

@@ -7,12 +7,11 @@
  * A check run is a report, not part of the promotion: every call logs its failure and returns
  * false, never throws, so a GitHub hiccup cannot change what the promotion did or says it did.
  */
-import { isFailure, type SyncResult } from '../engine/index.js';
+import { isFailure, messageOf, type Logger, type SyncResult } from '../engine/index.js';
 import type { GitHubClient, Repo } from './api.js';
 import { countActions, planSummary, resultSummary } from './check-run-summary.js';
 import { fitText, MAX_CHECK_OUTPUT_CHARS } from './limits.js';
 import { inert } from './markdown.js';
-import { errorMessage, type Logger } from './log.js';
 
 export type CheckConclusion = 'success' | 'failure' | 'neutral';
 
@@ -25,7 +24,7 @@ export interface CheckRunContext {
   /** The pull request's head SHA (in workflow mode never GITHUB_SHA, which is the default branch there). */
   headSha: string;
   environment: string;
-  logger: Logger;
+  logger: Pick<Logger, 'info' | 'warn'>;
   /** The request ID (the command comment's ID): lets a later run find this check run again. */
   externalId?: string;
   /** Where "Details" leads: the status comment, or the workflow run. */
@@ -181,7 +180,7 @@ export class CheckRun {
       return true;
     } catch (err) {
       logger.warn(
-        `could not ${what} the check run "${this.name}" on ${headSha.slice(0, 12)}: ${errorMessage(err)}; the promotion is not affected`,
+        `could not ${what} the check run "${this.name}" on ${headSha.slice(0, 12)}: ${messageOf(err)}; the promotion is not affected`,
       );
       return false;
     }
@@ -222,9 +221,7 @@ export async function findCheckRun(context: CheckRunContext): Promise<CheckRun |
     );
     return match ? new CheckRun(context, match.id) : undefined;
   } catch (err) {
-    logger.warn(
-      `could not look for the check run "${name}" on ${headSha.slice(0, 12)}: ${errorMessage(err)}`,
-    );
+    logger.warn(`could not look for the check run "${name}" on ${headSha.slice(0, 12)}: ${messageOf(err)}`);
     return undefined;
   }
 }

@@ -11,16 +11,13 @@ import { getOctokit } from '@actions/github';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck';
+import type { Logger } from '../engine/index.js';
 import type { GitHubClient } from './api.js';
 
 /** How many times one request waits out a rate limit before it fails. */
 export const RATE_LIMIT_RETRIES = 3;
 /** The longest wait for one rate limit, in seconds: past it the request fails at once. */
 export const RATE_LIMIT_MAX_WAIT_S = 600;
-
-export interface ClientLog {
-  warn(m: string): void;
-}
 
 export type ActionsOctokit = ReturnType<typeof getOctokit>;
 
@@ -30,7 +27,7 @@ export function waitOrGiveUp(
   retryAfter: number,
   request: { method: string; url: string },
   retryCount: number,
-  log: ClientLog,
+  log: Pick<Logger, 'warn'>,
 ): boolean {
   const what = `${request.method} ${request.url}`;
   const limit = kind === 'primary' ? 'rate limit' : 'secondary rate limit';
@@ -50,7 +47,7 @@ export function waitOrGiveUp(
 
 export function gitHubClient(
   token: string,
-  log: ClientLog,
+  log: Pick<Logger, 'warn'>,
   options: { baseUrl?: string } = {},
 ): ActionsOctokit & GitHubClient {
   // One group per client, without a pause between writes: see the module's comment.

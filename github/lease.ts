@@ -9,18 +9,10 @@
  * lock over, `signal` is aborted: the promotion must start no new API7 write and undo what it
  * wrote while the lease still keeps other runs out.
  */
-import { SyncError } from '../engine/index.js';
+import { messageOf, SyncError, type Logger } from '../engine/index.js';
 import { rateLimitWaitMs } from './api.js';
 import { leaseMargin, lockTtl } from './heartbeat.js';
 import { describeHolder, type EnvironmentLock, type HeldLock, type LockInfo } from './lock.js';
-
-export interface LeaseLog {
-  debug?(m: string): void;
-  warn(m: string): void;
-  error(m: string): void;
-}
-
-const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** The same claim, whatever its lease: renewals keep holder, request and since. */
 export const sameClaim = (a: LockInfo, b: LockInfo) =>
@@ -41,7 +33,11 @@ export class Lease {
     private readonly lock: EnvironmentLock,
     /** Our latest lock commit, which moves with every renewal. */
     public held: HeldLock,
-    private readonly options: { heartbeatMs: number; log: LeaseLog; now: () => number },
+    private readonly options: {
+      heartbeatMs: number;
+      log: Pick<Logger, 'debug' | 'warn' | 'error'>;
+      now: () => number;
+    },
   ) {
     this.environment = held.info.environment;
     this.ttlMs = lockTtl(options.heartbeatMs);

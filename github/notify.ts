@@ -9,8 +9,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
-import { retryAfterMs, type SyncResult } from '../engine/index.js';
-import { errorMessage, type Logger } from './log.js';
+import { messageOf, retryAfterMs, type Logger, type SyncResult } from '../engine/index.js';
 import { chatMessage, type NotifyLinks } from './notify-message.js';
 
 export type { NotifyLinks } from './notify-message.js';
@@ -32,7 +31,7 @@ export interface NotifyTarget {
 }
 
 export interface NotifyOptions {
-  logger: Logger;
+  logger: Pick<Logger, 'info' | 'warn'>;
   links?: NotifyLinks;
   /** Defaults to `NOTIFY_TIMEOUT_MS`; tests pass less. */
   timeoutMs?: number;
@@ -141,7 +140,7 @@ async function postWithRetry(
 function failureText(err: unknown, timeoutMs: number): string {
   const e = err as { name?: string };
   if (e.name === 'TimeoutError' || e.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
-  return errorMessage(err);
+  return messageOf(err);
 }
 
 function answerText(status: number, retried: boolean, cutShort: boolean, timeoutMs: number): string {
@@ -164,7 +163,7 @@ export async function notify(
     return await send(all, result, options);
   } catch (err) {
     // Nothing above should throw; if it does, it is still only a notification.
-    const message = all.reduce((text, t) => scrub(text, t.url), errorMessage(err));
+    const message = all.reduce((text, t) => scrub(text, t.url), messageOf(err));
     options.logger.warn(`could not send the notifications: ${message}; the promotion is not affected`);
     return all.map((_, index) => ({ index, status: 'failed', message }));
   }
@@ -222,7 +221,7 @@ async function send(
     await agent
       .destroy()
       .catch((err: unknown) =>
-        options.logger.warn(`closing the notification connections: ${errorMessage(err)}`),
+        options.logger.warn(`closing the notification connections: ${messageOf(err)}`),
       );
   }
 }

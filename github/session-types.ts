@@ -2,15 +2,9 @@
  * What a promotion session (session.ts) is given and gives back: its options, its handle for the
  * promotion, and what its end left behind.
  */
+import type { Logger } from '../engine/index.js';
 import type { GitHubClient, Repo } from './api.js';
 import type { LockInfo } from './lock.js';
-
-export interface SessionLog {
-  debug?(m: string): void;
-  info(m: string): void;
-  warn(m: string): void;
-  error(m: string): void;
-}
 
 export interface DeploymentRequest {
   ref: string;
@@ -40,7 +34,7 @@ export interface SessionOptions {
   onWait?: (heldBy: LockInfo | undefined) => void;
   /** Created right after the claim when given. */
   deployment?: DeploymentRequest;
-  log: SessionLog;
+  log: Logger;
   now?: () => number;
 }
 

@@ -11,7 +11,7 @@
  * A lock is never lost silently (lease.ts): when its lease cannot be confirmed in time, or another
  * run took it over, the session's `signal` tells the promotion to stop.
  */
-import { messageOf, SyncError } from '../engine/index.js';
+import { messageOf, SyncError, type Logger } from '../engine/index.js';
 import { createDeployment, setDeploymentStatus } from './deployment.js';
 import { lockTtl } from './heartbeat.js';
 import { Lease, sameClaim } from './lease.js';
@@ -26,7 +26,6 @@ import type {
   DeploymentRequest,
   PromotionSession,
   SessionEnd,
-  SessionLog,
   SessionOptions,
   SessionOutcome,
   SessionStart,
@@ -36,7 +35,6 @@ export type {
   DeploymentRequest,
   PromotionSession,
   SessionEnd,
-  SessionLog,
   SessionOptions,
   SessionOutcome,
   SessionStart,
@@ -101,7 +99,7 @@ class Session implements PromotionSession {
   /** Every GitHub write of the session, in order: a late heartbeat never follows the outcome. */
   private queue: Promise<unknown> = Promise.resolve();
   private ending: Promise<SessionEnd> | undefined;
-  private readonly log: SessionLog;
+  private readonly log: Logger;
   /** The held lock's lease; undefined without a lock, or once it is released. */
   private lease: Lease | undefined;
   readonly signal: AbortSignal;

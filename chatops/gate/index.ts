@@ -5,7 +5,7 @@
  * approval by default; an answer that cannot be sent is logged (GitHub keeps waiting, and the
  * job's reviewers can still reject or bypass it by hand).
  */
-import type { ChatopsLog } from '../context.js';
+import type { Logger } from '../../engine/index.js';
 import { readGateEvent, UnanswerableEvent } from './event.js';
 import { gateComment } from './comment.js';
 import { describeFailure, logLine } from '../failure.js';
@@ -13,7 +13,7 @@ import { judge, type GateDeps } from './judge.js';
 import { sendReview } from './review.js';
 import { isApproved, unknown, type Verdict } from './verdict.js';
 
-export async function answerDeploymentGate(payload: unknown, deps: GateDeps, log: ChatopsLog): Promise<void> {
+export async function answerDeploymentGate(payload: unknown, deps: GateDeps, log: Logger): Promise<void> {
   let event;
   try {
     event = readGateEvent(payload);

@@ -102,7 +102,7 @@ describe("GitHub's REST API description", () => {
   it("passes every request of a promotion session and a check run, through the Action's and the CLI's client", async () => {
     gh = await fakeGitHub();
     const github = gitHubClient('ghs_contract', { warn: () => {} }, { baseUrl: gh.url });
-    const log = { info: () => {}, warn: () => {}, error: () => {} };
+    const log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
     const start = await startSession({
       github,
       repo: { owner: 'acme', repo: 'shop' },

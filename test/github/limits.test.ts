@@ -21,7 +21,12 @@ afterEach(async () => {
 
 const HEAD = 'c0ffee'.padEnd(40, '0');
 const repo = { owner: 'acme', repo: 'shop' };
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const quiet = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
 
 /** 600 services with realistic names, versions, runtimes and notes. */
 const sixHundred = (action: 'planned' | 'synced') =>

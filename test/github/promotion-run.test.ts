@@ -21,7 +21,7 @@ afterEach(async () => {
   gh = sb = undefined;
 });
 
-const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 function sessions(g: FakeGitHub, holder: string): SessionFactory {
   const github = getOctokit('ghs_run-token', { baseUrl: g.url });
