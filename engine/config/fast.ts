@@ -55,13 +55,18 @@ const CORE_1_2 = FAILSAFE_SCHEMA.extend({
   ],
 });
 
+/** The YAML alone, as js-yaml reads it with the core schema; throws on a syntax error. */
+export function parsePlain(text: string, file: string): unknown {
+  return load(text, { schema: CORE_1_2, filename: file });
+}
+
 /** A config read without positions, or undefined when it needs the careful reading. */
 export function readFast(text: string, file: string, options: ReadOptions): Config | undefined {
   // Directives (`%YAML 1.1`) change how scalars resolve: leave them to the careful reading.
   if (/^%/m.test(text)) return undefined;
   let data: unknown;
   try {
-    data = load(text, { schema: CORE_1_2, filename: file });
+    data = parsePlain(text, file);
   } catch {
     return undefined;
   }
