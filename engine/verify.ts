@@ -32,7 +32,14 @@ export function nextProbeDelay(wrongInARow: number, confirmMs: number): number {
   return Math.min(Math.max(MAX_BACKOFF_MS, confirmMs), confirmMs * 2 ** (wrongInARow - 1));
 }
 
-async function probeOnce(probe: Probe, opts: VerifyOptions): Promise<{ status: number | null; ms: number }> {
+/**
+ * The one gateway probe (verification and the watch both use it): one request, the status, or
+ * null when nothing answered in time. `host` is the probe's own `Host`, else the service's.
+ */
+export async function probeOnce(
+  probe: Probe,
+  opts: Pick<VerifyOptions, 'gatewayUrl' | 'host' | 'dispatcher' | 'signal'>,
+): Promise<{ status: number | null; ms: number }> {
   const started = performance.now();
   const host = probe.host ?? opts.host;
   try {
@@ -51,7 +58,8 @@ async function probeOnce(probe: Probe, opts: VerifyOptions): Promise<{ status: n
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Resolves after `ms`, or at once when `signal` is aborted. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     function done() {

@@ -10,13 +10,13 @@
  * service, when atomic), and the result says `interrupted` with what the target runs now.
  */
 import { setMaxListeners } from 'node:events';
-import { request, type Dispatcher } from 'undici';
 import { asInterrupted } from '../apply/interrupt.js';
 import type { Config, Probe } from '../config/types.js';
 import type { Plan, SyncResult } from '../model.js';
 import { targetRuntime } from '../publish-items.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { undoSynced, type RestoreContext } from './restore.js';
+import { probeOnce, sleep } from '../verify.js';
 
 export interface WatchOptions {
   /** False skips the watch even where the config asks for one. */
@@ -43,36 +43,6 @@ interface Watched {
   probes: Probe[];
   host?: string;
   windowMs: number;
-}
-
-/** Resolves after `ms`, or at once when `signal` is aborted. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
-/** One request per probe; the status, or null when nothing answered. */
-async function probeOnce(gatewayUrl: string, probe: Probe, host: string | undefined, signal?: AbortSignal) {
-  try {
-    const res = await request(`${gatewayUrl.replace(/\/+$/, '')}${probe.path}`, {
-      method: (probe.method ?? 'GET') as Dispatcher.HttpMethod,
-      headers: (probe.host ?? host) ? { host: probe.host ?? host } : {},
-      headersTimeout: 5_000,
-      bodyTimeout: 5_000,
-      signal,
-    });
-    await res.body.dump();
-    return res.statusCode;
-  } catch {
-    return null;
-  }
 }
 
 /** The services of `result` to watch, with their windows. */
@@ -202,7 +172,7 @@ async function probeRound(
     active.map(async (t) => {
       const bad: string[] = [];
       for (const probe of t.probes) {
-        const status = await probeOnce(gatewayUrl, probe, t.host, signal);
+        const { status } = await probeOnce(probe, { gatewayUrl, host: t.host, signal });
         const expected = probe.status ?? 200;
         if (status !== expected)
           bad.push(`${probe.path} answered ${status ?? 'nothing'} (expected ${expected})`);
