@@ -14,7 +14,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { EngineScope, EngineSource } from '../chatops/context.js';
 import { Refusal } from '../chatops/refusal.js';
-import { createEngine, type Config, type Logger } from '../engine/index.js';
+import { createEngine, SyncError, type Config, type Logger } from '../engine/index.js';
 
 export interface RepositoryPolicy {
   controlPlane: string;
@@ -29,38 +29,39 @@ export interface RepositoryPolicy {
 
 export type Policy = Record<string, RepositoryPolicy>;
 
-export class PolicyError extends Error {}
-
 const list = (v: unknown, where: string): string[] | '*' => {
   if (v === '*') return '*';
   if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
-  throw new PolicyError(`API7_CONTROL_PLANES: ${where} must be "*" or a list of strings`);
+  throw new SyncError('config', `API7_CONTROL_PLANES: ${where} must be "*" or a list of strings`);
 };
 
 const urls = (v: unknown, where: string): string[] => {
   if (v === undefined) return [];
   if (Array.isArray(v) && v.every((x) => typeof x === 'string' && URL.canParse(x) && /^https?:/.test(x)))
     return v as string[];
-  throw new PolicyError(`API7_CONTROL_PLANES: ${where} must be a list of http(s) URLs`);
+  throw new SyncError('config', `API7_CONTROL_PLANES: ${where} must be a list of http(s) URLs`);
 };
 
 /** Reads the policy from JSON text, or from the file that the variable names. */
 export function loadPolicy(raw: string | undefined): Policy {
   if (!raw)
-    throw new PolicyError('API7_CONTROL_PLANES is not set: say which control planes each repository may use');
+    throw new SyncError(
+      'config',
+      'API7_CONTROL_PLANES is not set: say which control planes each repository may use',
+    );
   const text = raw.trim().startsWith('{') ? raw : existsSync(raw) ? readFileSync(raw, 'utf8') : raw;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new PolicyError('API7_CONTROL_PLANES is neither JSON nor the path of a JSON file');
+    throw new SyncError('config', 'API7_CONTROL_PLANES is neither JSON nor the path of a JSON file');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw new PolicyError('API7_CONTROL_PLANES must be a JSON object keyed by owner or owner/repo');
+    throw new SyncError('config', 'API7_CONTROL_PLANES must be a JSON object keyed by owner or owner/repo');
   const policy: Policy = {};
   for (const [key, value] of Object.entries(parsed as Record<string, Record<string, unknown>>)) {
     if (typeof value?.controlPlane !== 'string')
-      throw new PolicyError(`API7_CONTROL_PLANES: "${key}".controlPlane must be a URL`);
+      throw new SyncError('config', `API7_CONTROL_PLANES: "${key}".controlPlane must be a URL`);
     policy[key.toLowerCase()] = {
       controlPlane: origin(value.controlPlane),
       ...(typeof value.caFile === 'string' ? { caFile: value.caFile } : {}),

@@ -14,7 +14,7 @@ import { sweepInstallations } from './sweep.js';
 import type { BotSettings } from './settings.js';
 import { messageOf } from '../engine/index.js';
 
-export { BotConfigError, readBotSettings, type BotSettings } from './settings.js';
+export { readBotSettings, type BotSettings } from './settings.js';
 
 const WEBHOOK_PATH = '/api/github/webhooks';
 

@@ -15,13 +15,6 @@ import { loadPolicy, type Policy } from './policy.js';
 /** The environment as read: any variable may be missing. */
 export type Env = Record<string, string | undefined>;
 
-export class BotConfigError extends SyncError {
-  constructor(message: string) {
-    super('config', message);
-    this.name = 'BotConfigError';
-  }
-}
-
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -51,11 +44,11 @@ export interface BotSettings {
 
 const required = (env: Env, name: string, why: string): string => {
   const value = env[name];
-  if (value === undefined || value.trim() === '') throw new BotConfigError(`${name} is not set: ${why}`);
+  if (value === undefined || value.trim() === '') throw new SyncError('config', `${name} is not set: ${why}`);
   return value;
 };
 
-/** Reads and checks every variable; throws BotConfigError naming the first bad one. */
+/** Reads and checks every variable; throws a config SyncError naming the first bad one. */
 export function readBotSettings(env: Env): BotSettings {
   const warnings: string[] = [];
   const appId = required(
@@ -64,7 +57,7 @@ export function readBotSettings(env: Env): BotSettings {
     'register the GitHub App (app.yml) and set APP_ID and PRIVATE_KEY',
   ).trim();
   if (!/^[1-9]\d*$/.test(appId))
-    throw new BotConfigError(`APP_ID is the GitHub App's numeric id, not "${appId}"`);
+    throw new SyncError('config', `APP_ID is the GitHub App's numeric id, not "${appId}"`);
   const privateKey = readPrivateKey(env);
   const webhookSecret = required(
     env,
@@ -74,12 +67,8 @@ export function readBotSettings(env: Env): BotSettings {
   const rawToken = required(env, 'API7_TOKEN', "the bot needs the operator's API7 token");
   const api7Token = rawToken.trim();
   if (api7Token !== rawToken) warnings.push('API7_TOKEN had surrounding whitespace; it was trimmed');
-  let policy: Policy;
-  try {
-    policy = loadPolicy(env.API7_CONTROL_PLANES);
-  } catch (err) {
-    throw new BotConfigError(messageOf(err));
-  }
+  // Its problems are config errors already, each naming API7_CONTROL_PLANES.
+  const policy: Policy = loadPolicy(env.API7_CONTROL_PLANES);
   const stateSecret = required(
     env,
     'API7_SYNC_STATE_SECRET',
@@ -89,7 +78,7 @@ export function readBotSettings(env: Env): BotSettings {
     { name: 'WEBHOOK_SECRET', value: webhookSecret },
     { name: 'API7_TOKEN', value: api7Token },
   ]);
-  if (weakness) throw new BotConfigError(weakness);
+  if (weakness) throw new SyncError('config', weakness);
   let heartbeatMs: number;
   try {
     heartbeatMs = parseHeartbeatMs(
@@ -98,7 +87,7 @@ export function readBotSettings(env: Env): BotSettings {
       MIN_BOT_HEARTBEAT_MS,
     );
   } catch (err) {
-    throw new BotConfigError(messageOf(err));
+    throw new SyncError('config', messageOf(err));
   }
   return {
     appId,
@@ -124,9 +113,11 @@ export function readBotSettings(env: Env): BotSettings {
 function readPrivateKey(env: Env): string {
   const inline = env.PRIVATE_KEY?.trim() ? env.PRIVATE_KEY : undefined;
   const path = env.PRIVATE_KEY_PATH?.trim() ? env.PRIVATE_KEY_PATH : undefined;
-  if (inline && path) throw new BotConfigError('PRIVATE_KEY and PRIVATE_KEY_PATH are both set: keep one');
+  if (inline && path)
+    throw new SyncError('config', 'PRIVATE_KEY and PRIVATE_KEY_PATH are both set: keep one');
   if (!inline && !path)
-    throw new BotConfigError(
+    throw new SyncError(
+      'config',
       "PRIVATE_KEY (or PRIVATE_KEY_PATH) is not set: the GitHub App's private key is needed",
     );
   const name = inline ? 'PRIVATE_KEY' : 'PRIVATE_KEY_PATH';
@@ -136,7 +127,8 @@ function readPrivateKey(env: Env): string {
     try {
       text = readFileSync(path!, 'utf8');
     } catch (err) {
-      throw new BotConfigError(
+      throw new SyncError(
+        'config',
         `PRIVATE_KEY_PATH: cannot read "${path}": ${(err as NodeJS.ErrnoException).code ?? messageOf(err)}`,
       );
     }
@@ -148,7 +140,10 @@ function readPrivateKey(env: Env): string {
   try {
     createPrivateKey(text);
   } catch {
-    throw new BotConfigError(`${name} is not a PEM private key (download it from the GitHub App's settings)`);
+    throw new SyncError(
+      'config',
+      `${name} is not a PEM private key (download it from the GitHub App's settings)`,
+    );
   }
   return text;
 }
@@ -159,7 +154,8 @@ function readHost(raw: string | undefined): string {
   const hostname =
     /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
   if (!isIP(host) && !hostname.test(host))
-    throw new BotConfigError(
+    throw new SyncError(
+      'config',
       `HOST is an address or host name to listen on (0.0.0.0 in a container), not "${raw}"`,
     );
   return host;
@@ -169,7 +165,7 @@ function readPort(raw: string | undefined): number {
   if (raw === undefined || raw.trim() === '') return 3000;
   const port = Number(raw.trim());
   if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new BotConfigError(`PORT is a TCP port from 0 to 65535 (default 3000), not "${raw}"`);
+    throw new SyncError('config', `PORT is a TCP port from 0 to 65535 (default 3000), not "${raw}"`);
   return port;
 }
 
@@ -177,7 +173,10 @@ function readLogLevel(raw: string | undefined): LogLevel {
   if (raw === undefined || raw.trim() === '') return 'info';
   const level = raw.trim().toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(level))
-    throw new BotConfigError(`LOG_LEVEL is one of ${LOG_LEVELS.join(', ')} (default info), not "${raw}"`);
+    throw new SyncError(
+      'config',
+      `LOG_LEVEL is one of ${LOG_LEVELS.join(', ')} (default info), not "${raw}"`,
+    );
   return level as LogLevel;
 }
 
@@ -186,23 +185,28 @@ function readEnterprise(env: Env): Pick<BotSettings, 'enterprise'> {
   const rawProtocol = env.GHE_PROTOCOL?.trim();
   if (!host) {
     if (rawProtocol)
-      throw new BotConfigError('GHE_PROTOCOL is set without GHE_HOST: set both, or neither for github.com');
+      throw new SyncError(
+        'config',
+        'GHE_PROTOCOL is set without GHE_HOST: set both, or neither for github.com',
+      );
     return {};
   }
   if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(host))
-    throw new BotConfigError(
+    throw new SyncError(
+      'config',
       `GHE_HOST is the server's host name (and port), without a scheme or path, not "${env.GHE_HOST}"`,
     );
   const protocol = (rawProtocol || 'https').toLowerCase();
   if (protocol !== 'http' && protocol !== 'https')
-    throw new BotConfigError(`GHE_PROTOCOL is http or https (default https), not "${env.GHE_PROTOCOL}"`);
+    throw new SyncError('config', `GHE_PROTOCOL is http or https (default https), not "${env.GHE_PROTOCOL}"`);
   return { enterprise: { host, protocol } };
 }
 
 function readThrottle(raw: string | undefined): boolean {
   if (raw === undefined || raw.trim() === '' || raw.trim() === 'on') return true;
   if (raw.trim() === 'off') return false;
-  throw new BotConfigError(
+  throw new SyncError(
+    'config',
     `API7_SYNC_GITHUB_THROTTLE is "off" (only with a local stand-in for GitHub) or unset, not "${raw}"`,
   );
 }

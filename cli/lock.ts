@@ -6,24 +6,17 @@
  * and ends them.
  */
 import { userInfo } from 'node:os';
-import { SyncError, messageOf, type Logger } from '../engine/index.js';
+import { ENVIRONMENT_NAME_RULE, type Logger } from '../engine/index.js';
 import { gitHubClient } from '../github/client.js';
 import { parseHeartbeatMs } from '../github/heartbeat.js';
 import { describeHolder, isLockableEnvironment } from '../github/lock.js';
 import type { SessionFactory } from '../github/promotion.js';
 import { startSession } from '../github/session.js';
+import { usage } from './context.js';
 import type { Io } from './io.js';
 
 /** Below this a heartbeat only makes sense against a local stand-in for GitHub (tests). */
 const MIN_HEARTBEAT_MS = 10;
-
-/** A lock option the CLI cannot use; the command line's usage error (exit 64). */
-export class LockUsageError extends SyncError {
-  constructor(message: string) {
-    super('usage', message);
-    this.name = 'LockUsageError';
-  }
-}
 
 /**
  * The sessions of `--lock OWNER/REPO` for `environments`. Everything that cannot work (the slug,
@@ -37,21 +30,20 @@ export function lockSessions(
   waitSeconds = 0,
 ): SessionFactory {
   const [owner, repo, ...rest] = slug.split('/');
-  if (!owner || !repo || rest.length) throw new LockUsageError(`--lock takes OWNER/REPO, not "${slug}"`);
+  if (!owner || !repo || rest.length) throw usage(`--lock takes OWNER/REPO, not "${slug}"`);
   const token = io.env.GITHUB_TOKEN;
-  if (!token)
-    throw new LockUsageError('--lock needs GITHUB_TOKEN (a token that may write to the repository)');
+  if (!token) throw usage('--lock needs GITHUB_TOKEN (a token that may write to the repository)');
   for (const environment of environments)
     if (!isLockableEnvironment(environment))
-      throw new LockUsageError(
-        `--lock cannot lock environment "${environment}": a lock is a branch, so the name must use letters, digits, ".", "_" or "-", without ".." and not ending in ".lock"`,
+      throw usage(
+        `--lock cannot lock environment "${environment}": a lock is a branch, so ${ENVIRONMENT_NAME_RULE}`,
       );
-  let heartbeatMs: number;
-  try {
-    heartbeatMs = parseHeartbeatMs(io.env.API7_SYNC_HEARTBEAT_MS, 'API7_SYNC_HEARTBEAT_MS', MIN_HEARTBEAT_MS);
-  } catch (err) {
-    throw new LockUsageError(messageOf(err));
-  }
+  // A bad value is a usage error (exit 64) naming the variable.
+  const heartbeatMs = parseHeartbeatMs(
+    io.env.API7_SYNC_HEARTBEAT_MS,
+    'API7_SYNC_HEARTBEAT_MS',
+    MIN_HEARTBEAT_MS,
+  );
   const log: Logger = {
     debug: () => undefined,
     info: (m) => io.stderr(m),

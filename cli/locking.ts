@@ -26,11 +26,6 @@ export async function lockSessionsFor(
 ): Promise<SessionFactory | undefined> {
   const slug = values.lock as string | undefined;
   if (!slug) return undefined;
-  const { LockUsageError, lockSessions } = await import('./lock.js');
-  try {
-    return lockSessions(slug, environments, reason, io, waitSeconds);
-  } catch (err) {
-    if (err instanceof LockUsageError) throw usage(err.message);
-    throw err;
-  }
+  const { lockSessions } = await import('./lock.js');
+  return lockSessions(slug, environments, reason, io, waitSeconds);
 }

@@ -1,4 +1,5 @@
-import { BotConfigError, BotListenError, readBotSettings, startBot } from '../../bot/server.js';
+import { BotListenError, readBotSettings, startBot } from '../../bot/server.js';
+import { codeOf, messageOf } from '../../engine/errors.js';
 import { EXIT } from '../exit.js';
 import type { Io } from '../io.js';
 
@@ -8,8 +9,9 @@ export async function botCommand(io: Io): Promise<number> {
   try {
     bot = await startBot(readBotSettings(io.env), (line) => io.stderr(line));
   } catch (err) {
-    if (err instanceof BotConfigError) {
-      io.stderr(`api7-sync bot: ${err.message}`);
+    // A setting the bot cannot start with (bot/settings.ts, the operator policy): exit 64.
+    if (codeOf(err) === 'config' || codeOf(err) === 'usage') {
+      io.stderr(`api7-sync bot: ${messageOf(err)}`);
       return EXIT.usage;
     }
     if (err instanceof BotListenError) {

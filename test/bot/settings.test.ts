@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createBot } from '../../bot/app.js';
-import { BotConfigError, readBotSettings } from '../../bot/settings.js';
+import { readBotSettings } from '../../bot/settings.js';
+import { SyncError } from '../../engine/index.js';
 import { PRIVATE_KEY } from '../helpers/bot.js';
 import { clockEnv } from '../helpers/clock.js';
 
@@ -23,8 +24,8 @@ const refusal = (env: Record<string, string | undefined>) => {
   try {
     readBotSettings(env);
   } catch (err) {
-    expect(err).toBeInstanceOf(BotConfigError);
-    expect((err as BotConfigError).code).toBe('config');
+    expect(err).toBeInstanceOf(SyncError);
+    expect((err as SyncError).code).toBe('config');
     return (err as Error).message;
   }
   throw new Error(`accepted ${JSON.stringify(env)}`);
