@@ -5,7 +5,7 @@
  */
 import type { Octokit } from '@octokit/core';
 import type { PaginateInterface } from '@octokit/plugin-paginate-rest';
-import { retryAfterMs } from '../engine/index.js';
+import { messageOf, retryAfterMs } from '../engine/index.js';
 export type GitHubClient = Pick<Octokit, 'request'> & { paginate: PaginateInterface };
 
 export interface Repo {
@@ -36,6 +36,6 @@ export function rateLimitWaitMs(err: unknown, now = Date.now()): number | undefi
     if (Number.isFinite(reset)) return Math.max(0, reset - now);
   }
   // Without a time to wait, GitHub asks for at least a minute.
-  const secondary = /secondary rate limit/i.test((err as Error).message ?? '');
+  const secondary = /secondary rate limit/i.test(messageOf(err));
   return status === 429 || secondary ? 60_000 : undefined;
 }
