@@ -4,7 +4,9 @@ import {
   type ServiceRegistry,
   renderAdcFile,
   type Config,
+  ConfigError,
   messageOf,
+  SyncError,
 } from '../../engine/index.js';
 import { loadConfig, readToken, usage, type Values } from '../context.js';
 import type { Io } from '../io.js';
@@ -39,10 +41,11 @@ export async function adcRenderCommand(
   try {
     text = readFileSync(values.file, 'utf8');
   } catch (err) {
-    io.stderr(
-      `${values.file}:1:1: cannot read the ADC file: ${(err as NodeJS.ErrnoException).code ?? messageOf(err)}`,
-    );
-    return 64;
+    // Exit codes and words are decided in one place (cli/main.ts with cli/exit.ts): throw, never exit.
+    const why = (err as NodeJS.ErrnoException).code ?? messageOf(err);
+    throw new ConfigError([
+      { file: values.file, line: 1, col: 1, message: `cannot read the ADC file: ${why}` },
+    ]);
   }
   let registries: ServiceRegistry[] | undefined;
   const needsRegistries = Object.values(config.services).some(
@@ -59,12 +62,11 @@ export async function adcRenderCommand(
     });
     try {
       const group = await client.gatewayGroupByName(env.gatewayGroup);
-      if (!group) {
-        io.stderr(
+      if (!group)
+        throw new SyncError(
+          'unknown-environment',
           `gateway group "${env.gatewayGroup}" (environment "${values.env}") does not exist on the control plane`,
         );
-        return 2;
-      }
       registries = await client.serviceRegistries(group.id);
     } finally {
       await client.close();

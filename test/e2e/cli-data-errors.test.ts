@@ -108,6 +108,45 @@ services:
   });
 });
 
+describe('adc render through the one funnel', () => {
+  it('an ADC file that cannot be read: exit 64 at file:1:1; a gateway group API7 lacks: exit 2', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const dir = repoFor(sb);
+    const missing = await runCli(
+      ['adc', 'render', '--env', 'production', '-f', 'nowhere.yaml'],
+      { API7_TOKEN: TOKEN, PROD_GATEWAY: sb.gateways[PROD]! },
+      dir,
+    );
+    expect(missing.code, missing.stderr).toBe(64);
+    expect(missing.stderr.trim()).toBe('nowhere.yaml:1:1: cannot read the ADC file: ENOENT');
+    writeFileSync(
+      path.join(dir, '.github', 'api7-sync.yml'),
+      `controlPlane:
+  url: ${sb.controlPlane}
+environments:
+  test: {gatewayGroup: ${TEST}}
+  production: {gatewayGroup: no-such-group, promoteFrom: test}
+services:
+  httpbin API:
+    runtime:
+      production:
+        upstream: {discovery: {registry: r, service: httpbin}}
+`,
+    );
+    writeFileSync(path.join(dir, 'adc.yaml'), 'services:\n  - name: httpbin API\n');
+    const res = await runCli(
+      ['adc', 'render', '--env', 'production', '-f', 'adc.yaml'],
+      { API7_TOKEN: TOKEN },
+      dir,
+    );
+    expect(res.code, res.stderr).toBe(2);
+    expect(res.stderr).toMatch(
+      /gateway group "no-such-group" \(environment "production"\) does not exist on the control plane/,
+    );
+    expect(res.stderr).not.toMatch(/unexpected failure/);
+  });
+});
+
 describe('a soak the schema never saw (a config built in code)', () => {
   it('is a config error naming the environment, not a plain Error', async () => {
     sb = await sandbox(walkthroughSeed());
