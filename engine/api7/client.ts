@@ -108,11 +108,8 @@ export function generationOf(raw: string): Generation {
 /** The group of exactly that name in a full list; two of one name is an error (rename one in API7). */
 export function groupNamed(groups: GatewayGroup[], name: string): GatewayGroup | undefined {
   const matches = groups.filter((g) => g.name === name);
-  if (matches.length > 1)
-    throw new SyncError(
-      'bad-answer',
-      `${matches.length} gateway groups are named "${name}" in API7, so api7-sync cannot tell which one is meant; rename all but one in API7`,
-    );
+  const which = `${matches.length} gateway groups are named "${name}" in API7, so api7-sync cannot tell which one is meant`;
+  if (matches.length > 1) throw new SyncError('bad-answer', `${which}; rename all but one in API7`);
   return matches[0];
 }
 
