@@ -89,7 +89,9 @@ export async function watchAfterVerify(
     const elapsed = ctx.now() - start;
     const active = targets.filter((t) => !finished.has(t));
     if (active.length === 0 || ctx.signal?.aborted) break;
-    for (const t of active) if (elapsed >= t.windowMs) finished.add(t);
+    // A timer may fire a millisecond before the clock reads the window's end: a round that close
+    // to the end is the last one, rather than one more probe and a misleading "1s left".
+    for (const t of active) if (elapsed >= t.windowMs - END_SLACK_MS) finished.add(t);
     const left = Math.max(0, Math.max(...active.map((t) => t.windowMs)) - elapsed);
     ctx.log(
       `watching ${active.map((t) => `"${t.name}"`).join(', ')}: ${left > 0 ? `${formatDuration(left)} left` : 'last probe'}`,
@@ -106,6 +108,9 @@ export async function watchAfterVerify(
   }
   return result;
 }
+
+/** How close to the end of its window a round counts as the window's last probe. */
+const END_SLACK_MS = 10;
 
 /** Aborted when any of `signals` is; shared by every probe of a round, so it takes any number of listeners. */
 function anyOf(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
