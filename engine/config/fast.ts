@@ -17,6 +17,17 @@ import { schemaErrors } from './validate.js';
 
 const { FAILSAFE_SCHEMA, Type, load } = jsYaml;
 
+/**
+ * What js-yaml is given for a null scalar, replaced by null once the document is read. js-yaml
+ * turns a mapping key into text with `String()`, so a null key (`~:`) would become "null", where
+ * the careful reading makes it "": marked, such a key is seen and left to the careful reading.
+ */
+const NULL_KEY = '\u0000null key';
+const NULL_MARK = { [Symbol.toStringTag]: 'NullScalar', toString: () => NULL_KEY };
+
+/** The document has something only the careful reading reads right (a null mapping key). */
+export class CarefulReadingNeeded extends Error {}
+
 const scalar = (tag: string, resolve: (s: string) => boolean, construct: (s: string) => unknown) =>
   new Type(`tag:yaml.org,2002:${tag}`, {
     kind: 'scalar',
@@ -30,7 +41,7 @@ const CORE_1_2 = FAILSAFE_SCHEMA.extend({
     scalar(
       'null',
       (s) => /^(?:~|[Nn]ull|NULL)?$/.test(s),
-      () => null,
+      () => NULL_MARK,
     ),
     scalar(
       'bool',
@@ -55,9 +66,30 @@ const CORE_1_2 = FAILSAFE_SCHEMA.extend({
   ],
 });
 
-/** The YAML alone, as js-yaml reads it with the core schema; throws on a syntax error. */
+/**
+ * The YAML alone, as js-yaml reads it with the core schema; throws on a syntax error, and
+ * `CarefulReadingNeeded` for a null mapping key.
+ */
 export function parsePlain(text: string, file: string): unknown {
-  return load(text, { schema: CORE_1_2, filename: file });
+  const data = load(text, { schema: CORE_1_2, filename: file });
+  return data === NULL_MARK ? null : settleNulls(data);
+}
+
+/** Puts null where js-yaml was given the null mark; throws at a null key. */
+function settleNulls(root: unknown): unknown {
+  const seen = new Set<object>();
+  const walk = (node: unknown): void => {
+    if (node === null || typeof node !== 'object' || seen.has(node)) return;
+    seen.add(node);
+    const record = node as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      if (key === NULL_KEY) throw new CarefulReadingNeeded('a null mapping key');
+      if (record[key] === NULL_MARK) record[key] = null;
+      else walk(record[key]);
+    }
+  };
+  walk(root);
+  return root;
 }
 
 /** A config read without positions, or undefined when it needs the careful reading. */
