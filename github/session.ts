@@ -31,14 +31,8 @@ import type {
   SessionStart,
 } from './session-types.js';
 
-export type {
-  DeploymentRequest,
-  PromotionSession,
-  SessionEnd,
-  SessionOptions,
-  SessionOutcome,
-  SessionStart,
-} from './session-types.js';
+// The session's types live in their own module; callers keep importing them from here.
+export type * from './session-types.js';
 
 /** Claims the environment lock (waiting up to `waitMs`), then records the deployment if asked. */
 export async function startSession(options: SessionOptions): Promise<SessionStart> {
