@@ -129,8 +129,9 @@ describe('api7-sync bot, killed and restarted', () => {
       () =>
         gh!.deployments[0]!.statuses.at(-1)?.state === 'failure' &&
         /\*\*interrupted\*\*/.test(statusComment()?.body ?? '') &&
-        gh!.refs.size === 0,
-      'the restarted bot to recover the interrupted run',
+        gh!.refs.size === 0 &&
+        gh!.checkRuns.some((c) => c.run.status === 'completed'),
+      'the restarted bot to recover the interrupted run (its comment, check run, deployment and lock)',
     );
     expect(statusComment()!.body).toMatch(
       new RegExp(`^\\*\\*api7-sync\\*\\* · request ${request.id} by @alice · \\*\\*interrupted\\*\\*`),
