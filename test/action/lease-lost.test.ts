@@ -15,6 +15,7 @@ import type { Sandbox } from '../../sandbox/server.js';
 import { fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
 import { regionsConfigText, regionsSeed } from '../helpers/regions.js';
 import { gatedUpstream, groupId, sandbox, serviceIn, writes } from '../helpers/sandbox.js';
+import { until } from '../helpers/bot-process.js';
 
 const SECONDARY = 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.';
 const VARIABLES = [
@@ -40,14 +41,6 @@ afterEach(async () => {
     else process.env[v] = saved[v];
   }
 });
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** A file the runner would give the step, and what was written to it. */
 function runnerFile(name: string): () => string {

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/server.js';
 import { botConfig, harness, type Harness } from '../helpers/bot.js';
 import { gatedUpstream, PROD, sandbox, serviceIn, withProductionAt090 } from '../helpers/sandbox.js';
+import { until } from '../helpers/bot-process.js';
 
 const LOCK_REF = /\/git\/refs\/heads\/api7-sync-lock\/production$/;
 const SECONDARY = 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.';
@@ -21,14 +22,6 @@ afterEach(async () => {
   await sb?.close();
   sb = h = undefined;
 });
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('a /sync whose lock lease cannot be confirmed', () => {
   it('stops before its next write, undoes what it wrote, and says so in the comment and the deployment', async () => {

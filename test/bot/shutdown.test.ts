@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/server.js';
 import { botConfig, harness, type Harness } from '../helpers/bot.js';
 import { gatedUpstream, PROD, sandbox, serviceIn, withProductionAt090, writes } from '../helpers/sandbox.js';
+import { until } from '../helpers/bot-process.js';
 
 let sb: Sandbox | undefined;
 let h: Harness | undefined;
@@ -17,14 +18,6 @@ afterEach(async () => {
   await sb?.close();
   sb = h = undefined;
 });
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('the App shut down during a run', () => {
   it('stops before its next write, undoes it, frees the lock and says so', async () => {
