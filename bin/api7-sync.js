@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The published entry point: the compiled CLI lives in lib/ (built by `npm run build`,
-// which `npm ci` runs through the `prepare` script).
-import { main } from '../lib/cli/main.js';
+// The published entry point: the CLI as bundled into lib/bundle/ by `npm run build` (which
+// `npm ci` runs through the `prepare` script); see scripts/build-cli.mjs.
+import { main } from '../lib/bundle/main.js';
 
 const code = await main(process.argv.slice(2));
 // Exit as soon as what was written has been flushed: a short-lived run must not linger on
