@@ -4,6 +4,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { Api7Client, generationOf, type Generation } from './api7/client.js';
+import { GroupRouteReads } from './api7/routes.js';
 import type { Budgets } from './api7/transport.js';
 import { apply as applyPlan, type ApplyOptions } from './apply/index.js';
 import type { Config } from './config/types.js';
@@ -74,8 +75,9 @@ export function createEngine(options: EngineOptions): Engine {
   return {
     generation: detect,
     async plan(req) {
-      const made = await makePlan(client, options.config, await detect(), req);
-      return applyPolicies(made, req, { client, config: options.config, now, log });
+      const routes = req.routeDiff === false ? undefined : new GroupRouteReads(client);
+      const made = await makePlan(client, options.config, detect(), req, routes);
+      return applyPolicies(made, req, { client, config: options.config, now, log, routes });
     },
     async apply(plan, applyOptions = {}) {
       const started = Date.now();

@@ -4,6 +4,7 @@
  * once; `plan-request.ts` checks the request first, `plan-service.ts` decides each service.
  */
 import { groupNamed, type Api7Client, type Generation, type PublishedService } from './api7/client.js';
+import type { GroupRouteReads } from './api7/routes.js';
 import type { Config } from './config/types.js';
 import type { Plan } from './model.js';
 import { environmentRefusal, requireLabels, type PlanRequest, type Refusal } from './plan-request.js';
@@ -13,15 +14,29 @@ import { unknownGroupMessage } from './suggest.js';
 
 export type { PlanRequest } from './plan-request.js';
 
+/**
+ * `generation` is the control plane's version, still being read: it travels with the list of
+ * gateway groups. `routes`, when the route diff is wanted, starts reading both groups' routes as
+ * soon as they are known.
+ */
 export async function plan(
   client: Api7Client,
   config: Config,
-  generation: Generation,
+  detecting: Promise<Generation>,
   req: PlanRequest,
+  routes?: GroupRouteReads,
 ): Promise<Plan> {
   requireLabels(req);
   const names = req.services?.length ? [...new Set(req.services)] : Object.keys(config.services);
   const requested = req.expectVersion ?? null;
+  const wrongPair = environmentRefusal(config, req);
+  // Both reads at once; a version that cannot be read is the error reported, as when it came first.
+  const [version, groupList] = await Promise.allSettled([
+    detecting,
+    wrongPair ? Promise.resolve([]) : client.listGatewayGroups(),
+  ]);
+  if (version.status === 'rejected') throw version.reason;
+  const generation = version.value;
   const result: Plan = {
     from: { environment: req.from },
     to: { environment: req.to },
@@ -34,14 +49,14 @@ export async function plan(
     return result;
   };
 
-  const wrongPair = environmentRefusal(config, req);
   if (wrongPair) return refuseAll(wrongPair);
   const fromEnv = config.environments[req.from]!;
   const toEnv = config.environments[req.to]!;
   result.to.gatewayUrl = toEnv.gatewayUrl;
 
   // One list for both groups: names are matched exactly, and a miss lists what exists.
-  const groups = await client.listGatewayGroups();
+  if (groupList.status === 'rejected') throw groupList.reason;
+  const groups = groupList.value;
   const sourceGroup = groupNamed(groups, fromEnv.gatewayGroup);
   const targetGroup = groupNamed(groups, toEnv.gatewayGroup);
   for (const [env, groupName, group] of [
@@ -58,6 +73,11 @@ export async function plan(
   }
   result.from.group = sourceGroup!;
   result.to.group = targetGroup!;
+  // The route diff reads whole groups on the modern generation only (policy/plan-policies.ts).
+  if (routes && generation === 'modern') {
+    routes.start(sourceGroup!.id);
+    routes.start(targetGroup!.id);
+  }
 
   const needsRegistries = names.some((n) => config.services[n]?.runtime?.[req.to]?.upstream?.discovery);
   const [sourceServices, targetServices, registries] = await Promise.all([

@@ -2,6 +2,7 @@
  * The API7 EE Admin API as the engine uses it. Every call the contract marks
  * as inferred [I] sits behind one named function here, so that a correction is a one-place change.
  */
+import pLimit from 'p-limit';
 import { SyncError } from '../errors.js';
 import { Api7Error, Transport, type Query, type TransportOptions } from './transport.js';
 
@@ -142,7 +143,12 @@ export class Api7Client {
   }
 
   /** Reads every page of a list: API7's default page size is unknown, so always page explicitly. */
-  async listAll<T>(path: string, query: Query = {}): Promise<T[]> {
+  /**
+   * Every page of a list. `pagesAtOnce` caps the pages of this list in flight together: a read
+   * started ahead of need (the route diff's) then leaves room in the concurrency budget for the
+   * reads the plan is waiting on.
+   */
+  async listAll<T>(path: string, query: Query = {}, pagesAtOnce?: number): Promise<T[]> {
     const first = await this.transport.get<{ list: T[]; total: number }>(path, {
       ...query,
       page: 1,
@@ -153,9 +159,12 @@ export class Api7Client {
     // A server that ignores the paging answers everything at once: asking for more pages would
     // fetch the whole list again per page (a quadratic read that once cost 2000 services 100 MiB).
     const pages = items.length >= total ? 1 : Math.ceil(total / PAGE_SIZE);
+    const gate: <R>(read: () => Promise<R>) => Promise<R> = pagesAtOnce
+      ? pLimit(pagesAtOnce)
+      : (read) => read();
     const rest = await Promise.all(
       Array.from({ length: Math.max(0, pages - 1) }, (_, i) =>
-        this.transport.get<{ list: T[] }>(path, { ...query, page: i + 2, page_size: PAGE_SIZE }),
+        gate(() => this.transport.get<{ list: T[] }>(path, { ...query, page: i + 2, page_size: PAGE_SIZE })),
       ),
     );
     for (const page of rest) items.push(...(page.list ?? []));

@@ -4,7 +4,13 @@
  * nothing writes. A refusal turns the entry into `refused` with its reason, like any other.
  */
 import { hasVersion, type Api7Client } from '../api7/client.js';
-import { groupRoutes, liveRoutes, versionRoutes, type Api7Route } from '../api7/routes.js';
+import {
+  groupRoutes,
+  liveRoutes,
+  versionRoutes,
+  type Api7Route,
+  type GroupRouteReads,
+} from '../api7/routes.js';
 import type { Config } from '../config/types.js';
 import type { Plan, PlanEntry, Reason } from '../model.js';
 import { formatDuration, parseDuration } from './duration.js';
@@ -32,6 +38,8 @@ export interface PolicyContext {
   config: Config;
   now: () => number;
   log: (line: string) => void;
+  /** The groups' routes, already being read by the planner. */
+  routes?: GroupRouteReads;
 }
 
 const refuse = (entry: PlanEntry, reason: Reason, message: string) =>
@@ -192,11 +200,10 @@ async function addRouteDiffs(entries: PlanEntry[], plan: Plan, ctx: PolicyContex
   let target: Map<string, Api7Route[]>;
   try {
     const anyTarget = moving.some((e) => e.target);
+    const read = (groupId: string) => ctx.routes?.get(groupId) ?? groupRoutes(ctx.client, groupId);
     [source, target] = await Promise.all([
-      groupRoutes(ctx.client, plan.from.group!.id),
-      anyTarget
-        ? groupRoutes(ctx.client, plan.to.group!.id)
-        : Promise.resolve(new Map<string, Api7Route[]>()),
+      read(plan.from.group!.id),
+      anyTarget ? read(plan.to.group!.id) : Promise.resolve(new Map<string, Api7Route[]>()),
     ]);
   } catch (err) {
     ctx.log(`the route diff could not be read: ${messageOf(err)}`);
