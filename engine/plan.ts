@@ -3,7 +3,13 @@
  * Planning sends no write; a refused service changes nothing. This file reads the two groups
  * once; `plan-request.ts` checks the request first, `plan-service.ts` decides each service.
  */
-import { groupNamed, type Api7Client, type Generation, type PublishedService } from './api7/client.js';
+import {
+  groupNamed,
+  type Api7Client,
+  type GatewayGroup,
+  type Generation,
+  type PublishedService,
+} from './api7/client.js';
 import type { GroupRouteReads } from './api7/routes.js';
 import type { Config } from './config/types.js';
 import type { Plan } from './model.js';
@@ -50,40 +56,26 @@ export async function plan(
   };
 
   if (wrongPair) return refuseAll(wrongPair);
-  const fromEnv = config.environments[req.from]!;
   const toEnv = config.environments[req.to]!;
   result.to.gatewayUrl = toEnv.gatewayUrl;
 
-  // One list for both groups: names are matched exactly, and a miss lists what exists.
   if (groupList.status === 'rejected') throw groupList.reason;
-  const groups = groupList.value;
-  const sourceGroup = groupNamed(groups, fromEnv.gatewayGroup);
-  const targetGroup = groupNamed(groups, toEnv.gatewayGroup);
-  for (const [env, groupName, group] of [
-    [req.from, fromEnv.gatewayGroup, sourceGroup],
-    [req.to, toEnv.gatewayGroup, targetGroup],
-  ] as const) {
-    if (!group) {
-      const names = groups.map((g) => g.name);
-      return refuseAll({
-        reason: 'unknown-environment',
-        message: unknownGroupMessage(groupName, env, names, config.file),
-      });
-    }
-  }
-  result.from.group = sourceGroup!;
-  result.to.group = targetGroup!;
+  const found = findGroups(groupList.value, config, req);
+  if ('reason' in found) return refuseAll(found);
+  const [sourceGroup, targetGroup] = found.groups;
+  result.from.group = sourceGroup;
+  result.to.group = targetGroup;
   // The route diff reads whole groups on the modern generation only (policy/plan-policies.ts).
   if (routes && generation === 'modern') {
-    routes.start(sourceGroup!.id);
-    routes.start(targetGroup!.id);
+    routes.start(sourceGroup.id);
+    routes.start(targetGroup.id);
   }
 
   const needsRegistries = names.some((n) => config.services[n]?.runtime?.[req.to]?.upstream?.discovery);
   const [sourceServices, targetServices, registries] = await Promise.all([
-    client.publishedServices(sourceGroup!.id),
-    client.publishedServices(targetGroup!.id),
-    needsRegistries ? client.serviceRegistries(targetGroup!.id) : Promise.resolve(undefined),
+    client.publishedServices(sourceGroup.id),
+    client.publishedServices(targetGroup.id),
+    needsRegistries ? client.serviceRegistries(targetGroup.id) : Promise.resolve(undefined),
   ]);
 
   // Indexed once: a filter per service, and a name list per service, are quadratic in memory
@@ -95,9 +87,9 @@ export async function plan(
     names.map((name) =>
       planService(client, config, generation, req, {
         name,
-        sourceGroupId: sourceGroup!.id,
-        targetGroupId: targetGroup!.id,
-        targetGroupName: targetGroup!.name,
+        sourceGroupId: sourceGroup.id,
+        targetGroupId: targetGroup.id,
+        targetGroupName: targetGroup.name,
         source: sourceByName.get(name) ?? [],
         target: targetByName.get(name) ?? [],
         sourceNames,
@@ -108,6 +100,31 @@ export async function plan(
   );
   await refuseRouteConflicts(client, generation, result);
   return result;
+}
+
+/**
+ * The source and target gateway groups, from one list of every group: names are matched exactly,
+ * and a miss lists what exists.
+ */
+function findGroups(
+  groups: GatewayGroup[],
+  config: Config,
+  req: PlanRequest,
+): { groups: [GatewayGroup, GatewayGroup] } | Refusal {
+  const found: GatewayGroup[] = [];
+  for (const env of [req.from, req.to]) {
+    const groupName = config.environments[env]!.gatewayGroup;
+    const group = groupNamed(groups, groupName);
+    if (!group) {
+      const names = groups.map((g) => g.name);
+      return {
+        reason: 'unknown-environment',
+        message: unknownGroupMessage(groupName, env, names, config.file),
+      };
+    }
+    found.push(group);
+  }
+  return { groups: [found[0]!, found[1]!] };
 }
 
 /** A group's published services by name (two of one name are refused per service). */

@@ -6,58 +6,24 @@ import pLimit from 'p-limit';
 import { SyncError } from '../errors.js';
 import { Api7Error, Transport, type Query, type TransportOptions } from './transport.js';
 
-export type Generation = 'legacy' | 'modern';
-
-export interface GatewayGroup {
-  id: string;
-  name: string;
-}
-
-export interface Api7Upstream {
-  scheme?: string;
-  type?: string;
-  pass_host?: string;
-  upstream_host?: string;
-  nodes?: { host: string; port: number; weight: number; priority?: number }[];
-  discovery_type?: string;
-  service_name?: string;
-  discovery_args?: { metadata?: Record<string, string> };
-  [key: string]: unknown;
-}
-
-/** A service as published in one gateway group. */
-export interface PublishedService {
-  id: string;
-  service_id: string;
-  name: string;
-  version?: string | null;
-  service_version_id?: string;
-  status?: number;
-  hosts?: string[];
-  path_prefix?: string;
-  strip_path_prefix?: boolean;
-  upstream?: Api7Upstream;
-}
-
-export interface ServiceRegistry {
-  id: string;
-  name: string;
-  type: string;
-}
-
-export interface VersionHistoryItem {
-  id: string;
-  service_id: string;
-  version: string;
-  publish_time?: string;
-}
-
-export interface RuntimeConfiguration {
-  upstreams?: Api7Upstream;
-  hosts?: string[];
-  path_prefix?: string;
-  status?: number;
-}
+export type {
+  Api7Upstream,
+  GatewayGroup,
+  Generation,
+  PublishedService,
+  RuntimeConfiguration,
+  ServiceRegistry,
+  VersionHistoryItem,
+} from './types.js';
+import type {
+  Api7Upstream,
+  GatewayGroup,
+  Generation,
+  PublishedService,
+  RuntimeConfiguration,
+  ServiceRegistry,
+  VersionHistoryItem,
+} from './types.js';
 
 export interface PublishItem {
   service_id: string;
@@ -142,11 +108,9 @@ export class Api7Client {
     return value;
   }
 
-  /** Reads every page of a list: API7's default page size is unknown, so always page explicitly. */
   /**
-   * Every page of a list. `pagesAtOnce` caps the pages of this list in flight together: a read
-   * started ahead of need (the route diff's) then leaves room in the concurrency budget for the
-   * reads the plan is waiting on.
+   * Every page of a list, paged explicitly (API7's default page size is unknown). `pagesAtOnce`
+   * caps this list's pages in flight: a read started ahead of need leaves room for the others.
    */
   async listAll<T>(path: string, query: Query = {}, pagesAtOnce?: number): Promise<T[]> {
     const first = await this.transport.get<{ list: T[]; total: number }>(path, {
@@ -159,9 +123,7 @@ export class Api7Client {
     // A server that ignores the paging answers everything at once: asking for more pages would
     // fetch the whole list again per page (a quadratic read that once cost 2000 services 100 MiB).
     const pages = items.length >= total ? 1 : Math.ceil(total / PAGE_SIZE);
-    const gate: <R>(read: () => Promise<R>) => Promise<R> = pagesAtOnce
-      ? pLimit(pagesAtOnce)
-      : (read) => read();
+    const gate: <R>(read: () => Promise<R>) => Promise<R> = pagesAtOnce ? pLimit(pagesAtOnce) : (r) => r();
     const rest = await Promise.all(
       Array.from({ length: Math.max(0, pages - 1) }, (_, i) =>
         gate(() => this.transport.get<{ list: T[] }>(path, { ...query, page: i + 2, page_size: PAGE_SIZE })),
