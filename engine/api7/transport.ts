@@ -66,8 +66,10 @@ export class Transport {
   private readonly ownDispatcher: boolean;
   private readonly limit: ReturnType<typeof pLimit>;
   private readonly origin: string;
-  /** Counts by kind, for reports and benchmarks. */
+  /** Counts by kind, for reports and benchmarks; `writes` counts every write sent. */
   readonly counts = { reads: 0, writes: 0, retries: 0 };
+  /** Writes asked for and not yet answered, queued ones included. */
+  private writesInFlight = 0;
 
   constructor(private readonly opts: TransportOptions) {
     this.budgets = { ...DEFAULT_BUDGETS, ...opts.budgets };
@@ -113,6 +115,7 @@ export class Transport {
     body: unknown,
     query?: Query,
   ): Promise<T> {
+    this.writesInFlight++;
     return this.limit(async () => {
       try {
         return await this.once<T>(method, path, query, body);
@@ -122,8 +125,18 @@ export class Transport {
           return this.once<T>(method, path, query, body);
         }
         throw err;
+      } finally {
+        this.writesInFlight--;
       }
     });
+  }
+
+  /**
+   * Where the writes stand: how many were sent so far, and whether one is still on its way. A
+   * read started while none is on its way, and finished before another is sent, saw them all.
+   */
+  writeMark(): { sent: number; settled: boolean } {
+    return { sent: this.counts.writes, settled: this.writesInFlight === 0 };
   }
 
   /** Checks (`conflict_check`, `dry-run=all`) are POSTs that change nothing, so they may be retried. */

@@ -14,8 +14,9 @@ import type { Plan, PlanEntry, ServiceResult } from '../model.js';
 import { atomicLateRefusals, atomicRefusals, baseResult, outcome } from './decide.js';
 import { asInterrupted, interruptedAfter, isInterrupted, report, stopBefore } from './interrupt.js';
 import { labelSources, refuseLabelledConflicts } from './label.js';
-import { observeGroup, type GroupView } from './observe.js';
+import type { GroupView } from './observe.js';
 import { promote } from './promote.js';
+import { readBack } from './read-back.js';
 import { rollBack } from './undo.js';
 import type { ApplyContext, ApplyOptions, Failure, Run, Work } from './work.js';
 import { messageOf } from '../errors.js';
@@ -62,9 +63,7 @@ export async function apply(plan: Plan, options: ApplyOptions, ctx: ApplyContext
   if (isInterrupted(run)) stopBefore([...work.values()], 'written');
   else if (work.size > 0) await write(run, [...work.values()], atomic);
 
-  const final = [...work.values()].some((w) => w.touched)
-    ? await observeGroup(ctx.client, run.targetId, ctx.log)
-    : (new Map() as GroupView);
+  const final = [...work.values()].some((w) => w.touched) ? await readBack(run) : (new Map() as GroupView);
   return plan.entries.map((e) => {
     const refusal = late.get(e) ?? refusals.get(e);
     if (refusal) return { ...baseResult(e, 'refused'), ...refusal };

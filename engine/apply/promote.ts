@@ -11,6 +11,7 @@ import { chunks, matchesRuntime, runtimeBody } from './decide.js';
 import { isInterrupted, report, stopBefore } from './interrupt.js';
 import { someOf } from './words.js';
 import { observeGroup } from './observe.js';
+import { startEarlyReadBack } from './read-back.js';
 import type { Run, Work } from './work.js';
 import { messageOf } from '../errors.js';
 
@@ -19,15 +20,27 @@ export async function promote(run: Run, works: Work[]): Promise<void> {
   const toPublish = live.filter((w) => w.versionId !== w.entry.targetVersionId);
   // Already at the version: only a runtime repair or a re-enable, no publish.
   const inPlace = live.filter((w) => w.versionId === w.entry.targetVersionId);
+  // Once every service's writes have settled, only verifications are left: read the group back
+  // meanwhile (read-back.ts decides whether that read still tells the truth at the end).
+  let unsettled = live.length;
+  const settled: Settled = () => {
+    if (--unsettled === 0) startEarlyReadBack(run);
+  };
   await Promise.all([
-    ...chunks(toPublish, run.batchSize).map((batch) => publishBatch(run, batch)),
-    ...inPlace.map((w) => finish(run, w)),
+    ...chunks(toPublish, run.batchSize).map((batch) => publishBatch(run, batch, settled)),
+    ...inPlace.map((w) => finish(run, w, settled)),
   ]);
 }
 
-async function publishBatch(run: Run, batch: Work[]): Promise<void> {
+/** Called once per service when its writes are over, landed or not. */
+type Settled = () => void;
+
+async function publishBatch(run: Run, batch: Work[], settled: Settled): Promise<void> {
   const { client, generation, log } = run.ctx;
-  if (isInterrupted(run)) return stopBefore(batch, 'written');
+  if (isInterrupted(run)) {
+    batch.forEach(settled);
+    return stopBefore(batch, 'written');
+  }
   log(
     `syncing ${someOf(batch.map((w) => `"${w.entry.name}" ${w.entry.version}`))} into "${run.plan.to.group!.name}"`,
   );
@@ -56,15 +69,28 @@ async function publishBatch(run: Run, batch: Work[]): Promise<void> {
       message: `sync of "${w.entry.name}" failed: ${messageOf(error)}`,
     };
     report(run, { step: 'failed', service: w.entry.name, reason: w.failed.reason });
+    settled();
   }
-  await Promise.all(batch.filter((w) => !w.failed).map((w) => finish(run, w)));
+  await Promise.all(batch.filter((w) => !w.failed).map((w) => finish(run, w, settled)));
 }
 
 /** A service whose publish has landed: its runtime configuration and enable, then verification. */
-async function finish(run: Run, w: Work): Promise<void> {
+async function finish(run: Run, w: Work, settled: Settled): Promise<void> {
+  const configured = await configure(run, w);
+  settled();
+  if (!configured) return;
+  report(run, { step: 'synced', service: w.entry.name });
+  await verify(run, w);
+}
+
+/** The runtime configuration and enable of a service (none to send on the legacy generation). */
+async function configure(run: Run, w: Work): Promise<boolean> {
   const { client, generation, log } = run.ctx;
   const body = runtimeBody(w.entry, w.versionId, generation);
-  if (body && isInterrupted(run)) return stopBefore([w], 'configured');
+  if (body && isInterrupted(run)) {
+    stopBefore([w], 'configured');
+    return false;
+  }
   if (body) {
     w.touched = true;
     const { failed, error } = await converge<Work>({
@@ -86,11 +112,10 @@ async function finish(run: Run, w: Work): Promise<void> {
         message: `setting the runtime configuration of "${w.entry.name}" failed: ${messageOf(error)}`,
       };
       report(run, { step: 'failed', service: w.entry.name, reason: w.failed.reason });
-      return;
+      return false;
     }
   }
-  report(run, { step: 'synced', service: w.entry.name });
-  await verify(run, w);
+  return true;
 }
 
 async function verify(run: Run, w: Work): Promise<void> {

@@ -2,6 +2,7 @@
 import type { Api7Client, Generation } from '../api7/client.js';
 import type { Dispatcher } from 'undici';
 import type { Plan, PlanEntry, ProbeResult, Reason } from '../model.js';
+import type { GroupView } from './observe.js';
 
 export interface ApplyOptions {
   dryRun?: boolean;
@@ -78,4 +79,6 @@ export interface Run {
   probes?: Dispatcher;
   /** Services verified so far, passed and failed: for progress lines. */
   verified: { passed: number; failed: number; started: boolean };
+  /** The read-back started while the last verifications ran (read-back.ts). */
+  earlyReadBack?: { sentBefore: number; view: Promise<GroupView | undefined> };
 }
