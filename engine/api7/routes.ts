@@ -41,7 +41,7 @@ export async function groupRoutes(
   const routes = await client.listAll<Api7Route>(
     '/apisix/admin/routes',
     { gateway_group_id: groupId },
-    pagesAtOnce,
+    { pagesAtOnce },
   );
   const byService = new Map<string, Api7Route[]>();
   for (const r of routes) {

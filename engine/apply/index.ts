@@ -79,7 +79,8 @@ export async function apply(plan: Plan, options: ApplyOptions, ctx: ApplyContext
 async function sourceMoved(run: Run, active: PlanEntry[]): Promise<Map<PlanEntry, Failure>> {
   const { client } = run.ctx;
   const late = new Map<PlanEntry, Failure>();
-  const fresh = await client.publishedServices(run.sourceId);
+  // The plan counted them moments ago: every page is asked for at once.
+  const fresh = await client.publishedServices(run.sourceId, active.length);
   await Promise.all(
     active.map(async (entry) => {
       const now = fresh.find((s) => s.service_id === entry.templateId);

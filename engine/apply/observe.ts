@@ -16,10 +16,11 @@ export async function observeGroup(
   client: Api7Client,
   groupId: string,
   log: (line: string) => void,
+  expected?: number,
 ): Promise<GroupView | undefined> {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const services = await client.publishedServices(groupId);
+      const services = await client.publishedServices(groupId, expected);
       const out: GroupView = new Map();
       await Promise.all(
         services.map(async (s) => {

@@ -13,7 +13,7 @@ export function startEarlyReadBack(run: Run): void {
   if (!mark.settled) return;
   run.earlyReadBack = {
     sentBefore: mark.sent,
-    view: observeGroup(run.ctx.client, run.targetId, run.ctx.log),
+    view: observeGroup(run.ctx.client, run.targetId, run.ctx.log, run.plan.entries.length),
   };
 }
 
@@ -25,5 +25,5 @@ export async function readBack(run: Run): Promise<GroupView | undefined> {
     const view = await early.view;
     if (view) return view;
   }
-  return observeGroup(run.ctx.client, run.targetId, run.ctx.log);
+  return observeGroup(run.ctx.client, run.targetId, run.ctx.log, run.plan.entries.length);
 }

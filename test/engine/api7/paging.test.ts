@@ -53,4 +53,40 @@ describe('reading a long list', () => {
     expect(new Set(groups.map((g) => g.id)).size).toBe(250);
     expect(client.transport.counts.reads).toBe(1);
   });
+
+  describe('a list counted moments ago: every page asked for at once', () => {
+    it.each([
+      ['as counted', 250, 250, 3],
+      ['shrunk since it was counted (pages past the end are left out)', 250, 150, 3],
+      ['grown since it was counted (the rest read after the first page)', 150, 250, 3],
+    ])('%s', async (_what, expected, actual, reads) => {
+      sb = await sandbox(manyServicesSeed(actual));
+      const gg = await groupId(sb, TEST);
+      const client = new Api7Client({ baseUrl: sb.controlPlane, token: sb.token });
+      const services = await client.publishedServices(gg, expected);
+      expect(services).toHaveLength(actual);
+      expect(new Set(services.map((s) => s.id)).size).toBe(actual);
+      expect(client.transport.counts.reads).toBe(reads);
+      await client.close();
+    });
+
+    it('from a server that ignores the paging, each item once', async () => {
+      agent = new MockAgent();
+      agent.disableNetConnect();
+      const items = Array.from({ length: 250 }, (_, i) => ({
+        id: `s-${i}`,
+        service_id: `t-${i}`,
+        name: `svc-${i}`,
+      }));
+      agent
+        .get(ORIGIN)
+        .intercept({ path: (p) => p.startsWith('/api/gateway_groups/gg-1/services?'), method: 'GET' })
+        .reply(200, { list: items, total: items.length })
+        .times(3);
+      const client = new Api7Client({ baseUrl: ORIGIN, token: 'a7ee-token', dispatcher: agent });
+      const services = await client.publishedServices('gg-1', 250);
+      expect(services).toHaveLength(250);
+      expect(new Set(services.map((s) => s.id)).size).toBe(250);
+    });
+  });
 });
