@@ -1,0 +1,98 @@
+/**
+ * A cancelled chat-ops workflow run: GitHub sends the Action's step SIGINT, then SIGTERM, then
+ * kills it. The bundle (dist/index.js) as a real process in workflow mode (an `issue_comment`
+ * event), a `/sync production` of many services on the sandbox, one failing its verification,
+ * with the request, lock, deployment and check run on the GitHub stand-in. The signal goes out
+ * when the sandbox reports the first write in production.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../sandbox/server.js';
+import { API7_TOKEN, runActionStep, startActionStep } from '../helpers/action.js';
+import { commentPayload, openPullRequest } from '../helpers/bot.js';
+import { deploymentOutcome, fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
+import { firstChangeIn, manyServicesConfig, manyServicesSeed, runningIn } from '../helpers/many-services.js';
+import { PROD, sandbox } from '../helpers/sandbox.js';
+
+const N = 60;
+const STATE_SECRET = 'workflow-cancel-state-secret-32-bytes-long';
+let sb: Sandbox | undefined;
+let gh: FakeGitHub | undefined;
+let kill: (() => void) | undefined;
+afterEach(async () => {
+  kill?.();
+  await sb?.close();
+  await gh?.close();
+  sb = gh = kill = undefined;
+});
+
+/**
+ * `/sync production` in a workflow run, started and left running until its first API7 write: in
+ * one job, or (`promote`) in the promote job once the plan job named the request.
+ */
+async function syncingStep(job: 'single' | 'promote') {
+  sb = await sandbox(manyServicesSeed(N, API7_TOKEN));
+  gh = await fakeGitHub();
+  gh.commentAs = 'github-actions[bot]';
+  gh.files.set('main:.github/api7-sync.yml', manyServicesConfig(N, N - 1));
+  gh.permissions.set('alice', 'write');
+  openPullRequest(gh, 'alice');
+  const comment = gh.addComment(7, 'alice', '/sync production');
+  const dir = mkdtempSync(path.join(tmpdir(), 'chatops-cancel-'));
+  const eventPath = path.join(dir, 'event.json');
+  writeFileSync(eventPath, JSON.stringify(commentPayload(comment)));
+  const env = {
+    GITHUB_EVENT_NAME: 'issue_comment',
+    GITHUB_EVENT_PATH: eventPath,
+    CP: sb.controlPlane,
+    PROD_GW: sb.gateways[PROD]!,
+  };
+  const inputs = { 'state-secret': STATE_SECRET, 'verify-timeout': '20000' };
+  let jobInputs: Record<string, string> = {};
+  if (job === 'promote') {
+    const plan = await runActionStep(gh.url, dir, { ...inputs, 'chatops-job': 'plan' }, env);
+    expect(plan.outputs.request, plan.log).toBe(String(comment.id));
+    jobInputs = { 'chatops-job': 'promote', request: plan.outputs.request! };
+  }
+  const landed = firstChangeIn(sb, PROD);
+  const step = startActionStep(gh.url, dir, { ...inputs, ...jobInputs }, env);
+  kill = () => step.child.exitCode === null && step.child.kill('SIGKILL');
+  await landed;
+  return { step, request: comment.id };
+}
+
+const statusOf = (request: number) =>
+  gh!
+    .commentsOn(7)
+    .find((c) => c.user.login === 'github-actions[bot]' && c.body.includes(`request ${request} by`))?.body ??
+  '';
+
+describe('workflow mode, cancelled mid-promotion', () => {
+  for (const job of ['single', 'promote'] as const)
+    it(`${job} job, SIGINT: undone all-or-none, the request, check run and deployment say interrupted, lock freed, exit 130`, async () => {
+      const { step, request } = await syncingStep(job);
+      step.child.kill('SIGINT');
+      const run = await step.done;
+      expect(run.code, run.log).toBe(130);
+      expect(run.log).toContain('SIGINT: no new write starts');
+      expect(run.log).not.toMatch(/did not finish within|stopped at once/);
+      expect(run.log).toMatch(/::error::api7-sync: the promotion was interrupted by SIGINT/);
+      // The target runs exactly what it ran before.
+      expect(new Set((await runningIn(sb!, PROD)).values())).toEqual(new Set(['0.9.0']));
+      const status = statusOf(request);
+      expect(status).toMatch(/\*\*interrupted\*\*/);
+      expect(status).toMatch(/⏹️ interrupted/);
+      expect(status).toMatch(/The job was cancelled \(SIGINT\) during the promotion/);
+      const check = gh!.checkRuns.find((c) => c.run.external_id === String(request))!;
+      expect(check.run).toMatchObject({ status: 'completed', conclusion: 'failure' });
+      expect(check.run.output.title).toMatch(/interrupted/);
+      const [deployment] = gh!.deployments;
+      expect(deploymentOutcome(deployment!)).toBe('failure');
+      expect(deployment!.statuses.at(-1).description).toMatch(/^interrupted by SIGINT: \d+ interrupted/);
+      expect(gh!.refs.size).toBe(0);
+      expect(run.state.finished).toBe('true');
+      expect(run.summary).toMatch(/\*\*interrupted\*\*/);
+    }, 60_000);
+});
