@@ -14,15 +14,20 @@ import { API7_TOKEN, runActionStep, startActionStep } from '../helpers/action.js
 import { commentPayload, openPullRequest } from '../helpers/bot.js';
 import { deploymentOutcome, fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
 import { firstChangeIn, manyServicesConfig, manyServicesSeed, runningIn } from '../helpers/many-services.js';
-import { PROD, sandbox } from '../helpers/sandbox.js';
+import { regionsConfigText, regionsSeed } from '../helpers/regions.js';
+import { gatedUpstream, PROD, sandbox, serviceIn } from '../helpers/sandbox.js';
+import { until } from '../helpers/bot-process.js';
 
 const N = 60;
 const STATE_SECRET = 'workflow-cancel-state-secret-32-bytes-long';
 let sb: Sandbox | undefined;
 let gh: FakeGitHub | undefined;
 let kill: (() => void) | undefined;
+let cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   kill?.();
+  for (const cleanup of cleanups) await cleanup();
+  cleanups = [];
   await sb?.close();
   await gh?.close();
   sb = gh = kill = undefined;
@@ -95,4 +100,51 @@ describe('workflow mode, cancelled mid-promotion', () => {
       expect(run.state.finished).toBe('true');
       expect(run.summary).toMatch(/\*\*interrupted\*\*/);
     }, 60_000);
+
+  it('a fan-out, SIGINT while the second region verifies: the first keeps its new version, the second is undone, both locks freed', async () => {
+    sb = await sandbox({ ...regionsSeed(), token: API7_TOKEN });
+    // `us` sends its traffic to an upstream that holds every probe: its verification is waiting
+    // when the signal comes, after `eu` was written and verified.
+    const upstream = await gatedUpstream(() => false);
+    cleanups.push(() => upstream.close());
+    gh = await fakeGitHub();
+    gh.commentAs = 'github-actions[bot]';
+    gh.files.set(
+      'main:.github/api7-sync.yml',
+      regionsConfigText(sb, `{host: 127.0.0.1, port: ${upstream.port}}`),
+    );
+    gh.permissions.set('alice', 'write');
+    openPullRequest(gh, 'alice');
+    const comment = gh.addComment(7, 'alice', '/sync eu,us');
+    const dir = mkdtempSync(path.join(tmpdir(), 'chatops-cancel-'));
+    const eventPath = path.join(dir, 'event.json');
+    writeFileSync(eventPath, JSON.stringify(commentPayload(comment)));
+    const step = startActionStep(
+      gh.url,
+      dir,
+      { 'state-secret': STATE_SECRET, 'verify-timeout': '30000' },
+      { GITHUB_EVENT_NAME: 'issue_comment', GITHUB_EVENT_PATH: eventPath },
+    );
+    kill = () => step.child.exitCode === null && step.child.kill('SIGKILL');
+    await until(() => upstream.held() > 0, 'the first probe of us');
+    step.child.kill('SIGINT');
+    const run = await step.done;
+    expect(run.code, run.log).toBe(130);
+    expect((await serviceIn(sb, 'eu', 'httpbin API')).version).toBe('1.0.0');
+    expect((await serviceIn(sb, 'us', 'httpbin API')).version).toBe('0.9.0');
+    const status = statusOf(comment.id);
+    expect(status).toMatch(/\*\*interrupted\*\*/);
+    expect(status).toMatch(/test → eu[\s\S]*✅ synced[\s\S]*test → us[\s\S]*⏹️ interrupted/);
+    expect(gh.deployments.map((d) => d.body.environment)).toEqual(['eu', 'us']);
+    // `eu` was promoted and verified before the signal: its deployment says what it runs.
+    expect(gh.deployments[0]!.statuses.at(-1)).toMatchObject({
+      state: 'success',
+      description: '1 synced; then the run was interrupted by SIGINT',
+    });
+    expect(gh.deployments[1]!.statuses.at(-1)).toMatchObject({
+      state: 'failure',
+      description: expect.stringMatching(/^interrupted by SIGINT: 1 interrupted/),
+    });
+    expect(gh.refs.size).toBe(0);
+  }, 60_000);
 });
