@@ -15,7 +15,7 @@ import { commentPayload, openPullRequest } from '../helpers/bot.js';
 import { deploymentOutcome, fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
 import { firstChangeIn, manyServicesConfig, manyServicesSeed, runningIn } from '../helpers/many-services.js';
 import { regionsConfigText, regionsSeed } from '../helpers/regions.js';
-import { gatedUpstream, PROD, sandbox, serviceIn } from '../helpers/sandbox.js';
+import { api, gatedUpstream, PROD, sandbox, serviceIn } from '../helpers/sandbox.js';
 import { until } from '../helpers/bot-process.js';
 
 const N = 60;
@@ -65,7 +65,7 @@ async function syncingStep(job: 'single' | 'promote') {
   const step = startActionStep(gh.url, dir, { ...inputs, ...jobInputs }, env);
   kill = () => step.child.exitCode === null && step.child.kill('SIGKILL');
   await landed;
-  return { step, request: comment.id };
+  return { step, request: comment.id, dir, env, inputs: { ...inputs, ...jobInputs } };
 }
 
 const statusOf = (request: number) =>
@@ -147,4 +147,56 @@ describe('workflow mode, cancelled mid-promotion', () => {
     });
     expect(gh.refs.size).toBe(0);
   }, 60_000);
+
+  it('SIGINT then SIGTERM during the undo: stops at once; the post step frees the lock and the next run records the request interrupted', async () => {
+    const { step, request, dir, env, inputs } = await syncingStep('single');
+    // Every API7 write now takes 3 s: the undo is still running when GitHub's SIGTERM comes.
+    await api(sb!, 'PUT', '/sandbox/faults', { latencyMs: 3_000, match: { method: 'POST' } }, null);
+    const interrupting = new Promise<void>((resolve) => {
+      const look = (d: Buffer) => {
+        if (String(d).includes('no new write starts')) {
+          step.child.stdout!.off('data', look);
+          resolve();
+        }
+      };
+      step.child.stdout!.on('data', look);
+    });
+    step.child.kill('SIGINT');
+    await interrupting;
+    step.child.kill('SIGTERM');
+    const run = await step.done;
+    expect(run.code, run.log).toBe(130);
+    expect(run.log).toMatch(
+      /::error::api7-sync: stopped at once on a second signal \(SIGTERM\): services written by this promotion and not undone: \d+ in "production"/,
+    );
+    expect(run.state.finished).toBeUndefined();
+    expect(JSON.parse(run.state.fanoutSessions!)).toEqual([{ environment: 'production', deploymentId: 1 }]);
+
+    // The post step (post-if: always()) ends what the main step held.
+    const post = await startActionStep(gh!.url, dir, inputs, {
+      ...env,
+      ...Object.fromEntries(Object.entries(run.state).map(([k, v]) => [`STATE_${k}`, v])),
+    }).done;
+    expect(post.code, post.log).toBe(0);
+    expect(gh!.refs.size).toBe(0);
+    expect(deploymentOutcome(gh!.deployments[0]!)).toBe('failure');
+
+    // The next chat-ops run (any command by a writer) finds the request still `running` and
+    // records it interrupted, with what production runs now.
+    await api(sb!, 'DELETE', '/sandbox/faults', undefined, null);
+    const next = gh!.addComment(7, 'alice', '/status');
+    const eventPath = path.join(dir, 'status.json');
+    writeFileSync(eventPath, JSON.stringify(commentPayload(next)));
+    const status = await startActionStep(
+      gh!.url,
+      dir,
+      { 'state-secret': STATE_SECRET },
+      {
+        ...env,
+        GITHUB_EVENT_PATH: eventPath,
+      },
+    ).done;
+    expect(status.code, status.log).toBe(0);
+    expect(statusOf(request)).toMatch(/\*\*interrupted\*\*[\s\S]*What `production` runs now/);
+  }, 90_000);
 });
