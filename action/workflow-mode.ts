@@ -225,6 +225,21 @@ async function promoteJob(ctx: CommandContext, senderMayWrite: boolean): Promise
 }
 
 /**
+ * The post step of a chat-ops run stopped at once (a second signal, or the undo's grace ran out),
+ * once it ended the sessions the run held: the request the run left `running` is recorded
+ * `interrupted` now, with what each target runs, rather than at the next command.
+ */
+export async function recoverAfterCancel(): Promise<void> {
+  const token = core.getInput('token');
+  const githubToken = core.getInput('github-token');
+  const stateSecret = core.getInput('state-secret');
+  for (const secret of [token, githubToken, stateSecret]) if (secret) core.setSecret(secret);
+  if (!token || !githubToken) return;
+  const settings = workflowSettings(token, stateSecret, undefined);
+  await recoverInterrupted(gitHubClient(githubToken, actionLog), settings);
+}
+
+/**
  * No process outlives a workflow run, so no one sweeps in the background as the App's replicas
  * do: each chat-ops run first recovers the runs a killed runner left behind (deployment failed,
  * status comment `interrupted`, lock freed). A failure here is logged and does not stop the command.
