@@ -104,4 +104,27 @@ describe('the two-job chat-ops workflow, fanned out', () => {
     expect(gh!.deployments).toEqual([]);
     expect(gh!.refs.size).toBe(0);
   });
+
+  it('/sync @production is answered that chat-ops takes environment names, and names no request', async () => {
+    await setUp();
+    const c = gh!.addComment(7, 'alice', '/sync @production');
+    const dir = mkdtempSync(path.join(tmpdir(), 'chatops-fanout-'));
+    const eventPath = path.join(dir, 'event.json');
+    writeFileSync(eventPath, JSON.stringify(commentPayload(c)));
+    const plan = await runActionStep(
+      gh!.url,
+      dir,
+      { 'state-secret': STATE_SECRET, 'chatops-job': 'plan' },
+      { GITHUB_EVENT_NAME: 'issue_comment', GITHUB_EVENT_PATH: eventPath },
+    );
+    expect(plan.code, plan.log).toBe(0);
+    expect(plan.outputs.request ?? '').toBe('');
+    const reply = gh!.commentsOn(7).at(-1)!;
+    expect(reply.user.login).toBe('github-actions[bot]');
+    expect(reply.body).toMatch(
+      /^@alice @\u200bproduction is a tag: name the environments instead, in order \(`\/sync eu,us,ap`\)/,
+    );
+    expect(await writes(sb!)).toEqual([]);
+    expect(gh!.deployments).toEqual([]);
+  });
 });
