@@ -78,7 +78,11 @@ export async function syncStep(step: Step): Promise<Outcome | undefined> {
   const stopped = stoppedBy(ctx);
   return {
     ok: results.every((r) => r.ok),
-    body: [...results.map(promotionMarkdown), ...lost, ...(stopped ? [stopped] : [])].join('\n'),
+    // Why the run stopped comes first: a long result table may be cut to fit GitHub's limit.
+    body: [
+      ...[...(stopped ? [stopped] : []), ...lost].map((line) => `${line}\n`),
+      ...results.map(promotionMarkdown),
+    ].join('\n'),
     results,
     ...(stopped ? { interrupted: true } : {}),
   };
@@ -161,7 +165,7 @@ export async function rollbackStep(step: Step): Promise<Outcome> {
   const stopped = stoppedBy(ctx);
   return {
     ok: result.ok,
-    body: [promotionMarkdown(result), ...(stopped ? [stopped] : [])].join('\n'),
+    body: [...(stopped ? [stopped, ''] : []), promotionMarkdown(result)].join('\n'),
     results: [result],
     ...(stopped ? { interrupted: true } : {}),
   };
