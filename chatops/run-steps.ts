@@ -75,9 +75,11 @@ export async function syncStep(step: Step): Promise<Outcome | undefined> {
   const lost = [...promoted.lostLocks].map(
     ([environment, why]) => `The promotion into \`${environment}\` stopped before its next write: ${why}`,
   );
-  const stopped = stoppedBy(ctx);
+  const ok = results.every((r) => r.ok);
+  // A signal that came once every target was done stopped nothing: the result stands.
+  const stopped = ok ? undefined : stoppedBy(ctx);
   return {
-    ok: results.every((r) => r.ok),
+    ok,
     // Why the run stopped comes first: a long result table may be cut to fit GitHub's limit.
     body: [
       ...[...(stopped ? [stopped] : []), ...lost].map((line) => `${line}\n`),
@@ -162,7 +164,7 @@ export async function rollbackStep(step: Step): Promise<Outcome> {
       signal: stopSignal(step.sessions, ctx.settings.stopping, ctx.settings.cancellation?.signal),
     },
   );
-  const stopped = stoppedBy(ctx);
+  const stopped = result.ok ? undefined : stoppedBy(ctx);
   return {
     ok: result.ok,
     body: [...(stopped ? [stopped, ''] : []), promotionMarkdown(result)].join('\n'),
