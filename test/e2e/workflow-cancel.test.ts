@@ -11,11 +11,11 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox/server.js';
 import { API7_TOKEN, runActionStep, startActionStep } from '../helpers/action.js';
-import { commentPayload, openPullRequest } from '../helpers/bot.js';
+import { botConfig, commentPayload, openPullRequest } from '../helpers/bot.js';
 import { deploymentOutcome, fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
 import { firstChangeIn, manyServicesConfig, manyServicesSeed, runningIn } from '../helpers/many-services.js';
 import { regionsConfigText, regionsSeed } from '../helpers/regions.js';
-import { api, gatedUpstream, PROD, sandbox, serviceIn } from '../helpers/sandbox.js';
+import { api, gatedUpstream, PROD, sandbox, serviceIn, withProductionAt090 } from '../helpers/sandbox.js';
 import { until } from '../helpers/bot-process.js';
 
 const N = 300;
@@ -196,4 +196,60 @@ describe('workflow mode, cancelled mid-promotion', () => {
     const check = gh!.checkRuns.find((c) => c.run.external_id === String(request))!;
     expect(check.run).toMatchObject({ status: 'completed', conclusion: 'neutral' });
   }, 90_000);
+
+  it('/rollback, SIGINT while it verifies: stops, says interrupted with what production runs, lock freed, exit 130', async () => {
+    sb = await sandbox({ ...withProductionAt090(), token: API7_TOKEN });
+    // Production's upstream answers the sync's probes, then holds the rollback's.
+    let answering = true;
+    const upstream = await gatedUpstream(() => answering);
+    cleanups.push(async () => ((answering = true), upstream.close()));
+    gh = await fakeGitHub();
+    gh.commentAs = 'github-actions[bot]';
+    gh.files.set(
+      'main:.github/api7-sync.yml',
+      botConfig(sb).replace(
+        'upstream: {nodes: [{host: httpbin, port: 80}]}',
+        `upstream: {nodes: [{host: 127.0.0.1, port: ${upstream.port}}]}`,
+      ),
+    );
+    gh.permissions.set('alice', 'write');
+    openPullRequest(gh, 'alice');
+    const dir = mkdtempSync(path.join(tmpdir(), 'chatops-cancel-'));
+    const start = (body: string) => {
+      const c = gh!.addComment(7, 'alice', body);
+      const eventPath = path.join(dir, `${c.id}.json`);
+      writeFileSync(eventPath, JSON.stringify(commentPayload(c)));
+      const step = startActionStep(
+        gh!.url,
+        dir,
+        { 'state-secret': STATE_SECRET, 'verify-timeout': '30000' },
+        { GITHUB_EVENT_NAME: 'issue_comment', GITHUB_EVENT_PATH: eventPath },
+      );
+      return { id: c.id, step };
+    };
+    const sync = start('/sync production');
+    expect((await sync.step.done).code).toBe(0);
+    expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('1.0.0');
+
+    answering = false;
+    const probed = upstream.held();
+    const rollback = start('/rollback production "httpbin API"');
+    kill = () => rollback.step.child.exitCode === null && rollback.step.child.kill('SIGKILL');
+    await until(() => upstream.held() > probed, "the rollback's first probe");
+    rollback.step.child.kill('SIGINT');
+    const run = await rollback.step.done;
+    expect(run.code, run.log).toBe(130);
+    // The rollback had landed: it is not undone (it is the way back), and the status says so.
+    expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('0.9.0');
+    const status = statusOf(rollback.id);
+    expect(status).toMatch(/\*\*interrupted\*\*/);
+    expect(status).toContain('The job was cancelled (SIGINT) during the promotion');
+    expect(status).toContain('⏹️ interrupted');
+    expect(status).toContain(
+      'the rollback was interrupted while "httpbin API" was being verified; it now runs 0.9.0',
+    );
+    expect(run.log).not.toMatch(/did not finish within|stopped at once/);
+    expect(gh.deployments.at(-1)!.statuses.at(-1)).toMatchObject({ state: 'failure' });
+    expect(gh.refs.size).toBe(0);
+  }, 60_000);
 });
