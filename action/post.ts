@@ -10,6 +10,7 @@ import { SyncError } from '../engine/index.js';
 import { STATE } from './io.js';
 import { actionLog } from './log.js';
 import { present } from './present.js';
+import { isChatopsEvent, recoverAfterCancel } from './workflow-mode.js';
 
 export async function post(): Promise<void> {
   try {
@@ -26,7 +27,12 @@ async function endAbandoned(): Promise<void> {
   if (token) core.setSecret(token);
   const request = core.getState(STATE.lockRequest);
   const fanout = core.getState(STATE.fanoutSessions);
-  if (fanout) return endFanout(token, request, fanout);
+  if (fanout) {
+    await endFanout(token, request, fanout);
+    // A chat-ops request the run left `running` says `interrupted` now, not at the next command.
+    if (isChatopsEvent()) await recoverAfterCancel();
+    return;
+  }
   const environment = core.getState(STATE.lockEnvironment);
   const deploymentId = Number(core.getState(STATE.deploymentId)) || undefined;
   if (!token || (!request && !deploymentId)) return;

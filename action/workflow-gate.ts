@@ -133,11 +133,22 @@ export function workflowGate(options: {
       ctx,
       request,
       'failed',
-      `Not run: ${names} needs approval, and in a workflow that is the GitHub Environment's required reviewers; nobody approved this run in it. Run the promotion in a job with \`environment:\` set to it (and required reviewers on it), or opt into \`/approve\` comments with \`protection.workflowApprovals: comments\`. Nothing was changed.`,
+      `Not run: ${names} needs approval, and in a workflow that is the GitHub Environment's required reviewers; nobody approved this run in it. ${fanoutHint(targets, unapproved, approvals)}Run the promotion in a job with \`environment:\` set to it (and required reviewers on it), or opt into \`/approve\` comments with \`protection.workflowApprovals: comments\`. Nothing was changed.`,
       {},
       endedFields('refused', why),
     );
     await ctx.pr.react(state.request, 'confused');
     return false;
   };
+}
+
+/**
+ * A job runs in one GitHub Environment, so a fan-out's run is approved by one environment's
+ * reviewers: say that the others were not asked, and how to promote those.
+ */
+function fanoutHint(targets: string[], unapproved: string[], approvals: EnvironmentApproval[]): string {
+  const approved = targets.filter((env) => approvals.some((a) => a.environments.includes(env)));
+  if (targets.length < 2 || !approved.length) return '';
+  const list = (envs: string[]) => envs.map((e) => `\`${e}\``).join(', ');
+  return `This run was approved in ${list(approved)}; a job runs in one GitHub Environment, so the reviewers of ${list(unapproved)} were not asked: promote ${unapproved.length > 1 ? 'each' : 'it'} with a \`/sync\` of its own. `;
 }

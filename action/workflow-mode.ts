@@ -17,7 +17,6 @@ import {
   type EngineSource,
 } from '../chatops/context.js';
 import { handleCommand } from '../chatops/dispatch.js';
-import { parseCommand, type Parsed } from '../chatops/grammar.js';
 import { PullRequest } from '../chatops/pull-request.js';
 import { lapseOnPush } from '../chatops/push.js';
 import { readRequests } from '../chatops/requests.js';
@@ -27,10 +26,14 @@ import { createEngine, messageOf, SyncError } from '../engine/index.js';
 import type { GitHubClient } from '../github/api.js';
 import { parseHeartbeatMs } from '../github/heartbeat.js';
 import { stateSecretProblem } from '../chatops/state-secret.js';
+import type { Cancellation } from '../github/promotion.js';
+import { actionCancellation, reportInterruption } from './cancel.js';
 import { MIN_HEARTBEAT_MS, STATE } from './io.js';
+import { commandEvent, type CommandEvent } from './workflow-event.js';
 import { actionLog } from './log.js';
+import { present } from './present.js';
 import { isReRun } from './rerun.js';
-import { environmentGated, readChatopsJob, workflowGate } from './workflow-gate.js';
+import { environmentGated, readChatopsJob, workflowGate, type ChatopsJob } from './workflow-gate.js';
 import { maskNotifyUrls } from './notify.js';
 import { commentApprovalsCount, requireSecretForApprovals } from './workflow-approvals.js';
 
@@ -43,7 +46,6 @@ export function isChatopsEvent(): boolean {
 const WORKFLOW_ACCOUNT = 'github-actions[bot]';
 
 export async function runWorkflowMode(): Promise<void> {
-  const { eventName, payload } = github.context;
   const token = core.getInput('token');
   const githubToken = core.getInput('github-token');
   const stateSecret = core.getInput('state-secret');
@@ -51,13 +53,40 @@ export async function runWorkflowMode(): Promise<void> {
   if (await isReRun()) return;
   const event = commandEvent();
   if (!event) return;
-  const { pr, comment, parsed } = event;
   requireInputs(token, githubToken, stateSecret);
-  const octokit = gitHubClient(githubToken, actionLog);
   const job = readChatopsJob();
+  // A job that may promote stops as the Action's plain mode does when GitHub cancels it; the
+  // plan job and a push's lapse never write to API7, so a signal simply ends them.
+  const mayPromote = job !== 'plan' && github.context.eventName === 'issue_comment';
+  const cancellation = mayPromote ? actionCancellation() : undefined;
+  try {
+    await command(event, job, cancellation);
+  } catch (err) {
+    // Cancelled: the step says interrupted (exit 130), the error goes to the log after it.
+    if (!cancellation?.interruptedBy) throw err;
+    present(err);
+  } finally {
+    cancellation?.dispose();
+  }
+  reportInterruption(
+    cancellation,
+    "the request's status comment and check run say what each target runs now",
+  );
+}
+
+async function command(
+  { pr, comment, parsed }: CommandEvent,
+  job: ChatopsJob,
+  cancellation: Cancellation | undefined,
+): Promise<void> {
+  const { eventName, payload } = github.context;
+  const token = core.getInput('token');
+  const githubToken = core.getInput('github-token');
+  const stateSecret = core.getInput('state-secret');
+  const octokit = gitHubClient(githubToken, actionLog);
   const needed = new Map<string, number>();
   const settings: ChatopsSettings = {
-    ...workflowSettings(token, stateSecret),
+    ...workflowSettings(token, stateSecret, cancellation),
     adaptConfig: (config) => environmentGated(config, needed),
     mayRun: workflowGate({ job, github: octokit, runId: github.context.runId, needed }),
   };
@@ -107,40 +136,6 @@ export async function runWorkflowMode(): Promise<void> {
   await summarise(ctx, outcome === 'done');
 }
 
-/** A new comment on a pull request, as the event carries it. */
-interface EventComment {
-  id: number;
-  body?: string;
-  html_url: string;
-  created_at?: string;
-  user?: { login: string; type: string };
-}
-
-/**
- * The pull request, comment and command this run is for, or undefined (and a line saying why)
- * when the event is not one for api7-sync: a plain issue, an edited comment, prose, a bot.
- */
-function commandEvent():
-  { pr: { number: number }; comment: EventComment | undefined; parsed: Parsed } | undefined {
-  const { eventName, payload } = github.context;
-  const pr = eventName === 'issue_comment' ? payload.issue : payload.pull_request;
-  if (!pr || (eventName === 'issue_comment' && !payload.issue?.pull_request)) {
-    core.info('api7-sync: this comment is not on a pull request; nothing to do');
-    return undefined;
-  }
-  if (eventName === 'issue_comment' && payload.action !== 'created') {
-    core.info(`api7-sync: comment ${String(payload.action)}; only new comments are commands`);
-    return undefined;
-  }
-  const comment = payload.comment as EventComment | undefined;
-  const parsed = comment ? parseCommand(comment.body ?? '') : null;
-  if (eventName === 'issue_comment' && (!parsed || comment?.user?.type !== 'User')) {
-    core.info('api7-sync: not a command for api7-sync; nothing to do');
-    return undefined;
-  }
-  return { pr: pr as { number: number }, comment, parsed };
-}
-
 /** The tokens the run needs, and a state secret (when given) that is not one of them. */
 function requireInputs(token: string, githubToken: string, stateSecret: string): void {
   if (!token)
@@ -157,7 +152,11 @@ function requireInputs(token: string, githubToken: string, stateSecret: string):
 }
 
 /** Everything but the gate: the same for every job of a chat-ops workflow. */
-function workflowSettings(token: string, stateSecret: string): ChatopsSettings {
+function workflowSettings(
+  token: string,
+  stateSecret: string,
+  cancellation: Cancellation | undefined,
+): ChatopsSettings {
   const holdings: { environment: string; deploymentId?: number }[] = [];
   return {
     // Without a state secret, the API7 token (a secret the workflow already holds) keys the
@@ -165,7 +164,8 @@ function workflowSettings(token: string, stateSecret: string): ChatopsSettings {
     stateSecret:
       stateSecret || createHash('sha256').update(`api7-sync workflow state\n${token}`).digest('hex'),
     appLogin: core.getInput('app-login') || WORKFLOW_ACCOUNT,
-    engines: repositoryEngines(token, core.getInput('ca-file')),
+    engines: repositoryEngines(token, core.getInput('ca-file'), cancellation?.hardStop),
+    ...(cancellation ? { cancellation } : {}),
     configEnv: process.env,
     notifyTargets: (_repository, config) => {
       maskNotifyUrls(config);
@@ -225,6 +225,21 @@ async function promoteJob(ctx: CommandContext, senderMayWrite: boolean): Promise
 }
 
 /**
+ * The post step of a chat-ops run stopped at once (a second signal, or the undo's grace ran out),
+ * once it ended the sessions the run held: the request the run left `running` is recorded
+ * `interrupted` now, with what each target runs, rather than at the next command.
+ */
+export async function recoverAfterCancel(): Promise<void> {
+  const token = core.getInput('token');
+  const githubToken = core.getInput('github-token');
+  const stateSecret = core.getInput('state-secret');
+  for (const secret of [token, githubToken, stateSecret]) if (secret) core.setSecret(secret);
+  if (!token || !githubToken) return;
+  const settings = workflowSettings(token, stateSecret, undefined);
+  await recoverInterrupted(gitHubClient(githubToken, actionLog), settings);
+}
+
+/**
  * No process outlives a workflow run, so no one sweeps in the background as the App's replicas
  * do: each chat-ops run first recovers the runs a killed runner left behind (deployment failed,
  * status comment `interrupted`, lock freed). A failure here is logged and does not stop the command.
@@ -239,7 +254,7 @@ async function recoverInterrupted(client: GitHubClient, settings: ChatopsSetting
 }
 
 /** The repository's own config and token are the policy: every control plane it names is its own. */
-function repositoryEngines(token: string, caFile: string): EngineSource {
+function repositoryEngines(token: string, caFile: string, hardStop: AbortSignal | undefined): EngineSource {
   return {
     check: () => undefined,
     open: (_repository, config) =>
@@ -247,6 +262,8 @@ function repositoryEngines(token: string, caFile: string): EngineSource {
         config: caFile ? { ...config, controlPlane: { ...config.controlPlane, caFile } } : config,
         token,
         logger: actionLog,
+        // A second signal, or the undo's grace running out, ends the requests in flight.
+        signal: hardStop,
       }),
   };
 }

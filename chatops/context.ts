@@ -5,6 +5,7 @@
  */
 import type { Config, Engine, Logger } from '../engine/index.js';
 import type { NotifyTarget } from '../github/notify.js';
+import type { Cancellation } from '../github/promotion.js';
 import type { PullRequest } from './pull-request.js';
 import type { TrackedRequest } from './requests.js';
 
@@ -54,6 +55,12 @@ export interface ChatopsSettings {
    * API7 write and undoes what its rules say, as a cancelled job does, and records why.
    */
   stopping?: AbortSignal;
+  /**
+   * The door's SIGINT/SIGTERM cancellation (the Action's, when GitHub cancels the job): the
+   * promotion run takes it as its stop signal and the request ends `interrupted`, as in the
+   * Action's plain mode.
+   */
+  cancellation?: Cancellation;
   /** Whether to keep a Check Run per request (needs `checks: write`). */
   checkRuns: boolean;
   now: () => number;

@@ -141,6 +141,13 @@ function parseSync(args: string[]): Parsed {
   }
   if (!environment) return fail('say which environment: /sync production');
   const targets = environment.split(',');
+  // A tag (the CLI's and the Action's `--to @production`) names no lock until the config is
+  // read; a request names its environments, so that what is approved is what is locked.
+  const tag = targets.find((t) => t.startsWith('@') && isEnvironmentName(t.slice(1)));
+  if (tag)
+    return fail(
+      `${inert(tag)} is a tag: name the environments instead, in order (\`/sync eu,us,ap\`); tags are for the CLI's and the Action's \`to\``,
+    );
   for (const t of targets) if (!isEnvironmentName(t)) return fail(`${inert(t)} is not an environment name`);
   if (new Set(targets).size !== targets.length) return fail('an environment is named twice');
   for (const s of services) if (!NAME.test(s)) return fail(`${inert(s)} is not a service name`);

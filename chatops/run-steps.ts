@@ -18,6 +18,8 @@ import { encodeState, stateKey, targetsOf, type RequestState } from './state.js'
 export interface Outcome {
   ok: boolean;
   body: string;
+  /** Stopped by the door (a cancelled job, a shutdown) before it could finish. */
+  interrupted?: boolean;
   /** Each target's result, when the run got that far, and the config it ran with. */
   results?: SyncResult[];
   config?: Config;
@@ -51,6 +53,7 @@ export async function syncStep(step: Step): Promise<Outcome | undefined> {
     },
     apply: { verifyTimeoutMs: ctx.settings.verifyTimeoutMs },
     signal: ctx.settings.stopping,
+    cancellation: ctx.settings.cancellation,
     beforeWrite: (planned) => startRunning(step, planned),
     deployment: ({ environment, preview }) => {
       const gatewayUrl = config.environments[environment]?.gatewayUrl;
@@ -72,16 +75,28 @@ export async function syncStep(step: Step): Promise<Outcome | undefined> {
   const lost = [...promoted.lostLocks].map(
     ([environment, why]) => `The promotion into \`${environment}\` stopped before its next write: ${why}`,
   );
-  const shutDown = ctx.settings.stopping?.aborted
-    ? [
-        'api7-sync was shut down during the promotion: it stopped before its next write and undid what its rules say.',
-      ]
-    : [];
+  const ok = results.every((r) => r.ok);
+  // A signal that came once every target was done stopped nothing: the result stands.
+  const stopped = ok ? undefined : stoppedBy(ctx);
   return {
-    ok: results.every((r) => r.ok),
-    body: [...results.map(promotionMarkdown), ...lost, ...shutDown].join('\n'),
+    ok,
+    // Why the run stopped comes first: a long result table may be cut to fit GitHub's limit.
+    body: [
+      ...[...(stopped ? [stopped] : []), ...lost].map((line) => `${line}\n`),
+      ...results.map(promotionMarkdown),
+    ].join('\n'),
     results,
+    ...(stopped ? { interrupted: true } : {}),
   };
+}
+
+/** What stopped the run from outside (a cancelled job, a shut-down App), in words; or undefined. */
+function stoppedBy(ctx: CommandContext): string | undefined {
+  const what = 'it stopped before its next write and undid what its rules say.';
+  const signal = ctx.settings.cancellation?.interruptedBy;
+  if (signal) return `The job was cancelled (${signal}) during the promotion: ${what}`;
+  if (ctx.settings.stopping?.aborted) return `api7-sync was shut down during the promotion: ${what}`;
+  return undefined;
 }
 
 /**
@@ -146,10 +161,16 @@ export async function rollbackStep(step: Step): Promise<Outcome> {
     // A lost lock stops the rollback before its next write, as it stops a sync.
     {
       verifyTimeoutMs: ctx.settings.verifyTimeoutMs,
-      signal: stopSignal(step.sessions, ctx.settings.stopping),
+      signal: stopSignal(step.sessions, ctx.settings.stopping, ctx.settings.cancellation?.signal),
     },
   );
-  return { ok: result.ok, body: promotionMarkdown(result), results: [result] };
+  const stopped = result.ok ? undefined : stoppedBy(ctx);
+  return {
+    ok: result.ok,
+    body: [...(stopped ? [stopped, ''] : []), promotionMarkdown(result)].join('\n'),
+    results: [result],
+    ...(stopped ? { interrupted: true } : {}),
+  };
 }
 
 /** The source snapshots the plans saw: what approvals are bound to. */

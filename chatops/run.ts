@@ -85,7 +85,8 @@ async function finish(
       const fields = outcome.results?.length
         ? completedFields(combined(outcome.results))
         : endedFields('cancelled', outcome.body);
-      await moveIfStill(ctx, holder, outcome.ok ? 'done' : 'failed', outcome.body, fields);
+      const status = outcome.interrupted ? 'interrupted' : outcome.ok ? 'done' : 'failed';
+      await moveIfStill(ctx, holder, status, outcome.body, fields);
     }
   } finally {
     // Whatever became of the result's writes, the sessions end: deployments closed, locks freed.
@@ -113,7 +114,8 @@ function endSessions(
   outcome: Outcome | undefined,
 ): Promise<string[]> {
   const results = outcome?.results;
-  return endEachSession(sessions, results && { targets: results }, undefined, () => ({
+  const interruptedBy = ctx.settings.cancellation?.interruptedBy;
+  return endEachSession(sessions, results && { targets: results }, interruptedBy, () => ({
     logUrl: ctx.commentUrl,
   }));
 }
@@ -206,7 +208,7 @@ async function announce(
 async function moveIfStill(
   ctx: CommandContext,
   holder: { tracked: TrackedRequest },
-  to: 'done' | 'failed',
+  to: 'done' | 'failed' | 'interrupted',
   body: string,
   fields: Parameters<typeof moveRequest>[5],
 ): Promise<void> {

@@ -94,6 +94,12 @@ export async function rollback(
       message: `"${req.service}" already runs ${candidate.version} in "${group.name}"`,
     });
   }
+  if (options.signal?.aborted)
+    return done({
+      action: 'interrupted',
+      reason: 'interrupted',
+      message: `the rollback was interrupted before it was written; "${req.service}" still runs ${current.version || 'No Version'}`,
+    });
   log(
     `rolling "${req.service}" in "${group.name}" back from ${current.version || 'No Version'} to ${candidate.version}`,
   );
@@ -192,9 +198,19 @@ async function verifyRollback(
           host: current.hosts?.[0],
           timeoutMs: options.verifyTimeoutMs ?? 10_000,
           confirmMs: options.confirmMs,
-          signal: deps.signal,
+          // Probing stops on the engine's hard stop and on this rollback's own stop signal.
+          signal: anySignal(deps.signal, options.signal),
         })
       : [];
+  // Stopped while verifying: the rollback is the way back, so it is not undone; say where it is.
+  if (options.signal?.aborted && verify.some((p) => !p.ok))
+    return {
+      action: 'interrupted',
+      serviceVersionId: candidate.id,
+      verify,
+      reason: 'interrupted',
+      message: `the rollback was interrupted while "${req.service}" was being verified; it now runs ${candidate.version}`,
+    };
   if (verify.some((p) => !p.ok)) {
     return {
       action: 'failed',
@@ -240,4 +256,9 @@ async function publishRollback(
     log,
   });
   return failed.length === 0 ? true : error;
+}
+
+function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const given = signals.filter((s): s is AbortSignal => s !== undefined);
+  return given.length > 1 ? AbortSignal.any(given) : given[0];
 }

@@ -15,6 +15,10 @@ export function sessionOutcome(
   lostLock?: string,
 ): { state: 'success' | 'failure'; description: string } {
   const counts = result ? countActions(result) : '';
+  // A target the run finished before the signal (an earlier region of a fan-out) runs what it
+  // was promoted to: its deployment says so, and that the run was interrupted after it.
+  if (interruptedBy && result?.ok)
+    return { state: 'success', description: `${counts}; then the run was interrupted by ${interruptedBy}` };
   // Failure, as the post step records a job cancelled before it could say more.
   if (interruptedBy)
     return {

@@ -39,7 +39,7 @@ describe('the App shut down during a run', () => {
     await said;
 
     const status = h.comments().at(-1) ?? '';
-    expect(status).toMatch(/\*\*failed\*\*/);
+    expect(status).toMatch(/\*\*interrupted\*\*/);
     expect(status).toMatch(/\| httpbin API \| ⏹️ interrupted \|/);
     expect(status).toMatch(/api7-sync was shut down during the promotion: it stopped before its next write/);
     expect((await serviceIn(sb, PROD, 'httpbin API')).version).toBe('0.9.0');

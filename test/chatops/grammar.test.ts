@@ -49,6 +49,12 @@ describe('the command grammar', () => {
   it('refuses lists and options that cannot be right', () => {
     expect(parseCommand('/sync eu,eu')).toEqual({ ok: false, error: 'an environment is named twice' });
     expect(parseCommand('/sync eu,..')).toEqual({ ok: false, error: '.. is not an environment name' });
+    // A tag is the CLI's and the Action's; a request names its environments.
+    expect(parseCommand('/sync @production')).toEqual({
+      ok: false,
+      error:
+        "@\u200bproduction is a tag: name the environments instead, in order (`/sync eu,us,ap`); tags are for the CLI's and the Action's `to`",
+    });
     expect(parseCommand('/sync production --break-glass')).toMatchObject({
       ok: false,
       error: /needs a reason/,
