@@ -31,6 +31,7 @@ import { MIN_HEARTBEAT_MS, STATE } from './io.js';
 import { actionLog } from './log.js';
 import { isReRun } from './rerun.js';
 import { environmentGated, readChatopsJob, workflowGate } from './workflow-gate.js';
+import { settleJob } from './workflow-settle.js';
 import { maskNotifyUrls } from './notify.js';
 import { commentApprovalsCount, requireSecretForApprovals } from './workflow-approvals.js';
 
@@ -60,6 +61,7 @@ export async function runWorkflowMode(): Promise<void> {
     ...workflowSettings(token, stateSecret),
     adaptConfig: (config) => environmentGated(config, needed),
     mayRun: workflowGate({ job, github: octokit, runId: github.context.runId, needed }),
+    ...(job === 'plan' ? { handoffRun: github.context.runId } : {}),
   };
   const ctx: CommandContext = {
     settings,
@@ -90,6 +92,7 @@ export async function runWorkflowMode(): Promise<void> {
     return;
   }
   if (job === 'promote') return promoteJob(ctx, senderMayWrite);
+  if (job === 'settle') return settleJob(ctx, github.context.runId, senderMayWrite);
   if (
     parsed?.ok &&
     parsed.command.kind === 'approve' &&
