@@ -31,7 +31,7 @@ export async function recoverRequest(
   const outcomes: string[] = [];
   const standing: string[] = [];
   for (const environment of targetsOf(state)) {
-    const id = deployments.get(environment) ?? (await findDeployment(ctx, state, environment));
+    const id = deployments.get(environment) ?? (await findDeployment(ctx, state, environment))?.id;
     outcomes.push(`- \`${environment}\`: ${await endTarget(ctx, state, environment, id)}`);
     standing.push(`What \`${environment}\` runs now:\n\n${await whatRunsNow(ctx, environment)}`);
   }
@@ -91,35 +91,43 @@ async function endTarget(
   return `${deployment}; ${released ? 'its lock is released' : 'its lock was no longer held for this request and was left alone'}`;
 }
 
+/** What a deployment of the app's says about the run that recorded it (see run-steps.ts). */
+export interface DeploymentMarker {
+  pr?: number;
+  request?: number;
+  environment?: string;
+  checkRun?: number;
+  /** The signed state of a request not written yet (see `unsavedRequest`). */
+  state?: string;
+}
+
+export function markerOf(payload: unknown): DeploymentMarker | undefined {
+  return (payload as { api7Sync?: DeploymentMarker } | null)?.api7Sync;
+}
+
 /**
- * The app's own deployment of this request into `environment`, when the sweep's list of recent
- * deployments did not hold it (a fan-out wider than that list, or other runs since).
+ * The app's own deployment of a request into `environment`, when the sweep's list of recent
+ * deployments did not hold it (a fan-out wider than that list, or others created since).
  */
-async function findDeployment(
+export async function findDeployment(
   ctx: CommandContext,
-  state: RequestState,
+  request: { pr: number; request: number },
   environment: string,
-): Promise<number | undefined> {
+): Promise<{ id: number; marker: DeploymentMarker } | undefined> {
   const { data } = await ctx.pr.github.request('GET /repos/{owner}/{repo}/deployments', {
     ...ctx.pr.repo,
     environment,
     per_page: 30,
   });
   const app = ctx.settings.appLogin.toLowerCase();
-  const found = (data as { id: number; creator?: { login?: string } | null; payload?: unknown }[]).find(
-    (d) => {
-      const marker = (
-        d.payload as { api7Sync?: { pr?: number; request?: number; environment?: string } } | null
-      )?.api7Sync;
-      return (
-        d.creator?.login?.toLowerCase() === app &&
-        marker?.pr === state.pr &&
-        marker.request === state.request &&
-        marker.environment === environment
-      );
-    },
-  );
-  return found?.id;
+  for (const d of data as { id: number; creator?: { login?: string } | null; payload?: unknown }[]) {
+    // Anyone with write access can create a deployment naming any request: only the app's count.
+    const marker = markerOf(d.payload);
+    if (d.creator?.login?.toLowerCase() !== app || !marker) continue;
+    if (marker.pr === request.pr && marker.request === request.request && marker.environment === environment)
+      return { id: d.id, marker };
+  }
+  return undefined;
 }
 
 /** Whether the deployment's latest status is a final one (the run closed it). */

@@ -21,20 +21,11 @@ import {
   type Deployment,
   type RecoveryMemory,
 } from './recovery-reads.js';
-import { recoverRequest } from './recover-request.js';
+import { findDeployment, markerOf, recoverRequest } from './recover-request.js';
 import { readRequest, readRequests, unsavedRequest, type TrackedRequest } from './requests.js';
 import { decodeState, stateKey, targetsOf } from './state.js';
 
 export { recoveryMemory, type RecoveryMemory } from './recovery-reads.js';
-
-interface Marker {
-  pr?: number;
-  request?: number;
-  environment?: string;
-  checkRun?: number;
-  /** The signed state of a request not written yet (see `unsavedRequest`). */
-  state?: string;
-}
 
 /** Recovers the stale runs of one repository; returns the requests it marked interrupted. */
 export async function recoverStaleRuns(
@@ -58,7 +49,7 @@ export async function recoverStaleRuns(
   // A fan-out records one deployment per target: all of a request's are ended together.
   const ofRequest = requestDeployments(repository, deployments);
   for (const d of deployments) {
-    const marker = markerOf(d);
+    const marker = markerOf(d.payload);
     const key = `${repository}#${d.id}`;
     if (!marker?.pr || !marker.request || !marker.environment || !(marker.checkRun || marker.state)) {
       memory.settled.add(key);
@@ -94,9 +85,16 @@ export async function recoverStaleRuns(
     if (parsed[1] !== repository.toLowerCase()) continue;
     const [pr, request] = [Number(parsed[2]), Number(parsed[3])];
     const ctx = contextFor(github, repo, settings, pr, request);
-    const tracked = (await readRequests(ctx)).get(request);
+    const known = new Map<string, number>();
+    let tracked = (await readRequests(ctx)).get(request);
+    if (!tracked) {
+      // Not written yet: its deployment carries its state, even when others pushed it off the list.
+      const found = await findDeployment(ctx, { pr, request }, environment);
+      if (found?.marker.state) tracked = await unwrittenRun(ctx, found.marker.state);
+      if (found) known.set(environment, found.id);
+    }
     if (tracked?.state.status !== 'running' || !targetsOf(tracked.state).includes(environment)) continue;
-    await recoverRequest(ctx, tracked, new Map());
+    await recoverRequest(ctx, tracked, known);
     recovered.push(request);
   }
   return recovered;
@@ -161,15 +159,11 @@ function contextFor(
   };
 }
 
-function markerOf(d: Deployment): Marker | undefined {
-  return (d.payload as { api7Sync?: Marker } | null)?.api7Sync;
-}
-
 /** The deployments of each request (by its lock holder id), by environment. */
 function requestDeployments(repository: string, deployments: Deployment[]): Map<string, Map<string, number>> {
   const byRequest = new Map<string, Map<string, number>>();
   for (const d of deployments) {
-    const marker = markerOf(d);
+    const marker = markerOf(d.payload);
     if (!marker?.pr || !marker.request || !marker.environment) continue;
     const holder = lockRequestId(repository, marker.pr, marker.request);
     const own = byRequest.get(holder) ?? new Map<string, number>();
