@@ -215,6 +215,8 @@ describe('api7-sync bot, killed and restarted', () => {
     expect(body).toMatch(
       new RegExp(`^\\*\\*api7-sync\\*\\* · request ${request.id} by @alice · \\*\\*interrupted\\*\\*`),
     );
+    // The first line names what was asked: both targets, not the first alone.
+    expect(body.split('\n')[0]).toContain('· `/sync eu,us` from `test`');
     // Each target's outcome: its deployment, its lock, and what it runs now (eu may have moved).
     for (const [environment, deployment] of gh.deployments.map((d) => [d.body.environment, d.id]))
       expect(body).toMatch(
