@@ -195,6 +195,38 @@ describe("GitHub's environment reviewers are the gate", () => {
     expect(gh!.refs.size).toBe(0);
   });
 
+  it('a request approved by comments before the hand-over (written already) is bound to the run that hands it, and settled by it', async () => {
+    await setUp((s) => byComments(botConfig(s, 1)));
+    const sync = await comment('alice', '/sync production', { 'chatops-job': 'plan' });
+    expect(statusOf(sync.id)).toMatch(/\*\*pending\*\*/);
+    const handing = RUN_ID + 7;
+    const approve = gh!.addComment(7, 'bob', `/approve ${sync.id}`);
+    const plan = await run(
+      commentPayload(approve),
+      { 'chatops-job': 'plan' },
+      { GITHUB_RUN_ID: String(handing) },
+    );
+    expect(plan.code, plan.log).toBe(0);
+    expect(plan.outputs).toMatchObject({ request: String(sync.id) });
+    expect(statusOf(sync.id)).toMatch(new RegExp(`\\*\\*approved\\*\\*[\\s\\S]*workflow run ${handing}`));
+    gh!.runApprovals.set(handing, [
+      { environments: [{ name: 'production' }], state: 'rejected', user: { login: 'dave' }, comment: '' },
+    ]);
+    // The run of the /sync comment was not the one that handed it over: it settles nothing.
+    const early = await run(sync.payload, { 'chatops-job': 'settle', request: String(sync.id) });
+    expect(early.log).toMatch(/not handed to this workflow run/);
+    const settle = await run(
+      commentPayload(approve),
+      { 'chatops-job': 'settle', request: String(sync.id) },
+      { GITHUB_RUN_ID: String(handing) },
+    );
+    expect(settle.code, settle.log).toBe(0);
+    expect(statusOf(sync.id)).toMatch(
+      /\*\*denied\*\*[\s\S]*Rejected in the GitHub Environment `production` by @dave\./,
+    );
+    expect(await writes(sb!)).toEqual([]);
+  });
+
   it('a settle job in another workflow run (a writer’s own, with its own rejection) cannot end a request it was not handed', async () => {
     await setUp((s) => botConfig(s, 1));
     const sync = await comment('alice', '/sync production', { 'chatops-job': 'plan' });
