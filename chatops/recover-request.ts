@@ -72,10 +72,14 @@ async function endTarget(
 ): Promise<string> {
   let deployment = 'no deployment was recorded for it';
   if (deploymentId !== undefined) {
+    const latest = await latestStatus(ctx, deploymentId);
+    // A recovery that stopped half-way (a GitHub error) closed it already: it is ours to report.
+    if (latest?.state === 'failure' && latest.description === WHY)
+      deployment = `deployment #${deploymentId} is marked failed`;
     // A run that closed its deployment and then died: the deployment's word stands (it was
     // written by the run that knew the outcome).
-    if (await deploymentClosed(ctx, deploymentId))
-      deployment = `deployment #${deploymentId} was already closed by the run`;
+    else if (latest && latest.state !== 'in_progress')
+      deployment = `deployment #${deploymentId} was already closed by the run (${latest.state})`;
     else {
       await setDeploymentStatus(ctx.pr.github, ctx.pr.repo, { id: deploymentId }, 'failure', {
         description: WHY,
@@ -88,7 +92,7 @@ async function endTarget(
     environment,
     lockRequestId(ctx.pr.repository, state.pr, state.request),
   );
-  return `${deployment}; ${released ? 'its lock is released' : 'its lock was no longer held for this request and was left alone'}`;
+  return `${deployment}; ${released ? 'its lock is released' : 'its lock was not held for this request (released already, or taken by another run) and was left alone'}`;
 }
 
 /** What a deployment of the app's says about the run that recorded it (see run-steps.ts). */
@@ -130,12 +134,17 @@ export async function findDeployment(
   return undefined;
 }
 
-/** Whether the deployment's latest status is a final one (the run closed it). */
-async function deploymentClosed(ctx: CommandContext, deploymentId: number): Promise<boolean> {
+/** The deployment's latest status, if it has one. */
+async function latestStatus(
+  ctx: CommandContext,
+  deploymentId: number,
+): Promise<{ state: string; description?: string } | undefined> {
   const { data } = await ctx.pr.github.request(
     'GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
     { ...ctx.pr.repo, deployment_id: deploymentId, per_page: 1 },
   );
-  const latest = (data as { state: string }[])[0]?.state;
-  return latest !== undefined && latest !== 'in_progress';
+  return (data as { state: string; description?: string | null }[]).map((s) => ({
+    state: s.state,
+    ...(s.description ? { description: s.description } : {}),
+  }))[0];
 }

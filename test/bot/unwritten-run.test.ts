@@ -138,6 +138,24 @@ describe('recovery of a run whose request was not written yet', () => {
     expect(h.github.checkRuns.map((c) => c.run.status)).toEqual(['completed']);
   });
 
+  it('a recovery stopped half-way by a GitHub error is finished by the next sweep, which still says it marked the deployment failed', async () => {
+    const h = await start();
+    const request = await leaveUnwrittenRun(h, Date.now() - 60_000);
+    // GitHub fails the status comment: the deployment is closed, the request not yet written.
+    h.github.failNext('POST', /\/issues\/7\/comments$/, 502, 'Server Error');
+    await expect(h.bot.recover(modelClient(h.github), shop)).rejects.toThrow();
+    expect(h.github.deployments[0]!.statuses.map((s) => s.state)).toEqual(['failure']);
+    expect(statusComment(h, request)).toBeUndefined();
+    expect(await h.bot.recover(modelClient(h.github), shop)).toEqual([request]);
+    expect(h.github.deployments[0]!.statuses.map((s) => s.state)).toEqual(['failure']);
+    expect(h.github.refs.size).toBe(0);
+    // The deployment was closed by the first recovery, not by the run, and the lock freed then.
+    expect(statusComment(h, request)).toMatch(
+      /`production`: deployment #1 is marked failed; its lock was not held for this request \(released already, or taken by another run\)/,
+    );
+    expect(statusComment(h, request)).not.toMatch(/closed by the run/);
+  });
+
   it('leaves a live run alone: a deployment with no status yet is as fresh as its creation', async () => {
     const h = await start();
     await leaveUnwrittenRun(h, Date.now() + 60_000);
