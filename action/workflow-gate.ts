@@ -22,12 +22,12 @@ import { endedFields } from '../github/check-run.js';
 import { type Config, inert, SyncError } from '../engine/index.js';
 import type { GitHubClient, Repo } from '../github/api.js';
 
-export type ChatopsJob = 'single' | 'plan' | 'promote';
+export type ChatopsJob = 'single' | 'plan' | 'promote' | 'settle';
 
 export function readChatopsJob(): ChatopsJob {
   const job = core.getInput('chatops-job') || 'single';
-  if (job !== 'single' && job !== 'plan' && job !== 'promote')
-    throw new SyncError('usage', `input chatops-job is "${job}"; it takes single, plan or promote`);
+  if (job !== 'single' && job !== 'plan' && job !== 'promote' && job !== 'settle')
+    throw new SyncError('usage', `input chatops-job is "${job}"; it takes single, plan, promote or settle`);
   return job;
 }
 
@@ -38,12 +38,17 @@ export interface EnvironmentApproval {
   comment: string;
 }
 
-/** Who approved this workflow run's environments; rejections and pending reviews are left out. */
-export async function readRunApprovals(
+/** One reviewer's decision on this workflow run's deployment to some environments. */
+export interface EnvironmentReview extends EnvironmentApproval {
+  state: 'approved' | 'rejected';
+}
+
+/** How this workflow run's environments were reviewed; pending reviews are left out. */
+export async function readRunReviews(
   github: GitHubClient,
   repo: Repo,
   runId: number,
-): Promise<EnvironmentApproval[]> {
+): Promise<EnvironmentReview[]> {
   const { data } = await github.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals', {
     ...repo,
     run_id: runId,
@@ -56,12 +61,24 @@ export async function readRunApprovals(
       comment?: string;
     }[]
   )
-    .filter((a) => a.state === 'approved' && a.user?.login)
+    .filter((a) => (a.state === 'approved' || a.state === 'rejected') && a.user?.login)
     .map((a) => ({
+      state: a.state as EnvironmentReview['state'],
       user: String(a.user!.login),
       environments: (a.environments ?? []).map((e) => String(e.name ?? '')),
       comment: String(a.comment ?? ''),
     }));
+}
+
+/** Who approved this workflow run's environments; rejections and pending reviews are left out. */
+export async function readRunApprovals(
+  github: GitHubClient,
+  repo: Repo,
+  runId: number,
+): Promise<EnvironmentApproval[]> {
+  return (await readRunReviews(github, repo, runId))
+    .filter((r) => r.state === 'approved')
+    .map(({ user, environments, comment }) => ({ user, environments, comment }));
 }
 
 /** Whether an environment takes its approvals from `/approve` comments rather than GitHub's reviewers. */
@@ -111,6 +128,15 @@ export function workflowGate(options: {
     const { state } = request;
     const targets = targetsOf(state);
     if (options.job === 'plan') {
+      // Only this run's settle job may end the request should its review reject it: say which run.
+      if (state.handedTo !== options.runId)
+        await moveRequest(
+          ctx,
+          request,
+          'approved',
+          `Approved. The promotion job of workflow run ${options.runId} runs it once the GitHub Environment's reviewers approve.`,
+          { handedTo: options.runId },
+        );
       core.setOutput('request', String(state.request));
       core.setOutput('environment', targets[0]!);
       core.info(

@@ -34,6 +34,7 @@ import { actionLog } from './log.js';
 import { present } from './present.js';
 import { isReRun } from './rerun.js';
 import { environmentGated, readChatopsJob, workflowGate, type ChatopsJob } from './workflow-gate.js';
+import { settleJob } from './workflow-settle.js';
 import { maskNotifyUrls } from './notify.js';
 import { commentApprovalsCount, requireSecretForApprovals } from './workflow-approvals.js';
 
@@ -56,8 +57,8 @@ export async function runWorkflowMode(): Promise<void> {
   requireInputs(token, githubToken, stateSecret);
   const job = readChatopsJob();
   // A job that may promote stops as the Action's plain mode does when GitHub cancels it; the
-  // plan job and a push's lapse never write to API7, so a signal simply ends them.
-  const mayPromote = job !== 'plan' && github.context.eventName === 'issue_comment';
+  // plan and settle jobs and a push's lapse never write to API7, so a signal simply ends them.
+  const mayPromote = job !== 'plan' && job !== 'settle' && github.context.eventName === 'issue_comment';
   const cancellation = mayPromote ? actionCancellation() : undefined;
   try {
     await command(event, job, cancellation);
@@ -89,6 +90,7 @@ async function command(
     ...workflowSettings(token, stateSecret, cancellation),
     adaptConfig: (config) => environmentGated(config, needed),
     mayRun: workflowGate({ job, github: octokit, runId: github.context.runId, needed }),
+    ...(job === 'plan' ? { handoffRun: github.context.runId } : {}),
   };
   const ctx: CommandContext = {
     settings,
@@ -119,6 +121,7 @@ async function command(
     return;
   }
   if (job === 'promote') return promoteJob(ctx, senderMayWrite);
+  if (job === 'settle') return settleJob(ctx, github.context.runId, senderMayWrite);
   if (
     parsed?.ok &&
     parsed.command.kind === 'approve' &&

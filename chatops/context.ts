@@ -74,6 +74,11 @@ export interface ChatopsSettings {
    * it for a later job (the one that runs in a GitHub Environment). The App has none.
    */
   mayRun?: (ctx: CommandContext, request: TrackedRequest) => Promise<boolean>;
+  /**
+   * Workflow mode's plan job: its workflow run, recorded in the state of the request it hands to
+   * the promotion job (`handedTo`), so that the run's environment review can end it.
+   */
+  handoffRun?: number;
   /** The repository config as this door reads it (workflow mode: GitHub's reviewers approve). */
   adaptConfig?: (config: Config) => Config;
   /** Who approved outside chat-ops (a GitHub Environment's reviewers), shown with the request. */

@@ -11,9 +11,6 @@
  * target runs now, its lock released if still held for it, its check run completed.
  */
 import type { GitHubClient, Repo } from '../github/api.js';
-import { endedFields } from '../github/check-run.js';
-import { setDeploymentStatus } from '../github/deployment.js';
-import { EnvironmentLock } from '../github/lock.js';
 import type { ChatopsSettings, CommandContext } from './context.js';
 import { lockRequestId } from './lock-holder.js';
 import { PullRequest } from './pull-request.js';
@@ -24,27 +21,11 @@ import {
   type Deployment,
   type RecoveryMemory,
 } from './recovery-reads.js';
-import {
-  moveRequest,
-  readRequest,
-  readRequests,
-  StaleRequest,
-  unsavedRequest,
-  type TrackedRequest,
-} from './requests.js';
-import { whatRunsNow } from './standing.js';
+import { findDeployment, markerOf, recoverRequest } from './recover-request.js';
+import { readRequest, readRequests, unsavedRequest, type TrackedRequest } from './requests.js';
 import { decodeState, stateKey, targetsOf } from './state.js';
 
 export { recoveryMemory, type RecoveryMemory } from './recovery-reads.js';
-
-interface Marker {
-  pr?: number;
-  request?: number;
-  environment?: string;
-  checkRun?: number;
-  /** The signed state of a request not written yet (see `unsavedRequest`). */
-  state?: string;
-}
 
 /** Recovers the stale runs of one repository; returns the requests it marked interrupted. */
 export async function recoverStaleRuns(
@@ -62,14 +43,23 @@ export async function recoverStaleRuns(
   };
   const recovered: number[] = [];
   const looked = new Set<string>();
-  for (const d of await ownRecentDeployments(github, repo, settings, memory)) {
-    const marker = (d.payload as { api7Sync?: Marker } | null)?.api7Sync;
+  /** The requests recovered in this sweep: their other deployments were ended with them. */
+  const ended = new Set<string>();
+  const deployments = await ownRecentDeployments(github, repo, settings, memory);
+  // A fan-out records one deployment per target: all of a request's are ended together.
+  const ofRequest = requestDeployments(repository, deployments);
+  for (const d of deployments) {
+    const marker = markerOf(d.payload);
     const key = `${repository}#${d.id}`;
     if (!marker?.pr || !marker.request || !marker.environment || !(marker.checkRun || marker.state)) {
       memory.settled.add(key);
       continue;
     }
     const holder = lockRequestId(repository, marker.pr, marker.request);
+    if (ended.has(holder)) {
+      memory.settled.add(key);
+      continue;
+    }
     looked.add(holder);
     // A live lease with a current heartbeat is a run in progress: not looked at further.
     if (live(marker.environment, holder) && !(await heartbeatStopped(github, repo, settings, d))) continue;
@@ -81,8 +71,11 @@ export async function recoverStaleRuns(
       if (tracked?.state.status !== 'approved') memory.settled.add(key);
       continue;
     }
-    await recoverOne(ctx, tracked, d.id);
+    const own = ofRequest.get(holder) ?? new Map<string, number>();
+    await recoverRequest(ctx, tracked, own);
+    for (const id of own.values()) memory.settled.add(`${repository}#${id}`);
     memory.settled.add(key);
+    ended.add(holder);
     recovered.push(marker.request);
   }
   // A run that died after taking its lock and before recording its deployment: its lease ran out.
@@ -92,9 +85,16 @@ export async function recoverStaleRuns(
     if (parsed[1] !== repository.toLowerCase()) continue;
     const [pr, request] = [Number(parsed[2]), Number(parsed[3])];
     const ctx = contextFor(github, repo, settings, pr, request);
-    const tracked = (await readRequests(ctx)).get(request);
+    const known = new Map<string, number>();
+    let tracked = (await readRequests(ctx)).get(request);
+    if (!tracked) {
+      // Not written yet: its deployment carries its state, even when others pushed it off the list.
+      const found = await findDeployment(ctx, { pr, request }, environment);
+      if (found?.marker.state) tracked = await unwrittenRun(ctx, found.marker.state);
+      if (found) known.set(environment, found.id);
+    }
     if (tracked?.state.status !== 'running' || !targetsOf(tracked.state).includes(environment)) continue;
-    await recoverOne(ctx, tracked, undefined);
+    await recoverRequest(ctx, tracked, known);
     recovered.push(request);
   }
   return recovered;
@@ -159,66 +159,17 @@ function contextFor(
   };
 }
 
-async function recoverOne(
-  reading: CommandContext,
-  tracked: TrackedRequest,
-  deploymentId: number | undefined,
-): Promise<void> {
-  const { state } = tracked;
-  // What the target runs now is read through the config on the default branch.
-  const { data } = await reading.pr.github.request('GET /repos/{owner}/{repo}', { ...reading.pr.repo });
-  const ctx: CommandContext = { ...reading, defaultBranch: String(data.default_branch ?? 'main') };
-  const { log } = ctx.settings;
-  // A run that closed its deployment and then failed to write its result: the deployment's
-  // word stands (it was written by the run that knew the outcome).
-  const closed = deploymentId !== undefined && (await deploymentClosed(ctx, deploymentId));
-  if (deploymentId !== undefined && !closed)
-    await setDeploymentStatus(ctx.pr.github, ctx.pr.repo, { id: deploymentId }, 'failure', {
-      description: 'interrupted: the process running it stopped',
-    });
-  const lock = new EnvironmentLock(ctx.pr.github, ctx.pr.repo, ctx.settings.now);
-  const notes: string[] = [];
-  const standing: string[] = [];
-  for (const environment of targetsOf(state)) {
-    const released = await lock.releaseIfHeldBy(
-      environment,
-      lockRequestId(ctx.pr.repository, state.pr, state.request),
-    );
-    notes.push(
-      released
-        ? `the lock on \`${environment}\` is released`
-        : `the lock on \`${environment}\` was no longer held for it and was left alone`,
-    );
-    standing.push(`What \`${environment}\` runs now:\n\n${await whatRunsNow(ctx, environment)}`);
+/** The deployments of each request (by its lock holder id), by environment. */
+function requestDeployments(repository: string, deployments: Deployment[]): Map<string, Map<string, number>> {
+  const byRequest = new Map<string, Map<string, number>>();
+  for (const d of deployments) {
+    const marker = markerOf(d.payload);
+    if (!marker?.pr || !marker.request || !marker.environment) continue;
+    const holder = lockRequestId(repository, marker.pr, marker.request);
+    const own = byRequest.get(holder) ?? new Map<string, number>();
+    // Newest first: a target's newest deployment is the run's.
+    if (!own.has(marker.environment)) own.set(marker.environment, d.id);
+    byRequest.set(holder, own);
   }
-  const deployment =
-    deploymentId === undefined
-      ? ''
-      : closed
-        ? `deployment #${deploymentId} was already closed by the run, `
-        : `deployment #${deploymentId} is marked failed, `;
-  try {
-    await moveRequest(
-      ctx,
-      tracked,
-      'interrupted',
-      `The run was interrupted: the process running it stopped (${deployment}${notes.join(', ')}).\n\n${standing.join('\n\n')}\n\nCheck it, then ask again with \`/sync ${state.environment}\` or \`/rollback\`.`,
-      {},
-      endedFields('cancelled', 'interrupted: the process running it stopped'),
-    );
-  } catch (err) {
-    if (!(err instanceof StaleRequest)) throw err;
-    log.warn(`recovery of request ${state.request}: ${err.message}`);
-  }
-  log.warn(`recovered interrupted request ${state.request} of ${ctx.pr.repository} (${notes.join(', ')})`);
-}
-
-/** Whether the deployment's latest status is a final one (the run closed it). */
-async function deploymentClosed(ctx: CommandContext, deploymentId: number): Promise<boolean> {
-  const { data } = await ctx.pr.github.request(
-    'GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
-    { ...ctx.pr.repo, deployment_id: deploymentId, per_page: 1 },
-  );
-  const latest = (data as { state: string }[])[0]?.state;
-  return latest !== undefined && latest !== 'in_progress';
+  return byRequest;
 }

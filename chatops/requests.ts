@@ -45,7 +45,8 @@ export function statusBody(ctx: CommandContext, state: RequestState, body: strin
   const what =
     state.kind === 'rollback'
       ? `\`/rollback ${state.environment}\``
-      : `\`/sync ${state.environment}\` from \`${state.from}\``;
+      : // A fan-out names every target, in the order they run, as it was asked.
+        `\`/sync ${targetsOf(state).join(',')}\` from \`${state.from}\``;
   const approve = state.status === 'pending' ? ` · reply \`/approve ${state.request}\`` : '';
   const title = `**api7-sync** · request ${state.request} by @${state.requester} · **${state.status}** · ${what}${approve}`;
   const glass = state.breakGlass

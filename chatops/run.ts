@@ -35,8 +35,11 @@ export async function runRequest(ctx: CommandContext, due: TrackedRequest): Prom
   const holder = { tracked: due };
   if (ctx.settings.mayRun) {
     // The door's gate may leave the run to a later job: the request must be on GitHub by then.
-    if (!isSaved(due))
-      holder.tracked = await createRequest(ctx, due.state, 'Approved.', { output: due.output });
+    if (!isSaved(due)) {
+      const { handoffRun } = ctx.settings;
+      const handed = handoffRun ? { ...due.state, handedTo: handoffRun } : due.state;
+      holder.tracked = await createRequest(ctx, handed, 'Approved.', { output: due.output });
+    }
     if (!(await ctx.settings.mayRun(ctx, holder.tracked))) return;
   }
   const ours = lockRequestId(ctx.pr.repository, state.pr, state.request);

@@ -68,6 +68,11 @@ export interface RequestState {
   checkRun?: number;
   /** Set on a check run whose request moved to a new head: the check run that holds it now. */
   carriedTo?: number;
+  /**
+   * Workflow mode: the workflow run whose promotion job (held by a GitHub Environment's
+   * reviewers) was handed this request; only that run may say how its review ended.
+   */
+  handedTo?: number;
 }
 
 const TERMINAL = new Set<RequestStatus>(['done', 'failed', 'interrupted', 'denied', 'cancelled']);

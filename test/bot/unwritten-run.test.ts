@@ -113,6 +113,49 @@ describe('recovery of a run whose request was not written yet', () => {
     expect(await writes(sb!)).toEqual([]);
   });
 
+  it('a writer buries the run under their own deployments: the lock leads to the run, whose deployment is still closed', async () => {
+    const h = await start();
+    const request = await leaveUnwrittenRun(h, Date.now() - 60_000);
+    // A writer creates a dozen deployments naming the same request: the app's own is no longer
+    // among the newest the sweep reads, and none of theirs counts.
+    h.github.actingAs = 'carol';
+    for (let i = 0; i < 12; i++)
+      h.github.handle('POST', '/repos/acme/shop/deployments', {
+        environment: 'production',
+        ref: HEAD,
+        payload: { api7Sync: { pr: 7, request, checkRun: 0, environment: 'production', state: 'forged' } },
+      });
+    h.github.actingAs = undefined;
+    expect(await h.bot.recover(modelClient(h.github), shop)).toEqual([request]);
+    const [own, ...theirs] = h.github.deployments;
+    expect(own!.statuses.map((s) => s.state)).toEqual(['failure']);
+    expect(theirs.every((d) => d.statuses.length === 0)).toBe(true);
+    expect(h.github.refs.size).toBe(0);
+    expect(statusComment(h, request)).toMatch(/· \*\*interrupted\*\*/);
+    expect(statusComment(h, request)).toMatch(
+      /`production`: deployment #1 is marked failed; its lock is released/,
+    );
+    expect(h.github.checkRuns.map((c) => c.run.status)).toEqual(['completed']);
+  });
+
+  it('a recovery stopped half-way by a GitHub error is finished by the next sweep, which still says it marked the deployment failed', async () => {
+    const h = await start();
+    const request = await leaveUnwrittenRun(h, Date.now() - 60_000);
+    // GitHub fails the status comment: the deployment is closed, the request not yet written.
+    h.github.failNext('POST', /\/issues\/7\/comments$/, 502, 'Server Error');
+    await expect(h.bot.recover(modelClient(h.github), shop)).rejects.toThrow();
+    expect(h.github.deployments[0]!.statuses.map((s) => s.state)).toEqual(['failure']);
+    expect(statusComment(h, request)).toBeUndefined();
+    expect(await h.bot.recover(modelClient(h.github), shop)).toEqual([request]);
+    expect(h.github.deployments[0]!.statuses.map((s) => s.state)).toEqual(['failure']);
+    expect(h.github.refs.size).toBe(0);
+    // The deployment was closed by the first recovery, not by the run, and the lock freed then.
+    expect(statusComment(h, request)).toMatch(
+      /`production`: deployment #1 is marked failed; its lock was not held for this request \(released already, or taken by another run\)/,
+    );
+    expect(statusComment(h, request)).not.toMatch(/closed by the run/);
+  });
+
   it('leaves a live run alone: a deployment with no status yet is as fresh as its creation', async () => {
     const h = await start();
     await leaveUnwrittenRun(h, Date.now() + 60_000);

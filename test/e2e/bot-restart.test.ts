@@ -7,6 +7,7 @@ import type { Sandbox } from '../../sandbox/server.js';
 import { botConfig, commentPayload, openPullRequest } from '../helpers/bot.js';
 import { deliverTo, startBotProcess, until, type BotProcess } from '../helpers/bot-process.js';
 import { fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
+import { REGIONS, regionsConfigText, regionsSeed } from '../helpers/regions.js';
 import { gatedUpstream, sandbox, walkthroughSeed, writes } from '../helpers/sandbox.js';
 
 const HEARTBEAT_MS = 1_000;
@@ -157,6 +158,81 @@ describe('api7-sync bot, killed and restarted', () => {
     expect(gh!.checkRuns).toHaveLength(1);
     expect((await writes(sb!)).length).toBe(writesBefore);
     expect(second.output()).not.toContain(sb!.token);
+  });
+
+  it("kill -9 mid-way through a fan-out /sync eu,us: the restarted bot closes every target's deployment, frees every lock, and says what each target runs now", async () => {
+    // Every region's verification goes to an upstream that never answers: the run is held in eu
+    // (wave 1), with the deployments of both targets recorded and both locks held.
+    const upstream = await gatedUpstream(() => false);
+    cleanups.push(upstream.close);
+    sb = await sandbox(regionsSeed());
+    gh = await fakeGitHub();
+    gh.files.set(
+      'main:.github/api7-sync.yml',
+      regionsConfigText(sb, '{host: httpbin, port: 80}').replaceAll(
+        '{host: httpbin, port: 80}',
+        `{host: 127.0.0.1, port: ${upstream.port}}`,
+      ),
+    );
+    gh.permissions.set('alice', 'write');
+    openPullRequest(gh, 'carol');
+    const policy = {
+      'acme/shop': {
+        controlPlane: sb.controlPlane,
+        gatewayGroups: '*',
+        services: '*',
+        gatewayOrigins: REGIONS.map((r) => sb!.gateways[r]),
+      },
+    };
+    const env = { API7_SYNC_HEARTBEAT_MS: String(HEARTBEAT_MS), API7_CONTROL_PLANES: JSON.stringify(policy) };
+    const first = await startBotProcess(sb, gh, env);
+    bots.push(first);
+    const request = gh.addComment(7, 'alice', '/sync eu,us');
+    expect(await deliverTo(first.url, 'issue_comment', commentPayload(request))).toBe(200);
+    await until(() => upstream.held() > 0, 'verification of eu to reach the upstream');
+    expect(gh.deployments.map((d) => d.body.environment).sort()).toEqual(['eu', 'us']);
+    expect([...gh.refs.keys()].sort()).toEqual([
+      'refs/heads/api7-sync-lock/eu',
+      'refs/heads/api7-sync-lock/us',
+    ]);
+    await first.kill();
+
+    const second = await startBotProcess(sb, gh, env);
+    bots.push(second);
+    const closed = () => gh!.deployments.every((d) => d.statuses.at(-1)?.state === 'failure');
+    await until(
+      () =>
+        closed() &&
+        /\*\*interrupted\*\*/.test(statusComment()?.body ?? '') &&
+        gh!.refs.size === 0 &&
+        gh!.checkRuns.some((c) => c.run.status === 'completed'),
+      'the restarted bot to recover the fan-out (every deployment, every lock, its comment and check run)',
+    );
+    await second.stop();
+    bots = bots.filter((b) => b !== second);
+    for (const d of gh.deployments) expect(d.statuses.at(-1)!.description).toMatch(/interrupted/);
+    const body = statusComment()!.body;
+    expect(body).toMatch(
+      new RegExp(`^\\*\\*api7-sync\\*\\* · request ${request.id} by @alice · \\*\\*interrupted\\*\\*`),
+    );
+    // The first line names what was asked: both targets, not the first alone.
+    expect(body.split('\n')[0]).toContain('· `/sync eu,us` from `test`');
+    // Each target's outcome: its deployment, its lock, and what it runs now (eu may have moved).
+    for (const [environment, deployment] of gh.deployments.map((d) => [d.body.environment, d.id]))
+      expect(body).toMatch(
+        new RegExp(`\`${environment}\`: deployment #${deployment} is marked failed; its lock is released`),
+      );
+    expect(body).toMatch(
+      /What `eu` runs now:[\s\S]*\| httpbin API \|[\s\S]*What `us` runs now:[\s\S]*\| httpbin API \| 0\.9\.0 /,
+    );
+    const [check] = gh.checkRuns;
+    expect(gh.checkRuns).toHaveLength(1);
+    expect(check!.run).toMatchObject({ status: 'completed', conclusion: 'neutral' });
+    expect(check!.run.output.summary).toMatch(
+      /`eu`: deployment #1 is marked failed[\s\S]*`us`: deployment #2 is marked failed[\s\S]*What `eu` runs now:[\s\S]*What `us` runs now:/,
+    );
+    expect(body).toContain('ask again with `/sync eu,us`');
+    expect(second.output()).not.toContain(sb.token);
   });
 
   it('two replicas given the same /approve delivery: exactly one run', async () => {

@@ -157,6 +157,104 @@ describe("GitHub's environment reviewers are the gate", () => {
     expect(gh!.refs.size).toBe(0);
   });
 
+  it('a reviewer rejects the promote job in the environment: the settle job writes the request denied, by whom; nothing runs after', async () => {
+    await setUp((s) => botConfig(s, 1));
+    const sync = await comment('alice', '/sync production', { 'chatops-job': 'plan' });
+    expect(statusOf(sync.id)).toMatch(/\*\*approved\*\*/);
+    // bob, a required reviewer of `production`, rejects: GitHub never starts the promote job,
+    // and the workflow's settle job (`needs: [plan, promote]`, `if: always()`) runs instead.
+    gh!.runApprovals.set(RUN_ID, [
+      {
+        environments: [{ name: 'production' }],
+        state: 'rejected',
+        user: { login: 'bob' },
+        comment: 'not during the sale @carol',
+      },
+    ]);
+    const settle = await run(sync.payload, { 'chatops-job': 'settle', request: String(sync.id) });
+    expect(settle.code, settle.log).toBe(0);
+    const status = statusOf(sync.id);
+    expect(status).toMatch(
+      new RegExp(`^\\*\\*api7-sync\\*\\* · request ${sync.id} by @alice · \\*\\*denied\\*\\*`),
+    );
+    expect(status).toMatch(
+      /Rejected in the GitHub Environment `production` by @bob \(not during the sale @\u200bcarol\)\. Nothing was changed\./,
+    );
+    const check = gh!.checkRuns.find((c) => c.run.external_id === String(sync.id))!;
+    expect(check.run).toMatchObject({ status: 'completed', conclusion: 'neutral' });
+    expect(check.run.output.summary).toMatch(/rejected in the GitHub Environment `?production`? by @/i);
+    // A promote job started afterwards for the same request (a writer's retry) runs nothing.
+    gh!.runApprovals.set(RUN_ID, [
+      { environments: [{ name: 'production' }], state: 'approved', user: { login: 'dave' }, comment: '' },
+    ]);
+    const promote = await run(sync.payload, { 'chatops-job': 'promote', request: String(sync.id) });
+    expect(promote.code, promote.log).toBe(0);
+    expect(statusOf(sync.id)).toMatch(/\*\*denied\*\*/);
+    expect(await writes(sb!)).toEqual([]);
+    expect(gh!.deployments).toHaveLength(0);
+    expect(gh!.refs.size).toBe(0);
+  });
+
+  it('a request approved by comments before the hand-over (written already) is bound to the run that hands it, and settled by it', async () => {
+    await setUp((s) => byComments(botConfig(s, 1)));
+    const sync = await comment('alice', '/sync production', { 'chatops-job': 'plan' });
+    expect(statusOf(sync.id)).toMatch(/\*\*pending\*\*/);
+    const handing = RUN_ID + 7;
+    const approve = gh!.addComment(7, 'bob', `/approve ${sync.id}`);
+    const plan = await run(
+      commentPayload(approve),
+      { 'chatops-job': 'plan' },
+      { GITHUB_RUN_ID: String(handing) },
+    );
+    expect(plan.code, plan.log).toBe(0);
+    expect(plan.outputs).toMatchObject({ request: String(sync.id) });
+    expect(statusOf(sync.id)).toMatch(new RegExp(`\\*\\*approved\\*\\*[\\s\\S]*workflow run ${handing}`));
+    gh!.runApprovals.set(handing, [
+      { environments: [{ name: 'production' }], state: 'rejected', user: { login: 'dave' }, comment: '' },
+    ]);
+    // The run of the /sync comment was not the one that handed it over: it settles nothing.
+    const early = await run(sync.payload, { 'chatops-job': 'settle', request: String(sync.id) });
+    expect(early.log).toMatch(/not handed to this workflow run/);
+    const settle = await run(
+      commentPayload(approve),
+      { 'chatops-job': 'settle', request: String(sync.id) },
+      { GITHUB_RUN_ID: String(handing) },
+    );
+    expect(settle.code, settle.log).toBe(0);
+    expect(statusOf(sync.id)).toMatch(
+      /\*\*denied\*\*[\s\S]*Rejected in the GitHub Environment `production` by @dave\./,
+    );
+    expect(await writes(sb!)).toEqual([]);
+  });
+
+  it('a settle job in another workflow run (a writer’s own, with its own rejection) cannot end a request it was not handed', async () => {
+    await setUp((s) => botConfig(s, 1));
+    const sync = await comment('alice', '/sync production', { 'chatops-job': 'plan' });
+    const other = RUN_ID + 1;
+    gh!.runApprovals.set(other, [
+      { environments: [{ name: 'production' }], state: 'rejected', user: { login: 'bob' }, comment: '' },
+    ]);
+    const settle = await run(
+      sync.payload,
+      { 'chatops-job': 'settle', request: String(sync.id) },
+      { GITHUB_RUN_ID: String(other) },
+    );
+    expect(settle.code, settle.log).toBe(0);
+    expect(settle.log).toMatch(/not handed to this workflow run/);
+    expect(statusOf(sync.id)).toMatch(/\*\*approved\*\*/);
+  });
+
+  it('a promote job that ended without running the request (its run cancelled while waiting): the settle job writes it cancelled', async () => {
+    await setUp((s) => botConfig(s, 1));
+    const sync = await comment('alice', '/sync production', { 'chatops-job': 'plan' });
+    const settle = await run(sync.payload, { 'chatops-job': 'settle', request: String(sync.id) });
+    expect(settle.code, settle.log).toBe(0);
+    expect(statusOf(sync.id)).toMatch(
+      /\*\*cancelled\*\*[\s\S]*promote job of this workflow run ended without running it/,
+    );
+    expect(await writes(sb!)).toEqual([]);
+  });
+
   it('/approve comments do not count unless the config opts in', async () => {
     await setUp((s) => botConfig(s, 1));
     const sync = await comment('alice', '/sync production', { 'chatops-job': 'plan' });

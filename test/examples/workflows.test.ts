@@ -54,5 +54,14 @@ describe('shipped workflow files', () => {
       request: '${{ needs.plan.outputs.request }}',
       token: '${{ secrets.API7_TOKEN }}',
     });
+    // A rejection by the environment's reviewers (the promote job never starts) is written down.
+    const { settle } = workflow.jobs;
+    expect(settle.needs).toEqual(['plan', 'promote']);
+    expect(settle.if).toContain('always()');
+    expect(settle.steps[0].with).toMatchObject({
+      'chatops-job': 'settle',
+      request: '${{ needs.plan.outputs.request }}',
+      token: '${{ secrets.API7_READ_TOKEN }}',
+    });
   });
 });

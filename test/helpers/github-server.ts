@@ -455,17 +455,21 @@ export class GitHubModel {
       };
     }
     if (method === 'GET' && rest === '/deployments') {
+      const environment = url.searchParams.get('environment');
       return ok(
-        [...this.deployments].reverse().map((d) => ({
-          id: d.id,
-          environment: d.body.environment,
-          payload: d.body.payload,
-          created_at: d.created_at,
-          creator: {
-            login: d.creator ?? 'api7-sync[bot]',
-            type: (d.creator ?? '[bot]').endsWith('[bot]') ? 'Bot' : 'User',
-          },
-        })),
+        [...this.deployments]
+          .reverse()
+          .filter((d) => environment === null || d.body.environment === environment)
+          .map((d) => ({
+            id: d.id,
+            environment: d.body.environment,
+            payload: d.body.payload,
+            created_at: d.created_at,
+            creator: {
+              login: d.creator ?? 'api7-sync[bot]',
+              type: (d.creator ?? '[bot]').endsWith('[bot]') ? 'Bot' : 'User',
+            },
+          })),
       );
     }
     if ((m = /^\/deployments\/(\d+)\/statuses$/.exec(rest))) {
