@@ -66,10 +66,8 @@ export async function plan(
   result.from.group = sourceGroup;
   result.to.group = targetGroup;
   // The route diff reads whole groups on the modern generation only (policy/plan-policies.ts).
-  if (routes && generation === 'modern') {
-    routes.start(sourceGroup.id);
-    routes.start(targetGroup.id);
-  }
+  const aheadOfDiff = routes && generation === 'modern' ? routes : undefined;
+  aheadOfDiff?.start(sourceGroup.id);
 
   const needsRegistries = names.some((n) => config.services[n]?.runtime?.[req.to]?.upstream?.discovery);
   const [sourceServices, targetServices, registries] = await Promise.all([
@@ -82,6 +80,8 @@ export async function plan(
   // and time (2000 services held 2000 lists of 2000 names at once).
   const sourceByName = byName(sourceServices);
   const targetByName = byName(targetServices);
+  // The target's routes matter only where a service of the config is already there.
+  if (names.some((n) => targetByName.has(n))) aheadOfDiff?.start(targetGroup.id);
   const sourceNames = sourceServices.map((s) => s.name);
   result.entries = await Promise.all(
     names.map((name) =>

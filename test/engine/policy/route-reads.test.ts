@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../../engine/index.js';
 import type { Sandbox } from '../../../sandbox/server.js';
 import { configFor, HTTPBIN_SERVICE, QUICK } from '../../helpers/engine.js';
-import { api, sandbox, walkthroughSeed, withProductionAt090 } from '../../helpers/sandbox.js';
+import { api, groupId, sandbox, TEST, walkthroughSeed, withProductionAt090 } from '../../helpers/sandbox.js';
 
 let sb: Sandbox;
 let engine: Engine | undefined;
@@ -55,6 +55,21 @@ describe('the route reads started ahead of the route diff (modern generation)', 
     // unhandled rejection.
     expect((await requests()).some((r) => r.path === '/apisix/admin/routes')).toBe(true);
     expect(logs.some((l) => /route diff/.test(l))).toBe(false);
+  });
+
+  it("into a group that has none of the services yet, only the source group's routes are read", async () => {
+    sb = await sandbox(walkthroughSeed(), '3.9.0');
+    engine = createEngine({ config: configFor(sb, HTTPBIN_SERVICE), token: sb.token });
+    await api(sb, 'DELETE', '/sandbox/requests', undefined, null);
+    const plan = await engine.plan({ from: 'test', to: 'production' });
+    expect(plan.entries[0]).toMatchObject({ decision: 'sync' });
+    expect(plan.entries[0]!.target).toBeFalsy();
+    const routeReads = (await api(sb, 'GET', '/sandbox/requests', undefined, null)).body.list.filter(
+      (r: { path: string }) => r.path === '/apisix/admin/routes',
+    );
+    expect(routeReads.map((r: { query: Record<string, string> }) => r.query.gateway_group_id)).toEqual([
+      await groupId(sb, TEST),
+    ]);
   });
 
   it('without the route diff, no route is read at all', async () => {
