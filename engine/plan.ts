@@ -71,7 +71,8 @@ export async function plan(
 
   const needsRegistries = names.some((n) => config.services[n]?.runtime?.[req.to]?.upstream?.discovery);
   const [sourceServices, targetServices, registries] = await Promise.all([
-    client.publishedServices(sourceGroup.id),
+    // The source holds at least the services to promote: all its pages are asked for at once.
+    client.publishedServices(sourceGroup.id, names.length),
     client.publishedServices(targetGroup.id),
     needsRegistries ? client.serviceRegistries(targetGroup.id) : Promise.resolve(undefined),
   ]);
