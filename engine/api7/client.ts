@@ -6,15 +6,7 @@ import pLimit from 'p-limit';
 import { SyncError } from '../errors.js';
 import { Api7Error, Transport, type Query, type TransportOptions } from './transport.js';
 
-export type {
-  Api7Upstream,
-  GatewayGroup,
-  Generation,
-  PublishedService,
-  RuntimeConfiguration,
-  ServiceRegistry,
-  VersionHistoryItem,
-} from './types.js';
+export type * from './types.js';
 import type {
   Api7Upstream,
   GatewayGroup,
