@@ -10,6 +10,7 @@ import type { Sandbox } from '../../sandbox/server.js';
 import { API7_TOKEN, GITHUB_TOKEN, runActionStep } from '../helpers/action.js';
 import { deploymentOutcome, fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
 import { api, PROD, sandbox, serviceIn, TEST, walkthroughSeed, writes } from '../helpers/sandbox.js';
+import { until } from '../helpers/until.js';
 
 let sb: Sandbox | undefined;
 let gh: FakeGitHub | undefined;
@@ -352,10 +353,3 @@ describe('the Action bundle', () => {
 });
 
 /** Waits for an effect the test can observe. */
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -11,6 +11,7 @@ import { runCli, writeRepo } from '../helpers/cli.js';
 import { fakeGitHub, type FakeGitHub, type GitHubModel } from '../helpers/github-server.js';
 import { regionsConfigText, regionsSeed } from '../helpers/regions.js';
 import { gatedUpstream, groupId, sandbox, serviceIn, writes } from '../helpers/sandbox.js';
+import { until } from '../helpers/until.js';
 
 let sb: Sandbox | undefined;
 let gh: FakeGitHub | undefined;
@@ -39,14 +40,6 @@ function takeOver(github: GitHubModel, environment: string): string {
   github.commits.set(sha, { message, parents: [head], tree: commit.tree });
   github.refs.set(ref, sha);
   return sha;
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('a fan-out whose lock is taken over mid-promotion', () => {

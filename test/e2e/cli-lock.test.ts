@@ -7,6 +7,7 @@ import type { Sandbox } from '../../sandbox/server.js';
 import { runCli, writeRepo } from '../helpers/cli.js';
 import { fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
 import { api, PROD, sandbox, serviceIn, TEST, walkthroughSeed, writes } from '../helpers/sandbox.js';
+import { until } from '../helpers/until.js';
 
 const LOCK_REF = 'refs/heads/api7-sync-lock/production';
 
@@ -37,14 +38,6 @@ services:
 `,
     'api7-sync-lock-',
   );
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('api7-sync --lock with a heartbeat', () => {

@@ -8,6 +8,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SyncError } from '../../engine/errors.js';
 import { startSession, type PromotionSession, type SessionOptions } from '../../github/session.js';
 import { fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
+import { until as waitUntil } from '../helpers/until.js';
+
+/** Polled every 5 ms: the heartbeats these tests count come every few milliseconds. */
+const until = (check: () => boolean, what: string) => waitUntil(check, what, 20_000, 5);
 
 let gh: FakeGitHub | undefined;
 const sessions: PromotionSession[] = [];
@@ -41,14 +45,6 @@ async function started(g: FakeGitHub, extra: Partial<SessionOptions>): Promise<P
   if (!start.started) throw new Error('the session did not start');
   sessions.push(start.session);
   return start.session;
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 const moved = (g: FakeGitHub) => g.refEvents.filter((e) => e.ref === REF && e.event === 'moved').length;

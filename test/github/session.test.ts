@@ -6,6 +6,10 @@ import { CLAIM_ATTEMPTS, EnvironmentLock, isLockableEnvironment } from '../../gi
 import { endAbandonedSession } from '../../github/abandoned-session.js';
 import { startSession, type SessionOptions } from '../../github/session.js';
 import { fakeGitHub, type FakeGitHub } from '../helpers/github-server.js';
+import { until as waitUntil } from '../helpers/until.js';
+
+/** Polled every 5 ms: the heartbeats these tests count come every few milliseconds. */
+const until = (check: () => boolean, what: string) => waitUntil(check, what, 20_000, 5);
 
 let gh: FakeGitHub | undefined;
 afterEach(async () => {
@@ -33,15 +37,6 @@ function options(g: FakeGitHub, extra: Partial<SessionOptions> = {}): SessionOpt
     log: recorder().log,
     ...extra,
   };
-}
-
-/** Waits for an effect the test can observe, never for a fixed time. */
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 const renewals = (g: FakeGitHub) => g.refEvents.filter((e) => e.ref === REF && e.event === 'moved').length;

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../../engine/index.js';
 import type { Sandbox } from '../../../sandbox/server.js';
 import { configFor } from '../../helpers/engine.js';
+import { until } from '../../helpers/until.js';
 import {
   api,
   groupId,
@@ -62,14 +63,9 @@ const serviceOn = (port: number) => `  httpbin API:
       - {path: /headers, status: 200}
 `;
 
-/** Polls the sandbox's request log (event-driven by the engine's own requests) until `seen`. */
-async function until(seen: (log: Logged[]) => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!seen(await requests())) {
-    if (Date.now() > deadline) throw new Error(`never saw ${what}: ${JSON.stringify(await requests())}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
+/** Waits until the sandbox's request log (the engine's own requests) shows `seen`. */
+const logShows = (seen: (log: Logged[]) => boolean, what: string) =>
+  until(async () => seen(await requests()), what, 10_000, 5);
 
 describe.each([
   ['legacy', '3.5.0'],
@@ -81,7 +77,7 @@ describe.each([
     const readBackPath = `/api/gateway_groups/${prod}/services`;
     const port = await heldUpstream(() =>
       // The confirming probe is answered only once the group has been read after the last write.
-      until((log) => {
+      logShows((log) => {
         const lastWrite = log.findLastIndex((r) => r.method !== 'GET');
         return (
           lastWrite >= 0 &&
@@ -107,7 +103,7 @@ describe.each([
     let answered = 0;
     upstream = http.createServer((_req, res) => {
       if (answered++ === 0) return res.writeHead(200).end('{}');
-      until(
+      logShows(
         (log) => log.some((r) => r.method === 'GET' && r.path === readBackPath),
         'the early read-back',
       ).then(
