@@ -50,11 +50,33 @@ export function roundTripBoundMs(n: number): number {
 /**
  * The floor of one promotion as a user runs it (`api7-sync sync`, a whole process): the start-up
  * (spawn to exit of `api7-sync --version`, measured next to it), then the round-trip bound, or
- * the CPU time the sandbox spent answering (routing, validating, storing, serving the probes)
- * when that is larger: a stand-in busy for 2 s cannot be finished with in less. The two overlap
- * (the sandbox computes while requests are in flight), so the larger one counts, not their sum.
- * Off Linux the sandbox CPU is unknown and only the bound counts.
+ * what the sandbox's CPU makes necessary when that is larger: a stand-in busy for 2 s cannot be
+ * finished with in less. The two overlap (the sandbox computes while requests are in flight), so
+ * the larger one counts, not their sum.
+ *
+ * The sandbox's CPU term is the CPU it spent up to its answer to the last write, then the confirm
+ * pause: the last service written is confirmed `confirmMs` after its write lands, whatever the
+ * client, so that pause cannot overlap the work that came before the write. What the sandbox
+ * spends after the last write (probes, the final read-back) can overlap the pause and is left
+ * out. When the log gives no CPU figure for the last write, all of its CPU counts, without the
+ * pause (the weaker bound). Off Linux the sandbox CPU is unknown and only the bound counts.
  */
-export function floorMs(n: number, startupMs: number, sandboxCpuMs: number | undefined): number {
+export function floorMs(
+  n: number,
+  startupMs: number,
+  sandboxCpuMs: number | undefined,
+  cpuAfterLastWriteMs?: number,
+): number {
+  const cpuTerm =
+    sandboxCpuMs === undefined
+      ? 0
+      : cpuAfterLastWriteMs === undefined
+        ? sandboxCpuMs
+        : Math.max(0, sandboxCpuMs - cpuAfterLastWriteMs) + CONFIRM_MS;
+  return startupMs + Math.max(roundTripBoundMs(n), cpuTerm);
+}
+
+/** The earlier, weaker floor: all of the sandbox's CPU, as if the confirm pause could overlap it. */
+export function cpuOnlyFloorMs(n: number, startupMs: number, sandboxCpuMs: number | undefined): number {
   return startupMs + Math.max(roundTripBoundMs(n), sandboxCpuMs ?? 0);
 }

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { floorMs, LATENCY_MS } from './floor.js';
+import { cpuOnlyFloorMs, floorMs, LATENCY_MS } from './floor.js';
 import { root, seedFor, writeConfig } from './support/fixtures.js';
 import { runProcess } from './support/processes.js';
 import { startSandboxProcess, type SandboxRequest } from './support/sandbox.js';
@@ -23,7 +23,11 @@ export interface ScaleSample {
   startupMs: number;
   /** CPU time of the sandbox process over the promotion; undefined off Linux. */
   sandboxCpuMs: number | undefined;
+  /** Of that, what the sandbox spent after answering the last write (probes, the read-back). */
+  cpuAfterLastWriteMs: number | undefined;
   floorMs: number;
+  /** The earlier floor, with all of the sandbox's CPU and no confirm pause after it. */
+  cpuOnlyFloorMs: number;
   cpuMs: number;
   peakRssMiB: number;
   outcomes: Record<string, number>;
@@ -92,9 +96,12 @@ export async function promoteOnce(n: number, dir: string, nodeArgs: string[] = [
     // A promotion that did not sync everything is reported, not hidden: the table shows it.
     if (failed)
       process.stderr.write(`the promotion of ${n} services did not sync them all: ${failed.message}\n`);
-    const requests = await sandbox.requests();
+    const log = await sandbox.requests();
+    const requests = log.list;
     const writes = requests.filter(isWrite).length;
     const sandboxCpuMs = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
+    const lastWrite = requests.findLast(isWrite);
+    const cpuAfterLastWriteMs = lastWrite?.cpuMs === undefined ? undefined : log.cpuMs - lastWrite.cpuMs;
     return {
       n,
       durationMs: child.wallMs,
@@ -102,7 +109,9 @@ export async function promoteOnce(n: number, dir: string, nodeArgs: string[] = [
       ...(result.phases ? { phases: result.phases } : {}),
       startupMs: startup.wallMs,
       sandboxCpuMs,
-      floorMs: floorMs(n, startup.wallMs, sandboxCpuMs),
+      cpuAfterLastWriteMs,
+      floorMs: floorMs(n, startup.wallMs, sandboxCpuMs, cpuAfterLastWriteMs),
+      cpuOnlyFloorMs: cpuOnlyFloorMs(n, startup.wallMs, sandboxCpuMs),
       ...usage,
       outcomes,
       ...(failed && { firstFailure: `${failed.name}: ${failed.action}: ${failed.message ?? failed.reason}` }),

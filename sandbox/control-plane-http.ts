@@ -6,7 +6,7 @@
 import type http from 'node:http';
 import { authorize } from './auth.js';
 import { answered, decide } from './faults.js';
-import { handleHook, type HookState, type LoggedRequest } from './hooks.js';
+import { handleHook, processCpuMs, type HookState, type LoggedRequest } from './hooks.js';
 import type { Router } from './router.js';
 
 export interface ControlPlaneDoor {
@@ -108,6 +108,7 @@ async function serveApi(
   const respond = (status: number, payload?: unknown) => {
     entry.status = status;
     send(res, status, payload);
+    entry.cpuMs = processCpuMs();
   };
   const fault = decide(hooks.faults, method, url.pathname);
   if (fault.latencyMs > 0) await sleep(fault.latencyMs);

@@ -12,6 +12,11 @@ export interface LoggedRequest {
   body: unknown;
   status: number;
   at: string;
+  /**
+   * The sandbox process's CPU time (user + system, ms) when it answered: with `cpuMs` of the log
+   * itself, what the sandbox spent after a given request (the benchmark's floor needs it).
+   */
+  cpuMs?: number;
 }
 
 /** What the hooks read and change. */
@@ -19,6 +24,12 @@ export interface HookState {
   requests: LoggedRequest[];
   faults?: FaultSet;
   gateways: Record<string, string>;
+}
+
+/** This process's CPU time so far (user + system, all threads), in ms. */
+export function processCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return Math.round((user + system) / 100) / 10;
 }
 
 export function handleHook(
@@ -34,7 +45,10 @@ export function handleHook(
     if (path === '/sandbox/gateways' && method === 'GET')
       return { status: 200, body: { gateways: state.gateways } };
     if (path === '/sandbox/requests' && method === 'GET')
-      return { status: 200, body: { list: state.requests, total: state.requests.length } };
+      return {
+        status: 200,
+        body: { list: state.requests, total: state.requests.length, cpuMs: processCpuMs() },
+      };
     if (path === '/sandbox/requests' && method === 'DELETE') {
       state.requests.length = 0;
       return ok;

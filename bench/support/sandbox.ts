@@ -14,6 +14,14 @@ export interface SandboxRequest {
   path: string;
   query: Record<string, string>;
   at: string;
+  /** The sandbox's CPU time (ms, its own clock) when it answered. */
+  cpuMs?: number;
+}
+
+/** The request log, with the sandbox's CPU time (same clock as the entries') when it was read. */
+export interface RequestLog {
+  list: SandboxRequest[];
+  cpuMs: number;
 }
 
 export interface SandboxProcess {
@@ -25,7 +33,7 @@ export interface SandboxProcess {
   cpuMs(): number | undefined;
   setLatency(ms: number): Promise<void>;
   clearRequests(): Promise<void>;
-  requests(): Promise<SandboxRequest[]>;
+  requests(): Promise<RequestLog>;
   close(): Promise<void>;
 }
 
@@ -75,7 +83,7 @@ export async function startSandboxProcess(seed: SeedDocument, dir: string): Prom
     cpuMs: () => processCpuMs(child.pid!),
     setLatency: async (latencyMs) => void (await hook('PUT', '/faults', { latencyMs })),
     clearRequests: async () => void (await hook('DELETE', '/requests')),
-    requests: async () => ((await hook('GET', '/requests')) as { list: SandboxRequest[] }).list,
+    requests: async () => (await hook('GET', '/requests')) as RequestLog,
     close: () => stop(child),
   };
 }

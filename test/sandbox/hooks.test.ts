@@ -25,6 +25,22 @@ describe('test hooks under /sandbox/', () => {
     expect(await requestLog(sb)).toEqual([]);
   });
 
+  it('says how much CPU it had spent when it answered each request, and when asked for the log', async () => {
+    sb = await sandbox();
+    await api(sb, 'GET', '/api/version');
+    // Real work between two answers, so the second must show more CPU than the first.
+    for (let i = 0; i < 20; i++) await api(sb, 'POST', '/api/gateway_groups', { name: `cpu-${i}` });
+    const answer = (await api(sb, 'GET', '/sandbox/requests', undefined, null)).body as {
+      list: { cpuMs?: number }[];
+      cpuMs: number;
+    };
+    const spent = answer.list.map((r) => r.cpuMs);
+    expect(spent.every((ms) => typeof ms === 'number' && ms > 0)).toBe(true);
+    for (let i = 1; i < spent.length; i++) expect(spent[i]!).toBeGreaterThanOrEqual(spent[i - 1]!);
+    expect(spent.at(-1)!).toBeGreaterThan(spent[0]!);
+    expect(answer.cpuMs).toBeGreaterThanOrEqual(spent.at(-1)!);
+  });
+
   it('injects errors and resets on matching requests only, reproducibly by seed', async () => {
     sb = await sandbox();
     const set = await api(sb, 'PUT', '/sandbox/faults', { errorRate: 1, match: { method: 'POST' } }, null);
