@@ -100,8 +100,9 @@ export async function promoteOnce(n: number, dir: string, nodeArgs: string[] = [
     const requests = log.list;
     const writes = requests.filter(isWrite).length;
     const sandboxCpuMs = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
-    const lastWrite = requests.findLast(isWrite);
-    const cpuAfterLastWriteMs = lastWrite?.cpuMs === undefined ? undefined : log.cpuMs - lastWrite.cpuMs;
+    // The sandbox's CPU when it answered its last write (the latest answer, not the latest arrival).
+    const answeredWrites = requests.filter(isWrite).flatMap((r) => (r.cpuMs === undefined ? [] : [r.cpuMs]));
+    const cpuAfterLastWriteMs = answeredWrites.length ? log.cpuMs - Math.max(...answeredWrites) : undefined;
     return {
       n,
       durationMs: child.wallMs,
