@@ -1,7 +1,8 @@
 /**
  * The sandbox as a server that stays up and accepts what APISIX accepts: a client that hangs up
  * in the middle of its request body ends only its own request, and IPv6 upstream nodes (`::1` or
- * `[::1]`) are taken and served through the gateway.
+ * `[::1]`) are taken and served through the gateway. The built-in httpbin answers what it cannot
+ * serve (`/status/000`, a request target that is no URL) with a 400, never ending the sandbox.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -71,6 +72,43 @@ describe('the sandbox stays up', () => {
       health = await api(sb, 'GET', '/sandbox/healthz', undefined, null);
     expect(health.body).toEqual({ status: 'ok' });
     expect((await api(sb, 'GET', '/api/version')).status).toBe(200);
+    expect((await viaGateway(sb.gateways[TEST]!, '/headers')).status).toBe(200);
+  });
+});
+
+/** Sends one GET with `target` written as is on the request line; the status line and body. */
+function rawGet(url: string, target: string): Promise<{ statusLine: string; body: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const socket = net.connect(Number(port), hostname, () =>
+      socket.write(`GET ${target} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`),
+    );
+    socket.on('data', (d: Buffer) => (answer += d.toString('utf8')));
+    socket.on('close', () => {
+      const [head = '', body = ''] = answer.split('\r\n\r\n');
+      resolve({ statusLine: head.split('\r\n')[0]!, body });
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('the built-in httpbin stays up', () => {
+  it('a status code no HTTP answer can carry, and a request target no URL parser takes, are answered 400; the next request is served', async () => {
+    sb = await sandbox();
+    for (const code of ['000', '099', '600', '999']) {
+      const res = await fetch(`${sb.httpbin}/status/${code}`);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({
+        error: `httpbin answers /status/{code} for codes 100 to 599, not ${code}`,
+      });
+    }
+    expect((await fetch(`${sb.httpbin}/status/503`)).status).toBe(503);
+    const odd = await rawGet(sb.httpbin, '//[');
+    expect(odd.statusLine).toBe('HTTP/1.1 400 Bad Request');
+    // The body comes chunked: the JSON is inside it.
+    expect(odd.body).toContain('{"error":"httpbin cannot answer this request: Invalid URL"}');
+    expect((await fetch(`${sb.httpbin}/headers`)).status).toBe(200);
     expect((await viaGateway(sb.gateways[TEST]!, '/headers')).status).toBe(200);
   });
 });
