@@ -29,6 +29,10 @@ export function notJson(text: string, contentType: string, origin: string): stri
   return `the answer is not JSON (${what}), so it does not come from API7's Admin API: check controlPlane.url (${origin})`;
 }
 
+function untrusted(origin: string, what: string, trust = 'the CA bundle that signed it'): string {
+  return `the TLS certificate of ${origin} ${what}; set controlPlane.caFile to ${trust} (insecure: true turns verification off, for a throwaway test only)`;
+}
+
 export function explainNetworkError(code: string, message: string, origin: string): string {
   switch (code) {
     case 'ECONNREFUSED':
@@ -44,11 +48,18 @@ export function explainNetworkError(code: string, message: string, origin: strin
     case 'ECONNRESET':
     case 'UND_ERR_SOCKET':
       return `the connection to ${origin} was closed before an answer came`;
+    // API7 ships a self-signed certificate: saying so lets a user match what curl or ADC reported.
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+      return untrusted(
+        origin,
+        'is self-signed, and this machine does not trust it',
+        'that certificate (its PEM file)',
+      );
     case 'SELF_SIGNED_CERT_IN_CHAIN':
+      return untrusted(origin, 'is signed by a self-signed CA this machine does not trust');
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
     case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-      return `the TLS certificate of ${origin} is not signed by a CA this machine trusts; set controlPlane.caFile to the CA bundle that signed it (insecure: true turns verification off, for a throwaway test only)`;
+      return untrusted(origin, 'is not signed by a CA this machine trusts');
     case 'CERT_HAS_EXPIRED':
     case 'CERT_NOT_YET_VALID':
       return `the TLS certificate of ${origin} is ${code === 'CERT_HAS_EXPIRED' ? 'expired' : 'not valid yet'}; renew it on the control plane (or check this machine's clock)`;

@@ -122,10 +122,12 @@ describe('a control plane behind TLS', () => {
     await trusted.close();
   });
 
-  it('without caFile the self-signed certificate is refused, naming caFile', async () => {
+  it('without caFile the self-signed certificate is refused as self-signed, naming caFile', async () => {
     const res = await run(['plan', '--from', 'test', '--to', 'production'], repo(''));
     expect(res.code).toBe(1);
-    expect(`${res.stdout}${res.stderr}`).toMatch(/caFile/);
+    expect(`${res.stdout}${res.stderr}`).toMatch(
+      /the TLS certificate of https:\/\/127\.0\.0\.1:\d+ is self-signed, and this machine does not trust it; set controlPlane\.caFile to that certificate/,
+    );
   });
 
   it('takes the CA file the ready line names, an absolute path outside the repository', async () => {

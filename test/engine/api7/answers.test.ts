@@ -40,12 +40,16 @@ async function failure(
 }
 
 describe('failed control-plane calls', () => {
-  it('an untrusted certificate is code "tls" and names caFile and insecure', async () => {
-    for (const code of [
-      'DEPTH_ZERO_SELF_SIGNED_CERT',
-      'SELF_SIGNED_CERT_IN_CHAIN',
-      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-    ]) {
+  it('an untrusted certificate is code "tls", says whether it is self-signed, and names caFile and insecure', async () => {
+    const untrusted = {
+      DEPTH_ZERO_SELF_SIGNED_CERT:
+        'is self-signed, and this machine does not trust it; set controlPlane.caFile to that certificate (its PEM file)',
+      SELF_SIGNED_CERT_IN_CHAIN:
+        'is signed by a self-signed CA this machine does not trust; set controlPlane.caFile to the CA bundle that signed it',
+      UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        'is not signed by a CA this machine trusts; set controlPlane.caFile to the CA bundle that signed it',
+    };
+    for (const [code, says] of Object.entries(untrusted)) {
       const err = await failure(
         (c) => c.version(),
         (pool) =>
@@ -56,7 +60,7 @@ describe('failed control-plane calls', () => {
       expect(err).toBeInstanceOf(SyncError);
       expect(err.code).toBe('tls');
       expect(err.message).toBe(
-        `GET /api/version: the TLS certificate of ${ORIGIN} is not signed by a CA this machine trusts; set controlPlane.caFile to the CA bundle that signed it (insecure: true turns verification off, for a throwaway test only)`,
+        `GET /api/version: the TLS certificate of ${ORIGIN} ${says} (insecure: true turns verification off, for a throwaway test only)`,
       );
     }
   });
