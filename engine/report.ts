@@ -149,6 +149,10 @@ function driftLines(matrix: StatusMatrix): string[] {
   );
 }
 
+/** Why a column reads "(group missing)": the groups that exist, and the key to change. */
+const missingGroups = (matrix: StatusMatrix): string[] =>
+  matrix.environments.flatMap((e) => (e.message ? [e.message] : []));
+
 /** The service × environment matrix as an aligned text table, then the drifted keys. */
 export function statusText(matrix: StatusMatrix): string {
   const header = [
@@ -167,11 +171,13 @@ export function statusText(matrix: StatusMatrix): string {
       .trimEnd(),
   );
   const drift = driftLines(matrix);
+  const missing = missingGroups(matrix);
   return [
     ...table,
     ...(drift.length
       ? ['', 'drift (the group differs from the config):', ...drift.map((d) => `  ${d}`)]
       : []),
+    ...(missing.length ? ['', ...missing] : []),
   ].join('\n');
 }
 
@@ -184,6 +190,7 @@ export function statusMarkdown(matrix: StatusMatrix): string {
       `| ${inert(s.name)} | ${matrix.environments.map((e) => inert(statusCell(matrix, s, e.name))).join(' | ')} |`,
   );
   const drift = driftLines(matrix);
+  const missing = missingGroups(matrix);
   return [
     header,
     rule,
@@ -191,5 +198,6 @@ export function statusMarkdown(matrix: StatusMatrix): string {
     ...(drift.length
       ? ['', '**Drift**', '', ...drift.map((d) => `- ${inert(d, { max: MAX_NOTE_CHARS })}`)]
       : []),
+    ...(missing.length ? ['', ...missing.map((m) => `- ${inert(m, { max: MAX_NOTE_CHARS })}`)] : []),
   ].join('\n');
 }

@@ -3,9 +3,16 @@ import { hasVersion, type Api7Client } from './api7/client.js';
 import type { Config } from './config/types.js';
 import type { Drift } from './model.js';
 import { mapRuntime, runtimeDrift } from './runtime.js';
+import { unknownGroupMessage } from './suggest.js';
 
 export interface StatusMatrix {
-  environments: { name: string; gatewayGroup: string; found: boolean }[];
+  environments: {
+    name: string;
+    gatewayGroup: string;
+    found: boolean;
+    /** When the group is missing: the groups the control plane has, and the key to change. */
+    message?: string;
+  }[];
   services: {
     name: string;
     /** Per environment: "1.0.0", "No Version", with " (disabled)"; null when absent. */
@@ -37,6 +44,16 @@ export async function status(client: Api7Client, config: Config): Promise<Status
       name: c.name,
       gatewayGroup: c.env.gatewayGroup,
       found: Boolean(c.group),
+      ...(c.group
+        ? {}
+        : {
+            message: unknownGroupMessage(
+              c.env.gatewayGroup,
+              c.name,
+              groups.map((g) => g.name),
+              config.file,
+            ),
+          }),
     })),
     services: names.map((name) => {
       const versions: Record<string, string | null> = {};

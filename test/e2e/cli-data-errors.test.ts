@@ -171,3 +171,28 @@ describe('a soak the schema never saw (a config built in code)', () => {
     }
   });
 });
+
+describe('status with a gateway group the control plane does not have', () => {
+  it('marks the column and says which groups exist and which key to change, in text and in --json', async () => {
+    sb = await sandbox(walkthroughSeed());
+    const dir = writeRepo(`controlPlane:
+  url: ${sb.controlPlane}
+environments:
+  test: {gatewayGroup: ${TEST}}
+  production: {gatewayGroup: ${PROD.slice(0, -1)}, promoteFrom: test}
+services:
+  httpbin API: {}
+`);
+    const message = `gateway group "${PROD.slice(0, -1)}" (environment "production") does not exist on the control plane (did you mean "${PROD}"?); the groups it has: "${TEST}", "${PROD}"; set environments.production.gatewayGroup in .github/api7-sync.yml to one of them`;
+    const text = await runCli(['status'], { API7_TOKEN: TOKEN }, dir);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toBe(
+      `service      test   production (group missing)\nhttpbin API  1.0.0  —\n\n${message}\n`,
+    );
+    const json = await runCli(['status', '--json'], { API7_TOKEN: TOKEN }, dir);
+    expect(JSON.parse(json.stdout).environments).toEqual([
+      { name: 'test', gatewayGroup: TEST, found: true },
+      { name: 'production', gatewayGroup: PROD.slice(0, -1), found: false, message },
+    ]);
+  });
+});
