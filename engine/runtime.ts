@@ -92,8 +92,17 @@ export function discoveryUpstream(
   };
 }
 
+/**
+ * A node's address as written in a URL: an IPv6 host in brackets (`[::1]:8080`, not `::1:8080`).
+ * APISIX takes `::1` and `[::1]` as the same node, so both spellings read the same here.
+ */
+export function nodeAddress(n: { host: string; port: number }): string {
+  const bare = n.host.replace(/^\[(.*)\]$/, '$1');
+  return `${bare.includes(':') ? `[${bare}]` : bare}:${n.port}`;
+}
+
 const nodeKey = (n: { host: string; port: number; weight?: number }) =>
-  `${n.host}:${n.port}@${n.weight ?? 100}`;
+  `${nodeAddress(n)}@${n.weight ?? 100}`;
 
 function sameUpstream(current: Api7Upstream | undefined, desired: Api7Upstream): boolean {
   if (!current) return false;
@@ -159,7 +168,7 @@ export function upstreamSummary(upstream: Api7Upstream): string {
   const parts: string[] = [];
   if (upstream.nodes) {
     parts.push(
-      `nodes ${upstream.nodes.map((n) => `${n.host}:${n.port}${(n.weight ?? 100) === 100 ? '' : ` (weight ${n.weight})`}`).join(', ')}`,
+      `nodes ${upstream.nodes.map((n) => `${nodeAddress(n)}${(n.weight ?? 100) === 100 ? '' : ` (weight ${n.weight})`}`).join(', ')}`,
     );
   } else {
     parts.push(`discovery ${upstream.discovery_type ?? '?'} ${upstream.service_name ?? '?'}`);
@@ -173,7 +182,7 @@ export function upstreamSummary(upstream: Api7Upstream): string {
 /** A short human description: "nodes httpbin.org:80" or "discovery 生产用注册中心 public/DEFAULT_GROUP/httpbin". */
 export function describeUpstream(upstream: Api7Upstream | undefined, registries?: ServiceRegistry[]): string {
   if (!upstream) return 'none';
-  if (upstream.nodes) return `nodes ${upstream.nodes.map((n) => `${n.host}:${n.port}`).join(', ')}`;
+  if (upstream.nodes) return `nodes ${upstream.nodes.map(nodeAddress).join(', ')}`;
   const [registryId, ...rest] = (upstream.service_name ?? '').split('/');
   const registry = registries?.find((r) => r.id === registryId)?.name ?? registryId;
   return `discovery ${registry} ${rest.join('/')}`;

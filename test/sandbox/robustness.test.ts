@@ -136,9 +136,31 @@ describe.each([
       token: sb.token,
     });
     const result = await engine.apply(await engine.plan({ from: 'test', to: 'production' }), QUICK);
-    expect(result.services[0]).toMatchObject({ action: 'synced' });
+    // Shown as a URL writes it: `::1:8080` would read as another address.
+    expect(result.services[0]).toMatchObject({
+      action: 'synced',
+      runtime: { upstream: `nodes [::1]:${port}` },
+    });
     const answer = await viaGateway(sb.gateways[PROD]!, '/headers');
     expect(answer).toEqual({ status: 200, body: { upstream: 'ipv6', host: `[::1]:${port}` } });
+    // The other spelling is the same node: no drift, nothing to repair.
+    await engine.close();
+    const other = host === '"::1"' ? '"[::1]"' : '"::1"';
+    engine = createEngine({
+      config: configFor(
+        sb,
+        `  httpbin API:
+    runtime:
+      production:
+        upstream:
+          passHost: node
+          nodes: [{host: ${other}, port: ${port}}]
+`,
+      ),
+      token: sb.token,
+    });
+    const again = await engine.apply(await engine.plan({ from: 'test', to: 'production' }), QUICK);
+    expect(again.services[0]).toMatchObject({ action: 'unchanged', drift: [], runtimeRepaired: false });
   });
 
   it('a node host that is no address is still refused in API7 wording', async () => {
