@@ -53,7 +53,7 @@ export function explainNetworkError(code: string, message: string, origin: strin
       return untrusted(
         origin,
         'is self-signed, and this machine does not trust it',
-        'that certificate (its PEM file)',
+        "that certificate's PEM file",
       );
     case 'SELF_SIGNED_CERT_IN_CHAIN':
       return untrusted(origin, 'is signed by a self-signed CA this machine does not trust');

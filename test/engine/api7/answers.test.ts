@@ -43,7 +43,7 @@ describe('failed control-plane calls', () => {
   it('an untrusted certificate is code "tls", says whether it is self-signed, and names caFile and insecure', async () => {
     const untrusted = {
       DEPTH_ZERO_SELF_SIGNED_CERT:
-        'is self-signed, and this machine does not trust it; set controlPlane.caFile to that certificate (its PEM file)',
+        "is self-signed, and this machine does not trust it; set controlPlane.caFile to that certificate's PEM file",
       SELF_SIGNED_CERT_IN_CHAIN:
         'is signed by a self-signed CA this machine does not trust; set controlPlane.caFile to the CA bundle that signed it',
       UNABLE_TO_VERIFY_LEAF_SIGNATURE:
