@@ -60,11 +60,9 @@ export async function plan(
   result.to.gatewayUrl = toEnv.gatewayUrl;
 
   if (groupList.status === 'rejected') throw groupList.reason;
-  const found = findGroups(groupList.value, config, req);
-  if ('reason' in found) return refuseAll(found);
-  const [sourceGroup, targetGroup] = found.groups;
-  result.from.group = sourceGroup;
-  result.to.group = targetGroup;
+  const missing = findGroups(groupList.value, config, req, result);
+  if (missing) return refuseAll(missing);
+  const [sourceGroup, targetGroup] = [result.from.group!, result.to.group!];
   // The route diff reads whole groups on the modern generation only (policy/plan-policies.ts).
   const aheadOfDiff = routes && generation === 'modern' ? routes : undefined;
   aheadOfDiff?.start(sourceGroup.id);
@@ -104,28 +102,31 @@ export async function plan(
 }
 
 /**
- * The source and target gateway groups, from one list of every group: names are matched exactly,
- * and a miss lists what exists.
+ * The source and target gateway groups, from one list of every group, set on `result`: names are
+ * matched exactly, and a miss lists what exists. A source group that exists is named in the result
+ * even when the target's is missing.
  */
 function findGroups(
   groups: GatewayGroup[],
   config: Config,
   req: PlanRequest,
-): { groups: [GatewayGroup, GatewayGroup] } | Refusal {
-  const found: GatewayGroup[] = [];
-  for (const env of [req.from, req.to]) {
+  result: Plan,
+): Refusal | undefined {
+  for (const [env, side] of [
+    [req.from, result.from],
+    [req.to, result.to],
+  ] as const) {
     const groupName = config.environments[env]!.gatewayGroup;
-    const group = groupNamed(groups, groupName);
-    if (!group) {
+    side.group = groupNamed(groups, groupName);
+    if (!side.group) {
       const names = groups.map((g) => g.name);
       return {
         reason: 'unknown-environment',
         message: unknownGroupMessage(groupName, env, names, config.file),
       };
     }
-    found.push(group);
   }
-  return { groups: [found[0]!, found[1]!] };
+  return undefined;
 }
 
 /** A group's published services by name (two of one name are refused per service). */

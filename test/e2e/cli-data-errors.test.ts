@@ -172,7 +172,7 @@ describe('a soak the schema never saw (a config built in code)', () => {
   });
 });
 
-describe('status with a gateway group the control plane does not have', () => {
+describe('status and plan with a gateway group the control plane does not have', () => {
   it('marks the column and says which groups exist and which key to change, in text and in --json', async () => {
     sb = await sandbox(walkthroughSeed());
     const dir = writeRepo(`controlPlane:
@@ -194,5 +194,17 @@ services:
       { name: 'test', gatewayGroup: TEST, found: true },
       { name: 'production', gatewayGroup: PROD.slice(0, -1), found: false, message },
     ]);
+    // A plan is refused with the same message; the source group, which exists, is still named.
+    const plan = await runCli(
+      ['plan', '--from', 'test', '--to', 'production', '--json'],
+      { API7_TOKEN: TOKEN },
+      dir,
+    );
+    expect(plan.code).toBe(2);
+    expect(JSON.parse(plan.stdout)).toMatchObject({
+      from: { environment: 'test', gatewayGroup: TEST },
+      to: { environment: 'production', gatewayGroup: null },
+      services: [{ action: 'refused', reason: 'unknown-environment', message }],
+    });
   });
 });
