@@ -12,6 +12,7 @@
 import { setMaxListeners } from 'node:events';
 import { asInterrupted } from '../apply/interrupt.js';
 import type { Config, Probe } from '../config/types.js';
+import type { ApplyProgress, ApplyStep } from '../apply/work.js';
 import type { Plan, SyncResult } from '../model.js';
 import { targetRuntime } from '../publish-items.js';
 import { formatDuration, parseDuration } from './duration.js';
@@ -25,6 +26,8 @@ export interface WatchOptions {
   watchIntervalMs?: number;
   /** As for apply: false leaves a failed service as it is, and says so. */
   rollbackOnFailure?: boolean;
+  /** As for apply: told of each service the watch fails and each it undoes. */
+  onProgress?: (event: ApplyProgress) => void;
 }
 
 export interface WatchContext extends RestoreContext {
@@ -99,7 +102,12 @@ export async function watchAfterVerify(
     const failures = await probeRound(active, gatewayUrl, stop);
     // A probe cut short by the interrupt is no failure of the service.
     if (ctx.cancel?.aborted) return interrupted();
-    if (failures.length > 0) return failWatch(plan, result, failures, elapsed, options, ctx);
+    if (failures.length > 0)
+      return told(result, await failWatch(plan, result, failures, elapsed, options, ctx), failures, {
+        plan,
+        options,
+        log: ctx.log,
+      });
     for (const t of active) if (finished.has(t)) done.add(t);
     const after = ctx.now() - start;
     const next = targets.filter((t) => !finished.has(t)).map((t) => t.windowMs - after);
@@ -107,6 +115,30 @@ export async function watchAfterVerify(
     await sleep(Math.max(0, Math.min(interval, ...next)), stop);
   }
   return result;
+}
+
+/**
+ * Progress for what a failed watch changed, so that the counts a user last sees (`verified 1/1`)
+ * do not outlive it: each service that failed its watch, and each one rolled back.
+ */
+function told(
+  before: SyncResult,
+  after: SyncResult,
+  failures: WatchFailure[],
+  ctx: { plan: Plan; options: WatchOptions; log: (line: string) => void },
+): SyncResult {
+  const tell = (event: ApplyStep) => {
+    try {
+      ctx.options.onProgress?.({ ...event, targetEnvironment: ctx.plan.to.environment });
+    } catch (err) {
+      ctx.log(`progress listener failed: ${(err as Error).message}`);
+    }
+  };
+  const synced = new Set(before.services.filter((s) => s.action === 'synced').map((s) => s.name));
+  for (const f of failures) tell({ step: 'failed', service: f.t.name, reason: 'watch-failed' });
+  for (const s of after.services)
+    if (synced.has(s.name) && s.action === 'rolled-back') tell({ step: 'undone', service: s.name });
+  return after;
 }
 
 /** How close to the end of its window a round counts as the window's last probe. */

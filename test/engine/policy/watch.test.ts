@@ -59,12 +59,16 @@ describe.each([
       token: sb.token,
       logger: (l) => logs.push(l),
     });
+    const steps: string[] = [];
     const result = await engine.apply(await engine.plan({ from: 'test', to: 'production' }), {
       ...QUICK,
       watchIntervalMs: 10,
+      onProgress: (e) => steps.push(e.step === 'failed' ? `failed ${e.reason}` : e.step),
     });
     expect(result.ok).toBe(false);
     expect(result.services[0]).toMatchObject({ action: 'rolled-back', reason: 'watch-failed' });
+    // The progress counts end as the result does: verified, then failed in the watch and undone.
+    expect(steps).toEqual(['start', 'synced', 'verified', 'failed watch-failed', 'undone']);
     expect(result.services[0]!.verify.every((p) => p.ok)).toBe(true);
     expect(result.services[0]!.message).toMatch(
       /^the watch after verification failed .* into 2m: \/headers answered 500 \(expected 200\); back on 0\.9\.0/,
