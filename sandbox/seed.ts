@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { checkResource } from './schema/check.js';
+import { seedShapeProblem } from './seed-shape.js';
 import { ApiError, type Route, type Store, type Upstream } from './store.js';
 import { checkHosts, checkPathPrefix, checkUpstream, isObject } from './validate.js';
 
@@ -118,6 +119,8 @@ export function loadSeed(file: string): Seed {
   for (const k of Object.keys(doc)) {
     if (!known.includes(k)) throw new SeedError(`${file}: unknown key "${k}" (known: ${known.join(', ')})`);
   }
+  const problem = seedShapeProblem(doc);
+  if (problem) throw new SeedError(`${file}: ${problem}`);
   if (doc.api7Version !== undefined) doc.api7Version = String(doc.api7Version);
   return doc as Seed;
 }

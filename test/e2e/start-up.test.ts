@@ -83,6 +83,35 @@ describe('api7-sync sandbox cannot start', () => {
     );
   });
 
+  it('a seed of the wrong shape exits 64, naming where and what is expected, never "unexpected failure"', async () => {
+    const cases: [string, string][] = [
+      ['services: {}\n', 'services must be a list, not a mapping'],
+      ['gatewayGroups: [{}]\n', 'gatewayGroups[0]: "name" is missing; it must be a non-empty string'],
+      [
+        'gatewayGroups: [{name: g, gatewayPort: abc}]\n',
+        'gatewayGroups[0].gatewayPort must be a port number from 0 to 65535 (0: any free port), not string "abc"',
+      ],
+      [
+        'gatewayGroups: [{name: g}]\nservices: [{name: s, gatewayGroup: g, routes: 5}]\n',
+        'services[0].routes must be a list, not number 5',
+      ],
+      [
+        'gatewayGroups: [{name: g}]\nservices: [{name: s}]\n',
+        'services[0]: "gatewayGroup" is missing; it must be a non-empty string',
+      ],
+      [
+        'gatewayGroups: [{name: g}]\nregistries: [{gatewayGroup: g, name: r, type: nacos, services: 5}]\n',
+        'registries[0].services must be a list, not number 5',
+      ],
+    ];
+    for (const [text, problem] of cases) {
+      const seed = seedFile(text);
+      const run = await runCli(['sandbox', '--seed', seed]);
+      expect(run.code, run.stderr).toBe(64);
+      expect(expectOneLine(run)).toBe(`api7-sync sandbox: ${seed}: ${problem}`);
+    }
+  });
+
   it('a control-plane port another process holds exits 69, naming the port and what to do', async () => {
     const port = await heldPort();
     const seed = seedFile(`listen: 127.0.0.1:${port}\ngatewayGroups: [{name: test}]\n`);
