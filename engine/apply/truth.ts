@@ -108,14 +108,18 @@ export function restoreAdvice(
 ): string {
   const steps: string[] = [];
   const versionDiffers = !KEYS[0]!.same(now, before);
+  const runtime = KEYS.slice(1).filter((k) => !k.same(now, before));
   if (versionDiffers && before.version) {
+    // The rollback keeps the new runtime configuration, so its probes would judge the old version
+    // on the new upstream and report a failure for a rollback that did its part.
+    const noVerify =
+      runtime.length > 0 ? ' --no-verify (its probes would still reach the new runtime configuration)' : '';
     steps.push(
-      `run api7-sync rollback --env ${where.environment} --service "${where.service}" --to-version ${before.version}`,
+      `run api7-sync rollback --env ${where.environment} --service "${where.service}" --to-version ${before.version}${noVerify}`,
     );
   } else if (versionDiffers) {
     steps.push(`publish its previous configuration ("No Version") again in the API7 dashboard`);
   }
-  const runtime = KEYS.slice(1).filter((k) => !k.same(now, before));
   if (runtime.length > 0) {
     const values = runtime.map((k) => (k.name === 'status' ? k.show(before) : `${k.name} ${k.show(before)}`));
     steps.push(

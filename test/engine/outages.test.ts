@@ -89,8 +89,17 @@ describe.each([
     );
     // Advice that works: the rollback puts the version back, the dashboard the upstream it keeps.
     expect(s!.message).toContain(
-      'run api7-sync rollback --env production --service "httpbin API" --to-version 0.9.0; then, because a rollback keeps the runtime configuration, set its runtime configuration back in the API7 dashboard: upstream nodes httpbin:80',
+      'run api7-sync rollback --env production --service "httpbin API" --to-version 0.9.0 --no-verify (its probes would still reach the new runtime configuration); then, because a rollback keeps the runtime configuration, set its runtime configuration back in the API7 dashboard: upstream nodes httpbin:80',
     );
+
+    // Following the first step as advised, once the control plane answers again: the rollback
+    // succeeds, and what still differs from before is exactly what the second step names.
+    const rollback = await engine!.rollback(
+      { environment: 'production', service: 'httpbin API', toVersion: '0.9.0' },
+      { ...QUICK, verify: false },
+    );
+    expect(rollback.ok).toBe(true);
+    expect(production()).toEqual({ ...OLD, nodes: [`127.0.0.1:${dead}`] });
   });
 
   it('runtime PATCHes down from the first publish on: whatever the undo could do, the result matches the group', async () => {
