@@ -66,7 +66,10 @@ export function controlPlaneHandler(
   door: ControlPlaneDoor,
 ): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
   const serve = async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const url = URL.canParse(req.url ?? '/', 'http://sandbox')
+      ? new URL(req.url ?? '/', 'http://sandbox')
+      : undefined;
+    if (!url) return send(res, 400, { error_msg: 'the request target is not a path' });
     const method = req.method ?? 'GET';
     const request = await readJsonBody(req);
     if (url.pathname.startsWith('/sandbox/')) {

@@ -156,6 +156,9 @@ export class Gateway {
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    // nginx, in front of APISIX, answers a target that is no path with 400 before any route.
+    if (!URL.canParse(req.url ?? '/', 'http://gateway'))
+      return sendJson(res, 400, { error_msg: '400 Bad Request' });
     const url = new URL(req.url ?? '/', 'http://gateway');
     const hostHeader = req.headers.host ?? '';
     const host = hostHeader.replace(/:\d+$/, '');

@@ -110,6 +110,14 @@ describe('the built-in httpbin stays up', () => {
     expect(odd.body).toContain('{"error":"httpbin cannot answer this request: Invalid URL"}');
     expect((await fetch(`${sb.httpbin}/headers`)).status).toBe(200);
     expect((await viaGateway(sb.gateways[TEST]!, '/headers')).status).toBe(200);
+    // The control plane names the bad target instead of blaming the body, and serves on.
+    const cp = await rawGet(sb.controlPlane, '//[');
+    expect(cp.statusLine).toBe('HTTP/1.1 400 Bad Request');
+    expect(cp.body).toContain('{"error_msg":"the request target is not a path"}');
+    expect((await api(sb, 'GET', '/api/version')).status).toBe(200);
+    const gateway = await rawGet(sb.gateways[TEST]!, '//[');
+    expect(gateway.statusLine).toBe('HTTP/1.1 400 Bad Request');
+    expect((await viaGateway(sb.gateways[TEST]!, '/headers')).status).toBe(200);
   });
 });
 
