@@ -54,12 +54,13 @@ export function roundTripBoundMs(n: number): number {
  * finished with in less. The two overlap (the sandbox computes while requests are in flight), so
  * the larger one counts, not their sum.
  *
- * The sandbox's CPU term is the CPU it spent up to its answer to the last write, then the confirm
- * pause: the last service written is confirmed `confirmMs` after its write lands, whatever the
- * client, so that pause cannot overlap the work that came before the write. What the sandbox
- * spends after the last write (probes, the final read-back) can overlap the pause and is left
- * out. When the log gives no CPU figure for the last write, all of its CPU counts, without the
- * pause (the weaker bound). Off Linux the sandbox CPU is unknown and only the bound counts.
+ * The sandbox's CPU term is the larger of two bounds: all the CPU it spent, and the CPU it spent up
+ * to its answer to the last write followed by the confirm pause. The last service written is
+ * confirmed `confirmMs` after its write lands, whatever the client, so that pause cannot overlap
+ * the work that came before the write; what the sandbox spends after the last write (probes, the
+ * final read-back) can overlap the pause, or outlast it. When the log gives no CPU figure for the
+ * last write, only the first bound counts. Off Linux the sandbox CPU is unknown and only the
+ * round-trip bound counts.
  */
 export function floorMs(
   n: number,
@@ -72,7 +73,7 @@ export function floorMs(
       ? 0
       : cpuAfterLastWriteMs === undefined
         ? sandboxCpuMs
-        : Math.max(0, sandboxCpuMs - cpuAfterLastWriteMs) + CONFIRM_MS;
+        : Math.max(sandboxCpuMs, sandboxCpuMs - cpuAfterLastWriteMs + CONFIRM_MS);
   return startupMs + Math.max(roundTripBoundMs(n), cpuTerm);
 }
 

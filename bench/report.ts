@@ -240,8 +240,8 @@ process's own (recorded at its exit by a preloaded module, \`bench/support/usage
 
 ${scaleTable(f)}
 ${cpuNote}
-**Floor** = start-up + max(round-trip bound, sandbox CPU up to the last write + ${CONFIRM_MS} ms), per
-run; **× floor** is our time over it.
+**Floor** = start-up + max(round-trip bound, sandbox CPU, sandbox CPU up to the last write +
+${CONFIRM_MS} ms), per run; **× floor** is our time over it.
 
 - **Start-up**: spawn to exit of \`api7-sync --version\` (node and the CLI's entry), run just
   before each promotion.
@@ -254,13 +254,14 @@ run; **× floor** is our time over it.
   promotion, from \`/proc/<pid>/stat\`: the stand-in cannot answer faster than it computes.
   **Of it, after the last write**: what it spent after answering the last write (the probes and
   the final read-back), from the CPU time the sandbox's request log records with each answer.
-- **Why the confirm pause is added to the CPU term**: the last service written is confirmed
-  ${CONFIRM_MS} ms after its write lands, whatever the client does, so that pause can only follow
-  the sandbox's work up to that write; it can overlap only what comes after (left out above).
-  The CPU term overlaps the round trips, so the larger of the two counts, not their sum.
+- **Why the confirm pause follows the CPU up to the last write**: the last service written is
+  confirmed ${CONFIRM_MS} ms after its write lands, whatever the client does, so that pause can
+  only follow the sandbox's work up to that write. What the sandbox spends after it (probes, the
+  final read-back) can overlap the pause; when it outlasts the pause, all of the CPU is the larger
+  bound. The CPU terms overlap the round trips, so the largest counts, not their sum.
 - **× CPU-only floor** is our time over the weaker floor this report used before: start-up +
-  max(round-trip bound, all of the sandbox's CPU), as if the confirm pause could overlap the
-  sandbox's work. It is shown so that the two can be compared; the targets use the floor above.
+  max(round-trip bound, sandbox CPU), as if the confirm pause could overlap any of the sandbox's
+  work. It is shown so that the two can be compared; the targets use the floor above.
 
 **One-at-a-time baseline**: what a person does in the dashboard, service after service: look it
 up in both groups, sync it, set its runtime configuration and enable it, check it through the
