@@ -119,13 +119,24 @@ export async function namedUpstream(name: string): Promise<{ port: number; close
   };
 }
 
-/** A port nothing listens on. */
+/**
+ * A port nothing listens on, and nothing will: it lies below the ephemeral range that `listen(0)`
+ * draws from (32768 and up on Linux, 49152 and up on macOS and Windows), so no server of a test
+ * running beside this one (they all take port 0) can be given it between the check and its use.
+ * A port that was free a moment ago from the ephemeral range once came back answering 200.
+ */
 export async function deadPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = http.createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!free) continue;
+    await new Promise((r) => server.close(r));
+    return port;
+  }
 }
 
 /**
