@@ -98,10 +98,11 @@ export async function promoteOnce(n: number, dir: string, nodeArgs: string[] = [
       process.stderr.write(`the promotion of ${n} services did not sync them all: ${failed.message}\n`);
     const log = await sandbox.requests();
     const requests = log.list;
-    const writes = requests.filter(isWrite).length;
+    const writeLog = requests.filter(isWrite);
+    const writes = writeLog.length;
     const sandboxCpuMs = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
     // The sandbox's CPU when it answered its last write (the latest answer, not the latest arrival).
-    const answeredWrites = requests.filter(isWrite).flatMap((r) => (r.cpuMs === undefined ? [] : [r.cpuMs]));
+    const answeredWrites = writeLog.flatMap((r) => (r.cpuMs === undefined ? [] : [r.cpuMs]));
     const cpuAfterLastWriteMs = answeredWrites.length ? log.cpuMs - Math.max(...answeredWrites) : undefined;
     return {
       n,

@@ -7,6 +7,7 @@ import type http from 'node:http';
 import { authorize } from './auth.js';
 import { answered, decide } from './faults.js';
 import { handleHook, processCpuMs, type HookState, type LoggedRequest } from './hooks.js';
+import { requestTarget } from './request-target.js';
 import type { Router } from './router.js';
 
 export interface ControlPlaneDoor {
@@ -66,9 +67,7 @@ export function controlPlaneHandler(
   door: ControlPlaneDoor,
 ): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
   const serve = async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const url = URL.canParse(req.url ?? '/', 'http://sandbox')
-      ? new URL(req.url ?? '/', 'http://sandbox')
-      : undefined;
+    const url = requestTarget(req, 'http://sandbox');
     if (!url) return send(res, 400, { error_msg: 'the request target is not a path' });
     const method = req.method ?? 'GET';
     const request = await readJsonBody(req);

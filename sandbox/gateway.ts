@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { applyPlugins, type Outgoing } from './gateway-plugins.js';
 import { varsMatch, type RequestFacts } from './gateway-vars.js';
+import { requestTarget } from './request-target.js';
 import type { PublishedService, Route, Store, Upstream, UpstreamNode } from './store.js';
 
 interface Target {
@@ -157,9 +158,8 @@ export class Gateway {
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     // nginx, in front of APISIX, answers a target that is no path with 400 before any route.
-    if (!URL.canParse(req.url ?? '/', 'http://gateway'))
-      return sendJson(res, 400, { error_msg: '400 Bad Request' });
-    const url = new URL(req.url ?? '/', 'http://gateway');
+    const url = requestTarget(req, 'http://gateway');
+    if (!url) return sendJson(res, 400, { error_msg: '400 Bad Request' });
     const hostHeader = req.headers.host ?? '';
     const host = hostHeader.replace(/:\d+$/, '');
     const method = req.method ?? 'GET';

@@ -121,6 +121,18 @@ describe('the built-in httpbin stays up', () => {
   });
 });
 
+/** An engine whose config sends production's "httpbin API" to one node, `host` as YAML writes it. */
+function engineWithNode(host: string, port: number, verify = ''): Engine {
+  const runtime = `  httpbin API:
+    runtime:
+      production:
+        upstream:
+          passHost: node
+          nodes: [{host: ${host}, port: ${port}}]
+`;
+  return createEngine({ config: configFor(sb!, runtime + verify), token: sb!.token });
+}
+
 describe.each([
   ['legacy', '3.5.0'],
   ['modern', '3.9.0'],
@@ -128,21 +140,7 @@ describe.each([
   it.each(['"::1"', '"[::1]"'])('a node at %s is accepted, promoted, verified and served', async (host) => {
     const port = await ipv6Upstream();
     sb = await sandbox(withProductionAt090(), api7Version);
-    engine = createEngine({
-      config: configFor(
-        sb,
-        `  httpbin API:
-    runtime:
-      production:
-        upstream:
-          passHost: node
-          nodes: [{host: ${host}, port: ${port}}]
-    verify:
-      - {path: /headers, status: 200}
-`,
-      ),
-      token: sb.token,
-    });
+    engine = engineWithNode(host, port, '    verify:\n      - {path: /headers, status: 200}\n');
     const result = await engine.apply(await engine.plan({ from: 'test', to: 'production' }), QUICK);
     // Shown as a URL writes it: `::1:8080` would read as another address.
     expect(result.services[0]).toMatchObject({
@@ -153,20 +151,7 @@ describe.each([
     expect(answer).toEqual({ status: 200, body: { upstream: 'ipv6', host: `[::1]:${port}` } });
     // The other spelling is the same node: no drift, nothing to repair.
     await engine.close();
-    const other = host === '"::1"' ? '"[::1]"' : '"::1"';
-    engine = createEngine({
-      config: configFor(
-        sb,
-        `  httpbin API:
-    runtime:
-      production:
-        upstream:
-          passHost: node
-          nodes: [{host: ${other}, port: ${port}}]
-`,
-      ),
-      token: sb.token,
-    });
+    engine = engineWithNode(host === '"::1"' ? '"[::1]"' : '"::1"', port);
     const again = await engine.apply(await engine.plan({ from: 'test', to: 'production' }), QUICK);
     expect(again.services[0]).toMatchObject({ action: 'unchanged', drift: [], runtimeRepaired: false });
   });
